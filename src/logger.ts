@@ -1,9 +1,18 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
 /** Paths redacted everywhere: identities, private keys, anything that could decrypt or sign. */
-const REDACT = ['identity', 'privateKey', 'secretKey', '*.identity', '*.privateKey', '*.secretKey', 'fileKey', '*.fileKey'];
+const REDACT = [
+  'identity',
+  'privateKey',
+  'secretKey',
+  '*.identity',
+  '*.privateKey',
+  '*.secretKey',
+  'fileKey',
+  '*.fileKey',
+];
 
 /** Root logger: pino JSON to stdout (journald on the device). Components take `logger.child({ component })`. */
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stdout): Logger {
