@@ -1,0 +1,228 @@
+/**
+ * Pure builders of the ffmpeg (and rpicam-vid) argument lists for each capture source. Nothing here spawns
+ * anything: `ffmpeg.ts` runs the plan, and the tests compare the lists.
+ */
+
+interface CommonSource {
+  width: number;
+  height: number;
+  fps: number;
+  /** Length of one GOP (= one video fragment) in seconds; keyframes come at exactly this cadence. */
+  gopSeconds: number;
+  videoBitrateKbps: number;
+  audio: boolean;
+}
+
+export interface SyntheticSource extends CommonSource {
+  kind: 'synthetic';
+  /** Media seconds produced per wall-clock second: 1 = real time (the default), > 1 for fast tests. */
+  speed: number;
+}
+
+export interface V4l2Source extends CommonSource {
+  kind: 'v4l2';
+  device: string;
+  encoder: 'libx264' | 'h264_v4l2m2m';
+  inputFormat?: 'mjpeg' | 'yuyv422';
+  alsaDevice: string;
+}
+
+export interface RpicamSource extends CommonSource {
+  kind: 'rpicam';
+  alsaDevice: string;
+  rpicamPath: string;
+}
+
+export type SourceConfig = SyntheticSource | V4l2Source | RpicamSource;
+
+export interface FfmpegInput {
+  /** What follows `-i`: a lavfi graph, a device, or `pipe:0` for the producer's stdout. */
+  url: string;
+  /** Options placed before this input's `-i`. */
+  options: string[];
+}
+
+/** A process whose stdout feeds ffmpeg's `pipe:0` input (rpicam-vid). */
+export interface ProducerCommand {
+  command: string;
+  args: string[];
+}
+
+export interface CapturePlan {
+  inputs: FfmpegInput[];
+  outputOptions: string[];
+  producer?: ProducerCommand;
+  /** Media time per wall time (1 except for a sped-up synthetic source). */
+  speed: number;
+  /** Expected fragment cadence in media milliseconds. */
+  gopMs: number;
+  /** Video encoder ffmpeg must have (`copy` when the camera encodes), checked before start. */
+  videoEncoder: 'libx264' | 'h264_v4l2m2m' | 'copy';
+  /** Audio encoder ffmpeg must have, or undefined without audio. */
+  audioEncoder?: 'aac';
+}
+
+const AUDIO_RATE = 48_000;
+const AUDIO_KBPS = 64;
+
+/**
+ * `separate_moof` gives one moof per track, so the ring can drop audio (policy) without rewriting boxes;
+ * `default_base_moof` makes every fragment self-contained (data offsets relative to its own moof), which lets
+ * the recorder append fragments after any init segment.
+ */
+const FMP4_OUTPUT = ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof+separate_moof'];
+
+export function gopFrames(source: SourceConfig): number {
+  return Math.max(1, Math.round(source.fps * source.gopSeconds));
+}
+
+/** Fixed GOP, no scene-cut keyframes: every fragment is exactly one GOP and starts on an IDR frame. */
+function gopOptions(source: SourceConfig): string[] {
+  const g = String(gopFrames(source));
+  return ['-g', g, '-keyint_min', g, '-sc_threshold', '0'];
+}
+
+function x264Options(source: SourceConfig): string[] {
+  const kbps = `${source.videoBitrateKbps}k`;
+  // A one-second VBV keeps the ring's memory close to pre-roll × bitrate even on busy scenes.
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    kbps,
+    '-maxrate',
+    kbps,
+    '-bufsize',
+    kbps,
+  ];
+}
+
+function audioOutput(): string[] {
+  return ['-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '1', '-ar', String(AUDIO_RATE)];
+}
+
+function maps(audio: boolean): string[] {
+  return audio ? ['-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0'];
+}
+
+function alsaInput(device: string): FfmpegInput {
+  // A deep queue so a busy encoder does not make ALSA overrun (ffmpeg warns "Thread message queue blocking").
+  return { url: device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
+}
+
+function synthetic(source: SyntheticSource): CapturePlan {
+  // `-readrate` paces each input against the wall clock at `speed` × real time (measured: speed 4 gives ~4 media
+  // seconds per wall second, speed 1 ~1, on ffmpeg 5.1); it must be given per input.
+  const pace = ['-readrate', String(source.speed)];
+  const inputs: FfmpegInput[] = [
+    { url: `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`, options: [...pace, '-f', 'lavfi'] },
+  ];
+  if (source.audio) {
+    inputs.push({ url: `sine=frequency=1000:sample_rate=${AUDIO_RATE}`, options: [...pace, '-f', 'lavfi'] });
+  }
+  return {
+    inputs,
+    outputOptions: [
+      ...maps(source.audio),
+      ...x264Options(source),
+      ...gopOptions(source),
+      ...(source.audio ? audioOutput() : []),
+      ...FMP4_OUTPUT,
+    ],
+    speed: source.speed,
+    gopMs: source.gopSeconds * 1000,
+    videoEncoder: 'libx264',
+    ...(source.audio ? { audioEncoder: 'aac' as const } : {}),
+  };
+}
+
+function v4l2(source: V4l2Source): CapturePlan {
+  const videoIn = ['-f', 'v4l2', '-thread_queue_size', '512'];
+  if (source.inputFormat !== undefined) videoIn.push('-input_format', source.inputFormat);
+  videoIn.push('-framerate', String(source.fps), '-video_size', `${source.width}x${source.height}`);
+  const inputs: FfmpegInput[] = [{ url: source.device, options: videoIn }];
+  if (source.audio) inputs.push(alsaInput(source.alsaDevice));
+  const encoder =
+    source.encoder === 'libx264'
+      ? x264Options(source)
+      : ['-c:v', 'h264_v4l2m2m', '-pix_fmt', 'yuv420p', '-b:v', `${source.videoBitrateKbps}k`];
+  return {
+    inputs,
+    // Webcams deliver jittery frame times; a constant output rate keeps "fps × gopSeconds frames" = one GOP of time.
+    outputOptions: [
+      ...maps(source.audio),
+      ...encoder,
+      '-fps_mode',
+      'cfr',
+      '-r',
+      String(source.fps),
+      ...gopOptions(source),
+      ...(source.audio ? audioOutput() : []),
+      ...FMP4_OUTPUT,
+    ],
+    speed: 1,
+    gopMs: source.gopSeconds * 1000,
+    videoEncoder: source.encoder,
+    ...(source.audio ? { audioEncoder: 'aac' as const } : {}),
+  };
+}
+
+function rpicam(source: RpicamSource): CapturePlan {
+  const producer: ProducerCommand = {
+    command: source.rpicamPath,
+    args: [
+      '-t',
+      '0',
+      '-n',
+      '--codec',
+      'h264',
+      '--inline',
+      '--intra',
+      String(gopFrames(source)),
+      '--framerate',
+      String(source.fps),
+      '--width',
+      String(source.width),
+      '--height',
+      String(source.height),
+      '--bitrate',
+      String(source.videoBitrateKbps * 1000),
+      '-o',
+      '-',
+    ],
+  };
+  // Raw H.264 carries no timestamps: ffmpeg derives them from -framerate (genpts), so the GOP stays exact.
+  const inputs: FfmpegInput[] = [
+    {
+      url: 'pipe:0',
+      options: ['-f', 'h264', '-framerate', String(source.fps), '-fflags', '+genpts', '-thread_queue_size', '512'],
+    },
+  ];
+  if (source.audio) inputs.push(alsaInput(source.alsaDevice));
+  return {
+    inputs,
+    outputOptions: [...maps(source.audio), '-c:v', 'copy', ...(source.audio ? audioOutput() : []), ...FMP4_OUTPUT],
+    producer,
+    speed: 1,
+    gopMs: source.gopSeconds * 1000,
+    videoEncoder: 'copy',
+    ...(source.audio ? { audioEncoder: 'aac' as const } : {}),
+  };
+}
+
+export function buildCapturePlan(source: SourceConfig): CapturePlan {
+  switch (source.kind) {
+    case 'synthetic':
+      return synthetic(source);
+    case 'v4l2':
+      return v4l2(source);
+    case 'rpicam':
+      return rpicam(source);
+  }
+}
