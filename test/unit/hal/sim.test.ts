@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BodycamError, isBodycamError } from '../../../src/errors.ts';
+import { SimGpio } from '../../../src/hal/gpio/sim.ts';
+import { Debouncer } from '../../../src/hal/input/debounce.ts';
+import { type Pattern, PressPatternDetector } from '../../../src/hal/input/patterns.ts';
+
+const record = { name: 'record', pin: 5, activeLow: true, pull: 'up' as const };
+const ledRed = { name: 'ledRed', pin: 23, activeLow: false };
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Open `record` and log its raw edges as [active, ms since start]. */
+async function recordEdges(sim: SimGpio): Promise<[boolean, number][]> {
+  const t0 = performance.now();
+  const edges: [boolean, number][] = [];
+  await sim.openInput(record, (active, at) => edges.push([active, at - t0]));
+  return edges;
+}
+
+describe('SimGpio', () => {
+  it('set injects a raw edge through the input handler', async () => {
+    const sim = new SimGpio();
+    const edges = await recordEdges(sim);
+    sim.set('record', true);
+    vi.advanceTimersByTime(40);
+    sim.set('record', false);
+    expect(edges).toEqual([
+      [true, 0],
+      [false, 40],
+    ]);
+    expect(sim.inputState('record')).toBe(false);
+  });
+
+  it('an unknown input is HAL_GPIO_LINE naming the known lines', async () => {
+    const sim = new SimGpio();
+    await recordEdges(sim);
+    let err: unknown;
+    try {
+      sim.set('recrod', true);
+    } catch (e) {
+      err = e;
+    }
+    expect(isBodycamError(err, 'HAL_GPIO_LINE')).toBe(true);
+    expect((err as BodycamError).message).toContain('known: record');
+    await expect(sim.press('nope')).rejects.toBeInstanceOf(BodycamError);
+  });
+
+  it.each([
+    {
+      name: 'one press',
+      opts: {},
+      want: [
+        [true, 0],
+        [false, 120],
+      ],
+    },
+    {
+      name: 'double',
+      opts: { count: 2 },
+      want: [
+        [true, 0],
+        [false, 120],
+        [true, 270],
+        [false, 390],
+      ],
+    },
+    {
+      name: 'custom gap',
+      opts: { count: 2, gapMs: 400 },
+      want: [
+        [true, 0],
+        [false, 120],
+        [true, 520],
+        [false, 640],
+      ],
+    },
+    {
+      name: 'hold',
+      opts: { holdMs: 3500 },
+      want: [
+        [true, 0],
+        [false, 3500],
+      ],
+    },
+    {
+      name: 'press then hold',
+      opts: { count: 2, holdMs: 3500 },
+      want: [
+        [true, 0],
+        [false, 120],
+        [true, 270],
+        [false, 3770],
+      ],
+    },
+  ])('press plays a timed sequence: $name', async ({ opts, want }) => {
+    const sim = new SimGpio();
+    const edges = await recordEdges(sim);
+    const done = sim.press('record', opts);
+    await vi.runAllTimersAsync();
+    await done;
+    expect(edges).toEqual(want);
+  });
+
+  it('outputs start inactive, report their state and notify observers', async () => {
+    const sim = new SimGpio();
+    const seen: [string, boolean][] = [];
+    const off = sim.onOutput((name, active) => seen.push([name, active]));
+    const setRed = await sim.openOutput(ledRed);
+    expect(sim.outputState('ledRed')).toBe(false);
+    expect(sim.outputState('ledBlue')).toBeUndefined();
+    setRed(true);
+    expect(sim.outputState('ledRed')).toBe(true);
+    off();
+    setRed(false);
+    expect(seen).toEqual([['ledRed', true]]);
+  });
+
+  it('rejects a second line on the same pin or name', async () => {
+    const sim = new SimGpio();
+    await sim.openInput(record, () => {});
+    await expect(sim.openOutput({ ...ledRed, pin: 5 })).rejects.toSatisfy((e) => isBodycamError(e, 'HAL_GPIO_LINE'));
+    await expect(sim.openOutput({ ...ledRed, name: 'record' })).rejects.toSatisfy((e) =>
+      isBodycamError(e, 'HAL_GPIO_LINE'),
+    );
+  });
+
+  it('close ends a press in progress and releases every line', async () => {
+    const sim = new SimGpio();
+    const edges = await recordEdges(sim);
+    const setRed = await sim.openOutput(ledRed);
+    const done = sim.press('record', { holdMs: 10_000 });
+    await sim.close();
+    await done;
+    expect(edges).toEqual([[true, 0]]);
+    expect(vi.getTimerCount()).toBe(0);
+    setRed(true);
+    expect(sim.outputState('ledRed')).toBeUndefined();
+  });
+
+  it.each([
+    { opts: { count: 1 }, want: ['single'] },
+    { opts: { count: 2 }, want: ['double'] },
+    { opts: { count: 1, holdMs: 3500 }, want: ['hold'] },
+  ])('scenario: press $opts through debounce and patterns → $want', async ({ opts, want }) => {
+    const sim = new SimGpio();
+    const fired: Pattern[] = [];
+    const detector = new PressPatternDetector({ onPattern: (e) => fired.push(e.pattern) });
+    const debouncer = new Debouncer({ onStable: (active, at) => detector.edge(active, at) });
+    await sim.openInput(record, (active, at) => debouncer.input(active, at));
+    const done = sim.press('record', opts);
+    await vi.advanceTimersByTimeAsync(5000);
+    await done;
+    expect(fired).toEqual(want);
+  });
+});
