@@ -1,0 +1,14 @@
+import { controlSocketPath, loadConfig } from '../config/load.ts';
+import { controlRequest } from '../control/client.ts';
+
+export async function ctlStatus(configFile: string): Promise<void> {
+  const socket = controlSocketPath(loadConfig(configFile));
+  const result = await controlRequest(socket, { cmd: 'status' });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+export async function ctlPress(configFile: string, input: string, count: number, holdMs: number): Promise<void> {
+  const socket = controlSocketPath(loadConfig(configFile));
+  const result = await controlRequest(socket, { cmd: 'press', input, count, holdMs }, holdMs + count * 1000 + 30_000);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { validateConfig } from '../config/load.ts';
+import { BodycamError, ErrorCode } from '../errors.ts';
+import { type BoardMap, loadBoard } from '../hal/boards.ts';
+
+export interface InitOptions {
+  dir: string;
+  recipient: string[];
+  board: string;
+  deviceId?: string;
+  force: boolean;
+}
+
+/** The capture source each board family uses by default. */
+function sourceFor(board: BoardMap): Record<string, unknown> {
+  switch (board.board) {
+    case 'sim':
+      return { kind: 'synthetic', width: 1280, height: 720, fps: 30, speed: 1 };
+    case 'pi5':
+      // Pi 5 has no H.264 hardware encoder; rpicam-vid encodes in software there as well.
+      return { kind: 'rpicam', width: 1280, height: 720, fps: 30 };
+    default:
+      return { kind: 'rpicam', width: 1280, height: 720, fps: 30 };
+  }
+}
+
+/** A complete, validated config for a camera on `board`. */
+export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
+  const board = loadBoard(opts.board);
+  const deviceId = opts.deviceId ?? `${board.board}-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'camera'}`;
+  return {
+    device: { id: deviceId, board: board.board },
+    capture: { source: sourceFor(board) },
+    preRecord: { seconds: 30, audio: false },
+    recording: { segmentSeconds: 60 },
+    encryption: { recipients: opts.recipient },
+    storage: { dir: board.board === 'sim' ? 'storage' : '/var/lib/bodycam' },
+    gpio: { driver: board.gpioDriver, inputs: board.inputs, outputs: board.outputs },
+    log: { level: 'info' },
+  };
+}
+
+export async function initCommand(opts: InitOptions): Promise<void> {
+  const dir = path.resolve(opts.dir);
+  const file = path.join(dir, 'config.json');
+  if (existsSync(file) && !opts.force) {
+    throw new BodycamError(ErrorCode.USAGE, `${file} already exists; pass --force to overwrite it`);
+  }
+  const doc = buildInitialConfig(opts);
+  const checked = validateConfig(doc, dir);
+  if (!checked.ok) {
+    const lines = checked.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `cannot write a valid config:\n${lines}`, { problems: checked.problems });
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  process.stdout.write(`${file}\n`);
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { IndexDb } from '../storage/index-db.ts';
+
+export interface ListedIncident {
+  id: string;
+  trigger: string;
+  state: string;
+  activatedAt: string;
+  activationMediaMs: number;
+  prerollRequestedMs: number;
+  prerollActualMs: number;
+  stoppedAt: string | null;
+  stopMediaMs: number | null;
+  stopReason: string | null;
+  segments: Array<{
+    seq: number;
+    path: string;
+    state: string;
+    firstMediaMs: number;
+    endMediaMs: number;
+    frames: number;
+    bytes: number;
+    sha256: string | null;
+  }>;
+}
+
+export function listIncidents(index: IndexDb): ListedIncident[] {
+  return index.incidents().map((inc) => ({
+    id: inc.id,
+    trigger: inc.trigger,
+    state: inc.state,
+    activatedAt: inc.activatedAt,
+    activationMediaMs: inc.activationMediaMs,
+    prerollRequestedMs: inc.prerollRequestedMs,
+    prerollActualMs: inc.prerollActualMs,
+    stoppedAt: inc.stoppedAt,
+    stopMediaMs: inc.stopMediaMs,
+    stopReason: inc.stopReason,
+    segments: index.segmentsOf(inc.id).map((s) => ({
+      seq: s.seq,
+      path: path.resolve(s.path),
+      state: s.state,
+      firstMediaMs: s.firstMediaMs,
+      endMediaMs: s.endMediaMs,
+      frames: s.frames,
+      bytes: s.bytes,
+      sha256: s.sha256,
+    })),
+  }));
+}
+
+export async function listCommand(configFile: string, json: boolean): Promise<void> {
+  const config = loadConfig(configFile);
+  const file = path.join(config.storage.dir, 'index.sqlite');
+  const incidents = existsSync(file) ? withIndex(file, listIncidents) : [];
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ incidents }, null, 2)}\n`);
+    return;
+  }
+  if (incidents.length === 0) {
+    process.stdout.write('no incidents\n');
+    return;
+  }
+  for (const inc of incidents) {
+    const pre = `${(inc.prerollActualMs / 1000).toFixed(1)}/${(inc.prerollRequestedMs / 1000).toFixed(0)} s pre-roll`;
+    process.stdout.write(`${inc.id}  ${inc.state}  ${inc.trigger}  ${inc.activatedAt}  ${pre}\n`);
+    for (const s of inc.segments) {
+      const secs = ((s.endMediaMs - s.firstMediaMs) / 1000).toFixed(1);
+      process.stdout.write(`  #${s.seq} ${s.state} ${secs} s ${s.frames} frames ${s.bytes} B  ${s.path}\n`);
+    }
+  }
+}
+
+function withIndex<T>(file: string, fn: (index: IndexDb) => T): T {
+  const index = new IndexDb(file, { readonly: true });
+  try {
+    return fn(index);
+  } finally {
+    index.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { configCheckCommand } from './config-check.ts';
+import { ctlPress, ctlStatus } from './ctl.ts';
+import { initCommand } from './init.ts';
+import { keygenCommand } from './keygen.ts';
+import { listCommand } from './list.ts';
+import { runCommand } from './run.ts';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** The `bodycam` command. Usage errors exit 2 (see bodycam.ts); every command has --help. */
+export function buildProgram(): Command {
+  const program = new Command('bodycam')
+    .description('Body-worn camera firmware: pre-record ring, GPIO activation, age-encrypted evidence segments')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('keygen')
+    .description('create a custodian age identity (keep it off the cameras) and print its recipient')
+    .requiredOption('--out <file>', 'where to write the identity (mode 0600; refuses to overwrite)')
+    .action(async (opts: { out: string }) => keygenCommand(opts.out));
+
+  program
+    .command('init')
+    .description('write DIR/config.json for a camera on the given board')
+    .requiredOption('--dir <dir>', 'directory for the config and (for sim) the storage')
+    .requiredOption('--recipient <age1...>', 'custodian recipient; repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--board <name>', 'board pin map from hardware/boards (sim, pi4, pi5, cm4, zero2w)', 'sim')
+    .option('--device-id <id>', 'device identity (default: derived from the board and host)')
+    .option('--force', 'overwrite an existing config.json', false)
+    .action(async (opts: { dir: string; recipient: string[]; board: string; deviceId?: string; force: boolean }) =>
+      initCommand(opts),
+    );
+
+  const config = program.command('config').description('configuration tools');
+  config
+    .command('check')
+    .description('validate a config file and list every error with its key')
+    .argument('<file>', 'config file (JSON)')
+    .action(async (file: string) => configCheckCommand(file));
+
+  program
+    .command('run')
+    .description('run the camera daemon (JSON logs on stdout; SIGTERM closes the open segment cleanly)')
+    .requiredOption('--config <file>', 'config file')
+    .action(async (opts: { config: string }) => runCommand(opts.config));
+
+  const ctl = program
+    .command('ctl')
+    .description('talk to a running daemon over its control socket')
+    .requiredOption('--config <file>', 'config file of the running daemon');
+  ctl
+    .command('status')
+    .description('print state, pre-record ring seconds and bytes, open incident (JSON)')
+    .action(async () => ctlStatus(ctl.opts<{ config: string }>().config));
+  ctl
+    .command('press')
+    .description('drive an input line (sim driver only) through the same debounce and pattern logic as hardware')
+    .argument('<input>', 'input name from the config (sim board: record, trigger, dock)')
+    .option('--count <n>', 'number of presses', integer(1, 10), 1)
+    .option('--hold <ms>', 'hold the last press this long (ms)', integer(0, 60_000), 0)
+    .action(async (input: string, opts: { count: number; hold: number }) =>
+      ctlPress(ctl.opts<{ config: string }>().config, input, opts.count, opts.hold),
+    );
+
+  program
+    .command('list')
+    .description('list incidents and their segments')
+    .requiredOption('--config <file>', 'config file')
+    .option('--json', 'print JSON: {"incidents": [...]}', false)
+    .action(async (opts: { config: string; json: boolean }) => listCommand(opts.config, opts.json));
+
+  return program;
+}

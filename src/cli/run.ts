@@ -1,0 +1,29 @@
+import { Camera } from '../camera.ts';
+import { loadConfig } from '../config/load.ts';
+import { createLogger } from '../logger.ts';
+
+/** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
+export async function runCommand(configFile: string): Promise<void> {
+  const config = loadConfig(configFile);
+  const logger = createLogger(config.log.level);
+  const camera = new Camera(config, logger);
+  try {
+    await camera.start();
+  } catch (e) {
+    logger.fatal({ err: e }, 'start-up failed');
+    await camera.stop().catch(() => undefined);
+    throw e;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await camera.stop();
+  logger.flush();
+}

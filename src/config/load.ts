@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { BodycamError, ErrorCode } from '../errors.ts';
+import { type Config, configSchema } from './schema.ts';
+
+export interface ConfigProblem {
+  /** Dotted key, e.g. `preRecord.seconds`; `(root)` for the document itself. */
+  key: string;
+  message: string;
+}
+
+/** Every problem at once, each naming its key and what would fix it. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const issue of issues) {
+    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        const full = issue.path.length > 0 ? `${key}.${k}` : k;
+        out.push({ key: full, message: 'unknown key; remove it or check its spelling (`bodycam config check` lists keys)' });
+      }
+    } else if (issue.code === 'too_small' || issue.code === 'too_big') {
+      const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      out.push({ key, message: `${issue.message}; must be ${bound}` });
+    } else {
+      out.push({ key, message: issue.message });
+    }
+  }
+  return out;
+}
+
+export type ValidationResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+/** Validate a parsed document; relative storage/control paths are resolved against `baseDir`. */
+export function validateConfig(doc: unknown, baseDir: string): ValidationResult {
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues) };
+  const config = parsed.data;
+  config.storage.dir = path.resolve(baseDir, config.storage.dir);
+  if (config.control.socket !== undefined) config.control.socket = path.resolve(baseDir, config.control.socket);
+  const problems = crossCheck(config);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/** Rules that span keys: named inputs must exist. */
+function crossCheck(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const inputs = Object.keys(config.gpio.inputs);
+  const known = inputs.length > 0 ? inputs.join(', ') : 'none';
+  if (!(config.controls.recordInput in config.gpio.inputs)) {
+    problems.push({
+      key: 'controls.recordInput',
+      message: `names input "${config.controls.recordInput}", which gpio.inputs does not define (defined: ${known})`,
+    });
+  }
+  config.controls.triggerInputs.forEach((name, i) => {
+    if (!(name in config.gpio.inputs)) {
+      problems.push({ key: `controls.triggerInputs.${i}`, message: `input "${name}" is not in gpio.inputs (defined: ${known})` });
+    }
+  });
+  return problems;
+}
+
+/** Read, parse and validate a config file; throws CONFIG_UNREADABLE or CONFIG_INVALID listing every problem. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BodycamError(ErrorCode.CONFIG_UNREADABLE, `cannot read config file ${file}: ${(e as Error).message}`, { file });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON: ${(e as Error).message}`, {
+      file,
+      problems: [{ key: '(root)', message: (e as Error).message }],
+    });
+  }
+  const result = validateConfig(doc, path.dirname(path.resolve(file)));
+  if (!result.ok) {
+    const lines = result.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} has ${result.problems.length} error(s):\n${lines}`, {
+      file,
+      problems: result.problems,
+    });
+  }
+  return result.config;
+}
+
+export function controlSocketPath(config: Config): string {
+  return config.control.socket ?? path.join(config.storage.dir, 'bodycam.sock');
+}

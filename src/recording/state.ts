@@ -1,0 +1,54 @@
+/**
+ * The recorder's state machine as a pure function, so every transition is a row in a table test.
+ * buffering: only the RAM ring fills. recording: the ring was flushed and live fragments are written.
+ * stopping: a stop was asked for at a media position; fragments are written until one starts past it.
+ */
+
+export type RecorderState = 'buffering' | 'recording' | 'stopping';
+
+export type RecorderInput =
+  | { type: 'activate' }
+  | { type: 'stop' }
+  | { type: 'videoFragment'; startMs: number; stopAtMs: number | null }
+  | { type: 'stopTimeout' };
+
+export type RecorderAction = 'openIncident' | 'write' | 'drop' | 'armStop' | 'closeIncident' | 'ignore';
+
+export interface Transition {
+  next: RecorderState;
+  action: RecorderAction;
+}
+
+export function transition(state: RecorderState, input: RecorderInput): Transition {
+  switch (input.type) {
+    case 'activate':
+      // A second activation while recording changes nothing; while stopping it cancels the stop.
+      if (state === 'buffering') return { next: 'recording', action: 'openIncident' };
+      if (state === 'stopping') return { next: 'recording', action: 'ignore' };
+      return { next: state, action: 'ignore' };
+    case 'stop':
+      return state === 'recording' ? { next: 'stopping', action: 'armStop' } : { next: state, action: 'ignore' };
+    case 'videoFragment':
+      if (state === 'buffering') return { next: state, action: 'drop' };
+      if (state === 'stopping' && input.stopAtMs !== null && input.startMs >= input.stopAtMs) {
+        return { next: 'buffering', action: 'closeIncident' };
+      }
+      return { next: state, action: 'write' };
+    case 'stopTimeout':
+      return state === 'stopping' ? { next: 'buffering', action: 'closeIncident' } : { next: state, action: 'ignore' };
+    default: {
+      const never: never = input;
+      return never;
+    }
+  }
+}
+
+/** Rotate to a new segment before this video fragment? Only on a keyframe, once the segment is long enough. */
+export function shouldRotate(
+  segmentFirstMs: number,
+  fragmentStartMs: number,
+  keyframe: boolean,
+  segmentMs: number,
+): boolean {
+  return keyframe && fragmentStartMs - segmentFirstMs >= segmentMs;
+}

@@ -1,0 +1,181 @@
+import Database from 'better-sqlite3';
+import { BodycamError, ErrorCode } from '../errors.ts';
+import { SCHEMA, SCHEMA_VERSION } from './schema.sql.ts';
+
+export type IncidentState = 'recording' | 'closed' | 'interrupted';
+export type SegmentState = 'open' | 'closed' | 'recovered' | 'lost';
+
+export interface IncidentRow {
+  id: string;
+  trigger: string;
+  state: IncidentState;
+  activatedAt: string;
+  activationMediaMs: number;
+  prerollRequestedMs: number;
+  prerollActualMs: number;
+  firstMediaMs: number;
+  stoppedAt: string | null;
+  stopMediaMs: number | null;
+  stopReason: string | null;
+}
+
+export interface SegmentRow {
+  id: number;
+  incidentId: string;
+  seq: number;
+  path: string;
+  state: SegmentState;
+  firstMediaMs: number;
+  endMediaMs: number;
+  frames: number;
+  fragments: number;
+  bytes: number;
+  sha256: string | null;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface SegmentProgress {
+  endMediaMs: number;
+  frames: number;
+  fragments: number;
+  bytes: number;
+}
+
+export interface EventRow {
+  id: number;
+  at: string;
+  kind: string;
+  incidentId: string | null;
+  data: Record<string, unknown>;
+}
+
+const INCIDENT_COLS = `id, trigger, state, activated_at AS activatedAt, activation_media_ms AS activationMediaMs,
+  preroll_requested_ms AS prerollRequestedMs, preroll_actual_ms AS prerollActualMs, first_media_ms AS firstMediaMs,
+  stopped_at AS stoppedAt, stop_media_ms AS stopMediaMs, stop_reason AS stopReason`;
+const SEGMENT_COLS = `id, incident_id AS incidentId, seq, path, state, first_media_ms AS firstMediaMs,
+  end_media_ms AS endMediaMs, frames, fragments, bytes, sha256, opened_at AS openedAt, closed_at AS closedAt`;
+
+/** The SQLite index of incidents, segments and events (WAL, synchronous=FULL: it is evidence metadata). */
+export class IndexDb {
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+
+  constructor(file: string, options: { readonly?: boolean; now?: () => Date } = {}) {
+    this.#now = options.now ?? (() => new Date());
+    try {
+      if (options.readonly === true) {
+        // Readers (`bodycam list`) run beside the daemon: WAL lets them see committed rows without locking it out.
+        this.#db = new Database(file, { readonly: true, fileMustExist: true });
+        this.#db.pragma('busy_timeout = 5000');
+        return;
+      }
+      this.#db = new Database(file);
+      this.#db.pragma('busy_timeout = 5000');
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.exec(SCHEMA);
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (e) {
+      throw new BodycamError(ErrorCode.STORAGE_INDEX, `cannot open the index ${file}: ${(e as Error).message}`, { file }, {
+        cause: e,
+      });
+    }
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #iso(): string {
+    return this.#now().toISOString();
+  }
+
+  insertIncident(row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>): void {
+    this.#db
+      .prepare(
+        `INSERT INTO incidents (id, trigger, state, activated_at, activation_media_ms, preroll_requested_ms,
+           preroll_actual_ms, first_media_ms) VALUES (?, ?, 'recording', ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.id,
+        row.trigger,
+        row.activatedAt,
+        row.activationMediaMs,
+        row.prerollRequestedMs,
+        row.prerollActualMs,
+        row.firstMediaMs,
+      );
+  }
+
+  closeIncident(id: string, state: 'closed' | 'interrupted', stopMediaMs: number | null, reason: string): void {
+    this.#db
+      .prepare('UPDATE incidents SET state = ?, stopped_at = ?, stop_media_ms = ?, stop_reason = ? WHERE id = ?')
+      .run(state, this.#iso(), stopMediaMs, reason, id);
+  }
+
+  insertSegment(incidentId: string, seq: number, path: string, firstMediaMs: number): number {
+    const info = this.#db
+      .prepare(
+        `INSERT INTO segments (incident_id, seq, path, state, first_media_ms, end_media_ms, opened_at)
+         VALUES (?, ?, ?, 'open', ?, ?, ?)`,
+      )
+      .run(incidentId, seq, path, firstMediaMs, firstMediaMs, this.#iso());
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Progress of an open segment, written after each sync so the index trails the disk by at most one sync. */
+  updateSegmentProgress(id: number, p: SegmentProgress): void {
+    this.#db
+      .prepare('UPDATE segments SET end_media_ms = ?, frames = ?, fragments = ?, bytes = ? WHERE id = ?')
+      .run(p.endMediaMs, p.frames, p.fragments, p.bytes, id);
+  }
+
+  finishSegment(id: number, state: 'closed' | 'recovered' | 'lost', p: SegmentProgress, sha256: string | null): void {
+    this.#db
+      .prepare(
+        `UPDATE segments SET state = ?, end_media_ms = ?, frames = ?, fragments = ?, bytes = ?, sha256 = ?,
+           closed_at = ? WHERE id = ?`,
+      )
+      .run(state, p.endMediaMs, p.frames, p.fragments, p.bytes, sha256, this.#iso(), id);
+  }
+
+  addEvent(kind: string, data: Record<string, unknown> = {}, incidentId: string | null = null): void {
+    this.#db
+      .prepare('INSERT INTO events (at, kind, incident_id, data) VALUES (?, ?, ?, ?)')
+      .run(this.#iso(), kind, incidentId, JSON.stringify(data));
+  }
+
+  incidents(): IncidentRow[] {
+    return this.#db.prepare(`SELECT ${INCIDENT_COLS} FROM incidents ORDER BY activated_at, id`).all() as IncidentRow[];
+  }
+
+  incidentsInState(state: IncidentState): IncidentRow[] {
+    return this.#db.prepare(`SELECT ${INCIDENT_COLS} FROM incidents WHERE state = ?`).all(state) as IncidentRow[];
+  }
+
+  segmentsOf(incidentId: string): SegmentRow[] {
+    return this.#db
+      .prepare(`SELECT ${SEGMENT_COLS} FROM segments WHERE incident_id = ? ORDER BY seq`)
+      .all(incidentId) as SegmentRow[];
+  }
+
+  segmentsInState(state: SegmentState): SegmentRow[] {
+    return this.#db.prepare(`SELECT ${SEGMENT_COLS} FROM segments WHERE state = ? ORDER BY id`).all(state) as SegmentRow[];
+  }
+
+  events(kind?: string): EventRow[] {
+    const rows = (
+      kind === undefined
+        ? this.#db.prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events ORDER BY id').all()
+        : this.#db.prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events WHERE kind = ? ORDER BY id').all(kind)
+    ) as Array<Omit<EventRow, 'data'> & { data: string }>;
+    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+
+  /** Run several writes atomically. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+}

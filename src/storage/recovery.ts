@@ -1,0 +1,38 @@
+import type { Logger } from '../logger.ts';
+import { recoverSealedFile } from '../recording/sealed-file.ts';
+import type { IndexDb } from './index-db.ts';
+
+export interface RecoveryReport {
+  recovered: number;
+  lost: number;
+  interruptedIncidents: number;
+}
+
+/**
+ * At start-up, before anything records: segments left open by a crash or power cut keep their valid prefix (up to
+ * the last sync) and are marked `recovered`; one that never reached a sync is marked `lost` (nothing of it was ever
+ * promised durable) and its partial file is left in place. Incidents still `recording` become `interrupted`.
+ */
+export async function recoverInterrupted(index: IndexDb, logger: Logger): Promise<RecoveryReport> {
+  const report: RecoveryReport = { recovered: 0, lost: 0, interruptedIncidents: 0 };
+  for (const seg of index.segmentsInState('open')) {
+    const progress = { endMediaMs: seg.endMediaMs, frames: seg.frames, fragments: seg.fragments, bytes: seg.bytes };
+    const result = await recoverSealedFile(seg.path);
+    if (result === null) {
+      index.finishSegment(seg.id, 'lost', { ...progress, bytes: 0 }, null);
+      index.addEvent('segment_lost', { path: seg.path }, seg.incidentId);
+      logger.warn({ path: seg.path }, 'interrupted segment had no synced data');
+      report.lost += 1;
+    } else {
+      index.finishSegment(seg.id, 'recovered', { ...progress, bytes: result.bytes }, result.sha256);
+      index.addEvent('segment_recovered', { path: seg.path, bytes: result.bytes }, seg.incidentId);
+      logger.warn({ path: seg.path, bytes: result.bytes }, 'recovered interrupted segment up to its last sync');
+      report.recovered += 1;
+    }
+  }
+  for (const inc of index.incidentsInState('recording')) {
+    index.closeIncident(inc.id, 'interrupted', null, 'power loss or crash');
+    report.interruptedIncidents += 1;
+  }
+  return report;
+}

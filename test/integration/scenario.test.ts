@@ -1,0 +1,97 @@
+/**
+ * The issue's acceptance scenario on `init --board sim` defaults (1280x720 at 30 fps, real time, 30 s pre-roll):
+ * buffer ≥ 35 s, double press, record 10 s, hold 3.5 s; then decrypt every segment with the real `age` tool and
+ * check the timeline with ffprobe.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
+import { ageDecrypt, decodeErrors, probeVideo } from '../harness/media-check.ts';
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('record button scenario on sim defaults', () => {
+  const camera = makeSimCamera();
+  const daemon = new Daemon(camera);
+  afterAll(async () => {
+    await daemon.terminate();
+  });
+
+  it('writes 30 s of pre-roll plus the recording, continuous across segments, decryptable by age', async () => {
+    await daemon.waitFor((s) => s.capture.mediaMs >= 35_000, 90_000, '35 s of buffering');
+
+    // Only buffering: nothing but the index and the control socket exist under the camera's directory.
+    const footage = filesUnder(camera.dir).filter((f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock)$/.test(f));
+    expect(footage).toEqual([]);
+    const status = await daemon.status();
+    expect(status.state).toBe('buffering');
+    expect(status.ring.seconds).toBeGreaterThanOrEqual(30);
+    expect(status.ring.seconds).toBeLessThanOrEqual(32);
+
+    await daemon.press('record', 2);
+    await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording');
+    await new Promise((r) => setTimeout(r, 10_000));
+    await daemon.press('record', 1, 3500);
+    await daemon.waitFor((s) => s.state === 'buffering', 15_000, 'back to buffering');
+
+    const incidents = list(camera);
+    expect(incidents).toHaveLength(1);
+    const [incident] = incidents;
+    if (incident === undefined) throw new Error('no incident');
+    expect(incident.state).toBe('closed');
+    expect(incident.trigger).toBe('button');
+    expect(incident.prerollRequestedMs).toBe(30_000);
+    expect(incident.prerollActualMs).toBeGreaterThanOrEqual(30_000);
+    expect(incident.prerollActualMs).toBeLessThanOrEqual(31_000);
+    expect(incident.segments.length).toBeGreaterThanOrEqual(1);
+
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bodycam-custodian-'));
+    const all: Array<{ pts: number; duration: number }> = [];
+    let timeBase = 0;
+    for (const seg of incident.segments) {
+      expect(seg.state).toBe('closed');
+      expect(path.isAbsolute(seg.path)).toBe(true);
+      expect(statSync(seg.path).size).toBe(seg.bytes);
+      const dec = ageDecrypt(camera.identityFile, seg.path, out);
+      expect(dec.stderr).toBe('');
+      expect(dec.ok).toBe(true);
+      expect(decodeErrors(dec.out)).toBe('');
+      const probe = probeVideo(dec.out);
+      expect(probe.errors).toBe('');
+      expect(probe.packets[0]?.keyframe).toBe(true);
+      expect(probe.packets.length).toBe(seg.frames);
+      timeBase = probe.timeBase;
+      all.push(...probe.packets);
+    }
+
+    // Continuous: every frame starts where the previous ended, through every segment boundary.
+    for (let i = 1; i < all.length; i++) {
+      const prev = all[i - 1];
+      const cur = all[i];
+      if (prev === undefined || cur === undefined) throw new Error('unreachable');
+      expect(cur.pts, `frame ${i}`).toBe(prev.pts + prev.duration);
+    }
+    const first = all[0];
+    const last = all[all.length - 1];
+    if (first === undefined || last === undefined) throw new Error('no frames');
+    const firstMs = first.pts * timeBase * 1000;
+    const endMs = (last.pts + last.duration) * timeBase * 1000;
+    // Covers ≥ 30 s before the press, at most one GOP (1 s) more, and runs to the stop.
+    expect(incident.activationMediaMs - firstMs).toBeGreaterThanOrEqual(30_000);
+    expect(incident.activationMediaMs - firstMs).toBeLessThanOrEqual(31_000 + 1);
+    expect(endMs - incident.activationMediaMs).toBeGreaterThanOrEqual(10_000 + 3_000);
+    expect(incident.stopMediaMs).not.toBeNull();
+    expect(endMs).toBeGreaterThanOrEqual(incident.stopMediaMs ?? Number.POSITIVE_INFINITY);
+  }, 180_000);
+});
