@@ -23,7 +23,8 @@ export interface V4l2Source extends CommonSource {
   kind: 'v4l2';
   device: string;
   encoder: 'libx264' | 'h264_v4l2m2m';
-  inputFormat?: 'mjpeg' | 'yuyv422';
+  /** Omitted (or undefined, as a schema's optional key yields): the driver's default format. */
+  inputFormat?: 'mjpeg' | 'yuyv422' | undefined;
   alsaDevice: string;
 }
 
