@@ -62,7 +62,8 @@ export class Camera {
     const index = new IndexDb(path.join(c.storage.dir, 'index.sqlite'));
     this.#index = index;
     const report = await recoverInterrupted(index, log.child({ component: 'recovery' }));
-    if (report.recovered + report.lost + report.interruptedIncidents > 0) log.warn(report, 'recovered after an unclean stop');
+    if (report.recovered + report.lost + report.interruptedIncidents > 0)
+      log.warn(report, 'recovered after an unclean stop');
 
     const gpio = await createGpioDriver(c.gpio.driver);
     this.#gpio = gpio;
@@ -157,7 +158,10 @@ export class Camera {
     return {
       state: r?.state ?? 'starting',
       ring: { seconds: rs?.seconds ?? 0, bytes: rs?.bytes ?? 0, fragments: rs?.fragments ?? 0 },
-      incident: r?.incident === null || r === undefined ? null : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
+      incident:
+        r?.incident === null || r === undefined
+          ? null
+          : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
       docked: this.#docked,
       capture: { fragments: this.#fragments, gaps: this.#gaps, mediaMs: this.#capture?.mediaNowMs() ?? 0 },
       writeFailures: r?.writeFailures ?? 0,
@@ -171,7 +175,10 @@ export class Camera {
       case 'press': {
         const gpio = this.#gpio;
         if (!(gpio instanceof SimGpio)) {
-          throw new BodycamError(ErrorCode.CONTROL_REJECTED, `press works only with gpio.driver "sim" (this camera uses "${gpio?.kind}")`);
+          throw new BodycamError(
+            ErrorCode.CONTROL_REJECTED,
+            `press works only with gpio.driver "sim" (this camera uses "${gpio?.kind}")`,
+          );
         }
         await gpio.press(req.input, req.holdMs > 0 ? { count: req.count, holdMs: req.holdMs } : { count: req.count });
         return { pressed: req.input, count: req.count, holdMs: req.holdMs };

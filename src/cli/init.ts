@@ -30,7 +30,14 @@ function sourceFor(board: BoardMap): Record<string, unknown> {
 /** A complete, validated config for a camera on `board`. */
 export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
   const board = loadBoard(opts.board);
-  const deviceId = opts.deviceId ?? `${board.board}-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'camera'}`;
+  const deviceId =
+    opts.deviceId ??
+    `${board.board}-${
+      os
+        .hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '')
+        .slice(0, 40) || 'camera'
+    }`;
   return {
     device: { id: deviceId, board: board.board },
     capture: { source: sourceFor(board) },
@@ -53,7 +60,9 @@ export async function initCommand(opts: InitOptions): Promise<void> {
   const checked = validateConfig(doc, dir);
   if (!checked.ok) {
     const lines = checked.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
-    throw new BodycamError(ErrorCode.CONFIG_INVALID, `cannot write a valid config:\n${lines}`, { problems: checked.problems });
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `cannot write a valid config:\n${lines}`, {
+      problems: checked.problems,
+    });
   }
   await mkdir(dir, { recursive: true });
   await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });

@@ -9,7 +9,10 @@ export async function keygenCommand(out: string): Promise<void> {
     await writeFile(out, identityFileText(identity, recipient, new Date()), { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if (errnoCode(e) === 'EEXIST') {
-      throw new BodycamError(ErrorCode.USAGE, `${out} already exists; keygen never overwrites a key (choose another --out)`);
+      throw new BodycamError(
+        ErrorCode.USAGE,
+        `${out} already exists; keygen never overwrites a key (choose another --out)`,
+      );
     }
     throw new BodycamError(ErrorCode.USAGE, `cannot write ${out}: ${(e as Error).message}`);
   }

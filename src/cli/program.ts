@@ -9,7 +9,8 @@ import { runCommand } from './run.ts';
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -31,7 +32,11 @@ export function buildProgram(): Command {
     .command('init')
     .description('write DIR/config.json for a camera on the given board')
     .requiredOption('--dir <dir>', 'directory for the config and (for sim) the storage')
-    .requiredOption('--recipient <age1...>', 'custodian recipient; repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .requiredOption(
+      '--recipient <age1...>',
+      'custodian recipient; repeat for several',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
     .option('--board <name>', 'board pin map from hardware/boards (sim, pi4, pi5, cm4, zero2w)', 'sim')
     .option('--device-id <id>', 'device identity (default: derived from the board and host)')
     .option('--force', 'overwrite an existing config.json', false)

@@ -18,11 +18,16 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): ConfigProbl
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
         const full = issue.path.length > 0 ? `${key}.${k}` : k;
-        out.push({ key: full, message: 'unknown key; remove it or check its spelling (`bodycam config check` lists keys)' });
+        out.push({
+          key: full,
+          message: 'unknown key; remove it or check its spelling (`bodycam config check` lists keys)',
+        });
       }
     } else if (issue.code === 'too_small' || issue.code === 'too_big') {
-      const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-      out.push({ key, message: `${issue.message}; must be ${bound}` });
+      const bound =
+        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      // zod's own wording ("Too big: expected …") is replaced; a message written in the schema is kept as it is.
+      out.push({ key, message: issue.message.startsWith('Too ') ? `must be ${bound}` : issue.message });
     } else {
       out.push({ key, message: issue.message });
     }
@@ -56,7 +61,10 @@ function crossCheck(config: Config): ConfigProblem[] {
   }
   config.controls.triggerInputs.forEach((name, i) => {
     if (!(name in config.gpio.inputs)) {
-      problems.push({ key: `controls.triggerInputs.${i}`, message: `input "${name}" is not in gpio.inputs (defined: ${known})` });
+      problems.push({
+        key: `controls.triggerInputs.${i}`,
+        message: `input "${name}" is not in gpio.inputs (defined: ${known})`,
+      });
     }
   });
   return problems;
@@ -68,7 +76,9 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new BodycamError(ErrorCode.CONFIG_UNREADABLE, `cannot read config file ${file}: ${(e as Error).message}`, { file });
+    throw new BodycamError(ErrorCode.CONFIG_UNREADABLE, `cannot read config file ${file}: ${(e as Error).message}`, {
+      file,
+    });
   }
   let doc: unknown;
   try {

@@ -21,14 +21,22 @@ const videoCommon = {
 const syntheticSource = z.strictObject({
   kind: z.literal('synthetic'),
   ...videoCommon,
-  speed: z.number().min(0.25).max(16).default(1).describe('media seconds per wall second (1 = real time; tests go faster)'),
+  speed: z
+    .number()
+    .min(0.25)
+    .max(16)
+    .default(1)
+    .describe('media seconds per wall second (1 = real time; tests go faster)'),
 });
 
 const v4l2Source = z.strictObject({
   kind: z.literal('v4l2'),
   ...videoCommon,
   device: z.string().min(1).default('/dev/video0').describe('V4L2 capture device'),
-  encoder: z.enum(['libx264', 'h264_v4l2m2m']).default('h264_v4l2m2m').describe('H.264 encoder (hardware on Pi 4/CM4/Zero 2 W)'),
+  encoder: z
+    .enum(['libx264', 'h264_v4l2m2m'])
+    .default('h264_v4l2m2m')
+    .describe('H.264 encoder (hardware on Pi 4/CM4/Zero 2 W)'),
   inputFormat: z.enum(['mjpeg', 'yuyv422']).optional().describe('pixel format asked of the camera'),
   alsaDevice: z.string().min(1).default('hw:1,0').describe('ALSA capture device of the microphone'),
 });
@@ -88,9 +96,11 @@ export const configSchema = z.strictObject({
   encryption: z
     .strictObject({
       recipients: z
-        .array(z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an X25519 age recipient: "age1" and 58 bech32 characters'))
+        .array(
+          z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an X25519 age recipient: "age1" and 58 bech32 characters'),
+        )
         .min(1, 'at least one custodian recipient is needed; create one with `bodycam keygen --out FILE`')
-        .describe('custodians\' age X25519 recipients; the device holds no key that decrypts'),
+        .describe("custodians' age X25519 recipients; the device holds no key that decrypts"),
     })
     .describe('who can decrypt footage'),
   storage: z
@@ -100,10 +110,19 @@ export const configSchema = z.strictObject({
     .describe('local evidence store'),
   gpio: z
     .strictObject({
-      driver: z.enum(['sim', 'onoff', 'gpiox']).default('sim').describe('sim (no hardware), onoff (sysfs) or gpiox (Pi 5)'),
+      driver: z
+        .enum(['sim', 'onoff', 'gpiox'])
+        .default('sim')
+        .describe('sim (no hardware), onoff (sysfs) or gpiox (Pi 5)'),
       debounceMs: int(1, 500, 30, 'a level must hold this long to count, ms'),
-      inputs: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), inputLine).default({}).describe('input lines by name'),
-      outputs: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), outputLine).default({}).describe('output lines by name'),
+      inputs: z
+        .record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), inputLine)
+        .default({})
+        .describe('input lines by name'),
+      outputs: z
+        .record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/), outputLine)
+        .default({})
+        .describe('output lines by name'),
     })
     .prefault({})
     .describe('GPIO lines (filled from the board map by `bodycam init`)'),
@@ -114,11 +133,14 @@ export const configSchema = z.strictObject({
       stopHoldMs: int(1000, 10_000, 3000, 'hold the record button this long to stop, ms'),
       multiPressWindowMs: int(200, 2000, 600, 'most time between the presses of a double press, ms'),
       triggerInputs: z.array(z.string()).default(['trigger']).describe('auxiliary lines that start recording'),
-      triggerEdge: z.enum(['rising', 'falling', 'both']).default('rising').describe('edge of a trigger line that starts'),
+      triggerEdge: z
+        .enum(['rising', 'falling', 'both'])
+        .default('rising')
+        .describe('edge of a trigger line that starts'),
       dockInput: z.string().default('dock').describe('line that senses the dock'),
     })
     .prefault({})
-    .describe('what the officer\'s inputs do'),
+    .describe("what the officer's inputs do"),
   control: z
     .strictObject({
       socket: z.string().min(1).optional().describe('control socket for `bodycam ctl` (default: STORAGE/bodycam.sock)'),

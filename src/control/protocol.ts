@@ -22,7 +22,8 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
     const input = r['input'];
     const count = r['count'] ?? 1;
     const holdMs = r['holdMs'] ?? 0;
-    if (typeof input !== 'string' || input.length === 0 || input.length > 64) return { error: 'press needs an input name' };
+    if (typeof input !== 'string' || input.length === 0 || input.length > 64)
+      return { error: 'press needs an input name' };
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10) {
       return { error: 'count must be an integer from 1 to 10' };
     }

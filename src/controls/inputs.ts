@@ -40,7 +40,11 @@ export class OfficerInputs {
         });
         await gpio.openInput(spec, (active, atMs) => debouncer.input(active, atMs));
       } else if (c.triggerInputs.includes(name)) {
-        const trigger = new EdgeTrigger({ edge: c.triggerEdge, debounceMs, onEdge: () => handlers.start(`line:${name}`) });
+        const trigger = new EdgeTrigger({
+          edge: c.triggerEdge,
+          debounceMs,
+          onEdge: () => handlers.start(`line:${name}`),
+        });
         inputs.#disposers.push(() => trigger.dispose());
         await gpio.openInput(spec, (active, atMs) => trigger.input(active, atMs));
       } else if (name === c.dockInput) {

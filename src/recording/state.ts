@@ -43,6 +43,8 @@ export function transition(state: RecorderState, input: RecorderInput): Transiti
   }
 }
 
+const ROTATE_TOLERANCE_MS = 0.5;
+
 /** Rotate to a new segment before this video fragment? Only on a keyframe, once the segment is long enough. */
 export function shouldRotate(
   segmentFirstMs: number,
@@ -50,5 +52,6 @@ export function shouldRotate(
   keyframe: boolean,
   segmentMs: number,
 ): boolean {
-  return keyframe && fragmentStartMs - segmentFirstMs >= segmentMs;
+  // Media times are ticks divided into ms: allow for the rounding so a 60 s segment does not become 61 s.
+  return keyframe && fragmentStartMs - segmentFirstMs >= segmentMs - ROTATE_TOLERANCE_MS;
 }

@@ -78,9 +78,14 @@ export class IndexDb {
       this.#db.exec(SCHEMA);
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
-      throw new BodycamError(ErrorCode.STORAGE_INDEX, `cannot open the index ${file}: ${(e as Error).message}`, { file }, {
-        cause: e,
-      });
+      throw new BodycamError(
+        ErrorCode.STORAGE_INDEX,
+        `cannot open the index ${file}: ${(e as Error).message}`,
+        { file },
+        {
+          cause: e,
+        },
+      );
     }
   }
 
@@ -162,14 +167,18 @@ export class IndexDb {
   }
 
   segmentsInState(state: SegmentState): SegmentRow[] {
-    return this.#db.prepare(`SELECT ${SEGMENT_COLS} FROM segments WHERE state = ? ORDER BY id`).all(state) as SegmentRow[];
+    return this.#db
+      .prepare(`SELECT ${SEGMENT_COLS} FROM segments WHERE state = ? ORDER BY id`)
+      .all(state) as SegmentRow[];
   }
 
   events(kind?: string): EventRow[] {
     const rows = (
       kind === undefined
         ? this.#db.prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events ORDER BY id').all()
-        : this.#db.prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events WHERE kind = ? ORDER BY id').all(kind)
+        : this.#db
+            .prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events WHERE kind = ? ORDER BY id')
+            .all(kind)
     ) as Array<Omit<EventRow, 'data'> & { data: string }>;
     return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
   }

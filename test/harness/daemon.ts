@@ -63,9 +63,11 @@ export function makeSimCamera(patch?: (config: Record<string, any>) => void): Ca
 export class Daemon {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  readonly camera: Camera;
   log = '';
 
-  constructor(readonly camera: Camera) {
+  constructor(camera: Camera) {
+    this.camera = camera;
     this.child = spawn(process.execPath, [CLI, 'run', '--config', camera.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -96,7 +98,8 @@ export class Daemon {
     const deadline = Date.now() + timeoutMs;
     let last: Status | null = null;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`daemon exited while waiting for ${what}:\n${this.log.slice(-3000)}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`daemon exited while waiting for ${what}:\n${this.log.slice(-3000)}`);
       try {
         last = await this.status();
         if (pred(last)) return last;

@@ -2,7 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-export function ageDecrypt(identityFile: string, encrypted: string, outDir: string): { ok: boolean; out: string; stderr: string } {
+export function ageDecrypt(
+  identityFile: string,
+  encrypted: string,
+  outDir: string,
+): { ok: boolean; out: string; stderr: string } {
   const out = path.join(outDir, `${path.basename(encrypted)}.mp4`);
   const r = spawnSync('age', ['-d', '-i', identityFile, '-o', out, encrypted], { encoding: 'utf8' });
   return { ok: r.status === 0, out, stderr: r.stderr };
@@ -25,7 +29,17 @@ export interface Probe {
 export function probeVideo(file: string): Probe {
   const r = spawnSync(
     'ffprobe',
-    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=time_base:packet=pts,duration,flags', '-of', 'json', file],
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=time_base:packet=pts,duration,flags',
+      '-of',
+      'json',
+      file,
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) return { errors: r.stderr || `ffprobe exit ${r.status}`, timeBase: 0, packets: [] };

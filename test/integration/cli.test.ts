@@ -84,7 +84,10 @@ describe('bodycam init and config check', () => {
     config.capture.source.fps = 'thirty'; // wrong type
     config.encryption.recipients = ['age1notarecipient'];
     writeFileSync(cam.configFile, JSON.stringify(config));
-    for (const command of [['config', 'check', cam.configFile], ['run', '--config', cam.configFile]]) {
+    for (const command of [
+      ['config', 'check', cam.configFile],
+      ['run', '--config', cam.configFile],
+    ]) {
       const r = cli(command);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('preRecord.seconds');

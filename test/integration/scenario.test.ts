@@ -3,8 +3,7 @@
  * buffer ≥ 35 s, double press, record 10 s, hold 3.5 s; then decrypt every segment with the real `age` tool and
  * check the timeline with ffprobe.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,7 +31,9 @@ describe('record button scenario on sim defaults', () => {
     await daemon.waitFor((s) => s.capture.mediaMs >= 35_000, 90_000, '35 s of buffering');
 
     // Only buffering: nothing but the index and the control socket exist under the camera's directory.
-    const footage = filesUnder(camera.dir).filter((f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock)$/.test(f));
+    const footage = filesUnder(camera.dir).filter(
+      (f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock)$/.test(f),
+    );
     expect(footage).toEqual([]);
     const status = await daemon.status();
     expect(status.state).toBe('buffering');
