@@ -10,8 +10,8 @@ import { type RecorderState, shouldRotate, transition } from './state.ts';
 /** What the recorder needs of a sealed segment file (crash-safe age writer). */
 export interface SegmentFile {
   write(plain: Buffer): Promise<void>;
-  /** Everything written so far becomes durable and recoverable. */
-  sync(): Promise<void>;
+  /** Everything written so far becomes durable and recoverable; `meta` is handed back by recovery. */
+  sync(meta?: Buffer): Promise<void>;
   close(): Promise<{ path: string; bytes: number; sha256: string }>;
   /** Ciphertext bytes on disk so far. */
   readonly bytesWritten: number;
@@ -293,13 +293,10 @@ export class Recorder {
   }
 
   async #syncSegment(seg: OpenSegment): Promise<void> {
-    await seg.file.sync();
-    this.#o.index.updateSegmentProgress(seg.rowId, {
-      endMediaMs: seg.endMs,
-      frames: seg.frames,
-      fragments: seg.fragments,
-      bytes: seg.file.bytesWritten,
-    });
+    const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments };
+    // The progress rides in the recovery tail, so after a power cut the index matches the disk exactly.
+    await seg.file.sync(Buffer.from(JSON.stringify(progress)));
+    this.#o.index.updateSegmentProgress(seg.rowId, { ...progress, bytes: seg.file.bytesWritten });
   }
 
   async #closeSegment(): Promise<void> {

@@ -13,11 +13,14 @@ import { AgeSealer, SEALED_CHUNK_SIZE, TAG_SIZE } from './age/sealer.ts';
  * the chunks the tail vouches for and appends the tail, giving a valid age file of everything up to the last
  * `sync()`. The tail file names its own geometry in plaintext, so recovery needs neither a key nor the index.
  *
- * Tail file layout: `BCTAIL1\n`, header length (uint32 BE), chunk count (uint64 BE), then the sealed final chunk.
+ * Tail file layout: `BCTAIL1\n`, header length (uint32 BE), chunk count (uint64 BE), caller metadata length
+ * (uint32 BE) and bytes, then the sealed final chunk. The metadata is plaintext the caller chooses (the recorder
+ * stores frame counts and media times, never content), committed atomically with the data it describes.
  */
 
 const TAIL_MAGIC = Buffer.from('BCTAIL1\n');
-const TAIL_PREAMBLE = TAIL_MAGIC.length + 4 + 8;
+const TAIL_PREAMBLE = TAIL_MAGIC.length + 4 + 8 + 4;
+const MAX_TAIL_META = 4096;
 const AGE_MAGIC = Buffer.from('age-encryption.org/v1\n');
 
 export interface SealedFileResult {
@@ -26,6 +29,14 @@ export interface SealedFileResult {
   bytes: number;
   /** Hex SHA-256 of the finished ciphertext file. */
   sha256: string;
+}
+
+export interface RecoveredFile extends SealedFileResult {
+  recovered: true;
+  /** close() had finished the file and only its tail file was left: nothing after the last sync was cut. */
+  complete: boolean;
+  /** The metadata of the sync the file was recovered to. */
+  meta: Buffer;
 }
 
 function partialPath(path: string): string {
@@ -160,8 +171,11 @@ export class SealedFileWriter {
     });
   }
 
-  /** Makes everything written so far durable and recoverable: fsync the data, then replace the tail atomically. */
-  sync(): Promise<void> {
+  /**
+   * Makes everything written so far durable and recoverable: fsync the data, then replace the tail atomically.
+   * `meta` (≤ 4 KiB, plaintext) is kept in the tail and handed back by recovery.
+   */
+  sync(meta: Buffer = Buffer.alloc(0)): Promise<void> {
     return this.#run(async () => {
       const handle = this.#assertWritable();
       await this.#flush();
@@ -175,7 +189,9 @@ export class SealedFileWriter {
       TAIL_MAGIC.copy(preamble);
       preamble.writeUInt32BE(this.#sealer.header.length, TAIL_MAGIC.length);
       preamble.writeBigUInt64BE(BigInt(this.#sealer.chunkCount), TAIL_MAGIC.length + 4);
-      await writeFileDurably(tailTmpPath(this.path), Buffer.concat([preamble, this.#sealer.sealTail()]));
+      if (meta.length > MAX_TAIL_META) throw new BodycamError(ErrorCode.SEAL_STATE, 'tail metadata over 4 KiB');
+      preamble.writeUInt32BE(meta.length, TAIL_MAGIC.length + 12);
+      await writeFileDurably(tailTmpPath(this.path), Buffer.concat([preamble, meta, this.#sealer.sealTail()]));
       try {
         await rename(tailTmpPath(this.path), tailPath(this.path));
       } catch (e) {
@@ -301,17 +317,25 @@ function recoveryError(path: string, problem: string, details: Record<string, un
   });
 }
 
-function parseTail(path: string, tail: Buffer): { headerLength: number; chunkCount: number; chunk: Buffer } {
+function parseTail(
+  path: string,
+  tail: Buffer,
+): { headerLength: number; chunkCount: number; meta: Buffer; chunk: Buffer } {
   if (tail.length < TAIL_PREAMBLE + TAG_SIZE || !tail.subarray(0, TAIL_MAGIC.length).equals(TAIL_MAGIC)) {
     throw recoveryError(path, 'the tail file is not a BCTAIL1 file');
   }
   const headerLength = tail.readUInt32BE(TAIL_MAGIC.length);
   const chunkCount = Number(tail.readBigUInt64BE(TAIL_MAGIC.length + 4));
-  const chunk = tail.subarray(TAIL_PREAMBLE);
+  const metaLength = tail.readUInt32BE(TAIL_MAGIC.length + 12);
+  if (metaLength > MAX_TAIL_META || TAIL_PREAMBLE + metaLength + TAG_SIZE > tail.length) {
+    throw recoveryError(path, 'the tail file has an impossible metadata length', { metaLength });
+  }
+  const meta = tail.subarray(TAIL_PREAMBLE, TAIL_PREAMBLE + metaLength);
+  const chunk = tail.subarray(TAIL_PREAMBLE + metaLength);
   if (chunk.length > SEALED_CHUNK_SIZE || !Number.isSafeInteger(chunkCount) || headerLength < AGE_MAGIC.length) {
     throw recoveryError(path, 'the tail file has impossible sizes', { headerLength, chunkCount });
   }
-  return { headerLength, chunkCount, chunk };
+  return { headerLength, chunkCount, meta, chunk };
 }
 
 /**
@@ -320,7 +344,7 @@ function parseTail(path: string, tail: Buffer): { headerLength: number; chunkCou
  * A leftover `.tail.tmp` belongs to a sync that never returned and is discarded. Safe to run again if it is itself
  * interrupted: every step before the rename is repeatable.
  */
-export async function recoverSealedFile(path: string): Promise<(SealedFileResult & { recovered: true }) | null> {
+export async function recoverSealedFile(path: string): Promise<RecoveredFile | null> {
   const partial = partialPath(path);
   const tailFile = tailPath(path);
   if (await unlinkIfPresent(tailTmpPath(path))) await fsyncDir(path);
@@ -335,13 +359,14 @@ export async function recoverSealedFile(path: string): Promise<(SealedFileResult
   if (!hasPartial) {
     if (!hasFinal) throw recoveryError(path, 'a tail file exists but the partial file is gone');
     // close() got as far as the rename: the file is complete; only the tail was left behind.
+    const { meta } = parseTail(path, tail);
     await unlinkIfPresent(tailFile);
     await fsyncDir(path);
-    return { path, ...(await sha256OfFile(path)), recovered: true };
+    return { path, ...(await sha256OfFile(path)), recovered: true, complete: true, meta };
   }
   if (hasFinal) throw recoveryError(path, 'both the partial and the final file exist');
 
-  const { headerLength, chunkCount, chunk } = parseTail(path, tail);
+  const { headerLength, chunkCount, meta, chunk } = parseTail(path, tail);
   const keep = headerLength + chunkCount * SEALED_CHUNK_SIZE;
   let handle: FileHandle | undefined;
   try {
@@ -369,5 +394,5 @@ export async function recoverSealedFile(path: string): Promise<(SealedFileResult
   await fsyncDir(path);
   await unlinkIfPresent(tailFile);
   await fsyncDir(path);
-  return { path, ...(await sha256OfFile(path)), recovered: true };
+  return { path, ...(await sha256OfFile(path)), recovered: true, complete: false, meta };
 }

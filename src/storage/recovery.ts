@@ -24,7 +24,8 @@ export async function recoverInterrupted(index: IndexDb, logger: Logger): Promis
       logger.warn({ path: seg.path }, 'interrupted segment had no synced data');
       report.lost += 1;
     } else {
-      index.finishSegment(seg.id, 'recovered', { ...progress, bytes: result.bytes }, result.sha256);
+      const synced = parseProgress(result.meta) ?? progress;
+      index.finishSegment(seg.id, 'recovered', { ...synced, bytes: result.bytes }, result.sha256);
       index.addEvent('segment_recovered', { path: seg.path, bytes: result.bytes }, seg.incidentId);
       logger.warn({ path: seg.path, bytes: result.bytes }, 'recovered interrupted segment up to its last sync');
       report.recovered += 1;
@@ -35,4 +36,19 @@ export async function recoverInterrupted(index: IndexDb, logger: Logger): Promis
     report.interruptedIncidents += 1;
   }
   return report;
+}
+
+/** The recorder's progress note from the recovery tail; null when absent or unreadable (the index row is kept). */
+function parseProgress(meta: Buffer): { endMediaMs: number; frames: number; fragments: number } | null {
+  if (meta.length === 0) return null;
+  try {
+    const p = JSON.parse(meta.toString('utf8')) as Record<string, unknown>;
+    const { endMediaMs, frames, fragments } = p;
+    if (typeof endMediaMs === 'number' && typeof frames === 'number' && typeof fragments === 'number') {
+      return { endMediaMs, frames, fragments };
+    }
+  } catch {
+    // fall through: an unreadable note only costs precision, never footage
+  }
+  return null;
 }

@@ -161,9 +161,32 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
     const tail = readFileSync(`${path}.tail`);
     const closed = await writer.close();
     writeFileSync(`${path}.tail`, tail);
-    expect(await recoverSealedFile(path)).toEqual({ ...closed, recovered: true });
+    expect(await recoverSealedFile(path)).toEqual({
+      ...closed,
+      recovered: true,
+      complete: true,
+      meta: Buffer.alloc(0),
+    });
     expect(files()).toEqual(['seg.age']);
     expect(decrypt(path).equals(plain)).toBe(true);
+  });
+
+  it('hands back the metadata of the sync it recovered to, not a later one', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    await writer.write(randomBytes(70_000));
+    await writer.sync(Buffer.from('{"frames":30}'));
+    await writer.write(randomBytes(70_000));
+    await writer.sync(Buffer.from('{"frames":60}'));
+    await writer.write(randomBytes(70_000));
+    await writer.abort();
+    const result = await recoverSealedFile(path);
+    expect(result?.complete).toBe(false);
+    expect(result?.meta.toString()).toBe('{"frames":60}');
+    expect(decrypt(path).length).toBe(140_000);
+    await expect(
+      SealedFileWriter.create({ path: join(dir, 'x.age'), recipients }).then((w) => w.sync(Buffer.alloc(5000))),
+    ).rejects.toThrow('4 KiB');
   });
 
   it.each([

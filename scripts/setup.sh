@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One-step set-up for a fresh Debian 12 / Raspberry Pi OS machine that has Node and npm:
+# installs the system tools bodycam needs when they are missing, installs the npm dependencies
+# (which bring Node 24 for every npm script), then runs the demo. `--no-demo` stops after set-up (CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+run_demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) run_demo=0 ;;
+    -h|--help) echo "usage: scripts/setup.sh [--no-demo]"; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# command → Debian package that provides it
+declare -A providers=(
+  [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age
+)
+missing=()
+for cmd in "${!providers[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${providers[$cmd]}")
+done
+if ((${#missing[@]} > 0)); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: npm is missing; install Node.js and npm first (apt-get install nodejs npm)" >&2
+  exit 1
+fi
+
+# The `node` devDependency pins Node 24 for npm scripts; npm itself may warn (EBADENGINE) on an older
+# system Node while installing, which is harmless.
+npm ci --no-audit --no-fund --loglevel=error
+
+if [ "$run_demo" -eq 1 ]; then
+  npm run --silent demo
+fi
