@@ -1,0 +1,71 @@
+/**
+ * Buffering memory benchmark: runs the real daemon on `init --board sim` defaults (1280x720@30, 30 s pre-roll,
+ * real time) for BENCH_MINUTES (default 10) and samples its RSS every 5 s. Checks the budget
+ * RSS ≤ 80 MB + 1.3 × pre-roll bytes, and reports ffmpeg's RSS separately (another process).
+ *
+ *   npm run bench:memory            BENCH_MINUTES=1 npm run bench:memory for a quick look
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { controlRequest } from '../../src/control/client.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(REPO, 'src/cli/bodycam.ts');
+const MINUTES = Number(process.env['BENCH_MINUTES'] ?? 10);
+
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(pid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-mem-'));
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' }).stdout.trim();
+  const recipient = cli(['keygen', '--out', path.join(dir, 'k')]);
+  const configFile = cli(['init', '--board', 'sim', '--dir', path.join(dir, 'cam'), '--recipient', recipient]);
+  const socket = path.join(dir, 'cam', 'storage', 'bodycam.sock');
+  const daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+  const pid = daemon.pid ?? 0;
+  const end = Date.now() + MINUTES * 60_000;
+  let maxRss = 0;
+  let maxFfmpeg = 0;
+  let ringBytes = 0;
+  let ringSeconds = 0;
+  let samples = 0;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 5000));
+    maxRss = Math.max(maxRss, rssOf(pid));
+    for (const c of childPids(pid)) maxFfmpeg = Math.max(maxFfmpeg, rssOf(c));
+    try {
+      const s = (await controlRequest(socket, { cmd: 'status' }, 5000)) as { ring: { bytes: number; seconds: number } };
+      ringBytes = Math.max(ringBytes, s.ring.bytes);
+      ringSeconds = s.ring.seconds;
+    } catch {
+      // starting
+    }
+    samples += 1;
+  }
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  const budget = 80e6 + 1.3 * ringBytes;
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  process.stdout.write(
+    `buffering ${MINUTES} min, ${samples} samples; ring ${ringSeconds.toFixed(1)} s, max ${mb(ringBytes)}\n` +
+      `daemon max RSS ${mb(maxRss)}; budget 80 MB + 1.3 × ring = ${mb(budget)}; ratio RSS / budget ${(maxRss / budget).toFixed(2)} ${maxRss <= budget ? '(within)' : '(OVER)'}\n` +
+      `ffmpeg max RSS ${mb(maxFfmpeg)} (separate process)\n`,
+  );
+  if (maxRss > budget) process.exitCode = 1;
+}
+
+await main();
