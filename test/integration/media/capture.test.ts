@@ -73,20 +73,28 @@ async function until(what: string, done: () => boolean, timeoutMs = 15_000): Pro
 
 const videos = (r: Recorded) => r.fragments.filter((f) => f.kind === 'video');
 
-/** Our ffmpeg children (vitest runs this file in its own process). */
+/** Our live ffmpeg children (vitest runs this file in its own process). */
 function ffmpegChildren(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((pid) => {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
         const [, comm = '', rest = ''] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
-        return comm === 'ffmpeg' && Number(rest.split(' ')[1]) === process.pid;
+        const [state, ppid] = rest.split(' ');
+        return comm === 'ffmpeg' && state !== 'Z' && Number(ppid) === process.pid;
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+/** The one live ffmpeg child; never 0 or undefined, which would signal our own process group. */
+function theFfmpeg(): number {
+  const pids = ffmpegChildren();
+  if (pids.length !== 1 || pids[0] === undefined || pids[0] <= 0) throw new Error(`ffmpeg children: ${pids}`);
+  return pids[0];
 }
 
 /** Per track: every fragment starts exactly (in ticks) where the previous one ended. */
@@ -146,21 +154,14 @@ describe('Capture with real ffmpeg (synthetic 320x240, speed 4)', () => {
     const r = record();
     await r.capture.start();
     await until('3 video fragments', () => videos(r).length >= 3);
-    const [pid] = ffmpegChildren();
-    expect(pid).toBeDefined();
-    process.kill(pid ?? 0, 'SIGKILL');
-    const before = r.fragments.length;
-    await until('3 fragments after the gap', () => r.gaps.length === 1 && videos(r).length >= 6 + 0 * before);
-    await until('more video', () => r.fragments.slice(r.events.indexOf('gap')).some((f) => f.kind === 'video'));
+    process.kill(theFfmpeg(), 'SIGKILL');
+    await until('the gap and 3 more video fragments', () => r.gaps.length === 1 && videos(r).length >= 6);
     await r.capture.stop();
 
     const gap = r.gaps[0];
-    const gapIndex = r.events.indexOf('gap') - r.inits.length; // fragments before the gap event
-    const beforeGap = r.fragments.slice(
-      0,
-      gapIndex < 0 ? 0 : r.events.slice(0, r.events.indexOf('gap')).filter((e) => e !== 'init').length,
-    );
-    const afterGap = r.fragments.slice(beforeGap.length);
+    const fragmentsBeforeGap = r.events.slice(0, r.events.indexOf('gap')).filter((e) => e !== 'init').length;
+    const beforeGap = r.fragments.slice(0, fragmentsBeforeGap);
+    const afterGap = r.fragments.slice(fragmentsBeforeGap);
     expect(r.inits).toHaveLength(2); // the restarted ffmpeg sends its own init
     expect(gap?.atMs).toBe(Math.max(...beforeGap.map((f) => f.endMs)));
     expect(gap?.durationMs).toBeGreaterThan(0);
@@ -179,8 +180,8 @@ describe('Capture with real ffmpeg (synthetic 320x240, speed 4)', () => {
     const r = record({ stallMs: 800 });
     await r.capture.start();
     await until('2 video fragments', () => videos(r).length >= 2);
-    const [pid] = ffmpegChildren();
-    process.kill(pid ?? 0, 'SIGSTOP');
+    const pid = theFfmpeg();
+    process.kill(pid, 'SIGSTOP');
     await until('the gap after the stall', () => r.gaps.length === 1, 10_000);
     expect(r.gaps[0]?.durationMs).toBeGreaterThanOrEqual(800);
     expect(ffmpegChildren()).not.toContain(pid);
