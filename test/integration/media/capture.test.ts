@@ -187,6 +187,21 @@ describe('Capture with real ffmpeg (synthetic 320x240, speed 4)', () => {
     expect(ffmpegChildren()).not.toContain(pid);
   });
 
+  it('pipes a camera process (rpicam-vid stand-in) into ffmpeg and ends its process group on stop', async () => {
+    const rpicamPath = new URL('../../fixtures/media/fake-rpicam-vid.sh', import.meta.url).pathname;
+    const r = record({
+      source: { ...SOURCE, kind: 'rpicam', audio: false, alsaDevice: 'hw:1,0', rpicamPath },
+    });
+    await r.capture.start();
+    await until('2 video fragments', () => videos(r).length >= 2);
+    await r.capture.stop();
+    expect(r.inits[0]?.tracks.map((t) => t.kind)).toEqual(['video']);
+    for (const f of videos(r)) expect(f).toMatchObject({ keyframe: true, sampleCount: FPS });
+    expectContiguous(r.fragments);
+    // Both the capture ffmpeg and the stand-in (an exec'd ffmpeg in its own process group) are our children: gone.
+    expect(ffmpegChildren()).toEqual([]);
+  });
+
   it('reports a missing ffmpeg as MEDIA_FFMPEG_MISSING without crashing', async () => {
     const r = record({ ffmpegPath: '/nonexistent/ffmpeg' });
     const error = await r.capture.start().catch((e: unknown) => e);
