@@ -83,6 +83,7 @@ export class Capture {
       this.#setState('idle');
       throw e;
     }
+    if (this.#stopping) return; // stop() was called while ffmpeg was being checked
     this.#launch();
   }
 
