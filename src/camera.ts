@@ -13,9 +13,11 @@ import { SimGpio } from './hal/gpio/sim.ts';
 import type { Logger } from './logger.ts';
 import { Capture } from './media/capture.ts';
 import { PreRecordRing } from './media/ring.ts';
+import type { InitSegment } from './media/types.ts';
 import { parseRecipient } from './recording/age/keys.ts';
 import { Recorder } from './recording/recorder.ts';
 import { SealedFileWriter } from './recording/sealed-file.ts';
+import { startPeriodicGc } from './runtime/memory.ts';
 import { IndexDb } from './storage/index-db.ts';
 import { recoverInterrupted } from './storage/recovery.ts';
 
@@ -26,6 +28,8 @@ export interface CameraStatus {
   docked: boolean;
   capture: { fragments: number; gaps: number; mediaMs: number };
   writeFailures: number;
+  /** Process memory in bytes (rss, heapUsed, external, arrayBuffers), for technicians and the memory benchmark. */
+  memory: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
 }
 
 /**
@@ -44,7 +48,9 @@ export class Camera {
   #capture: Capture | null = null;
   #inputs: OfficerInputs | null = null;
   #control: ControlServer | null = null;
+  #init: InitSegment | null = null;
   #docked = false;
+  #stopGc: (() => void) | null = null;
   #fragments = 0;
   #gaps = 0;
 
@@ -83,6 +89,8 @@ export class Camera {
       openSegmentFile: (file) => SealedFileWriter.create({ path: file, recipients }),
       logger: log.child({ component: 'recorder' }),
       onStateChange: (state) => leds.show(state === 'buffering' ? 'standby' : 'recording'),
+      // Blinking red until the next state change: storage trouble is the officer's to know, not to guess.
+      onWriteFailure: () => leds.show('fault'),
     });
     this.#recorder = recorder;
 
@@ -93,7 +101,13 @@ export class Camera {
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       logger: log.child({ component: 'capture' }),
-      onInit: (init) => recorder.setInit(init),
+      onInit: (init) => {
+        // Fragments only play after the init they came with: a changed one (other capture parameters after a
+        // restart) makes the pre-roll held so far unusable with it.
+        if (this.#init !== null && !this.#init.bytes.equals(init.bytes)) ring.clear();
+        this.#init = init;
+        recorder.setInit(init);
+      },
       onFragment: (f) => {
         this.#fragments += 1;
         ring.push(f);
@@ -106,6 +120,7 @@ export class Camera {
     });
     this.#capture = capture;
     await capture.start();
+    this.#stopGc = startPeriodicGc(5000);
     leds.show('standby');
 
     this.#inputs = await OfficerInputs.open(gpio, c, {
@@ -165,6 +180,9 @@ export class Camera {
       docked: this.#docked,
       capture: { fragments: this.#fragments, gaps: this.#gaps, mediaMs: this.#capture?.mediaNowMs() ?? 0 },
       writeFailures: r?.writeFailures ?? 0,
+      memory: (({ rss, heapUsed, external, arrayBuffers }) => ({ rss, heapUsed, external, arrayBuffers }))(
+        process.memoryUsage(),
+      ),
     };
   }
 
@@ -196,6 +214,7 @@ export class Camera {
     const capture = this.#capture;
     await this.#recorder?.shutdown(capture?.mediaNowMs() ?? 0);
     await capture?.stop();
+    this.#stopGc?.();
     this.#ring?.clear();
     this.#leds?.stop();
     await this.#gpio?.close();

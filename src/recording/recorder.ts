@@ -38,6 +38,8 @@ export interface RecorderOptions {
   logger: Logger;
   now?: () => Date;
   onStateChange?: (state: RecorderState) => void;
+  /** A write or sync failed (disk full, I/O error): the officer must be told. */
+  onWriteFailure?: (code: string) => void;
 }
 
 interface OpenIncident {
@@ -139,7 +141,9 @@ export class Recorder {
       { incident: id, trigger: a.trigger, prerollActualMs, fragments: a.preroll.length },
       'recording started',
     );
-    for (const f of a.preroll) this.#enqueue(() => this.#write(f));
+    const incident = this.#incident;
+    const init = this.#init;
+    for (const f of a.preroll) this.#enqueue(() => this.#write(incident, init, f));
     return id;
   }
 
@@ -166,7 +170,10 @@ export class Recorder {
         return;
       }
     }
-    this.#enqueue(() => this.#write(f));
+    // The incident is bound now: a stop may clear it before the chain reaches this write.
+    const incident = this.#incident;
+    const init = this.#init;
+    if (incident !== null) this.#enqueue(() => this.#write(incident, init, f));
   }
 
   /** Resolves when every queued write and close has finished. */
@@ -245,14 +252,14 @@ export class Recorder {
     const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
     this.#log.error({ err: e, code }, 'writing footage failed; the segment keeps what was synced');
     this.#o.index.addEvent('write_failed', { code, message: (e as Error).message }, this.#incident?.id ?? null);
+    this.#o.onWriteFailure?.(code);
   }
 
-  async #write(f: MediaFragment): Promise<void> {
-    const inc = this.#incident;
-    if (inc === null) return;
+  /** `init` is the capture's init segment when `f` arrived; a different one (new capture parameters) rotates. */
+  async #write(inc: OpenIncident, init: InitSegment | null, f: MediaFragment): Promise<void> {
+    if (init === null) throw new Error('a fragment arrived before any init segment');
     let seg = this.#segment;
-    const initChanged =
-      seg !== null && this.#init !== null && seg.init !== this.#init && f.kind === 'video' && f.keyframe;
+    const initChanged = seg !== null && !seg.init.bytes.equals(init.bytes) && f.kind === 'video' && f.keyframe;
     if (
       seg === null ||
       initChanged ||
@@ -263,7 +270,7 @@ export class Recorder {
         if (seg === null) return;
       } else {
         await this.#closeSegment();
-        seg = await this.#openSegment(inc, f.startMs);
+        seg = await this.#openSegment(inc, init, f.startMs);
       }
     }
     if (seg === null) return;
@@ -275,9 +282,7 @@ export class Recorder {
     }
   }
 
-  async #openSegment(inc: OpenIncident, firstMs: number): Promise<OpenSegment> {
-    const init = this.#init;
-    if (init === null) throw new Error('no init segment before the first fragment');
+  async #openSegment(inc: OpenIncident, init: InitSegment, firstMs: number): Promise<OpenSegment> {
     const seq = inc.seqNext;
     inc.seqNext += 1;
     const dir = path.join(this.#o.storageDir, 'footage', inc.id);

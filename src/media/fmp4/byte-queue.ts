@@ -30,6 +30,18 @@ export class ByteQueue {
     return out;
   }
 
+  /** Removes the first `n` bytes into `target` at `at` (one copy, no intermediate buffer); `n` must be ≤ length. */
+  takeInto(target: Buffer, at: number, n: number): void {
+    let written = 0;
+    let offset = this.#offset;
+    for (const chunk of this.#chunks) {
+      if (written === n) break;
+      written += chunk.copy(target, at + written, offset, Math.min(chunk.length, offset + n - written));
+      offset = 0;
+    }
+    this.skip(n);
+  }
+
   /** Removes and returns (as an owned copy) the first `n` bytes; `n` must be ≤ length. */
   take(n: number): Buffer {
     const out = this.peek(n);

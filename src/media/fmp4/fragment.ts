@@ -170,8 +170,8 @@ function bumpSize(buf: Buffer, box: Box, delta: number): void {
 }
 
 /**
- * A copy of the fragment with its tfdt set to `baseTime`. ffmpeg writes tfdt v1 (64-bit) and we overwrite it in
- * place. A v0 tfdt whose new value needs more than 32 bits is widened to v1 rather than wrapped or rejected
+ * The fragment with its tfdt set to `baseTime`, rewritten in place when the field fits. ffmpeg writes tfdt v1
+ * (64-bit). A v0 tfdt whose new value needs more than 32 bits is widened to v1 rather than wrapped or rejected
  * (a wrap would send the timeline backwards; rejecting would make the capture restart forever): the moof and
  * traf grow by 4 bytes, and every trun data_offset, being moof-relative, grows by 4 as the mdat moves.
  */
@@ -179,10 +179,10 @@ export function withBaseTime(buf: Buffer, parsed: ParsedFragment, baseTime: numb
   const { tfdt } = parsed;
   const fieldAt = fullBox(buf, tfdt).body;
   if (tfdt.version === 1 || baseTime <= 0xffff_ffff) {
-    const out = Buffer.from(buf);
-    if (tfdt.version === 1) out.writeBigUInt64BE(BigInt(baseTime), fieldAt);
-    else out.writeUInt32BE(baseTime, fieldAt);
-    return out;
+    // The field fits: rewrite it in place (the buffer is the parser's own copy of the fragment).
+    if (tfdt.version === 1) buf.writeBigUInt64BE(BigInt(baseTime), fieldAt);
+    else buf.writeUInt32BE(baseTime, fieldAt);
+    return buf;
   }
   const widened = Buffer.alloc(20);
   widened.writeUInt32BE(20, 0);

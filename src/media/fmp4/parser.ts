@@ -119,6 +119,7 @@ export class Fmp4Parser {
       return { kind: 'none' };
     }
     if (queue.length < size) return undefined;
+    if (type === 'mdat') return this.#fragment(size);
     const box = queue.take(size);
     switch (type) {
       case 'ftyp':
@@ -126,11 +127,9 @@ export class Fmp4Parser {
         return { kind: 'none' };
       case 'moov':
         return this.#init(box);
-      case 'moof':
+      default:
         this.#moof = box;
         return { kind: 'none' };
-      default:
-        return this.#fragment(box);
     }
   }
 
@@ -142,10 +141,17 @@ export class Fmp4Parser {
     return { kind: 'init', init: { bytes: Buffer.concat([this.#ftyp, moov]), tracks: parsed.tracks } };
   }
 
-  #fragment(mdat: Buffer): Step {
+  /**
+   * The mdat of `mdatSize` bytes is at the head of the queue. moof + mdat are copied once into the fragment's own
+   * buffer: the ring keeps fragments for the whole pre-roll, so every extra copy is garbage V8 only counts as
+   * external memory and collects late.
+   */
+  #fragment(mdatSize: number): Step {
     const moof = this.#moof ?? Buffer.alloc(0);
     this.#moof = undefined;
-    let bytes: Buffer = Buffer.concat([moof, mdat]);
+    let bytes: Buffer = Buffer.allocUnsafeSlow(moof.length + mdatSize);
+    moof.copy(bytes, 0);
+    this.#queue.takeInto(bytes, moof.length, mdatSize);
     const parsed = parseFragment(bytes, moof.length, (id) =>
       this.#tracks.has(id) ? (this.#defaults.get(id) ?? NO_DEFAULTS) : undefined,
     );
