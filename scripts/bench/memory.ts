@@ -12,7 +12,7 @@ import path from 'node:path';
 import { controlRequest } from '../../src/control/client.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO, 'src/cli/bodycam.ts');
+const CLI = path.join(REPO, 'dist/cli/bodycam.js');
 const MINUTES = Number(process.env['BENCH_MINUTES'] ?? 10);
 
 function rssOf(pid: number): number {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
 import { BodycamError, ErrorCode } from '../errors.ts';
 import { type Config, configSchema } from './schema.ts';
+import type { Issue } from './schema-kit.ts';
 
 export interface ConfigProblem {
   /** Dotted key, e.g. `preRecord.seconds`; `(root)` for the document itself. */
@@ -11,28 +11,11 @@ export interface ConfigProblem {
 }
 
 /** Every problem at once, each naming its key and what would fix it. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  for (const issue of issues) {
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) {
-        const full = issue.path.length > 0 ? `${key}.${k}` : k;
-        out.push({
-          key: full,
-          message: 'unknown key; remove it or check its spelling (`bodycam config check` lists keys)',
-        });
-      }
-    } else if (issue.code === 'too_small' || issue.code === 'too_big') {
-      const bound =
-        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-      // zod's own wording ("Too big: expected …") is replaced; a message written in the schema is kept as it is.
-      out.push({ key, message: issue.message.startsWith('Too ') ? `must be ${bound}` : issue.message });
-    } else {
-      out.push({ key, message: issue.message });
-    }
-  }
-  return out;
+export function describeIssues(issues: readonly Issue[]): ConfigProblem[] {
+  return issues.map((issue) => ({
+    key: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+    message: issue.message,
+  }));
 }
 
 export type ValidationResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
@@ -40,8 +23,8 @@ export type ValidationResult = { ok: true; config: Config } | { ok: false; probl
 /** Validate a parsed document; relative storage/control paths are resolved against `baseDir`. */
 export function validateConfig(doc: unknown, baseDir: string): ValidationResult {
   const parsed = configSchema.safeParse(doc);
-  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues) };
-  const config = parsed.data;
+  if (!parsed.ok) return { ok: false, problems: describeIssues(parsed.issues) };
+  const config = parsed.value;
   config.storage.dir = path.resolve(baseDir, config.storage.dir);
   if (config.control.socket !== undefined) config.control.socket = path.resolve(baseDir, config.control.socket);
   const problems = crossCheck(config);

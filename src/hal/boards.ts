@@ -1,26 +1,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../errors.ts';
 import type { InputLineSpec, OutputLineSpec } from './gpio/port.ts';
 
-const pin = z.number().int().min(2).max(27).describe('BCM line on the 40-pin header (0–1 are the HAT EEPROM bus)');
+const pin = () =>
+  s.number().int().min(2).max(27).describe('BCM line on the 40-pin header (0–1 are the HAT EEPROM bus)');
 
-const inputPin = z.strictObject({
-  pin,
-  activeLow: z.boolean().describe('true: the line reads low when active (switch to ground)'),
-  pull: z.enum(['up', 'down', 'none']),
-});
-const outputPin = z.strictObject({ pin, activeLow: z.boolean().describe('true: driving low lights the LED') });
+const inputPin = () =>
+  s.object({
+    pin: pin(),
+    activeLow: s.boolean().describe('true: the line reads low when active (switch to ground)'),
+    pull: s.enum(['up', 'down', 'none']),
+  });
+const outputPin = () => s.object({ pin: pin(), activeLow: s.boolean().describe('true: driving low lights the LED') });
 
-const boardSchema = z.strictObject({
-  board: z.string().min(1),
-  gpioDriver: z.enum(['sim', 'onoff', 'gpiox']),
-  inputs: z.strictObject({ record: inputPin, trigger: inputPin, dock: inputPin }),
-  outputs: z.strictObject({ ledRed: outputPin, ledGreen: outputPin, haptic: outputPin }),
+const boardSchema = s.object({
+  board: s.string().nonEmpty(),
+  gpioDriver: s.enum(['sim', 'onoff', 'gpiox']),
+  inputs: s.object({ record: inputPin(), trigger: inputPin(), dock: inputPin() }),
+  outputs: s.object({ ledRed: outputPin(), ledGreen: outputPin(), haptic: outputPin() }),
 });
 
 /** A board's pin map, as in hardware/boards/NAME.json. */
-export type BoardMap = z.infer<typeof boardSchema>;
+export type BoardMap = Infer<typeof boardSchema>;
 export type BoardInputName = keyof BoardMap['inputs'];
 export type BoardOutputName = keyof BoardMap['outputs'];
 
@@ -53,19 +55,19 @@ export function loadBoard(name: string): BoardMap {
     });
   }
   const parsed = boardSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (!parsed.ok) {
+    const problems = parsed.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new BodycamError(ErrorCode.CONFIG_INVALID, `board map ${name}: ${problems.join('; ')}`, {
       key: 'board',
       problems,
     });
   }
-  const pins = [...Object.values(parsed.data.inputs), ...Object.values(parsed.data.outputs)].map((p) => p.pin);
+  const pins = [...Object.values(parsed.value.inputs), ...Object.values(parsed.value.outputs)].map((p) => p.pin);
   const dup = pins.find((p, i) => pins.indexOf(p) !== i);
   if (dup !== undefined) {
     throw new BodycamError(ErrorCode.CONFIG_INVALID, `board map ${name}: BCM ${dup} is used twice`, { key: 'board' });
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 /** The map's inputs as port specs, named as in the map (`record`, `trigger`, `dock`). */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(REPO, 'src/cli/bodycam.ts');
+export const CLI = path.join(REPO, 'dist/cli/bodycam.js');
 
 export interface CliResult {
   code: number;
