@@ -38,7 +38,9 @@ fi
 
 # The `node` devDependency pins Node 24 for npm scripts; npm itself may warn (EBADENGINE) on an older
 # system Node while installing, which is harmless.
-npm ci --no-audit --no-fund --loglevel=error
+# `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms' optional packages
+# (biome's per-platform binaries), which `npm ci` then rejects as out of sync. The lock file still pins versions.
+npm install --no-audit --no-fund --loglevel=error
 
 if [ "$run_demo" -eq 1 ]; then
   npm run --silent demo
