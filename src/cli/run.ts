@@ -1,5 +1,6 @@
 import { Camera } from '../camera.ts';
 import { loadConfig } from '../config/load.ts';
+import { isBodycamError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 
 /** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
@@ -10,7 +11,9 @@ export async function runCommand(configFile: string): Promise<void> {
   try {
     await camera.start();
   } catch (e) {
-    logger.fatal({ err: e }, 'start-up failed');
+    // A known failure (ffmpeg missing, index unreadable) is logged by code and message, without a stack trace.
+    if (isBodycamError(e)) logger.fatal({ code: e.code, details: e.details }, `start-up failed: ${e.message}`);
+    else logger.fatal({ err: e }, 'start-up failed');
     await camera.stop().catch(() => undefined);
     throw e;
   }

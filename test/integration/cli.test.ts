@@ -111,3 +111,16 @@ describe('bodycam init and config check', () => {
     expect(missing.stderr).toContain('cannot read config file');
   });
 });
+
+describe('bodycam run start-up errors', () => {
+  it('names a missing ffmpeg and the fix, exits 1, and leaves no crash trace', () => {
+    const cam = makeSimCamera((c) => {
+      c['capture'].ffmpegPath = '/nonexistent/ffmpeg';
+    });
+    const r = cli(['run', '--config', cam.configFile]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ffmpeg not found at /nonexistent/ffmpeg');
+    expect(r.stderr).toContain('apt-get install ffmpeg');
+    expect(r.stdout).not.toContain('    at ');
+  });
+});

@@ -2,7 +2,7 @@
  * kill -9 of the daemon mid-recording, then a restart: closed segments still decrypt and play, the interrupted one
  * plays up to its last synced chunk, `list` is consistent, and recording can go on.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,4 +72,30 @@ describe('power cut while recording', () => {
     expect(after[1]?.state).toBe('closed');
     expect(after[1]?.segments.every((s) => s.state === 'closed')).toBe(true);
   }, 150_000);
+});
+
+describe('SIGTERM while recording', () => {
+  it('closes the open segment cleanly and exits 0', async () => {
+    const camera = makeSimCamera((c) => {
+      c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 30, speed: 2, videoBitrateKbps: 400 };
+      c['preRecord'].seconds = 3;
+    });
+    const daemon = new Daemon(camera);
+    await daemon.waitFor((s) => s.ring.seconds >= 3, 60_000, 'pre-roll');
+    await daemon.press('record', 2);
+    await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await daemon.terminate()).toBe(0);
+
+    const [incident] = list(camera);
+    expect(incident?.state).toBe('closed');
+    expect(incident?.segments.map((s) => s.state)).toEqual(['closed']);
+    const seg = incident?.segments[0];
+    if (seg === undefined) throw new Error('no segment');
+    expect(existsSync(`${seg.path}.partial`)).toBe(false);
+    expect(existsSync(`${seg.path}.tail`)).toBe(false);
+    const dec = ageDecrypt(camera.identityFile, seg.path, mkdtempSync(path.join(os.tmpdir(), 'bodycam-term-')));
+    expect(dec.ok).toBe(true);
+    expect(probeVideo(dec.out).packets.length).toBe(seg.frames);
+  }, 90_000);
 });
