@@ -42,14 +42,6 @@ export interface SegmentProgress {
   bytes: number;
 }
 
-export interface EventRow {
-  id: number;
-  at: string;
-  kind: string;
-  incidentId: string | null;
-  data: Record<string, unknown>;
-}
-
 const INCIDENT_COLS = `id, trigger, state, activated_at AS activatedAt, activation_media_ms AS activationMediaMs,
   preroll_requested_ms AS prerollRequestedMs, preroll_actual_ms AS prerollActualMs, first_media_ms AS firstMediaMs,
   stopped_at AS stoppedAt, stop_media_ms AS stopMediaMs, stop_reason AS stopReason`;
@@ -170,21 +162,5 @@ export class IndexDb {
     return this.#db
       .prepare(`SELECT ${SEGMENT_COLS} FROM segments WHERE state = ? ORDER BY id`)
       .all(state) as SegmentRow[];
-  }
-
-  events(kind?: string): EventRow[] {
-    const rows = (
-      kind === undefined
-        ? this.#db.prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events ORDER BY id').all()
-        : this.#db
-            .prepare('SELECT id, at, kind, incident_id AS incidentId, data FROM events WHERE kind = ? ORDER BY id')
-            .all(kind)
-    ) as Array<Omit<EventRow, 'data'> & { data: string }>;
-    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
-  }
-
-  /** Run several writes atomically. */
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
   }
 }

@@ -6,6 +6,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CameraStatus } from '../../src/camera.ts';
+import type { ListedIncident } from '../../src/cli/list.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(REPO, 'dist/cli/bodycam.js');
@@ -122,36 +124,9 @@ export class Daemon {
   }
 }
 
-export interface Status {
-  state: string;
-  ring: { seconds: number; bytes: number; fragments: number };
-  incident: { id: string; trigger: string; segments: number } | null;
-  docked: boolean;
-  capture: { fragments: number; gaps: number; mediaMs: number };
-  writeFailures: number;
-}
-
-export interface ListedSegment {
-  seq: number;
-  path: string;
-  state: string;
-  firstMediaMs: number;
-  endMediaMs: number;
-  frames: number;
-  bytes: number;
-  sha256: string | null;
-}
-
-export interface ListedIncident {
-  id: string;
-  state: string;
-  trigger: string;
-  activationMediaMs: number;
-  prerollRequestedMs: number;
-  prerollActualMs: number;
-  stopMediaMs: number | null;
-  segments: ListedSegment[];
-}
+/** The shapes the CLI prints, taken from the code that prints them. */
+export type Status = CameraStatus;
+export type { ListedIncident };
 
 export function list(camera: Camera): ListedIncident[] {
   const r = cli(['list', '--config', camera.configFile, '--json']);
