@@ -127,16 +127,18 @@ export class Recorder {
     const id = incidentId(this.#o.deviceId, this.#now());
     const prerollActualMs = Math.max(0, Math.round(a.activationMs - firstMs));
     this.#incident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
-    this.#o.index.insertIncident({
-      id,
-      trigger: a.trigger,
-      activatedAt: this.#now().toISOString(),
-      activationMediaMs: a.activationMs,
-      prerollRequestedMs: a.requestedPrerollMs,
-      prerollActualMs,
-      firstMediaMs: firstMs,
-    });
-    this.#o.index.addEvent('activation', { trigger: a.trigger, prerollActualMs }, id);
+    this.#o.index.insertIncident(
+      {
+        id,
+        trigger: a.trigger,
+        activatedAt: this.#now().toISOString(),
+        activationMediaMs: a.activationMs,
+        prerollRequestedMs: a.requestedPrerollMs,
+        prerollActualMs,
+        firstMediaMs: firstMs,
+      },
+      { trigger: a.trigger, prerollActualMs },
+    );
     this.#log.info(
       { incident: id, trigger: a.trigger, prerollActualMs, fragments: a.preroll.length },
       'recording started',

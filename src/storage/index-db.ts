@@ -89,7 +89,18 @@ export class IndexDb {
     return this.#now().toISOString();
   }
 
-  insertIncident(row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>): void {
+  /** The incident row and its activation event in one transaction: one fsync on the activation path, not two. */
+  insertIncident(
+    row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>,
+    event: Record<string, unknown>,
+  ): void {
+    this.#db.transaction(() => {
+      this.#insertIncident(row);
+      this.addEvent('activation', event, row.id);
+    })();
+  }
+
+  #insertIncident(row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>): void {
     this.#db
       .prepare(
         `INSERT INTO incidents (id, trigger, state, activated_at, activation_media_ms, preroll_requested_ms,

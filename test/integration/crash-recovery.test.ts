@@ -75,19 +75,20 @@ describe('power cut while recording', () => {
 });
 
 describe('SIGTERM while recording', () => {
-  it('closes the open segment cleanly and exits 0', async () => {
+  it('starts on the auxiliary trigger line, closes the open segment cleanly on SIGTERM and exits 0', async () => {
     const camera = makeSimCamera((c) => {
       c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 30, speed: 2, videoBitrateKbps: 400 };
       c['preRecord'].seconds = 3;
     });
     const daemon = new Daemon(camera);
     await daemon.waitFor((s) => s.ring.seconds >= 3, 60_000, 'pre-roll');
-    await daemon.press('record', 2);
+    await daemon.press('trigger', 1);
     await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording');
     await new Promise((r) => setTimeout(r, 2000));
     expect(await daemon.terminate()).toBe(0);
 
     const [incident] = list(camera);
+    expect(incident?.trigger).toBe('line:trigger');
     expect(incident?.state).toBe('closed');
     expect(incident?.segments.map((s) => s.state)).toEqual(['closed']);
     const seg = incident?.segments[0];
