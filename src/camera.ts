@@ -5,7 +5,7 @@ import type { Config } from './config/schema.ts';
 import type { ControlRequest } from './control/protocol.ts';
 import { ControlServer } from './control/server.ts';
 import { OfficerInputs } from './controls/inputs.ts';
-import { BodycamError, ErrorCode } from './errors.ts';
+import { BodycamError, ErrorCode, isSubsystemError } from './errors.ts';
 import { StatusLeds } from './feedback/leds.ts';
 import { createGpioDriver } from './hal/gpio/index.ts';
 import type { GpioDriver } from './hal/gpio/port.ts';
@@ -26,6 +26,8 @@ export interface CameraStatus {
   ring: { seconds: number; bytes: number; fragments: number };
   incident: { id: string; trigger: string; segments: number } | null;
   docked: boolean;
+  /** What the LEDs show the officer: standby, recording or fault. */
+  indication: string | null;
   capture: { fragments: number; gaps: number; mediaMs: number };
   writeFailures: number;
   /** Process memory in bytes (rss, heapUsed, external, arrayBuffers), for technicians and the memory benchmark. */
@@ -115,7 +117,7 @@ export class Camera {
       },
       onGap: (gap) => {
         this.#gaps += 1;
-        index.addEvent('capture_gap', { ...gap }, recorder.status().incident?.id ?? null);
+        this.#event('capture_gap', { ...gap }, recorder.status().incident?.id ?? null);
       },
     });
     this.#capture = capture;
@@ -128,7 +130,7 @@ export class Camera {
       stop: (reason) => this.stopRecording(reason),
       dock: (docked) => {
         this.#docked = docked;
-        index.addEvent(docked ? 'docked' : 'undocked');
+        this.#event(docked ? 'docked' : 'undocked', {}, null);
         log.info({ docked }, 'dock contact changed');
       },
     });
@@ -141,6 +143,16 @@ export class Camera {
     await control.start();
     this.#control = control;
     log.info({ storage: c.storage.dir, prerollSeconds: c.preRecord.seconds }, 'camera ready: buffering');
+  }
+
+  /** Events are evidence metadata but not evidence: when storage is full they go to the log instead. */
+  #event(kind: string, data: Record<string, unknown>, incidentId: string | null): void {
+    try {
+      this.#index?.addEvent(kind, data, incidentId);
+    } catch (e) {
+      if (!isSubsystemError(e, 'STORAGE')) throw e;
+      this.#log.warn({ kind, data, code: e.code }, 'event not indexed: storage unavailable');
+    }
   }
 
   /** Start an incident from the ring's pre-roll; a no-op while one is open. */
@@ -178,6 +190,7 @@ export class Camera {
           ? null
           : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
       docked: this.#docked,
+      indication: this.#leds?.current ?? null,
       capture: { fragments: this.#fragments, gaps: this.#gaps, mediaMs: this.#capture?.mediaNowMs() ?? 0 },
       writeFailures: r?.writeFailures ?? 0,
       memory: (({ rss, heapUsed, external, arrayBuffers }) => ({ rss, heapUsed, external, arrayBuffers }))(

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, isBodycamError } from '../errors.ts';
+import { errnoCode, isBodycamError, isSubsystemError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { InitSegment, MediaFragment } from '../media/types.ts';
 import { fsyncDir } from '../storage/fs-durable.ts';
@@ -85,6 +85,8 @@ export class Recorder {
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   #writeFailures = 0;
+  #lastFailureCode = '';
+  #failureRun = 0;
   #closed: Array<() => void> = [];
 
   constructor(options: RecorderOptions) {
@@ -114,11 +116,11 @@ export class Recorder {
     this.#init = init;
   }
 
-  /** Start an incident. Returns its id, or null when already recording. */
+  /** Start an incident. Returns its id, or null when already recording or when the index cannot take it. */
   activate(a: Activation): string | null {
     const t = transition(this.#state, { type: 'activate' });
-    this.#setState(t.next);
     if (t.action !== 'openIncident') {
+      this.#setState(t.next);
       if (this.#stopTimer !== null) this.#cancelStop();
       return null;
     }
@@ -126,19 +128,27 @@ export class Recorder {
     const firstMs = first?.startMs ?? a.activationMs;
     const id = incidentId(this.#o.deviceId, this.#now());
     const prerollActualMs = Math.max(0, Math.round(a.activationMs - firstMs));
+    try {
+      this.#o.index.insertIncident(
+        {
+          id,
+          trigger: a.trigger,
+          activatedAt: this.#now().toISOString(),
+          activationMediaMs: a.activationMs,
+          prerollRequestedMs: a.requestedPrerollMs,
+          prerollActualMs,
+          firstMediaMs: firstMs,
+        },
+        { trigger: a.trigger, prerollActualMs },
+      );
+    } catch (e) {
+      // Storage full or broken: stay buffering (the ring keeps the pre-roll) and tell the officer.
+      if (!isSubsystemError(e, 'STORAGE')) throw e;
+      this.#onWriteError(e);
+      return null;
+    }
     this.#incident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
-    this.#o.index.insertIncident(
-      {
-        id,
-        trigger: a.trigger,
-        activatedAt: this.#now().toISOString(),
-        activationMediaMs: a.activationMs,
-        prerollRequestedMs: a.requestedPrerollMs,
-        prerollActualMs,
-        firstMediaMs: firstMs,
-      },
-      { trigger: a.trigger, prerollActualMs },
-    );
+    this.#setState(t.next);
     this.#log.info(
       { incident: id, trigger: a.trigger, prerollActualMs, fragments: a.preroll.length },
       'recording started',
@@ -249,11 +259,28 @@ export class Recorder {
     });
   }
 
+  /**
+   * A failed write is reported, never thrown: the chain goes on and the next fragment tries again (the sealed file
+   * keeps unwritten ciphertext in memory). While storage stays full, every failure would say the same thing, so the
+   * first of a run of identical failures is logged in full and then one in every 30.
+   */
   #onWriteError(e: unknown): void {
     this.#writeFailures += 1;
     const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
-    this.#log.error({ err: e, code }, 'writing footage failed; the segment keeps what was synced');
-    this.#o.index.addEvent('write_failed', { code, message: (e as Error).message }, this.#incident?.id ?? null);
+    this.#failureRun = code === this.#lastFailureCode ? this.#failureRun + 1 : 1;
+    this.#lastFailureCode = code;
+    if (this.#failureRun % 30 === 1) {
+      this.#log.error(
+        { code, message: (e as Error).message, repeated: this.#failureRun - 1 },
+        'writing footage failed; the segment keeps what was synced',
+      );
+      try {
+        this.#o.index.addEvent('write_failed', { code, message: (e as Error).message }, this.#incident?.id ?? null);
+      } catch (indexError) {
+        // The index lives on the same storage: when it is full too, the log line above is the record.
+        if (!isSubsystemError(indexError, 'STORAGE')) throw indexError;
+      }
+    }
     this.#o.onWriteFailure?.(code);
   }
 

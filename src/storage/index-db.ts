@@ -52,6 +52,7 @@ const SEGMENT_COLS = `id, incident_id AS incidentId, seq, path, state, first_med
 export class IndexDb {
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(file: string, options: { readonly?: boolean; now?: () => Date } = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -94,65 +95,115 @@ export class IndexDb {
     row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>,
     event: Record<string, unknown>,
   ): void {
-    this.#db.transaction(() => {
-      this.#insertIncident(row);
-      this.addEvent('activation', event, row.id);
-    })();
+    this.#guard(() =>
+      this.#db.transaction(() => {
+        this.#insertIncident(row);
+        this.addEvent('activation', event, row.id);
+      })(),
+    );
   }
 
   #insertIncident(row: Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>): void {
-    this.#db
-      .prepare(
-        `INSERT INTO incidents (id, trigger, state, activated_at, activation_media_ms, preroll_requested_ms,
-           preroll_actual_ms, first_media_ms) VALUES (?, ?, 'recording', ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.trigger,
-        row.activatedAt,
-        row.activationMediaMs,
-        row.prerollRequestedMs,
-        row.prerollActualMs,
-        row.firstMediaMs,
-      );
+    this.#run(
+      `INSERT INTO incidents (id, trigger, state, activated_at, activation_media_ms, preroll_requested_ms,
+         preroll_actual_ms, first_media_ms) VALUES (?, ?, 'recording', ?, ?, ?, ?, ?)`,
+      row.id,
+      row.trigger,
+      row.activatedAt,
+      row.activationMediaMs,
+      row.prerollRequestedMs,
+      row.prerollActualMs,
+      row.firstMediaMs,
+    );
   }
 
   closeIncident(id: string, state: 'closed' | 'interrupted', stopMediaMs: number | null, reason: string): void {
-    this.#db
-      .prepare('UPDATE incidents SET state = ?, stopped_at = ?, stop_media_ms = ?, stop_reason = ? WHERE id = ?')
-      .run(state, this.#iso(), stopMediaMs, reason, id);
+    this.#run(
+      'UPDATE incidents SET state = ?, stopped_at = ?, stop_media_ms = ?, stop_reason = ? WHERE id = ?',
+      state,
+      this.#iso(),
+      stopMediaMs,
+      reason,
+      id,
+    );
   }
 
   insertSegment(incidentId: string, seq: number, path: string, firstMediaMs: number): number {
-    const info = this.#db
-      .prepare(
-        `INSERT INTO segments (incident_id, seq, path, state, first_media_ms, end_media_ms, opened_at)
-         VALUES (?, ?, ?, 'open', ?, ?, ?)`,
-      )
-      .run(incidentId, seq, path, firstMediaMs, firstMediaMs, this.#iso());
+    const info = this.#run(
+      `INSERT INTO segments (incident_id, seq, path, state, first_media_ms, end_media_ms, opened_at)
+       VALUES (?, ?, ?, 'open', ?, ?, ?)`,
+      incidentId,
+      seq,
+      path,
+      firstMediaMs,
+      firstMediaMs,
+      this.#iso(),
+    );
     return Number(info.lastInsertRowid);
   }
 
   /** Progress of an open segment, written after each sync so the index trails the disk by at most one sync. */
   updateSegmentProgress(id: number, p: SegmentProgress): void {
-    this.#db
-      .prepare('UPDATE segments SET end_media_ms = ?, frames = ?, fragments = ?, bytes = ? WHERE id = ?')
-      .run(p.endMediaMs, p.frames, p.fragments, p.bytes, id);
+    this.#run(
+      'UPDATE segments SET end_media_ms = ?, frames = ?, fragments = ?, bytes = ? WHERE id = ?',
+      p.endMediaMs,
+      p.frames,
+      p.fragments,
+      p.bytes,
+      id,
+    );
   }
 
   finishSegment(id: number, state: 'closed' | 'recovered' | 'lost', p: SegmentProgress, sha256: string | null): void {
-    this.#db
-      .prepare(
-        `UPDATE segments SET state = ?, end_media_ms = ?, frames = ?, fragments = ?, bytes = ?, sha256 = ?,
-           closed_at = ? WHERE id = ?`,
-      )
-      .run(state, p.endMediaMs, p.frames, p.fragments, p.bytes, sha256, this.#iso(), id);
+    this.#run(
+      `UPDATE segments SET state = ?, end_media_ms = ?, frames = ?, fragments = ?, bytes = ?, sha256 = ?,
+         closed_at = ? WHERE id = ?`,
+      state,
+      p.endMediaMs,
+      p.frames,
+      p.fragments,
+      p.bytes,
+      sha256,
+      this.#iso(),
+      id,
+    );
   }
 
   addEvent(kind: string, data: Record<string, unknown> = {}, incidentId: string | null = null): void {
-    this.#db
-      .prepare('INSERT INTO events (at, kind, incident_id, data) VALUES (?, ?, ?, ?)')
-      .run(this.#iso(), kind, incidentId, JSON.stringify(data));
+    this.#run(
+      'INSERT INTO events (at, kind, incident_id, data) VALUES (?, ?, ?, ?)',
+      this.#iso(),
+      kind,
+      incidentId,
+      JSON.stringify(data),
+    );
+  }
+
+  /** One write through a cached statement; SQLite failures become STORAGE_FULL or STORAGE_INDEX. */
+  #run(sql: string, ...params: unknown[]): Database.RunResult {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    const prepared = stmt;
+    return this.#guard(() => prepared.run(...params));
+  }
+
+  #guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof Database.SqliteError)) throw e;
+      // A full disk must reach the officer as such; it is not a corrupt index.
+      const full = e.code === 'SQLITE_FULL';
+      throw new BodycamError(
+        full ? ErrorCode.STORAGE_FULL : ErrorCode.STORAGE_INDEX,
+        `${full ? 'storage is full; the index' : 'the index'} could not be written: ${e.message}`,
+        { sqlite: e.code },
+        { cause: e },
+      );
+    }
   }
 
   incidents(): IncidentRow[] {

@@ -37,11 +37,13 @@ describe('record button scenario on sim defaults', () => {
     expect(footage).toEqual([]);
     const status = await daemon.status();
     expect(status.state).toBe('buffering');
+    expect(status.indication).toBe('standby');
     expect(status.ring.seconds).toBeGreaterThanOrEqual(30);
     expect(status.ring.seconds).toBeLessThanOrEqual(32);
 
     await daemon.press('record', 2);
-    await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording');
+    const recording = await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording');
+    expect(recording.indication).toBe('recording');
     await new Promise((r) => setTimeout(r, 10_000));
     await daemon.press('record', 1, 3500);
     await daemon.waitFor((s) => s.state === 'buffering', 15_000, 'back to buffering');
