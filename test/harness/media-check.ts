@@ -14,6 +14,7 @@ export function ageDecrypt(
 
 export interface Packet {
   pts: number;
+  /** Absent when ffprobe reports none (the first audio packet of a fragment). */
   duration: number;
   keyframe: boolean;
 }
@@ -27,13 +28,22 @@ export interface Probe {
 
 /** Video packets in decode order with their timestamps in stream ticks. */
 export function probeVideo(file: string): Probe {
+  return probeStream(file, 'v:0');
+}
+
+/** Audio packets likewise (a segment may have none: audio stays out of the pre-roll by default). */
+export function probeAudio(file: string): Probe {
+  return probeStream(file, 'a:0');
+}
+
+function probeStream(file: string, stream: string): Probe {
   const r = spawnSync(
     'ffprobe',
     [
       '-v',
       'error',
       '-select_streams',
-      'v:0',
+      stream,
       '-show_entries',
       'stream=time_base:packet=pts,duration,flags',
       '-of',

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
-import { ageDecrypt, decodeErrors, probeVideo } from '../harness/media-check.ts';
+import { ageDecrypt, decodeErrors, probeAudio, probeVideo } from '../harness/media-check.ts';
+
+const AAC_FRAME = 1024;
 
 describe('power cut while recording', () => {
   // Smaller frames and faster than real time keep the test short; the code paths are the defaults'.
@@ -44,6 +46,7 @@ describe('power cut while recording', () => {
 
     const out = mkdtempSync(path.join(os.tmpdir(), 'bodycam-recovered-'));
     let prevEnd: number | null = null;
+    let prevAudioEnd: number | null = null;
     for (const seg of incident.segments) {
       const dec = ageDecrypt(camera.identityFile, seg.path, out);
       expect(dec.stderr).toBe('');
@@ -59,6 +62,17 @@ describe('power cut while recording', () => {
       if (firstPacket === undefined || lastPacket === undefined) throw new Error('unreachable');
       if (prevEnd !== null) expect(firstPacket.pts).toBe(prevEnd);
       prevEnd = lastPacket.pts + lastPacket.duration;
+      // Audio (live part only) is continuous too, within and across segments. AAC-LC frames are 1024 samples
+      // (ticks at 48 kHz); ffprobe leaves a fragment's first packet duration out, so the frame size is the step.
+      const audio = probeAudio(dec.out).packets;
+      expect(audio.length).toBeGreaterThan(0);
+      for (const [i, p] of audio.entries()) {
+        if (p.duration !== undefined) expect(p.duration).toBe(AAC_FRAME);
+        const expected = i === 0 ? prevAudioEnd : (audio[i - 1]?.pts ?? Number.NaN) + AAC_FRAME;
+        if (expected !== null) expect(p.pts, `audio packet ${i} of segment ${seg.seq}`).toBe(expected);
+      }
+      const lastAudio = audio.at(-1);
+      prevAudioEnd = lastAudio === undefined ? null : lastAudio.pts + AAC_FRAME;
     }
 
     // Recording goes on: a new incident opens and closes normally.
