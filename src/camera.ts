@@ -70,7 +70,7 @@ export class Camera {
     const index = new IndexDb(path.join(c.storage.dir, 'index.sqlite'));
     this.#index = index;
     const report = await recoverInterrupted(index, log.child({ component: 'recovery' }));
-    if (report.recovered + report.lost + report.interruptedIncidents > 0)
+    if (report.recovered + report.lost + report.failed + report.interruptedIncidents > 0)
       log.warn(report, 'recovered after an unclean stop');
 
     const gpio = await createGpioDriver(c.gpio.driver);

@@ -1,3 +1,4 @@
+import { isSubsystemError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { recoverSealedFile } from '../recording/sealed-file.ts';
 import type { IndexDb } from './index-db.ts';
@@ -5,6 +6,8 @@ import type { IndexDb } from './index-db.ts';
 export interface RecoveryReport {
   recovered: number;
   lost: number;
+  /** Segments whose recovery failed; their files are untouched and they stay `open` for the next start. */
+  failed: number;
   interruptedIncidents: number;
 }
 
@@ -14,10 +17,20 @@ export interface RecoveryReport {
  * promised durable) and its partial file is left in place. Incidents still `recording` become `interrupted`.
  */
 export async function recoverInterrupted(index: IndexDb, logger: Logger): Promise<RecoveryReport> {
-  const report: RecoveryReport = { recovered: 0, lost: 0, interruptedIncidents: 0 };
+  const report: RecoveryReport = { recovered: 0, lost: 0, failed: 0, interruptedIncidents: 0 };
   for (const seg of index.segmentsInState('open')) {
     const progress = { endMediaMs: seg.endMediaMs, frames: seg.frames, fragments: seg.fragments, bytes: seg.bytes };
-    const result = await recoverSealedFile(seg.path);
+    let result: Awaited<ReturnType<typeof recoverSealedFile>>;
+    try {
+      result = await recoverSealedFile(seg.path);
+    } catch (e) {
+      // One damaged or unreachable segment must not keep the camera from recording: leave its files exactly as
+      // they are, keep it `open` so the next start tries again, and say so.
+      if (!isSubsystemError(e, 'SEAL') && !isSubsystemError(e, 'STORAGE')) throw e;
+      logger.error({ path: seg.path, code: e.code, message: e.message }, 'cannot recover segment; left untouched');
+      report.failed += 1;
+      continue;
+    }
     if (result === null) {
       index.finishSegment(seg.id, 'lost', { ...progress, bytes: 0 }, null);
       index.addEvent('segment_lost', { path: seg.path }, seg.incidentId);
