@@ -177,7 +177,7 @@ export class Recorder {
     if (f.kind === 'video') {
       const t = transition(this.#state, { type: 'videoFragment', startMs: f.startMs, stopAtMs: this.#stopAtMs });
       if (t.action === 'closeIncident') {
-        this.#closeIncident('closed', this.#stopReason);
+        this.#closeIncident(this.#stopReason);
         this.#setState(t.next);
         return;
       }
@@ -210,7 +210,7 @@ export class Recorder {
         { stopAtMs: this.#stopAtMs },
         'no fragment past the stop point in time; closing with what arrived',
       );
-      this.#closeIncident('closed', this.#stopReason);
+      this.#closeIncident(this.#stopReason);
       this.#setState(t.next);
     }
   }
@@ -221,7 +221,7 @@ export class Recorder {
     this.#stopAtMs = null;
   }
 
-  #closeIncident(state: 'closed' | 'interrupted', reason: string): void {
+  #closeIncident(reason: string): void {
     const inc = this.#incident;
     const stopAtMs = this.#stopAtMs;
     this.#cancelStop();
@@ -229,7 +229,7 @@ export class Recorder {
     if (inc === null) return;
     this.#enqueue(async () => {
       await this.#closeSegment();
-      this.#o.index.closeIncident(inc.id, state, stopAtMs, reason);
+      this.#o.index.closeIncident(inc.id, 'closed', stopAtMs, reason);
       this.#o.index.addEvent('stop', { reason, stopAtMs }, inc.id);
       this.#log.info({ incident: inc.id, reason }, 'recording stopped');
     });

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../errors.ts';
+import { fsyncDir } from '../storage/fs-durable.ts';
 import { AgeSealer, SEALED_CHUNK_SIZE, TAG_SIZE } from './age/sealer.ts';
 
 /**
@@ -64,16 +65,13 @@ function storageError(e: unknown, path: string, action: string): BodycamError {
   return new BodycamError(ErrorCode.STORAGE_IO, `I/O error while ${action} ${path}`, { path, errno }, { cause: e });
 }
 
-async function fsyncDir(path: string): Promise<void> {
+/** fsync the directory holding `path`, so a create, rename or unlink there survives a power cut. */
+async function fsyncParent(path: string): Promise<void> {
   const dir = dirname(path);
-  let handle: FileHandle | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    await fsyncDir(dir);
   } catch (e) {
     throw storageError(e, dir, 'syncing directory');
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -197,7 +195,7 @@ export class SealedFileWriter {
       } catch (e) {
         throw storageError(e, tailPath(this.path), 'renaming to');
       }
-      await fsyncDir(this.path);
+      await fsyncParent(this.path);
     });
   }
 
@@ -219,10 +217,10 @@ export class SealedFileWriter {
       } catch (e) {
         throw storageError(e, partial, 'finishing');
       }
-      await fsyncDir(this.path);
+      await fsyncParent(this.path);
       await unlinkIfPresent(tailPath(this.path));
       await unlinkIfPresent(tailTmpPath(this.path));
-      await fsyncDir(this.path);
+      await fsyncParent(this.path);
       return { path: this.path, bytes: this.#bytes, sha256: this.#hash.digest('hex') };
     });
   }
@@ -347,7 +345,7 @@ function parseTail(
 export async function recoverSealedFile(path: string): Promise<RecoveredFile | null> {
   const partial = partialPath(path);
   const tailFile = tailPath(path);
-  if (await unlinkIfPresent(tailTmpPath(path))) await fsyncDir(path);
+  if (await unlinkIfPresent(tailTmpPath(path))) await fsyncParent(path);
   let tail: Buffer;
   try {
     tail = await readFile(tailFile);
@@ -361,7 +359,7 @@ export async function recoverSealedFile(path: string): Promise<RecoveredFile | n
     // close() got as far as the rename: the file is complete; only the tail was left behind.
     const { meta } = parseTail(path, tail);
     await unlinkIfPresent(tailFile);
-    await fsyncDir(path);
+    await fsyncParent(path);
     return { path, ...(await sha256OfFile(path)), recovered: true, complete: true, meta };
   }
   if (hasFinal) throw recoveryError(path, 'both the partial and the final file exist');
@@ -391,8 +389,8 @@ export async function recoverSealedFile(path: string): Promise<RecoveredFile | n
   } catch (e) {
     throw storageError(e, partial, 'renaming');
   }
-  await fsyncDir(path);
+  await fsyncParent(path);
   await unlinkIfPresent(tailFile);
-  await fsyncDir(path);
+  await fsyncParent(path);
   return { path, ...(await sha256OfFile(path)), recovered: true, complete: false, meta };
 }

@@ -14,8 +14,8 @@ export function ageDecrypt(
 
 export interface Packet {
   pts: number;
-  /** Absent when ffprobe reports none (the first audio packet of a fragment). */
-  duration: number;
+  /** Absent when ffprobe reports none (it omits it for the first audio packet of a fragment). */
+  duration?: number;
   keyframe: boolean;
 }
 

@@ -61,7 +61,8 @@ describe('power cut while recording', () => {
       const lastPacket = probe.packets.at(-1);
       if (firstPacket === undefined || lastPacket === undefined) throw new Error('unreachable');
       if (prevEnd !== null) expect(firstPacket.pts).toBe(prevEnd);
-      prevEnd = lastPacket.pts + lastPacket.duration;
+      // Video packets always carry a duration; a missing one makes the next comparison fail (NaN).
+      prevEnd = lastPacket.pts + (lastPacket.duration ?? Number.NaN);
       // Audio (live part only) is continuous too, within and across segments. AAC-LC frames are 1024 samples
       // (ticks at 48 kHz); ffprobe leaves a fragment's first packet duration out, so the frame size is the step.
       const audio = probeAudio(dec.out).packets;

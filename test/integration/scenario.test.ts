@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
-import { ageDecrypt, decodeErrors, probeVideo } from '../harness/media-check.ts';
+import { ageDecrypt, decodeErrors, type Packet, probeVideo } from '../harness/media-check.ts';
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -60,7 +60,7 @@ describe('record button scenario on sim defaults', () => {
     expect(incident.segments.length).toBeGreaterThanOrEqual(1);
 
     const out = mkdtempSync(path.join(os.tmpdir(), 'bodycam-custodian-'));
-    const all: Array<{ pts: number; duration: number }> = [];
+    const all: Packet[] = [];
     let timeBase = 0;
     for (const seg of incident.segments) {
       expect(seg.state).toBe('closed');
@@ -83,13 +83,14 @@ describe('record button scenario on sim defaults', () => {
       const prev = all[i - 1];
       const cur = all[i];
       if (prev === undefined || cur === undefined) throw new Error('unreachable');
-      expect(cur.pts, `frame ${i}`).toBe(prev.pts + prev.duration);
+      // Video packets always carry a duration; a missing one fails here (NaN).
+      expect(cur.pts, `frame ${i}`).toBe(prev.pts + (prev.duration ?? Number.NaN));
     }
     const first = all[0];
     const last = all[all.length - 1];
     if (first === undefined || last === undefined) throw new Error('no frames');
     const firstMs = first.pts * timeBase * 1000;
-    const endMs = (last.pts + last.duration) * timeBase * 1000;
+    const endMs = (last.pts + (last.duration ?? Number.NaN)) * timeBase * 1000;
     // Covers ≥ 30 s before the press, at most one GOP (1 s) more, and runs to the stop.
     expect(incident.activationMediaMs - firstMs).toBeGreaterThanOrEqual(30_000);
     expect(incident.activationMediaMs - firstMs).toBeLessThanOrEqual(31_000 + 1);
