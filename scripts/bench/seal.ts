@@ -4,8 +4,8 @@
  * Usage: node scripts/bench/seal.ts
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { generateIdentity, parseRecipient } from '../../src/recording/age/keys.ts';
-import { AgeSealer } from '../../src/recording/age/sealer.ts';
+import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
+import { AgeSealer } from '../../src/age/sealer.ts';
 
 const SIZE = 64 * 1024 * 1024;
 const PIECE = 256 * 1024;

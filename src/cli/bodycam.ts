@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { ErrorCode, isBodycamError, isSubsystemError } from '../errors.ts';
+import { ErrorCode, isBodycamError, isSubsystemError } from '../lib/errors.ts';
 import { buildProgram } from './program.ts';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 usage or configuration error. */

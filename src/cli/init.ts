@@ -3,8 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { validateConfig } from '../config/load.ts';
-import { BodycamError, ErrorCode } from '../errors.ts';
-import { type BoardMap, loadBoard } from '../hal/boards.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { type BoardMap, loadBoard } from '../config/boards.ts';
 
 export interface InitOptions {
   dir: string;

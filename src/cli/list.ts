@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import { IndexDb } from '../storage/index-db.ts';
+import { IndexDb } from '../camera/storage/index-db.ts';
 
 export interface ListedIncident {
   id: string;

@@ -1,7 +1,7 @@
-import { Camera } from '../camera.ts';
+import { Camera } from '../camera/main.ts';
 import { loadConfig } from '../config/load.ts';
-import { isBodycamError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
+import { isBodycamError } from '../lib/errors.ts';
+import { createLogger } from '../lib/logger.ts';
 
 /** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
 export async function runCommand(configFile: string): Promise<void> {

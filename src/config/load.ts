@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BodycamError, ErrorCode } from '../errors.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { type Config, configSchema } from './schema.ts';
 import type { Issue } from './schema-kit.ts';
 

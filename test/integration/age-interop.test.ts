@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, identityFileText, parseRecipient } from '../../src/recording/age/keys.ts';
-import { AgeSealer } from '../../src/recording/age/sealer.ts';
+import { generateIdentity, identityFileText, parseRecipient } from '../../src/age/keys.ts';
+import { AgeSealer } from '../../src/age/sealer.ts';
 
 const AGE = '/usr/bin/age';
 const CHUNK = 64 * 1024;

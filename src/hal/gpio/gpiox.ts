@@ -1,15 +1,15 @@
 /// <reference path="./gpiox.d.ts" />
 // The reference is needed: tsc skips a `.d.ts` that shares its base name with a `.ts` in the same folder.
 import type { Gpiox } from '@iiot2k/gpiox';
-import { BodycamError, ErrorCode } from '../../errors.ts';
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
+import type { Clock } from '../clock/port.ts';
+import { realClock } from '../clock/real.ts';
 import {
-  type Clock,
   type EdgeHandler,
   type GpioDriver,
   type InputLineSpec,
   type OutputLineSpec,
   type Pull,
-  realClock,
 } from './port.ts';
 
 export interface GpioxDriverOptions {

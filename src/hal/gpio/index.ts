@@ -1,7 +1,8 @@
-import { BodycamError, ErrorCode } from '../../errors.ts';
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import { createGpioxDriver } from './gpiox.ts';
 import { createOnoffDriver, type OnoffGpioCtor } from './onoff.ts';
-import type { Clock, GpioDriver } from './port.ts';
+import type { Clock } from '../clock/port.ts';
+import type { GpioDriver } from './port.ts';
 import { SimGpio } from './sim.ts';
 
 export type GpioDriverKind = GpioDriver['kind'];
@@ -47,6 +48,5 @@ export async function createGpioDriver(kind: GpioDriverKind, opts: GpioDriverOpt
   }
 }
 
-export type { Clock, GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
-export { realClock } from './port.ts';
+export type { GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
 export { SimGpio } from './sim.ts';

@@ -1,13 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BodycamError, ErrorCode, errnoCode } from '../../errors.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
+import type { Clock } from '../clock/port.ts';
+import { realClock } from '../clock/real.ts';
 import {
-  type Clock,
   type EdgeHandler,
   type GpioDriver,
   type InputLineSpec,
   type OutputLineSpec,
-  realClock,
 } from './port.ts';
 
 export const SYSFS_GPIO_ROOT = '/sys/class/gpio';

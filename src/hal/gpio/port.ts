@@ -33,21 +33,3 @@ export interface GpioDriver {
   /** Release every line, remove every watcher. */
   close(): Promise<void>;
 }
-
-/**
- * Monotonic time and timers. Injected (never read from globals inside logic) so that debounce, press patterns and
- * the simulator run under fake time in tests and under `bodycam ctl press` in real time with the same code.
- */
-export interface Clock {
-  /** Milliseconds on a monotonic clock (never jumps with NTP or RTC corrections). */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process clock. Globals are looked up at call time, so vitest fake timers replace them too. */
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-};

@@ -1,11 +1,11 @@
-import { BodycamError, ErrorCode } from '../../errors.ts';
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
+import type { Clock } from '../clock/port.ts';
+import { realClock } from '../clock/real.ts';
 import {
-  type Clock,
   type EdgeHandler,
   type GpioDriver,
   type InputLineSpec,
   type OutputLineSpec,
-  realClock,
 } from './port.ts';
 
 export interface SimGpioOptions {

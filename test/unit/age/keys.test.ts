@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/errors.ts';
-import { bech32Encode } from '../../../src/recording/age/bech32.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
+import { bech32Encode } from '../../../src/age/bech32.ts';
 import {
   generateIdentity,
   identityFileText,
   parseRecipient,
   recipientForIdentity,
-} from '../../../src/recording/age/keys.ts';
+} from '../../../src/age/keys.ts';
 
 const AGE_KEYGEN = '/usr/bin/age-keygen';
 const EXAMPLE = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/errors.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
 import {
   type GpioChip,
   headerChipBase,

@@ -1,0 +1,232 @@
+/**
+ * Supervised capture: runs the source's ffmpeg (and rpicam-vid) pipeline, parses its fMP4 output, and keeps it
+ * running. An exit, a stall (no fragment for `stallMs`) or a corrupt stream restarts the pipeline after an
+ * exponential backoff. The restarted stream continues the capture timeline: its timestamps are shifted to
+ * start after the outage, so media time never goes backwards or repeats, and the outage is reported as a gap.
+ */
+import { performance } from 'node:perf_hooks';
+import type { BodycamError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { checkFfmpeg, type FfmpegExit, type RunningFfmpeg, requiredEncoders, startFfmpeg } from './ffmpeg.ts';
+import { Fmp4Parser } from './fmp4/parser.ts';
+import { type RunningProducer, startProducer } from './producer.ts';
+import { buildCapturePlan, type CapturePlan, type SourceConfig } from './sources.ts';
+import type { CaptureGap, InitSegment, MediaFragment } from './types.ts';
+
+export type CaptureState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopped';
+
+export interface CaptureOptions {
+  source: SourceConfig;
+  ffmpegPath: string;
+  logger: Logger;
+  /** Restart when no fragment arrived for this long (wall ms). */
+  stallMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  onInit(init: InitSegment): void;
+  onFragment(fragment: MediaFragment): void;
+  onGap(gap: CaptureGap): void;
+  onStateChange?(state: CaptureState): void;
+}
+
+/** A run this long (with fragments) counts as healthy and resets the backoff. */
+const HEALTHY_RUN_MS = 30_000;
+const STOP_TIMEOUT_MS = 3000;
+
+interface Run {
+  ffmpeg: RunningFfmpeg;
+  producer: RunningProducer | undefined;
+  launchedAt: number;
+  fragments: number;
+  /** Why we killed it (stall, corrupt stream); undefined for an exit ffmpeg chose itself. */
+  killReason: string | undefined;
+  /** The outage this run ends, reported with its first fragment. */
+  pendingGap: CaptureGap | undefined;
+  onData: (chunk: Buffer) => void;
+}
+
+export class Capture {
+  readonly #options: CaptureOptions;
+  readonly #plan: CapturePlan;
+  readonly #log: Logger;
+  readonly #stallMs: number;
+  readonly #backoff: { initialMs: number; maxMs: number };
+  #state: CaptureState = 'idle';
+  #run: Run | undefined;
+  #stopping = false;
+  #failures = 0;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  /** End of the latest fragment on the capture timeline, and the wall time it arrived. */
+  #lastEndMs: number | undefined;
+  #lastArrival = 0;
+
+  constructor(options: CaptureOptions) {
+    this.#options = options;
+    this.#plan = buildCapturePlan(options.source);
+    this.#log = options.logger;
+    this.#stallMs = options.stallMs ?? 5000;
+    this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  }
+
+  get state(): CaptureState {
+    return this.#state;
+  }
+
+  /** Checks ffmpeg (throws MEDIA_FFMPEG_MISSING / MEDIA_FFMPEG_UNUSABLE) and starts the pipeline. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new Error(`capture already ${this.#state}`);
+    this.#setState('starting');
+    try {
+      const info = await checkFfmpeg(this.#options.ffmpegPath, requiredEncoders(this.#plan));
+      this.#log.info({ version: info.version, source: this.#options.source.kind }, 'starting capture');
+    } catch (e) {
+      this.#setState('idle');
+      throw e;
+    }
+    if (this.#stopping) return; // stop() was called while ffmpeg was being checked
+    this.#launch();
+  }
+
+  /** Ends the child processes and never restarts them again. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#stallTimer);
+    clearTimeout(this.#restartTimer);
+    const run = this.#run;
+    this.#run = undefined;
+    if (run !== undefined) {
+      run.ffmpeg.stdout.off('data', run.onData);
+      run.producer?.kill('SIGTERM');
+      await Promise.all([run.ffmpeg.stop(STOP_TIMEOUT_MS), this.#endProducer(run)]);
+    }
+    this.#setState('stopped');
+  }
+
+  /**
+   * Where "now" falls on the capture timeline: the last fragment's end plus the wall time since it arrived
+   * (× speed), capped one GOP past it since no later media can exist yet. 0 before the first fragment.
+   */
+  mediaNowMs(): number {
+    if (this.#lastEndMs === undefined) return 0;
+    const ahead = (performance.now() - this.#lastArrival) * this.#plan.speed;
+    return this.#lastEndMs + Math.min(ahead, this.#plan.gopMs);
+  }
+
+  #setState(state: CaptureState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#options.onStateChange?.(state);
+  }
+
+  #launch(): void {
+    const now = performance.now();
+    let pendingGap: CaptureGap | undefined;
+    const parser = new Fmp4Parser({
+      onInit: (init) => this.#options.onInit(init),
+      onFragment: (f) => this.#fragment(run, f),
+      onError: (e) => this.#corrupt(run, e),
+    });
+    if (this.#lastEndMs !== undefined) {
+      const outageMs = now - this.#lastArrival;
+      pendingGap = { atMs: this.#lastEndMs, durationMs: outageMs, reason: 'capture restarted' };
+      parser.setTimelineOffsetMs(this.#lastEndMs + outageMs * this.#plan.speed);
+    }
+    const producer = this.#plan.producer === undefined ? undefined : startProducer(this.#plan.producer);
+    const ffmpeg = startFfmpeg(this.#plan, {
+      ffmpegPath: this.#options.ffmpegPath,
+      logger: this.#log,
+      ...(producer === undefined ? {} : { input: producer.stdout }),
+    });
+    const run: Run = {
+      ffmpeg,
+      producer,
+      launchedAt: now,
+      fragments: 0,
+      killReason: undefined,
+      pendingGap,
+      onData: (chunk) => parser.push(chunk),
+    };
+    this.#run = run;
+    ffmpeg.stdout.on('data', run.onData);
+    void ffmpeg.exited.then((exit) => this.#ended(run, exit));
+    if (producer !== undefined) {
+      // A dead camera process starves ffmpeg; end the run at once rather than wait for the stall watchdog.
+      void producer.exited.then((exit) => {
+        if (this.#run === run)
+          this.#kill(run, `rpicam-vid exited (${exit.error?.message ?? exit.code ?? exit.signal})`);
+      });
+    }
+    this.#armStall(run);
+  }
+
+  #fragment(run: Run, f: MediaFragment): void {
+    if (this.#run !== run) return;
+    if (run.pendingGap !== undefined) {
+      this.#options.onGap(run.pendingGap);
+      run.pendingGap = undefined;
+    }
+    run.fragments += 1;
+    this.#lastEndMs = Math.max(this.#lastEndMs ?? 0, f.endMs);
+    this.#lastArrival = performance.now();
+    this.#setState('running');
+    this.#armStall(run);
+    this.#options.onFragment(f);
+  }
+
+  #corrupt(run: Run, e: BodycamError): void {
+    this.#log.warn({ err: e }, 'corrupt capture stream');
+    this.#kill(run, 'corrupt stream');
+  }
+
+  #armStall(run: Run): void {
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => this.#kill(run, `no fragment for ${this.#stallMs} ms`), this.#stallMs);
+  }
+
+  /** Ends a run we gave up on; its exit then schedules the restart. */
+  #kill(run: Run, reason: string): void {
+    if (this.#run !== run || run.killReason !== undefined) return;
+    run.killReason = reason;
+    run.ffmpeg.kill('SIGKILL');
+    run.producer?.kill('SIGKILL');
+  }
+
+  async #ended(run: Run, exit: FfmpegExit): Promise<void> {
+    if (this.#run !== run || this.#stopping) return;
+    clearTimeout(this.#stallTimer);
+    run.ffmpeg.stdout.off('data', run.onData);
+    await this.#endProducer(run);
+    if (this.#run !== run || this.#stopping) return;
+    const ranMs = performance.now() - run.launchedAt;
+    if (ranMs >= HEALTHY_RUN_MS && run.fragments > 0) this.#failures = 0;
+    const delayMs = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** this.#failures);
+    this.#failures += 1;
+    this.#log.warn(
+      {
+        reason: run.killReason ?? 'ffmpeg exited',
+        code: exit.code,
+        signal: exit.signal,
+        message: exit.message,
+        ranMs: Math.round(ranMs),
+        delayMs,
+        stderr: run.ffmpeg.stderrTail(),
+        ...(run.producer === undefined ? {} : { producerStderr: run.producer.stderrTail() }),
+      },
+      'capture pipeline ended unexpectedly; restarting',
+    );
+    this.#setState('restarting');
+    this.#restartTimer = setTimeout(() => {
+      if (!this.#stopping) this.#launch();
+    }, delayMs);
+  }
+
+  /** SIGTERM the camera process group, SIGKILL it if it lingers, and wait until it is gone. */
+  async #endProducer(run: Run): Promise<void> {
+    const producer = run.producer;
+    if (producer === undefined) return;
+    producer.kill('SIGTERM');
+    const timer = setTimeout(() => producer.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await producer.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,16 @@
+import type { Clock, TimerHandle } from './port.ts';
+
+type NodeTimer = ReturnType<typeof globalThis.setTimeout>;
+
+/**
+ * The process clock. Globals are looked up at call time, so vitest fake timers replace them too; performance.now()
+ * is monotonic, Date.now() is the wall clock.
+ */
+export const realClock: Clock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle: TimerHandle) => globalThis.clearTimeout(handle as NodeTimer),
+  setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+  clearInterval: (handle: TimerHandle) => globalThis.clearInterval(handle as NodeTimer),
+};

@@ -1,0 +1,59 @@
+/**
+ * The process port: every child process the firmware starts (rpicam-vid, aplay, systemd-notify, mosquitto, tool
+ * probes) goes through a ProcessRunner, so tests can hand in a scripted stand-in and the real runner keeps the
+ * supervision habits in one place: own process group on request, a bounded stderr tail, SIGTERM then SIGKILL.
+ * (ffmpeg itself is spawned by fluent-ffmpeg inside `camera/media/ffmpeg.ts`, the one adapter around it.)
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface ProcessSpec {
+  command: string;
+  args: readonly string[];
+  /** Run in its own process group, so kill() reaches everything it forked. */
+  detached?: boolean;
+  /** 'pipe' gives the caller a writable stdin; default 'ignore'. */
+  stdin?: 'ignore' | 'pipe';
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (ENOENT for a missing binary, EACCES, …). */
+  error: Error | undefined;
+}
+
+export interface RunningProcess {
+  readonly pid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Present when the spec asked for stdin 'pipe'. */
+  readonly stdin: Writable | null;
+  /** Settles (never rejects) once the process is gone, or once it failed to start. */
+  readonly exited: Promise<ProcessExit>;
+  /** Signal the process (its whole group when detached); harmless once it has exited. */
+  kill(signal: NodeJS.Signals): void;
+  /** The last lines it wrote to stderr (bounded), for the log when it ends unexpectedly. */
+  stderrTail(): string[];
+}
+
+export interface RunOptions {
+  /** SIGKILL it after this long; the result then says timedOut. */
+  timeoutMs?: number;
+  /** Written to its stdin, which is then closed. */
+  input?: Buffer | string;
+}
+
+export interface RunResult extends ProcessExit {
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface ProcessRunner {
+  /** Start a long-running process and hand back its streams. */
+  spawn(spec: ProcessSpec): RunningProcess;
+  /** Run a short command to completion and collect its output (never rejects: read `error` and `code`). */
+  run(spec: ProcessSpec, options?: RunOptions): Promise<RunResult>;
+}

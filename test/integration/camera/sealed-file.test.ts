@@ -1,0 +1,247 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isBodycamError } from '../../../src/lib/errors.ts';
+import { generateIdentity, identityFileText, parseRecipient } from '../../../src/age/keys.ts';
+import { recoverSealedFile, SealedFileWriter } from '../../../src/camera/recording/segments/sealed-file.ts';
+
+const AGE = '/usr/bin/age';
+const FIXTURE = new URL('../../fixtures/sealed-file-writer.ts', import.meta.url).pathname;
+
+describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
+  let root: string;
+  let dir: string;
+  let identityFile: string;
+  let recipient: string;
+  let recipients: Buffer[];
+  let n = 0;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'bodycam-sealed-'));
+    const pair = generateIdentity();
+    recipient = pair.recipient;
+    recipients = [parseRecipient(recipient)];
+    identityFile = join(root, 'custodian.txt');
+    writeFileSync(identityFile, identityFileText(pair.identity, pair.recipient, new Date()));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  beforeEach(() => {
+    dir = join(root, `case-${n++}`);
+    mkdirSync(dir);
+  });
+
+  function decrypt(path: string): Buffer {
+    return execFileSync(AGE, ['-d', '-i', identityFile, path], { maxBuffer: 64 * 1024 * 1024 });
+  }
+  const files = () => execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+
+  it('closes into a file age decrypts, with the sha256 sha256sum computes', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    const plain = randomBytes(300_000);
+    for (let i = 0; i < plain.length; i += 70_001) {
+      await writer.write(plain.subarray(i, i + 70_001));
+      if (i === 140_002) await writer.sync();
+    }
+    expect(writer.bytesWritten).toBe(statSync(`${path}.partial`).size);
+    const result = await writer.close();
+    expect(files()).toEqual(['seg.age']);
+    expect(result.path).toBe(path);
+    expect(result.bytes).toBe(statSync(path).size);
+    expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(decrypt(path).equals(plain)).toBe(true);
+    await expect(writer.write(plain)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
+  });
+
+  it('refuses to overwrite an existing segment or partial', async () => {
+    const path = join(dir, 'seg.age');
+    writeFileSync(`${path}.partial`, 'evidence');
+    await expect(SealedFileWriter.create({ path, recipients })).rejects.toSatisfy((e) =>
+      isBodycamError(e, 'STORAGE_IO'),
+    );
+    writeFileSync(path, 'evidence');
+    await expect(SealedFileWriter.create({ path, recipients })).rejects.toThrow(/never overwritten/);
+    expect(readFileSync(`${path}.partial`, 'utf8')).toBe('evidence');
+  });
+
+  it('recovers a real writer killed with SIGKILL to exactly the bytes of its last sync', async () => {
+    const path = join(dir, 'seg.age');
+    const plainPath = join(dir, 'plain.bin');
+    const child = spawn(process.execPath, [FIXTURE, path, recipient, plainPath, '4'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    let lastSync = -1;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const [what, count] = line.split(' ');
+      if (what === 'synced') lastSync = Number(count);
+      if (what === 'unsynced') {
+        child.kill('SIGKILL');
+        break;
+      }
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect(lastSync).toBeGreaterThan(0);
+    expect(files()).toEqual(['plain.bin', 'seg.age.partial', 'seg.age.tail']);
+    const written = readFileSync(plainPath);
+    expect(written.length).toBeGreaterThan(lastSync + 300_000);
+
+    const result = await recoverSealedFile(path);
+    expect(result).toMatchObject({ path, recovered: true, bytes: statSync(path).size });
+    expect(files()).toEqual(['plain.bin', 'seg.age']);
+    expect(result?.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(decrypt(path).equals(written.subarray(0, lastSync))).toBe(true);
+  });
+
+  /** A writer that synced `synced` bytes, then wrote `more` unsynced bytes and "crashed" (abort). */
+  async function crashed(synced: Buffer, more: Buffer): Promise<string> {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    await writer.write(synced);
+    await writer.sync();
+    await writer.write(more);
+    await writer.abort();
+    return path;
+  }
+
+  it('ignores a leftover .tail.tmp from a sync that never returned', async () => {
+    const synced = randomBytes(200_000);
+    const path = await crashed(synced, randomBytes(100_000));
+    writeFileSync(`${path}.tail.tmp`, 'BCTAIL1\ntorn');
+    expect(await recoverSealedFile(path)).not.toBeNull();
+    expect(files()).toEqual(['seg.age']);
+    expect(decrypt(path).equals(synced)).toBe(true);
+  });
+
+  it('returns null and keeps the partial when no sync ever completed', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    await writer.write(randomBytes(200_000));
+    await writer.abort();
+    writeFileSync(`${path}.tail.tmp`, 'BCTAIL1\ntorn');
+    expect(await recoverSealedFile(path)).toBeNull();
+    expect(files()).toEqual(['seg.age.partial']);
+    expect(await recoverSealedFile(join(dir, 'never.age'))).toBeNull();
+  });
+
+  it('recovers the same file when recovery itself was cut short before its rename', async () => {
+    const synced = randomBytes(65_536 * 2);
+    const path = await crashed(synced, randomBytes(10));
+    const tail = readFileSync(`${path}.tail`);
+    const first = await recoverSealedFile(path);
+    // Put back what an interrupted recovery leaves: the partial already cut and completed, the tail still there.
+    execFileSync('mv', [path, `${path}.partial`]);
+    writeFileSync(`${path}.tail`, tail);
+    const second = await recoverSealedFile(path);
+    expect(second).toEqual(first);
+    expect(decrypt(path).equals(synced)).toBe(true);
+  });
+
+  it('finishes the clean-up when close() crashed after its rename', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    const plain = randomBytes(1000);
+    await writer.write(plain);
+    await writer.sync();
+    const tail = readFileSync(`${path}.tail`);
+    const closed = await writer.close();
+    writeFileSync(`${path}.tail`, tail);
+    expect(await recoverSealedFile(path)).toEqual({
+      ...closed,
+      recovered: true,
+      complete: true,
+      meta: Buffer.alloc(0),
+    });
+    expect(files()).toEqual(['seg.age']);
+    expect(decrypt(path).equals(plain)).toBe(true);
+  });
+
+  it('hands back the metadata of the sync it recovered to, not a later one', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SealedFileWriter.create({ path, recipients });
+    await writer.write(randomBytes(70_000));
+    await writer.sync(Buffer.from('{"frames":30}'));
+    await writer.write(randomBytes(70_000));
+    await writer.sync(Buffer.from('{"frames":60}'));
+    await writer.write(randomBytes(70_000));
+    await writer.abort();
+    const result = await recoverSealedFile(path);
+    expect(result?.complete).toBe(false);
+    expect(result?.meta.toString()).toBe('{"frames":60}');
+    expect(decrypt(path).length).toBe(140_000);
+    await expect(
+      SealedFileWriter.create({ path: join(dir, 'x.age'), recipients }).then((w) => w.sync(Buffer.alloc(5000))),
+    ).rejects.toThrow('4 KiB');
+  });
+
+  it.each([
+    ['the partial is shorter than the tail promises', (p: string) => truncateSync(`${p}.partial`, 1000)],
+    ['the tail is not a BCTAIL1 file', (p: string) => writeFileSync(`${p}.tail`, 'garbage that is long enough')],
+    ['both partial and final exist', (p: string) => writeFileSync(p, 'x')],
+  ])('refuses to guess when %s, touching nothing', async (_case, damage) => {
+    const path = await crashed(randomBytes(150_000), randomBytes(1));
+    damage(path);
+    const before = files().map((f) => [f, readFileSync(join(dir, f)).length]);
+    await expect(recoverSealedFile(path)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_RECOVERY'));
+    expect(files().map((f) => [f, readFileSync(join(dir, f)).length])).toEqual(before);
+  });
+
+  describe('on a full disk', () => {
+    let mount: string;
+    let mounted = false;
+    beforeAll(() => {
+      mount = mkdtempSync(join(tmpdir(), 'bodycam-full-'));
+      mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]).status === 0;
+    });
+    afterAll(() => {
+      // Lazy: a failed test may still hold the partial open.
+      if (mounted) spawnSync('umount', ['-l', mount]);
+      rmSync(mount, { recursive: true, force: true });
+    });
+
+    it('reports STORAGE_FULL, keeps what is on disk, and resumes without loss once space is freed', async (ctx) => {
+      if (!mounted) ctx.skip(); // needs root to mount a small tmpfs
+      const path = join(mount, 'seg.age');
+      const filler = join(mount, 'filler');
+      const writer = await SealedFileWriter.create({ path, recipients });
+      const plain = randomBytes(900_000);
+      await writer.write(plain.subarray(0, 100_000));
+      await writer.sync();
+      writeFileSync(filler, Buffer.alloc(700 * 1024));
+      let offset = 100_000;
+      let error: unknown;
+      while (offset < plain.length && error === undefined) {
+        try {
+          await writer.write(plain.subarray(offset, offset + 50_000));
+        } catch (e) {
+          error = e;
+        }
+        offset += 50_000;
+      }
+      expect(isBodycamError(error, 'STORAGE_FULL')).toBe(true);
+      // Cut back to whole chunks: no torn chunk on disk.
+      const headerLength = readFileSync(`${path}.tail`).readUInt32BE(8);
+      expect((statSync(`${path}.partial`).size - headerLength) % (65_536 + 16)).toBe(0);
+      rmSync(filler);
+      // The fragment whose append failed was sealed and kept: it is not written again.
+      await writer.write(plain.subarray(offset, 600_000));
+      await writer.close();
+      expect(decrypt(path).equals(plain.subarray(0, 600_000))).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isBodycamError } from '../../../../src/lib/errors.ts';
+import { Debouncer } from '../../../../src/camera/inputs/debounce.ts';
+
+type Edge = [atMs: number, active: boolean];
+type Seen = [active: boolean, atMs: number, seenAtMs: number];
+
+/** Play raw edges at their times under fake timers; collect accepted levels with the time they were seen. */
+function run(edges: Edge[], opts: { debounceMs?: number; initial?: boolean } = {}, untilMs = 2000): Seen[] {
+  const t0 = performance.now();
+  const seen: Seen[] = [];
+  const d = new Debouncer({ ...opts, onStable: (active, at) => seen.push([active, at - t0, performance.now() - t0]) });
+  for (const [at, active] of edges) setTimeout(() => d.input(active), at);
+  vi.advanceTimersByTime(untilMs);
+  return seen;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Debouncer', () => {
+  const cases: { name: string; edges: Edge[]; debounceMs?: number; initial?: boolean; want: Seen[] }[] = [
+    {
+      name: 'clean press and release',
+      edges: [
+        [0, true],
+        [200, false],
+      ],
+      want: [
+        [true, 0, 30],
+        [false, 200, 230],
+      ],
+    },
+    {
+      name: 'contact bounce on press: the last edge starts the stable level',
+      edges: [
+        [0, true],
+        [5, false],
+        [9, true],
+        [300, false],
+      ],
+      want: [
+        [true, 9, 39],
+        [false, 300, 330],
+      ],
+    },
+    {
+      name: 'bounce on release',
+      edges: [
+        [0, true],
+        [100, false],
+        [103, true],
+        [106, false],
+      ],
+      want: [
+        [true, 0, 30],
+        [false, 106, 136],
+      ],
+    },
+    {
+      name: 'glitch shorter than debounce is dropped',
+      edges: [
+        [0, true],
+        [20, false],
+      ],
+      want: [],
+    },
+    {
+      name: 'glitch of 29 ms is dropped',
+      edges: [
+        [0, true],
+        [29, false],
+      ],
+      want: [],
+    },
+    {
+      name: 'level held 31 ms is accepted',
+      edges: [
+        [0, true],
+        [31, false],
+      ],
+      want: [
+        [true, 0, 30],
+        [false, 31, 61],
+      ],
+    },
+    {
+      name: 'a repeated raw level does not restart the quiet period',
+      edges: [
+        [0, true],
+        [20, true],
+        [100, false],
+      ],
+      want: [
+        [true, 0, 30],
+        [false, 100, 130],
+      ],
+    },
+    {
+      name: 'longer debounce drops a 40 ms glitch',
+      edges: [
+        [0, true],
+        [40, false],
+      ],
+      debounceMs: 50,
+      want: [],
+    },
+    {
+      name: 'debounce 0 passes every change at once',
+      edges: [
+        [0, true],
+        [1, false],
+      ],
+      debounceMs: 0,
+      want: [
+        [true, 0, 0],
+        [false, 1, 1],
+      ],
+    },
+    {
+      name: 'initial level active: a release is the first change',
+      edges: [[10, false]],
+      initial: true,
+      want: [[false, 10, 40]],
+    },
+    { name: 'an edge to the current level is not an event', edges: [[10, false]], want: [] },
+  ];
+
+  it.each(cases)('$name', ({ edges, debounceMs, initial, want }) => {
+    const opts = { ...(debounceMs === undefined ? {} : { debounceMs }), ...(initial === undefined ? {} : { initial }) };
+    expect(run(edges, opts)).toEqual(want);
+  });
+
+  it('dispose drops a level still waiting', () => {
+    const seen: boolean[] = [];
+    const d = new Debouncer({ onStable: (a) => seen.push(a) });
+    d.input(true);
+    d.dispose();
+    vi.advanceTimersByTime(100);
+    expect(seen).toEqual([]);
+    expect(d.level).toBe(false);
+  });
+
+  it('rejects a negative debounce as CONFIG_INVALID', () => {
+    expect(() => new Debouncer({ debounceMs: -1, onStable: () => {} })).toThrow(
+      expect.toSatisfy((e) => isBodycamError(e, 'CONFIG_INVALID')),
+    );
+  });
+});
