@@ -1,7 +1,9 @@
 /**
- * Activation-to-durable benchmark. Captures 31+ s of the default synthetic source (1280x720@30, 2000 kb/s, real
- * ffmpeg) into the pre-record ring, then, several times each, measures
- *   (a) the recorder: activate() with the 30 s pre-roll until it is sealed, written and fsynced (index row included);
+ * Activation-to-durable benchmark, on the camera as `bodycam run` builds it (the same Camera class and a config
+ * from the same code as `init --board sim`: synthetic 1280x720@30, 2000 kb/s, 30 s pre-roll, real time, real
+ * ffmpeg, SQLite and age sealing). Once the ring holds 30 s, it activates several times and measures
+ *   (a) the camera: from activate() until the recorder reports the pre-roll durable (segment synced: sealed,
+ *       written, fsynced, tail and index rows committed);
  *   (b) the floor: sealing the same bytes with AgeSealer and writing + fsyncing them to one file directly.
  * Prints both and their ratio (the machine is shared and noisy: the ratio is the figure to compare).
  *
@@ -12,82 +14,27 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { silentLogger } from '../../src/lib/logger.ts';
-import { Capture } from '../../src/camera/media/capture.ts';
-import { PreRecordRing } from '../../src/camera/media/ring.ts';
-import type { InitSegment, MediaFragment } from '../../src/camera/media/types.ts';
 import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
 import { AgeSealer } from '../../src/age/sealer.ts';
-import { Recorder } from '../../src/camera/recording/recorder.ts';
-import { SealedFileWriter } from '../../src/camera/recording/segments/sealed-file.ts';
-import { IndexDb } from '../../src/camera/storage/index-db.ts';
+import { Camera } from '../../src/camera/main.ts';
+import { PreRecordRing } from '../../src/camera/media/ring.ts';
+import type { InitSegment } from '../../src/camera/media/types.ts';
+import { buildInitialConfig } from '../../src/cli/init.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
 
-const PREROLL_MS = 30_000;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 
-async function fillRing(): Promise<{ init: InitSegment; fragments: MediaFragment[]; activationMs: number }> {
-  const ring = new PreRecordRing({ prerollMs: PREROLL_MS, audioInPreroll: false });
-  let init: InitSegment | undefined;
-  let lastEnd = 0;
-  const capture = new Capture({
-    source: {
-      kind: 'synthetic',
-      width: 1280,
-      height: 720,
-      fps: 30,
-      gopSeconds: 1,
-      videoBitrateKbps: 2000,
-      audio: true,
-      speed: 16,
-    },
-    ffmpegPath: 'ffmpeg',
-    logger: silentLogger(),
-    onInit: (i) => {
-      init = i;
-    },
-    onFragment: (f) => {
-      ring.push(f);
-      if (f.kind === 'video') lastEnd = f.endMs;
-    },
-    onGap: () => undefined,
+function next<T>(subscribe: (resolve: (v: T) => void) => () => void): Promise<T> {
+  return new Promise((resolve) => {
+    const off = subscribe((v) => {
+      off();
+      resolve(v);
+    });
   });
-  await capture.start();
-  while (lastEnd < PREROLL_MS + 1500) await new Promise((r) => setTimeout(r, 100));
-  await capture.stop();
-  if (init === undefined) throw new Error('no init segment');
-  const selected = ring.selectPreroll(lastEnd);
-  return { init, fragments: selected.fragments, activationMs: lastEnd };
 }
 
-async function recorderRun(
-  dir: string,
-  recipients: Buffer[],
-  init: InitSegment,
-  preroll: MediaFragment[],
-  activationMs: number,
-) {
-  const index = new IndexDb(path.join(dir, 'index.sqlite'));
-  const recorder = new Recorder({
-    index,
-    storageDir: dir,
-    deviceId: 'bench',
-    segmentMs: 60_000,
-    stopTimeoutMs: 1000,
-    openSegmentFile: (file) => SealedFileWriter.create({ path: file, recipients }),
-    logger: silentLogger(),
-  });
-  recorder.setInit(init);
-  const t0 = performance.now();
-  recorder.activate({ trigger: 'bench', activationMs, requestedPrerollMs: PREROLL_MS, preroll });
-  await recorder.drain();
-  const ms = performance.now() - t0;
-  recorder.requestStop('bench', activationMs);
-  await recorder.shutdown(activationMs);
-  index.close();
-  return ms;
-}
-
-async function floorRun(dir: string, recipients: Buffer[], plain: Buffer[]) {
+async function floorRun(dir: string, recipients: Buffer[], plain: Buffer[]): Promise<number> {
   const t0 = performance.now();
   const sealer = new AgeSealer(recipients);
   const fh = await open(path.join(dir, 'floor.age'), 'w');
@@ -104,32 +51,68 @@ async function floorRun(dir: string, recipients: Buffer[], plain: Buffer[]) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function main(): Promise<void> {
-  const { init, fragments, activationMs } = await fillRing();
-  const bytes = init.bytes.length + fragments.reduce((n, f) => n + f.bytes.length, 0);
-  const seconds = (activationMs - (fragments[0]?.startMs ?? activationMs)) / 1000;
-  const recipients = [parseRecipient(generateIdentity().recipient)];
-  const plain = [init.bytes, ...fragments.map((f) => f.bytes)];
-  const rec: number[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-bench-'));
+  const { recipient } = generateIdentity();
+  const checked = validateConfig(
+    buildInitialConfig({ dir, recipient: [recipient], board: 'sim', deviceId: 'bench', force: false }),
+    dir,
+  );
+  if (!checked.ok) throw new Error(`bench config: ${JSON.stringify(checked.problems)}`);
+  const config = checked.config;
+  const camera = new Camera(config, silentLogger());
+  const bus = camera.bus;
+  // The floor seals exactly what the camera's ring hands the recorder: the same selection over the same fragments.
+  const mirror = new PreRecordRing({
+    prerollMs: config.preRecord.seconds * 1000,
+    audioInPreroll: config.preRecord.audio,
+  });
+  let init: InitSegment | undefined;
+  bus.on('capture.init', (i) => {
+    init = i;
+  });
+  bus.on('capture.fragment', (f) => mirror.push(f));
+  await camera.start();
+  while (mirror.stats().seconds < config.preRecord.seconds + 1) await new Promise((r) => setTimeout(r, 200));
+
+  const recipients = [parseRecipient(recipient)];
+  const cam: number[] = [];
   const floor: number[] = [];
+  let bytes = 0;
+  let seconds = 0;
+  let fragments = 0;
   for (let i = 0; i < RUNS; i++) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-bench-'));
-    // Alternate the order so neither side always runs on a warmer cache.
-    if (i % 2 === 0) {
-      rec.push(await recorderRun(dir, recipients, init, fragments, activationMs));
-      floor.push(await floorRun(dir, recipients, plain));
-    } else {
-      floor.push(await floorRun(dir, recipients, plain));
-      rec.push(await recorderRun(dir, recipients, init, fragments, activationMs));
-    }
-    rmSync(dir, { recursive: true, force: true });
+    const floorDir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-floor-'));
+    const measureFloor = async () => {
+      const selected = mirror.selectPreroll(activationMs);
+      const plain = [init?.bytes ?? Buffer.alloc(0), ...selected.fragments.map((f) => f.bytes)];
+      floor.push(await floorRun(floorDir, recipients, plain));
+    };
+    let activationMs = 0;
+    const started = next<number>((resolve) => bus.on('incident.started', (e) => resolve(e.activationMs)));
+    const synced = next<number>((resolve) => bus.on('segment.synced', () => resolve(performance.now())));
+    const t0 = performance.now();
+    if (camera.activate('bench') === null) throw new Error('the camera did not start recording');
+    activationMs = await started;
+    cam.push((await synced) - t0);
+    const selected = mirror.selectPreroll(activationMs);
+    fragments = selected.fragments.length;
+    seconds = selected.actualPrerollMs / 1000;
+    bytes = (init?.bytes.length ?? 0) + selected.fragments.reduce((n, f) => n + f.bytes.length, 0);
+    const closed = next<void>((resolve) => bus.on('incident.closed', () => resolve()));
+    camera.stopRecording('bench');
+    await closed;
+    await measureFloor();
+    rmSync(floorDir, { recursive: true, force: true });
   }
-  const r = median(rec);
+  await camera.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const c = median(cam);
   const f = median(floor);
   process.stdout.write(
-    `pre-roll: ${seconds.toFixed(1)} s, ${fragments.length} fragments, ${(bytes / 1e6).toFixed(2)} MB (1280x720@30, 2000 kb/s)\n` +
-      `activation → durable (recorder, median of ${RUNS}): ${r.toFixed(1)} ms\n` +
+    `pre-roll: ${seconds.toFixed(1)} s, ${fragments} fragments, ${(bytes / 1e6).toFixed(2)} MB (1280x720@30, 2000 kb/s)\n` +
+      `activation → durable (camera, median of ${RUNS}): ${c.toFixed(1)} ms\n` +
       `floor: seal + write + fsync the same bytes directly:  ${f.toFixed(1)} ms\n` +
-      `ratio recorder / floor: ${(r / f).toFixed(2)}\n`,
+      `ratio camera / floor: ${(c / f).toFixed(2)}\n`,
   );
 }
 

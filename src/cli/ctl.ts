@@ -1,5 +1,5 @@
-import { controlSocketPath, loadConfig } from '../config/load.ts';
 import { controlRequest } from '../camera/control/client.ts';
+import { controlSocketPath, loadConfig } from '../config/load.ts';
 
 export async function ctlStatus(configFile: string): Promise<void> {
   const socket = controlSocketPath(loadConfig(configFile));

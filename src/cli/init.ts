@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type BoardMap, loadBoard } from '../config/boards.ts';
 import { validateConfig } from '../config/load.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { type BoardMap, loadBoard } from '../config/boards.ts';
 
 export interface InitOptions {
   dir: string;

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { generateIdentity, identityFileText } from '../age/keys.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 
 /** Writes a custodian identity that `age -d -i FILE` accepts; prints its recipient on stdout. */
 export async function keygenCommand(out: string): Promise<void> {

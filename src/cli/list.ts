@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { CameraStore, INDEX_FILE } from '../camera/storage/store.ts';
 import { loadConfig } from '../config/load.ts';
-import { IndexDb } from '../camera/storage/index-db.ts';
 
 export interface ListedIncident {
   id: string;
@@ -26,8 +26,8 @@ export interface ListedIncident {
   }>;
 }
 
-export function listIncidents(index: IndexDb): ListedIncident[] {
-  return index.incidents().map((inc) => ({
+export function listIncidents(store: CameraStore): ListedIncident[] {
+  return store.incidents.all().map((inc) => ({
     id: inc.id,
     trigger: inc.trigger,
     state: inc.state,
@@ -38,9 +38,9 @@ export function listIncidents(index: IndexDb): ListedIncident[] {
     stoppedAt: inc.stoppedAt,
     stopMediaMs: inc.stopMediaMs,
     stopReason: inc.stopReason,
-    segments: index.segmentsOf(inc.id).map((s) => ({
+    segments: store.segments.ofIncident(inc.id).map((s) => ({
       seq: s.seq,
-      path: path.resolve(s.path),
+      path: s.path,
       state: s.state,
       firstMediaMs: s.firstMediaMs,
       endMediaMs: s.endMediaMs,
@@ -53,8 +53,8 @@ export function listIncidents(index: IndexDb): ListedIncident[] {
 
 export async function listCommand(configFile: string, json: boolean): Promise<void> {
   const config = loadConfig(configFile);
-  const file = path.join(config.storage.dir, 'index.sqlite');
-  const incidents = existsSync(file) ? withIndex(file, listIncidents) : [];
+  const file = path.join(config.storage.dir, INDEX_FILE);
+  const incidents = existsSync(file) ? withStore(config.storage.dir, listIncidents) : [];
   if (json) {
     process.stdout.write(`${JSON.stringify({ incidents }, null, 2)}\n`);
     return;
@@ -73,11 +73,11 @@ export async function listCommand(configFile: string, json: boolean): Promise<vo
   }
 }
 
-function withIndex<T>(file: string, fn: (index: IndexDb) => T): T {
-  const index = new IndexDb(file, { readonly: true });
+function withStore<T>(storageDir: string, fn: (store: CameraStore) => T): T {
+  const store = CameraStore.open(storageDir, { readonly: true });
   try {
-    return fn(index);
+    return fn(store);
   } finally {
-    index.close();
+    store.close();
   }
 }

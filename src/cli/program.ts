@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configCheckCommand } from './config-check.ts';
 import { ctlPress, ctlStatus } from './ctl.ts';
@@ -19,6 +20,7 @@ function integer(min: number, max: number) {
 export function buildProgram(): Command {
   const program = new Command('bodycam')
     .description('Body-worn camera firmware: pre-record ring, GPIO activation, age-encrypted evidence segments')
+    .version(packageVersion(), '-V, --version', 'print the bodycam version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -83,4 +85,10 @@ export function buildProgram(): Command {
     .action(async (opts: { config: string; json: boolean }) => listCommand(opts.config, opts.json));
 
   return program;
+}
+
+/** The version in package.json (dist/cli and src/cli both sit two levels below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { type Infer, s } from './schema-kit.ts';
-import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import type { InputLineSpec, OutputLineSpec } from '../hal/gpio/port.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { type Infer, s } from './schema-kit.ts';
 
 const pin = () =>
   s.number().int().min(2).max(27).describe('BCM line on the 40-pin header (0–1 are the HAT EEPROM bus)');

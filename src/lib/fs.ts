@@ -1,4 +1,28 @@
-import { open } from 'node:fs/promises';
+/**
+ * Durable file helpers: every write that evidence depends on goes through these, so errors are classified the same
+ * way everywhere (ENOSPC/EDQUOT → STORAGE_FULL, the officer must be told; anything else → STORAGE_IO) and every
+ * create, rename or unlink is made durable by fsyncing its directory.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BodycamError, ErrorCode, errnoCode } from './errors.ts';
+
+/** ENOSPC/EDQUOT become STORAGE_FULL, the rest STORAGE_IO; a BodycamError passes through unchanged. */
+export function storageError(e: unknown, path: string, action: string): BodycamError {
+  if (e instanceof BodycamError) return e;
+  const errno = errnoCode(e);
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new BodycamError(
+      ErrorCode.STORAGE_FULL,
+      `Storage is full while ${action} ${path}; what is on disk is kept`,
+      { path, errno },
+      { cause: e },
+    );
+  }
+  return new BodycamError(ErrorCode.STORAGE_IO, `I/O error while ${action} ${path}`, { path, errno }, { cause: e });
+}
 
 /** fsync a directory so a create or rename inside it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -8,4 +32,77 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** fsync the directory holding `path`; failures are storage errors. */
+export async function fsyncParent(path: string): Promise<void> {
+  const dir = dirname(path);
+  try {
+    await fsyncDir(dir);
+  } catch (e) {
+    throw storageError(e, dir, 'syncing directory');
+  }
+}
+
+/** Removes `path`; false when it was not there. */
+export async function unlinkIfPresent(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw storageError(e, path, 'removing');
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw storageError(e, path, 'checking');
+  }
+}
+
+/** Writes all of `data` at `position` (or the handle's position); short writes happen when a disk fills. */
+export async function writeAll(handle: FileHandle, data: Buffer, position?: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const at = position === undefined ? null : position + done;
+    const { bytesWritten } = await handle.write(data, done, data.length - done, at);
+    done += bytesWritten;
+  }
+}
+
+/** Writes a whole small file and fsyncs it (the caller renames it into place); a failure leaves no file. */
+export async function writeFileDurably(path: string, data: Buffer): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'w');
+    await writeAll(handle, data, 0);
+    await handle.datasync();
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    handle = undefined;
+    await unlink(path).catch(() => undefined);
+    throw storageError(e, path, 'writing');
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Size and hex SHA-256 of a file, read as a stream. */
+export async function sha256OfFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } catch (e) {
+    throw storageError(e, path, 'reading');
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CameraStatus } from '../../src/camera/main.ts';
+import type { CameraStatus } from '../../src/camera/status.ts';
 import type { ListedIncident } from '../../src/cli/list.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');

@@ -2,6 +2,7 @@
  * Status LEDs. Belgian law (police function act, art. 25/3) wants a red light while recording and green on
  * standby; a fault blinks red so the officer sees the camera needs attention.
  */
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 
 export type Indication = 'standby' | 'recording' | 'fault';
 export type LedMode = 'on' | 'off' | 'blink';
@@ -32,13 +33,14 @@ export type LedSetter = (on: boolean) => void;
 export interface StatusLedsOptions {
   red: LedSetter | undefined;
   green: LedSetter | undefined;
+  clock: Clock;
   blinkMs?: number;
 }
 
 /** Drives the two LEDs from an indication; a board without one of them just skips it. */
 export class StatusLeds {
   readonly #o: StatusLedsOptions;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #phase = false;
   #current: Indication | null = null;
 
@@ -62,7 +64,7 @@ export class StatusLeds {
     apply(true);
     if (p.red === 'blink' || p.green === 'blink') {
       this.#phase = true;
-      this.#timer = setInterval(() => {
+      this.#timer = this.#o.clock.setInterval(() => {
         this.#phase = !this.#phase;
         apply(this.#phase);
       }, this.#o.blinkMs ?? 250);
@@ -77,7 +79,7 @@ export class StatusLeds {
   }
 
   #stopBlink(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#timer !== null) this.#o.clock.clearInterval(this.#timer);
     this.#timer = null;
   }
 }

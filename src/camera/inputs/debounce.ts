@@ -1,6 +1,6 @@
-import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { realClock } from '../../hal/clock/real.ts';
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 30;
 

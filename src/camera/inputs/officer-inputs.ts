@@ -1,62 +1,97 @@
-import type { Config } from '../../config/schema.ts';
-import type { GpioDriver } from '../../hal/gpio/port.ts';
+import type { Clock } from '../../hal/clock/port.ts';
+import type { GpioDriver, Pull } from '../../hal/gpio/port.ts';
+import type { CameraBus } from '../events.ts';
 import { Debouncer } from './debounce.ts';
-import { EdgeTrigger, PressPatternDetector } from './patterns.ts';
+import { isWantedEdge, type Pattern, PressPatternDetector } from './patterns.ts';
 
-export interface InputHandlers {
-  /** The record button's start pattern, or a trigger line's edge. */
-  start(trigger: string): void;
-  /** The record button held for `controls.stopHoldMs`. */
-  stop(reason: string): void;
-  /** Dock contact changed. */
-  dock(docked: boolean): void;
+export interface InputLine {
+  pin: number;
+  activeLow: boolean;
+  pull: Pull;
+}
+
+export interface InputRoles {
+  /** The record button: its start pattern starts, a hold stops. */
+  recordInput: string;
+  startPattern: Pattern;
+  multiPressWindowMs: number;
+  stopHoldMs: number;
+  /** Auxiliary lines (holster sensor and the like) that start recording on `triggerEdge`. */
+  triggerInputs: readonly string[];
+  triggerEdge: 'rising' | 'falling' | 'both';
+  /** The dock sense line. */
+  dockInput: string;
+}
+
+export interface OfficerInputsOptions {
+  bus: CameraBus;
+  gpio: GpioDriver;
+  lines: Readonly<Record<string, InputLine>>;
+  roles: InputRoles;
+  debounceMs: number;
+  clock: Clock;
 }
 
 /**
- * Wires the configured input lines through debounce and press patterns to the camera's actions.
- * Raw driver edges → Debouncer → PressPatternDetector (record button) or EdgeTrigger (trigger and dock lines).
+ * The officer's inputs: raw driver edges → Debouncer → PressPatternDetector (record button) or the wanted edge
+ * (trigger and dock lines) → `command.start`, `command.stop` and `dock.changed` on the bus; every accepted level
+ * change is also published as `input.level`.
  */
 export class OfficerInputs {
+  readonly #o: OfficerInputsOptions;
   readonly #disposers: Array<() => void> = [];
 
-  static async open(gpio: GpioDriver, config: Config, handlers: InputHandlers): Promise<OfficerInputs> {
-    const inputs = new OfficerInputs();
-    const c = config.controls;
-    const debounceMs = config.gpio.debounceMs;
-    for (const [name, line] of Object.entries(config.gpio.inputs)) {
-      const spec = { name, pin: line.pin, activeLow: line.activeLow, pull: line.pull };
-      if (name === c.recordInput) {
-        const detector = new PressPatternDetector({
-          config: { startPattern: c.startPattern, multiPressWindowMs: c.multiPressWindowMs, holdMs: c.stopHoldMs },
-          onPattern: (e) => {
-            if (e.start) handlers.start('button');
-            else if (e.pattern === 'hold') handlers.stop('button-hold');
-          },
-        });
-        const debouncer = new Debouncer({ debounceMs, onStable: (active, atMs) => detector.edge(active, atMs) });
-        inputs.#disposers.push(() => {
-          debouncer.dispose();
-          detector.reset();
-        });
-        await gpio.openInput(spec, (active, atMs) => debouncer.input(active, atMs));
-      } else if (c.triggerInputs.includes(name)) {
-        const trigger = new EdgeTrigger({
-          edge: c.triggerEdge,
-          debounceMs,
-          onEdge: () => handlers.start(`line:${name}`),
-        });
-        inputs.#disposers.push(() => trigger.dispose());
-        await gpio.openInput(spec, (active, atMs) => trigger.input(active, atMs));
-      } else if (name === c.dockInput) {
-        const dock = new EdgeTrigger({ edge: 'both', debounceMs, onEdge: (active) => handlers.dock(active) });
-        inputs.#disposers.push(() => dock.dispose());
-        await gpio.openInput(spec, (active, atMs) => dock.input(active, atMs));
-      }
-    }
-    return inputs;
+  constructor(options: OfficerInputsOptions) {
+    this.#o = options;
   }
 
-  stop(): void {
+  async start(): Promise<void> {
+    const { bus, gpio, debounceMs, clock } = this.#o;
+    for (const [name, line] of Object.entries(this.#o.lines)) {
+      const act = this.#actionFor(name);
+      const debouncer = new Debouncer({
+        debounceMs,
+        clock,
+        onStable: (active, atMs) => {
+          bus.emit('input.level', { input: name, active, atMs });
+          act(active, atMs);
+        },
+      });
+      this.#disposers.push(() => debouncer.dispose());
+      const spec = { name, pin: line.pin, activeLow: line.activeLow, pull: line.pull };
+      await gpio.openInput(spec, (active, atMs) => debouncer.input(active, atMs));
+    }
+  }
+
+  /** What a debounced level change on the line `name` does. */
+  #actionFor(name: string): (active: boolean, atMs: number) => void {
+    const { bus, roles, clock } = this.#o;
+    if (name === roles.recordInput) {
+      const detector = new PressPatternDetector({
+        config: {
+          startPattern: roles.startPattern,
+          multiPressWindowMs: roles.multiPressWindowMs,
+          holdMs: roles.stopHoldMs,
+        },
+        clock,
+        onPattern: (e) => {
+          if (e.start) bus.emit('command.start', { trigger: 'button' });
+          else if (e.pattern === 'hold') bus.emit('command.stop', { reason: 'button-hold' });
+        },
+      });
+      this.#disposers.push(() => detector.reset());
+      return (active, atMs) => detector.edge(active, atMs);
+    }
+    if (roles.triggerInputs.includes(name)) {
+      return (active) => {
+        if (isWantedEdge(roles.triggerEdge, active)) bus.emit('command.start', { trigger: `line:${name}` });
+      };
+    }
+    if (name === roles.dockInput) return (active) => bus.emit('dock.changed', { docked: active });
+    return () => undefined;
+  }
+
+  async stop(): Promise<void> {
     for (const dispose of this.#disposers.splice(0)) dispose();
   }
 }

@@ -1,6 +1,6 @@
-import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { realClock } from '../../hal/clock/real.ts';
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import { Debouncer } from './debounce.ts';
 
 export type Pattern = 'single' | 'double' | 'hold';
@@ -155,6 +155,11 @@ export class PressPatternDetector {
 
 export type EdgeKind = 'rising' | 'falling' | 'both';
 
+/** Whether a change to `active` is an edge of the wanted kind (levels are logical: rising = became active). */
+export function isWantedEdge(edge: EdgeKind, active: boolean): boolean {
+  return edge === 'both' || (edge === 'rising') === active;
+}
+
 export interface EdgeTriggerOptions {
   /** `rising`: becomes active (e.g. holster sensor: weapon drawn); `falling`: becomes inactive; `both`. */
   edge: EdgeKind;
@@ -172,13 +177,12 @@ export class EdgeTrigger {
   readonly #debouncer: Debouncer;
 
   constructor(opts: EdgeTriggerOptions) {
-    const wanted = (active: boolean): boolean => opts.edge === 'both' || (opts.edge === 'rising') === active;
     this.#debouncer = new Debouncer({
       ...(opts.debounceMs === undefined ? {} : { debounceMs: opts.debounceMs }),
       ...(opts.initial === undefined ? {} : { initial: opts.initial }),
       ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       onStable: (active, atMs) => {
-        if (wanted(active)) opts.onEdge(active, atMs);
+        if (isWantedEdge(opts.edge, active)) opts.onEdge(active, atMs);
       },
     });
   }

@@ -4,21 +4,20 @@
  * exponential backoff. The restarted stream continues the capture timeline: its timestamps are shifted to
  * start after the outage, so media time never goes backwards or repeats, and the outage is reported as a gap.
  */
-import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkFfmpeg, type FfmpegExit, type RunningFfmpeg, requiredEncoders, startFfmpeg } from './ffmpeg.ts';
 import { Fmp4Parser } from './fmp4/parser.ts';
 import { type RunningProducer, startProducer } from './producer.ts';
 import { buildCapturePlan, type CapturePlan, type SourceConfig } from './sources.ts';
-import type { CaptureGap, InitSegment, MediaFragment } from './types.ts';
-
-export type CaptureState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopped';
+import type { CaptureGap, CaptureState, InitSegment, MediaFragment } from './types.ts';
 
 export interface CaptureOptions {
   source: SourceConfig;
   ffmpegPath: string;
   logger: Logger;
+  clock: Clock;
   /** Restart when no fragment arrived for this long (wall ms). */
   stallMs?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -48,14 +47,15 @@ export class Capture {
   readonly #options: CaptureOptions;
   readonly #plan: CapturePlan;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #stallMs: number;
   readonly #backoff: { initialMs: number; maxMs: number };
   #state: CaptureState = 'idle';
   #run: Run | undefined;
   #stopping = false;
   #failures = 0;
-  #stallTimer: NodeJS.Timeout | undefined;
-  #restartTimer: NodeJS.Timeout | undefined;
+  #stallTimer: TimerHandle | undefined;
+  #restartTimer: TimerHandle | undefined;
   /** End of the latest fragment on the capture timeline, and the wall time it arrived. */
   #lastEndMs: number | undefined;
   #lastArrival = 0;
@@ -64,6 +64,7 @@ export class Capture {
     this.#options = options;
     this.#plan = buildCapturePlan(options.source);
     this.#log = options.logger;
+    this.#clock = options.clock;
     this.#stallMs = options.stallMs ?? 5000;
     this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
   }
@@ -90,8 +91,8 @@ export class Capture {
   /** Ends the child processes and never restarts them again. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#stallTimer);
-    clearTimeout(this.#restartTimer);
+    this.#clearTimer(this.#stallTimer);
+    this.#clearTimer(this.#restartTimer);
     const run = this.#run;
     this.#run = undefined;
     if (run !== undefined) {
@@ -108,8 +109,12 @@ export class Capture {
    */
   mediaNowMs(): number {
     if (this.#lastEndMs === undefined) return 0;
-    const ahead = (performance.now() - this.#lastArrival) * this.#plan.speed;
+    const ahead = (this.#clock.now() - this.#lastArrival) * this.#plan.speed;
     return this.#lastEndMs + Math.min(ahead, this.#plan.gopMs);
+  }
+
+  #clearTimer(handle: TimerHandle | undefined): void {
+    if (handle !== undefined) this.#clock.clearTimeout(handle);
   }
 
   #setState(state: CaptureState): void {
@@ -119,7 +124,7 @@ export class Capture {
   }
 
   #launch(): void {
-    const now = performance.now();
+    const now = this.#clock.now();
     let pendingGap: CaptureGap | undefined;
     const parser = new Fmp4Parser({
       onInit: (init) => this.#options.onInit(init),
@@ -167,7 +172,7 @@ export class Capture {
     }
     run.fragments += 1;
     this.#lastEndMs = Math.max(this.#lastEndMs ?? 0, f.endMs);
-    this.#lastArrival = performance.now();
+    this.#lastArrival = this.#clock.now();
     this.#setState('running');
     this.#armStall(run);
     this.#options.onFragment(f);
@@ -179,8 +184,11 @@ export class Capture {
   }
 
   #armStall(run: Run): void {
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = setTimeout(() => this.#kill(run, `no fragment for ${this.#stallMs} ms`), this.#stallMs);
+    this.#clearTimer(this.#stallTimer);
+    this.#stallTimer = this.#clock.setTimeout(
+      () => this.#kill(run, `no fragment for ${this.#stallMs} ms`),
+      this.#stallMs,
+    );
   }
 
   /** Ends a run we gave up on; its exit then schedules the restart. */
@@ -193,11 +201,11 @@ export class Capture {
 
   async #ended(run: Run, exit: FfmpegExit): Promise<void> {
     if (this.#run !== run || this.#stopping) return;
-    clearTimeout(this.#stallTimer);
+    this.#clearTimer(this.#stallTimer);
     run.ffmpeg.stdout.off('data', run.onData);
     await this.#endProducer(run);
     if (this.#run !== run || this.#stopping) return;
-    const ranMs = performance.now() - run.launchedAt;
+    const ranMs = this.#clock.now() - run.launchedAt;
     if (ranMs >= HEALTHY_RUN_MS && run.fragments > 0) this.#failures = 0;
     const delayMs = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** this.#failures);
     this.#failures += 1;
@@ -215,7 +223,7 @@ export class Capture {
       'capture pipeline ended unexpectedly; restarting',
     );
     this.#setState('restarting');
-    this.#restartTimer = setTimeout(() => {
+    this.#restartTimer = this.#clock.setTimeout(() => {
       if (!this.#stopping) this.#launch();
     }, delayMs);
   }
@@ -225,8 +233,8 @@ export class Capture {
     const producer = run.producer;
     if (producer === undefined) return;
     producer.kill('SIGTERM');
-    const timer = setTimeout(() => producer.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const timer = this.#clock.setTimeout(() => producer.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await producer.exited;
-    clearTimeout(timer);
+    this.#clock.clearTimeout(timer);
   }
 }

@@ -47,3 +47,11 @@ export interface CaptureGap {
   durationMs: number;
   reason: string;
 }
+
+/** idle → starting → running ⇄ restarting → stopped. */
+export type CaptureState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopped';
+
+/** Whether two init segments are the same (a capture restarted with other parameters gives another one). */
+export function sameInit(a: InitSegment | null, b: InitSegment | null): boolean {
+  return a !== null && b !== null && (a === b || a.bytes.equals(b.bytes));
+}

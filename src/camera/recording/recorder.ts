@@ -1,21 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { errnoCode, isBodycamError, isSubsystemError } from '../../lib/errors.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { InitSegment, MediaFragment } from '../media/types.ts';
+import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
-import type { IndexDb } from '../storage/index-db.ts';
-import { type RecorderState, shouldRotate, transition } from './state.ts';
-
-/** What the recorder needs of a sealed segment file (crash-safe age writer). */
-export interface SegmentFile {
-  write(plain: Buffer): Promise<void>;
-  /** Everything written so far becomes durable and recoverable; `meta` is handed back by recovery. */
-  sync(meta?: Buffer): Promise<void>;
-  close(): Promise<{ path: string; bytes: number; sha256: string }>;
-  /** Ciphertext bytes on disk so far. */
-  readonly bytesWritten: number;
-}
+import type { Logger } from '../../lib/logger.ts';
+import type { CameraBus, CameraEvents, RecorderState } from '../events.ts';
+import { type InitSegment, type MediaFragment, sameInit } from '../media/types.ts';
+import type { IncidentStore } from '../storage/incidents.ts';
+import type { SegmentStore } from '../storage/segments.ts';
+import { segmentRelativePath } from './segments/paths.ts';
+import type { SegmentFile } from './segments/writer.ts';
+import { shouldRotate, transition } from './state.ts';
 
 export type OpenSegmentFile = (finalPath: string) => Promise<SegmentFile>;
 
@@ -29,17 +25,16 @@ export interface Activation {
 }
 
 export interface RecorderOptions {
-  index: IndexDb;
+  bus: CameraBus;
+  incidents: IncidentStore;
+  segments: SegmentStore;
   storageDir: string;
   deviceId: string;
   segmentMs: number;
   stopTimeoutMs: number;
   openSegmentFile: OpenSegmentFile;
+  clock: Clock;
   logger: Logger;
-  now?: () => Date;
-  onStateChange?: (state: RecorderState) => void;
-  /** A write or sync failed (disk full, I/O error): the officer must be told. */
-  onWriteFailure?: (code: string) => void;
 }
 
 interface OpenIncident {
@@ -51,7 +46,9 @@ interface OpenIncident {
 
 interface OpenSegment {
   rowId: number;
+  incidentId: string;
   seq: number;
+  path: string;
   file: SegmentFile;
   init: InitSegment;
   firstMs: number;
@@ -67,21 +64,22 @@ export interface RecorderStatus {
 }
 
 /**
- * Buffering ⇄ recording. Fragments reach `onFragment` synchronously in stream order, and activation happens
- * between two of them, so the pre-roll (taken from the ring at activation) and the live fragments (every one
- * pushed after it) meet without a gap or an overlap. File work runs on one promise chain in that same order.
+ * Buffering ⇄ recording. Fragments reach it synchronously in stream order (the `capture.fragment` event), and
+ * activation happens between two of them, so the pre-roll (taken from the ring at activation) and the live
+ * fragments (every one published after it) meet without a gap or an overlap. File work runs on one promise chain
+ * in that same order; what happens is published on the bus (incident, segment, storage events).
  */
 export class Recorder {
   readonly #o: RecorderOptions;
   readonly #log: Logger;
-  readonly #now: () => Date;
+  readonly #subs: Subscriptions<CameraEvents>;
   #state: RecorderState = 'buffering';
   #init: InitSegment | null = null;
   #incident: OpenIncident | null = null;
   #segment: OpenSegment | null = null;
   #stopAtMs: number | null = null;
   #stopReason = '';
-  #stopTimer: NodeJS.Timeout | null = null;
+  #stopTimer: TimerHandle | null = null;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   #writeFailures = 0;
@@ -92,7 +90,21 @@ export class Recorder {
   constructor(options: RecorderOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.#now = options.now ?? (() => new Date());
+    this.#subs = new Subscriptions(options.bus);
+  }
+
+  async start(): Promise<void> {
+    this.#subs.on('capture.init', (init) => {
+      this.#init = init;
+    });
+    this.#subs.on('capture.fragment', (f) => this.onFragment(f));
+  }
+
+  /** Unsubscribes and waits for queued writes; call `shutdown()` first to close an open incident cleanly. */
+  async stop(): Promise<void> {
+    this.#subs.clear();
+    this.#cancelStop();
+    await this.drain();
   }
 
   get state(): RecorderState {
@@ -111,11 +123,6 @@ export class Recorder {
     };
   }
 
-  /** The capture's init segment; a changed one (capture restarted with other parameters) starts a new segment. */
-  setInit(init: InitSegment): void {
-    this.#init = init;
-  }
-
   /** Start an incident. Returns its id, or null when already recording or when the index cannot take it. */
   activate(a: Activation): string | null {
     const t = transition(this.#state, { type: 'activate' });
@@ -126,14 +133,15 @@ export class Recorder {
     }
     const first = a.preroll.find((f) => f.kind === 'video');
     const firstMs = first?.startMs ?? a.activationMs;
-    const id = incidentId(this.#o.deviceId, this.#now());
+    const wall = new Date(this.#o.clock.wallNow());
+    const id = incidentId(this.#o.deviceId, wall);
     const prerollActualMs = Math.max(0, Math.round(a.activationMs - firstMs));
     try {
-      this.#o.index.insertIncident(
+      this.#o.incidents.open(
         {
           id,
           trigger: a.trigger,
-          activatedAt: this.#now().toISOString(),
+          activatedAt: wall.toISOString(),
           activationMediaMs: a.activationMs,
           prerollRequestedMs: a.requestedPrerollMs,
           prerollActualMs,
@@ -147,13 +155,21 @@ export class Recorder {
       this.#onWriteError(e);
       return null;
     }
-    this.#incident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
+    const incident: OpenIncident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
+    this.#incident = incident;
     this.#setState(t.next);
     this.#log.info(
       { incident: id, trigger: a.trigger, prerollActualMs, fragments: a.preroll.length },
       'recording started',
     );
-    const incident = this.#incident;
+    this.#o.bus.emit('incident.started', {
+      id,
+      trigger: a.trigger,
+      activationMs: a.activationMs,
+      prerollRequestedMs: a.requestedPrerollMs,
+      prerollActualMs,
+      atMono: this.#o.clock.now(),
+    });
     const init = this.#init;
     for (const f of a.preroll) this.#enqueue(() => this.#write(incident, init, f));
     return id;
@@ -166,7 +182,7 @@ export class Recorder {
     this.#setState(t.next);
     this.#stopAtMs = atMs;
     this.#stopReason = reason;
-    this.#stopTimer = setTimeout(() => this.#onStopTimeout(), this.#o.stopTimeoutMs);
+    this.#stopTimer = this.#o.clock.setTimeout(() => this.#onStopTimeout(), this.#o.stopTimeoutMs);
     this.#log.info({ reason, atMs }, 'stop requested');
     return true;
   }
@@ -216,7 +232,7 @@ export class Recorder {
   }
 
   #cancelStop(): void {
-    if (this.#stopTimer !== null) clearTimeout(this.#stopTimer);
+    if (this.#stopTimer !== null) this.#o.clock.clearTimeout(this.#stopTimer);
     this.#stopTimer = null;
     this.#stopAtMs = null;
   }
@@ -229,9 +245,9 @@ export class Recorder {
     if (inc === null) return;
     this.#enqueue(async () => {
       await this.#closeSegment();
-      this.#o.index.closeIncident(inc.id, 'closed', stopAtMs, reason);
-      this.#o.index.addEvent('stop', { reason, stopAtMs }, inc.id);
+      this.#o.incidents.close(inc.id, 'closed', stopAtMs, reason);
       this.#log.info({ incident: inc.id, reason }, 'recording stopped');
+      this.#o.bus.emit('incident.closed', { id: inc.id, reason, stopAtMs });
     });
     this.#enqueue(async () => {
       for (const resolve of this.#closed.splice(0)) resolve();
@@ -260,42 +276,41 @@ export class Recorder {
   }
 
   /**
-   * A failed write is reported, never thrown: the chain goes on and the next fragment tries again (the sealed file
-   * keeps unwritten ciphertext in memory). While storage stays full, every failure would say the same thing, so the
-   * first of a run of identical failures is logged in full and then one in every 30.
+   * A failed write is reported, never thrown: the chain goes on and the next fragment tries again (the segment
+   * file keeps unwritten ciphertext in memory). While storage stays full, every failure would say the same thing,
+   * so the first of a run of identical failures is logged in full and then one in every 30.
    */
   #onWriteError(e: unknown): void {
     this.#writeFailures += 1;
     const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
     this.#failureRun = code === this.#lastFailureCode ? this.#failureRun + 1 : 1;
     this.#lastFailureCode = code;
-    if (this.#failureRun % 30 === 1) {
+    const report = this.#failureRun % 30 === 1;
+    const message = (e as Error).message;
+    if (report) {
       this.#log.error(
-        { code, message: (e as Error).message, repeated: this.#failureRun - 1 },
+        { code, message, repeated: this.#failureRun - 1 },
         'writing footage failed; the segment keeps what was synced',
       );
-      try {
-        this.#o.index.addEvent('write_failed', { code, message: (e as Error).message }, this.#incident?.id ?? null);
-      } catch (indexError) {
-        // The index lives on the same storage: when it is full too, the log line above is the record.
-        if (!isSubsystemError(indexError, 'STORAGE')) throw indexError;
-      }
     }
-    this.#o.onWriteFailure?.(code);
+    this.#o.bus.emit('storage.fault', {
+      code,
+      message,
+      run: this.#failureRun,
+      report,
+      incidentId: this.#incident?.id ?? null,
+    });
   }
 
   /** `init` is the capture's init segment when `f` arrived; a different one (new capture parameters) rotates. */
   async #write(inc: OpenIncident, init: InitSegment | null, f: MediaFragment): Promise<void> {
     if (init === null) throw new Error('a fragment arrived before any init segment');
     let seg = this.#segment;
-    const initChanged = seg !== null && !seg.init.bytes.equals(init.bytes) && f.kind === 'video' && f.keyframe;
-    if (
-      seg === null ||
-      initChanged ||
-      (f.kind === 'video' && shouldRotate(seg.firstMs, f.startMs, f.keyframe, this.#o.segmentMs))
-    ) {
-      if (f.kind !== 'video' || !f.keyframe) {
-        // A segment must open on a video keyframe to play alone; audio before it belongs to the pre-roll cut.
+    const keyframe = f.kind === 'video' && f.keyframe;
+    const initChanged = seg !== null && !sameInit(seg.init, init) && keyframe;
+    if (seg === null || initChanged || (keyframe && shouldRotate(seg.firstMs, f.startMs, true, this.#o.segmentMs))) {
+      // A segment must open on a video keyframe to play alone; audio before it belongs to the pre-roll cut.
+      if (!keyframe) {
         if (seg === null) return;
       } else {
         await this.#closeSegment();
@@ -314,23 +329,38 @@ export class Recorder {
   async #openSegment(inc: OpenIncident, init: InitSegment, firstMs: number): Promise<OpenSegment> {
     const seq = inc.seqNext;
     inc.seqNext += 1;
-    const dir = path.join(this.#o.storageDir, 'footage', inc.id);
+    const relative = segmentRelativePath(inc.id, seq);
+    const file = path.join(this.#o.storageDir, relative);
+    const dir = path.dirname(file);
     await mkdir(dir, { recursive: true });
     await fsyncDir(path.dirname(dir));
-    const file = path.join(dir, `${String(seq).padStart(4, '0')}.mp4.age`);
-    const rowId = this.#o.index.insertSegment(inc.id, seq, file, firstMs);
+    const rowId = this.#o.segments.insert(inc.id, seq, relative, firstMs);
     const handle = await this.#o.openSegmentFile(file);
     await handle.write(init.bytes);
-    const seg: OpenSegment = { rowId, seq, file: handle, init, firstMs, endMs: firstMs, frames: 0, fragments: 0 };
+    const seg: OpenSegment = {
+      rowId,
+      incidentId: inc.id,
+      seq,
+      path: file,
+      file: handle,
+      init,
+      firstMs,
+      endMs: firstMs,
+      frames: 0,
+      fragments: 0,
+    };
     this.#segment = seg;
+    this.#o.bus.emit('segment.opened', { incidentId: inc.id, seq, path: file, firstMs });
     return seg;
   }
 
   async #syncSegment(seg: OpenSegment): Promise<void> {
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments };
     // The progress rides in the recovery tail, so after a power cut the index matches the disk exactly.
-    await seg.file.sync(Buffer.from(JSON.stringify(progress)));
-    this.#o.index.updateSegmentProgress(seg.rowId, { ...progress, bytes: seg.file.bytesWritten });
+    await seg.file.sync(progress);
+    const bytes = seg.file.bytesWritten;
+    this.#o.segments.progress(seg.rowId, { ...progress, bytes });
+    this.#o.bus.emit('segment.synced', { incidentId: seg.incidentId, seq: seg.seq, endMs: seg.endMs, bytes });
   }
 
   async #closeSegment(): Promise<void> {
@@ -338,18 +368,25 @@ export class Recorder {
     if (seg === null) return;
     this.#segment = null;
     const closed = await seg.file.close();
-    this.#o.index.finishSegment(
-      seg.rowId,
-      'closed',
-      { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes },
-      closed.sha256,
-    );
+    const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };
+    this.#o.segments.finish(seg.rowId, 'closed', progress, closed.sha256);
+    this.#o.bus.emit('segment.sealed', {
+      incidentId: seg.incidentId,
+      seq: seg.seq,
+      path: seg.path,
+      bytes: closed.bytes,
+      sha256: closed.sha256,
+      firstMs: seg.firstMs,
+      endMs: seg.endMs,
+      frames: seg.frames,
+    });
   }
 
   #setState(next: RecorderState): void {
-    if (next === this.#state) return;
+    const previous = this.#state;
+    if (next === previous) return;
     this.#state = next;
-    this.#o.onStateChange?.(next);
+    this.#o.bus.emit('recorder.state', { state: next, previous });
   }
 }
 

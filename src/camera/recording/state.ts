@@ -4,7 +4,9 @@
  * stopping: a stop was asked for at a media position; fragments are written until one starts past it.
  */
 
-export type RecorderState = 'buffering' | 'recording' | 'stopping';
+import type { RecorderState } from '../events.ts';
+
+export type { RecorderState };
 
 export type RecorderInput =
   | { type: 'activate' }

@@ -4,13 +4,7 @@ import type { Gpiox } from '@iiot2k/gpiox';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
-import {
-  type EdgeHandler,
-  type GpioDriver,
-  type InputLineSpec,
-  type OutputLineSpec,
-  type Pull,
-} from './port.ts';
+import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec, Pull } from './port.ts';
 
 export interface GpioxDriverOptions {
   clock?: Clock;

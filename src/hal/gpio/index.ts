@@ -1,7 +1,7 @@
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
+import type { Clock } from '../clock/port.ts';
 import { createGpioxDriver } from './gpiox.ts';
 import { createOnoffDriver, type OnoffGpioCtor } from './onoff.ts';
-import type { Clock } from '../clock/port.ts';
 import type { GpioDriver } from './port.ts';
 import { SimGpio } from './sim.ts';
 

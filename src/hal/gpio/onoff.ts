@@ -3,12 +3,7 @@ import { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
-import {
-  type EdgeHandler,
-  type GpioDriver,
-  type InputLineSpec,
-  type OutputLineSpec,
-} from './port.ts';
+import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
 
 export const SYSFS_GPIO_ROOT = '/sys/class/gpio';
 

@@ -1,12 +1,7 @@
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
-import {
-  type EdgeHandler,
-  type GpioDriver,
-  type InputLineSpec,
-  type OutputLineSpec,
-} from './port.ts';
+import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
 
 export interface SimGpioOptions {
   clock?: Clock;

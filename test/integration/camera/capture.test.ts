@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
-import { silentLogger } from '../../../src/lib/logger.ts';
 import { Capture, type CaptureOptions } from '../../../src/camera/media/capture.ts';
 import type { SourceConfig } from '../../../src/camera/media/sources.ts';
 import type { CaptureGap, InitSegment, MediaFragment } from '../../../src/camera/media/types.ts';
+import { realClock } from '../../../src/hal/clock/real.ts';
+import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
+import { silentLogger } from '../../../src/lib/logger.ts';
 
 const run = promisify(execFile);
 const FPS = 15;
@@ -44,6 +45,7 @@ function record(overrides: Partial<CaptureOptions> = {}): Recorded {
     source: SOURCE,
     ffmpegPath: 'ffmpeg',
     logger: silentLogger(),
+    clock: realClock,
     backoff: { initialMs: 100, maxMs: 1000 },
     onInit: (i) => {
       r.inits.push(i);

@@ -1,22 +1,23 @@
-/** Start-up recovery against a real SQLite index and real sealed files left as a crash leaves them. */
-import { spawnSync } from 'node:child_process';
+/** Start-up recovery against a real SQLite index and real segment files left as a crash leaves them. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/lib/logger.ts';
-import { generateIdentity, identityFileText, parseRecipient } from '../../../src/age/keys.ts';
-import { SealedFileWriter } from '../../../src/camera/recording/segments/sealed-file.ts';
-import { IndexDb } from '../../../src/camera/storage/index-db.ts';
+import { describe, expect } from 'vitest';
+import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
+import { segmentRelativePath } from '../../../src/camera/recording/segments/paths.ts';
 import { recoverInterrupted } from '../../../src/camera/recording/segments/startup-recovery.ts';
+import type { SegmentProgress } from '../../../src/camera/recording/segments/tail.ts';
+import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
+import { CameraStore } from '../../../src/camera/storage/store.ts';
+import { silentLogger } from '../../../src/lib/logger.ts';
+import { decryptWith } from '../../harness/age.ts';
+import { itWith } from '../../harness/tools.ts';
 
 function setup() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-recovery-'));
   const { identity, recipient } = generateIdentity();
-  const identityFile = path.join(dir, 'id.key');
-  writeFileSync(identityFile, identityFileText(identity, recipient, new Date()));
-  const index = new IndexDb(path.join(dir, 'index.sqlite'));
-  index.insertIncident(
+  const store = CameraStore.open(dir);
+  store.incidents.open(
     {
       id: 'inc',
       trigger: 'button',
@@ -28,57 +29,58 @@ function setup() {
     },
     {},
   );
-  return { dir, identityFile, index, recipients: [parseRecipient(recipient)] };
+  return { dir, identity, store, recipients: [parseRecipient(recipient)] };
 }
 
 /** A segment written and synced, then abandoned as a crash would leave it. */
-async function crashedSegment(t: ReturnType<typeof setup>, seq: number, synced: Buffer, meta: object) {
-  const file = path.join(t.dir, `${seq}.mp4.age`);
-  const id = t.index.insertSegment('inc', seq, file, 0);
-  const w = await SealedFileWriter.create({ path: file, recipients: t.recipients });
+async function crashedSegment(t: ReturnType<typeof setup>, seq: number, synced: Buffer, progress: SegmentProgress) {
+  const relative = segmentRelativePath('inc', seq);
+  const file = path.join(t.dir, relative);
+  const id = t.store.segments.insert('inc', seq, relative, 0);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(path.dirname(file), { recursive: true });
+  const w = await SegmentWriter.create({ path: file, recipients: t.recipients });
   await w.write(synced);
-  await w.sync(Buffer.from(JSON.stringify(meta)));
+  await w.sync(progress);
   await w.write(Buffer.from('never synced'));
   await w.abort();
   return { file, id };
 }
 
+const recover = (t: ReturnType<typeof setup>) => recoverInterrupted({ ...deps(t.store), logger: silentLogger() });
+const deps = (store: CameraStore) => ({ incidents: store.incidents, segments: store.segments, events: store.events });
+
 describe('recoverInterrupted', () => {
-  it('recovers synced data with the progress of its last sync, marks unsynced as lost, and leaves damaged files alone', async () => {
-    const t = setup();
-    const good = await crashedSegment(t, 0, Buffer.from('fragment bytes'), {
-      endMediaMs: 5000,
-      frames: 150,
-      fragments: 10,
-    });
-    const damaged = await crashedSegment(t, 1, Buffer.from('other bytes'), {
-      endMediaMs: 9000,
-      frames: 120,
-      fragments: 8,
-    });
-    writeFileSync(`${damaged.file}.tail`, 'not a tail at all, but long enough to look like one');
-    const damagedBytes = readFileSync(`${damaged.file}.partial`);
-    const neverSynced = path.join(t.dir, '2.mp4.age');
-    t.index.insertSegment('inc', 2, neverSynced, 9000);
+  itWith('age')(
+    'recovers synced data with the progress of its last sync, marks unsynced as lost, and leaves damaged files alone',
+    async () => {
+      const t = setup();
+      const good = await crashedSegment(t, 0, Buffer.from('fragment bytes'), {
+        endMediaMs: 5000,
+        frames: 150,
+        fragments: 10,
+      });
+      const damaged = await crashedSegment(t, 1, Buffer.from('other bytes'), {
+        endMediaMs: 9000,
+        frames: 120,
+        fragments: 8,
+      });
+      writeFileSync(`${damaged.file}.tail`, 'not a tail at all, but long enough to look like one');
+      const damagedBytes = readFileSync(`${damaged.file}.partial`);
+      t.store.segments.insert('inc', 2, segmentRelativePath('inc', 2), 9000);
 
-    const report = await recoverInterrupted(t.index, silentLogger());
-    expect(report).toEqual({ recovered: 1, lost: 1, failed: 1, interruptedIncidents: 1 });
+      expect(await recover(t)).toEqual({ recovered: 1, lost: 1, failed: 1, interruptedIncidents: 1 });
 
-    const segs = t.index.segmentsOf('inc');
-    expect(segs.map((s) => s.state)).toEqual(['recovered', 'open', 'lost']);
-    expect(segs[0]).toMatchObject({ frames: 150, fragments: 10, endMediaMs: 5000 });
-    const dec = spawnSync('age', ['-d', '-i', t.identityFile, good.file]);
-    expect(dec.status).toBe(0);
-    expect(dec.stdout.toString()).toBe('fragment bytes');
-    expect(readFileSync(`${damaged.file}.partial`).equals(damagedBytes)).toBe(true);
-    expect(t.index.incidents()[0]?.state).toBe('interrupted');
+      const segs = t.store.segments.ofIncident('inc');
+      expect(segs.map((s) => s.state)).toEqual(['recovered', 'open', 'lost']);
+      expect(segs[0]).toMatchObject({ frames: 150, fragments: 10, endMediaMs: 5000, path: good.file });
+      expect(decryptWith(t.identity, good.file).toString()).toBe('fragment bytes');
+      expect(readFileSync(`${damaged.file}.partial`).equals(damagedBytes)).toBe(true);
+      expect(t.store.incidents.get('inc')?.state).toBe('interrupted');
+      expect(t.store.events.recent(10).map((e) => e.kind)).toEqual(['activation', 'segment_recovered', 'segment_lost']);
 
-    // Running it again changes nothing that was settled and still leaves the damaged one alone.
-    expect(await recoverInterrupted(t.index, silentLogger())).toEqual({
-      recovered: 0,
-      lost: 0,
-      failed: 1,
-      interruptedIncidents: 0,
-    });
-  });
+      // Running it again changes nothing that was settled and still leaves the damaged one alone.
+      expect(await recover(t)).toEqual({ recovered: 0, lost: 0, failed: 1, interruptedIncidents: 0 });
+    },
+  );
 });

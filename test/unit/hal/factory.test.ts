@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
 import { boardInputs, boardOutputs, knownBoards, loadBoard } from '../../../src/config/boards.ts';
 import { createGpioDriver, type GpioDriverKind, SimGpio } from '../../../src/hal/gpio/index.ts';
 import type { OnoffGpioCtor } from '../../../src/hal/gpio/onoff.ts';
+import { type BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
 
 async function failure(p: Promise<unknown>): Promise<BodycamError> {
   try {

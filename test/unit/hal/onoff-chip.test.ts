@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/lib/errors.ts';
 import {
   type GpioChip,
   headerChipBase,
@@ -11,6 +10,7 @@ import {
   type OnoffGpioLine,
   readGpioChips,
 } from '../../../src/hal/gpio/onoff.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
 
 const chip = (base: number, ngpio: number, label: string): GpioChip => ({ base, ngpio, label });
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
-import { SimGpio } from '../../../src/hal/gpio/sim.ts';
 import { Debouncer } from '../../../src/camera/inputs/debounce.ts';
 import { type Pattern, PressPatternDetector } from '../../../src/camera/inputs/patterns.ts';
+import { SimGpio } from '../../../src/hal/gpio/sim.ts';
+import { BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
 
 const record = { name: 'record', pin: 5, activeLow: true, pull: 'up' as const };
 const ledRed = { name: 'ledRed', pin: 23, activeLow: false };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Indication, type LedPattern, ledPattern, StatusLeds } from '../../../../src/camera/feedback/leds.ts';
+import { realClock } from '../../../../src/hal/clock/real.ts';
 
 describe('LED patterns', () => {
   it.each<[Indication, LedPattern]>([
@@ -20,7 +21,12 @@ describe('StatusLeds', () => {
     vi.useFakeTimers();
     const red: boolean[] = [];
     const green: boolean[] = [];
-    const leds = new StatusLeds({ red: (on) => red.push(on), green: (on) => green.push(on), blinkMs: 100 });
+    const leds = new StatusLeds({
+      red: (on) => red.push(on),
+      green: (on) => green.push(on),
+      clock: realClock,
+      blinkMs: 100,
+    });
     leds.show('standby');
     expect([red.at(-1), green.at(-1)]).toEqual([false, true]);
     leds.show('recording');

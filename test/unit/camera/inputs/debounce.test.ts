@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isBodycamError } from '../../../../src/lib/errors.ts';
 import { Debouncer } from '../../../../src/camera/inputs/debounce.ts';
+import { isBodycamError } from '../../../../src/lib/errors.ts';
 
 type Edge = [atMs: number, active: boolean];
 type Seen = [active: boolean, atMs: number, seenAtMs: number];

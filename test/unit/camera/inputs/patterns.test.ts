@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isBodycamError } from '../../../../src/lib/errors.ts';
 import { Debouncer } from '../../../../src/camera/inputs/debounce.ts';
 import {
   type EdgeKind,
@@ -8,6 +7,7 @@ import {
   type PatternConfig,
   PressPatternDetector,
 } from '../../../../src/camera/inputs/patterns.ts';
+import { isBodycamError } from '../../../../src/lib/errors.ts';
 
 type Edge = [atMs: number, active: boolean];
 type Fired = [pattern: Pattern, atMs: number];

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type BodycamError, ErrorCode } from '../../../../src/lib/errors.ts';
 import { Fmp4Parser } from '../../../../src/camera/media/fmp4/parser.ts';
 import type { InitSegment, MediaFragment } from '../../../../src/camera/media/types.ts';
+import { type BodycamError, ErrorCode } from '../../../../src/lib/errors.ts';
 
 /** 160x120 testsrc2 at 10 fps, 1 s GOP, AAC mono; ffmpeg's capture flags (separate_moof); 3 s; 65 KB. */
 const SAMPLE = readFileSync(new URL('../../../fixtures/media/synthetic-160x120-3s.mp4', import.meta.url));

@@ -1,27 +1,20 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/lib/errors.ts';
 import { generateIdentity, identityFileText, parseRecipient } from '../../../src/age/keys.ts';
-import { recoverSealedFile, SealedFileWriter } from '../../../src/camera/recording/segments/sealed-file.ts';
+import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
+import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
+import { itWith, which } from '../../harness/tools.ts';
 
-const AGE = '/usr/bin/age';
-const FIXTURE = new URL('../../fixtures/sealed-file-writer.ts', import.meta.url).pathname;
+const itAge = itWith('age');
+const FIXTURE = new URL('../../fixtures/segment-writer.ts', import.meta.url).pathname;
 
-describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
+describe('SegmentWriter and recoverSegmentFile', () => {
   let root: string;
   let dir: string;
   let identityFile: string;
@@ -44,17 +37,17 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
   });
 
   function decrypt(path: string): Buffer {
-    return execFileSync(AGE, ['-d', '-i', identityFile, path], { maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync(which('age') ?? 'age', ['-d', '-i', identityFile, path], { maxBuffer: 64 * 1024 * 1024 });
   }
   const files = () => execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 
-  it('closes into a file age decrypts, with the sha256 sha256sum computes', async () => {
+  itAge('closes into a file age decrypts, with the sha256 sha256sum computes', async () => {
     const path = join(dir, 'seg.age');
-    const writer = await SealedFileWriter.create({ path, recipients });
+    const writer = await SegmentWriter.create({ path, recipients });
     const plain = randomBytes(300_000);
     for (let i = 0; i < plain.length; i += 70_001) {
       await writer.write(plain.subarray(i, i + 70_001));
-      if (i === 140_002) await writer.sync();
+      if (i === 140_002) await writer.sync(null);
     }
     expect(writer.bytesWritten).toBe(statSync(`${path}.partial`).size);
     const result = await writer.close();
@@ -69,15 +62,13 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
   it('refuses to overwrite an existing segment or partial', async () => {
     const path = join(dir, 'seg.age');
     writeFileSync(`${path}.partial`, 'evidence');
-    await expect(SealedFileWriter.create({ path, recipients })).rejects.toSatisfy((e) =>
-      isBodycamError(e, 'STORAGE_IO'),
-    );
+    await expect(SegmentWriter.create({ path, recipients })).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
     writeFileSync(path, 'evidence');
-    await expect(SealedFileWriter.create({ path, recipients })).rejects.toThrow(/never overwritten/);
+    await expect(SegmentWriter.create({ path, recipients })).rejects.toThrow(/never overwritten/);
     expect(readFileSync(`${path}.partial`, 'utf8')).toBe('evidence');
   });
 
-  it('recovers a real writer killed with SIGKILL to exactly the bytes of its last sync', async () => {
+  itAge('recovers a real writer killed with SIGKILL to exactly the bytes of its last sync', async () => {
     const path = join(dir, 'seg.age');
     const plainPath = join(dir, 'plain.bin');
     const child = spawn(process.execPath, [FIXTURE, path, recipient, plainPath, '4'], {
@@ -101,8 +92,8 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
     const written = readFileSync(plainPath);
     expect(written.length).toBeGreaterThan(lastSync + 300_000);
 
-    const result = await recoverSealedFile(path);
-    expect(result).toMatchObject({ path, recovered: true, bytes: statSync(path).size });
+    const result = await recoverSegmentFile(path);
+    expect(result).toMatchObject({ path, complete: false, bytes: statSync(path).size });
     expect(files()).toEqual(['plain.bin', 'seg.age']);
     expect(result?.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
     expect(decrypt(path).equals(written.subarray(0, lastSync))).toBe(true);
@@ -111,82 +102,78 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
   /** A writer that synced `synced` bytes, then wrote `more` unsynced bytes and "crashed" (abort). */
   async function crashed(synced: Buffer, more: Buffer): Promise<string> {
     const path = join(dir, 'seg.age');
-    const writer = await SealedFileWriter.create({ path, recipients });
+    const writer = await SegmentWriter.create({ path, recipients });
     await writer.write(synced);
-    await writer.sync();
+    await writer.sync(null);
     await writer.write(more);
     await writer.abort();
     return path;
   }
 
-  it('ignores a leftover .tail.tmp from a sync that never returned', async () => {
+  itAge('ignores a leftover .tail.tmp from a sync that never returned', async () => {
     const synced = randomBytes(200_000);
     const path = await crashed(synced, randomBytes(100_000));
     writeFileSync(`${path}.tail.tmp`, 'BCTAIL1\ntorn');
-    expect(await recoverSealedFile(path)).not.toBeNull();
+    expect(await recoverSegmentFile(path)).not.toBeNull();
     expect(files()).toEqual(['seg.age']);
     expect(decrypt(path).equals(synced)).toBe(true);
   });
 
   it('returns null and keeps the partial when no sync ever completed', async () => {
     const path = join(dir, 'seg.age');
-    const writer = await SealedFileWriter.create({ path, recipients });
+    const writer = await SegmentWriter.create({ path, recipients });
     await writer.write(randomBytes(200_000));
     await writer.abort();
     writeFileSync(`${path}.tail.tmp`, 'BCTAIL1\ntorn');
-    expect(await recoverSealedFile(path)).toBeNull();
+    expect(await recoverSegmentFile(path)).toBeNull();
     expect(files()).toEqual(['seg.age.partial']);
-    expect(await recoverSealedFile(join(dir, 'never.age'))).toBeNull();
+    expect(await recoverSegmentFile(join(dir, 'never.age'))).toBeNull();
   });
 
-  it('recovers the same file when recovery itself was cut short before its rename', async () => {
+  itAge('recovers the same file when recovery itself was cut short before its rename', async () => {
     const synced = randomBytes(65_536 * 2);
     const path = await crashed(synced, randomBytes(10));
     const tail = readFileSync(`${path}.tail`);
-    const first = await recoverSealedFile(path);
+    const first = await recoverSegmentFile(path);
     // Put back what an interrupted recovery leaves: the partial already cut and completed, the tail still there.
     execFileSync('mv', [path, `${path}.partial`]);
     writeFileSync(`${path}.tail`, tail);
-    const second = await recoverSealedFile(path);
+    const second = await recoverSegmentFile(path);
     expect(second).toEqual(first);
     expect(decrypt(path).equals(synced)).toBe(true);
   });
 
-  it('finishes the clean-up when close() crashed after its rename', async () => {
+  itAge('finishes the clean-up when close() crashed after its rename', async () => {
     const path = join(dir, 'seg.age');
-    const writer = await SealedFileWriter.create({ path, recipients });
+    const writer = await SegmentWriter.create({ path, recipients });
     const plain = randomBytes(1000);
     await writer.write(plain);
-    await writer.sync();
+    await writer.sync(null);
     const tail = readFileSync(`${path}.tail`);
     const closed = await writer.close();
     writeFileSync(`${path}.tail`, tail);
-    expect(await recoverSealedFile(path)).toEqual({
+    expect(await recoverSegmentFile(path)).toEqual({
       ...closed,
-      recovered: true,
       complete: true,
-      meta: Buffer.alloc(0),
+      progress: null,
     });
     expect(files()).toEqual(['seg.age']);
     expect(decrypt(path).equals(plain)).toBe(true);
   });
 
-  it('hands back the metadata of the sync it recovered to, not a later one', async () => {
+  itAge('hands back the progress of the sync it recovered to, not a later one', async () => {
     const path = join(dir, 'seg.age');
-    const writer = await SealedFileWriter.create({ path, recipients });
+    const writer = await SegmentWriter.create({ path, recipients });
     await writer.write(randomBytes(70_000));
-    await writer.sync(Buffer.from('{"frames":30}'));
+    await writer.sync({ endMediaMs: 1000, frames: 30, fragments: 2 });
     await writer.write(randomBytes(70_000));
-    await writer.sync(Buffer.from('{"frames":60}'));
+    await writer.sync({ endMediaMs: 2000, frames: 60, fragments: 4 });
     await writer.write(randomBytes(70_000));
     await writer.abort();
-    const result = await recoverSealedFile(path);
+    const result = await recoverSegmentFile(path);
     expect(result?.complete).toBe(false);
-    expect(result?.meta.toString()).toBe('{"frames":60}');
+    expect(result?.progress).toEqual({ endMediaMs: 2000, frames: 60, fragments: 4 });
     expect(decrypt(path).length).toBe(140_000);
-    await expect(
-      SealedFileWriter.create({ path: join(dir, 'x.age'), recipients }).then((w) => w.sync(Buffer.alloc(5000))),
-    ).rejects.toThrow('4 KiB');
   });
 
   it.each([
@@ -197,7 +184,7 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
     const path = await crashed(randomBytes(150_000), randomBytes(1));
     damage(path);
     const before = files().map((f) => [f, readFileSync(join(dir, f)).length]);
-    await expect(recoverSealedFile(path)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_RECOVERY'));
+    await expect(recoverSegmentFile(path)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_RECOVERY'));
     expect(files().map((f) => [f, readFileSync(join(dir, f)).length])).toEqual(before);
   });
 
@@ -214,14 +201,14 @@ describe.skipIf(!existsSync(AGE))('SealedFileWriter', () => {
       rmSync(mount, { recursive: true, force: true });
     });
 
-    it('reports STORAGE_FULL, keeps what is on disk, and resumes without loss once space is freed', async (ctx) => {
-      if (!mounted) ctx.skip(); // needs root to mount a small tmpfs
+    itAge('reports STORAGE_FULL, keeps what is on disk, and resumes without loss once space is freed', async (ctx) => {
+      if (!mounted) ctx.skip('needs root to mount a 1 MB tmpfs');
       const path = join(mount, 'seg.age');
       const filler = join(mount, 'filler');
-      const writer = await SealedFileWriter.create({ path, recipients });
+      const writer = await SegmentWriter.create({ path, recipients });
       const plain = randomBytes(900_000);
       await writer.write(plain.subarray(0, 100_000));
-      await writer.sync();
+      await writer.sync(null);
       writeFileSync(filler, Buffer.alloc(700 * 1024));
       let offset = 100_000;
       let error: unknown;

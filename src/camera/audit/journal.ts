@@ -1,0 +1,59 @@
+import { isSubsystemError } from '../../lib/errors.ts';
+import { Subscriptions } from '../../lib/event-bus.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { CameraBus, CameraEvents } from '../events.ts';
+import type { EventAppender } from '../storage/event-log.ts';
+
+export interface JournalOptions {
+  bus: CameraBus;
+  events: EventAppender;
+  logger: Logger;
+}
+
+/**
+ * Writes what happened to the device's event log: capture gaps, stops, storage faults (the first of a run and
+ * every 30th), dock changes. (Activations are written with their incident row, in one transaction.) Events are
+ * evidence metadata but not evidence: when storage is full they go to the log instead, and nothing stops.
+ */
+export class Journal {
+  readonly #o: JournalOptions;
+  readonly #subs: Subscriptions<CameraEvents>;
+  #incident: string | null = null;
+
+  constructor(options: JournalOptions) {
+    this.#o = options;
+    this.#subs = new Subscriptions(options.bus);
+  }
+
+  async start(): Promise<void> {
+    const s = this.#subs;
+    s.on('incident.started', ({ id }) => {
+      this.#incident = id;
+    });
+    s.on('incident.closed', ({ id, reason, stopAtMs }) => {
+      if (this.#incident === id) this.#incident = null;
+      this.#append('stop', { reason, stopAtMs }, id);
+    });
+    s.on('capture.gap', (gap) => this.#append('capture_gap', { ...gap }, this.#incident));
+    s.on('storage.fault', ({ code, message, report, incidentId }) => {
+      if (report) this.#append('write_failed', { code, message }, incidentId);
+    });
+    s.on('dock.changed', ({ docked }) => {
+      this.#append(docked ? 'docked' : 'undocked', {}, null);
+      this.#o.logger.info({ docked }, 'dock contact changed');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#subs.clear();
+  }
+
+  #append(kind: string, data: Record<string, unknown>, incidentId: string | null): void {
+    try {
+      this.#o.events.append(kind, data, incidentId);
+    } catch (e) {
+      if (!isSubsystemError(e, 'STORAGE')) throw e;
+      this.#o.logger.warn({ kind, data, code: e.code }, 'event not indexed: storage unavailable');
+    }
+  }
+}

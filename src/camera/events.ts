@@ -1,0 +1,91 @@
+/**
+ * The camera's vocabulary: every event its components publish and subscribe to, with its payload. Components get
+ * the bus in their options, subscribe in `start()` and drop their subscriptions in `stop()`. The capture events
+ * run synchronously at every fragment: listeners on them must stay cheap and must not allocate.
+ */
+import { EventBus } from '../lib/event-bus.ts';
+import type { CaptureGap, CaptureState, InitSegment, MediaFragment } from './media/types.ts';
+
+export type RecorderState = 'buffering' | 'recording' | 'stopping';
+
+export interface IncidentStarted {
+  id: string;
+  trigger: string;
+  /** Capture-timeline position of the activation, ms. */
+  activationMs: number;
+  prerollRequestedMs: number;
+  prerollActualMs: number;
+  /** Monotonic clock ms of the activation (for timing what follows it, such as the warning). */
+  atMono: number;
+}
+
+export interface IncidentClosed {
+  id: string;
+  reason: string;
+  /** Capture-timeline stop point, ms; null when the recorder closed without one. */
+  stopAtMs: number | null;
+}
+
+export interface SegmentOpened {
+  incidentId: string;
+  seq: number;
+  path: string;
+  firstMs: number;
+}
+
+export interface SegmentSynced {
+  incidentId: string;
+  seq: number;
+  /** End of the footage now durable, capture timeline ms. */
+  endMs: number;
+  bytes: number;
+}
+
+export interface SegmentSealed {
+  incidentId: string;
+  seq: number;
+  path: string;
+  bytes: number;
+  sha256: string;
+  firstMs: number;
+  endMs: number;
+  frames: number;
+}
+
+export interface StorageFault {
+  /** STORAGE_FULL, STORAGE_IO, … (or an errno when the cause was not classified). */
+  code: string;
+  message: string;
+  /** How many failures in a row had this code. */
+  run: number;
+  /** True for the first of a run and every 30th after: the ones worth an entry in the event log. */
+  report: boolean;
+  incidentId: string | null;
+}
+
+export interface CameraEvents {
+  'capture.init': InitSegment;
+  'capture.fragment': MediaFragment;
+  'capture.gap': CaptureGap;
+  'capture.state': { state: CaptureState };
+  /** A debounced level change on an input line. */
+  'input.level': { input: string; active: boolean; atMs: number };
+  /** Someone (button, trigger line, control socket) asks to start recording. */
+  'command.start': { trigger: string };
+  /** Someone asks to stop recording. */
+  'command.stop': { reason: string };
+  'recorder.state': { state: RecorderState; previous: RecorderState };
+  'incident.started': IncidentStarted;
+  'incident.closed': IncidentClosed;
+  'segment.opened': SegmentOpened;
+  'segment.synced': SegmentSynced;
+  'segment.sealed': SegmentSealed;
+  'storage.fault': StorageFault;
+  'dock.changed': { docked: boolean };
+}
+
+export type CameraBus = EventBus<CameraEvents>;
+
+export function createCameraBus(): CameraBus {
+  return new EventBus<CameraEvents>();
+}

@@ -1,0 +1,79 @@
+import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
+import { BodycamError, ErrorCode, errnoCode } from '../../../lib/errors.ts';
+import { exists, fsyncParent, sha256OfFile, storageError, unlinkIfPresent, writeAll } from '../../../lib/fs.ts';
+import { partialPath, tailPath, tailTmpPath } from './paths.ts';
+import { AGE_MAGIC, decodeTail, keptLength, type SegmentProgress } from './tail.ts';
+import type { SealedSegment } from './writer.ts';
+
+export interface RecoveredSegment extends SealedSegment {
+  /** close() had finished the file and only its tail was left: nothing after the last sync was cut. */
+  complete: boolean;
+  /** The recorder's progress at the sync the file was recovered to (null when the note was absent). */
+  progress: SegmentProgress | null;
+}
+
+function cannot(path: string, problem: string, details: Record<string, unknown> = {}): BodycamError {
+  return new BodycamError(ErrorCode.SEAL_RECOVERY, `Cannot recover ${path}: ${problem}; files left as they are`, {
+    path,
+    ...details,
+  });
+}
+
+/**
+ * Finishes an interrupted segment from its last sync, given the final path. Returns null when no sync ever
+ * completed (no tail): nothing was promised durable, so the partial file is left for the caller to judge.
+ * A leftover `.tail.tmp` belongs to a sync that never returned and is discarded. Safe to run again if it is itself
+ * interrupted: every step before the rename is repeatable.
+ */
+export async function recoverSegmentFile(path: string): Promise<RecoveredSegment | null> {
+  const partial = partialPath(path);
+  const tailFile = tailPath(path);
+  if (await unlinkIfPresent(tailTmpPath(path))) await fsyncParent(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(tailFile);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return null;
+    throw storageError(e, tailFile, 'reading');
+  }
+  const [hasPartial, hasFinal] = await Promise.all([exists(partial), exists(path)]);
+  if (!hasPartial) {
+    if (!hasFinal) throw cannot(path, 'a tail file exists but the partial file is gone');
+    // close() got as far as the rename: the file is complete; only the tail was left behind.
+    const { progress } = decodeTail(path, bytes);
+    await unlinkIfPresent(tailFile);
+    await fsyncParent(path);
+    return { path, ...(await sha256OfFile(path)), complete: true, progress };
+  }
+  if (hasFinal) throw cannot(path, 'both the partial and the final file exist');
+
+  const tail = decodeTail(path, bytes);
+  const keep = keptLength(tail);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(partial, 'r+');
+    const { size } = await handle.stat();
+    if (size < keep) {
+      throw cannot(path, `the partial file has ${size} bytes but the last sync covered ${keep}`, { size, keep });
+    }
+    const magic = Buffer.alloc(AGE_MAGIC.length);
+    await handle.read(magic, 0, magic.length, 0);
+    if (!magic.equals(AGE_MAGIC)) throw cannot(path, 'the partial file does not start with an age header');
+    await handle.truncate(keep);
+    await writeAll(handle, tail.finalChunk, keep);
+    await handle.datasync();
+  } catch (e) {
+    throw storageError(e, partial, 'recovering');
+  } finally {
+    await handle?.close();
+  }
+  try {
+    await rename(partial, path);
+  } catch (e) {
+    throw storageError(e, partial, 'renaming');
+  }
+  await fsyncParent(path);
+  await unlinkIfPresent(tailFile);
+  await fsyncParent(path);
+  return { path, ...(await sha256OfFile(path)), complete: false, progress: tail.progress };
+}

@@ -1,0 +1,92 @@
+import { Subscriptions } from '../lib/event-bus.ts';
+import type { CameraBus, CameraEvents } from './events.ts';
+import type { Indication } from './feedback/leds.ts';
+import type { RingStats } from './media/ring.ts';
+import type { RecorderStatus } from './recording/recorder.ts';
+
+/** What `bodycam ctl status` prints. */
+export interface CameraStatus {
+  state: string;
+  ring: { seconds: number; bytes: number; fragments: number };
+  incident: { id: string; trigger: string; segments: number } | null;
+  docked: boolean;
+  /** What the LEDs show the officer: standby, recording or fault; null before the capture first ran. */
+  indication: Indication | null;
+  capture: { state: string; fragments: number; gaps: number; mediaMs: number };
+  writeFailures: number;
+  /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
+  internalErrors: number;
+  /** Process memory in bytes (rss, heapUsed, external, arrayBuffers), for technicians and the memory benchmark. */
+  memory: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+}
+
+export interface StatusSources {
+  bus: CameraBus;
+  recorder: () => RecorderStatus | null;
+  ring: () => RingStats | null;
+  mediaNowMs: () => number;
+  indication: () => Indication | null;
+}
+
+/** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
+export class StatusBoard {
+  readonly #o: StatusSources;
+  readonly #subs: Subscriptions<CameraEvents>;
+  #fragments = 0;
+  #gaps = 0;
+  #docked = false;
+  #captureState = 'idle';
+  #internalErrors = 0;
+
+  constructor(sources: StatusSources) {
+    this.#o = sources;
+    this.#subs = new Subscriptions(sources.bus);
+  }
+
+  async start(): Promise<void> {
+    this.#subs.on('capture.fragment', () => {
+      this.#fragments += 1;
+    });
+    this.#subs.on('capture.gap', () => {
+      this.#gaps += 1;
+    });
+    this.#subs.on('capture.state', ({ state }) => {
+      this.#captureState = state;
+    });
+    this.#subs.on('dock.changed', ({ docked }) => {
+      this.#docked = docked;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#subs.clear();
+  }
+
+  /** The bus reports a listener error. */
+  countInternalError(): void {
+    this.#internalErrors += 1;
+  }
+
+  snapshot(): CameraStatus {
+    const rs = this.#o.ring();
+    const r = this.#o.recorder();
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    return {
+      state: r?.state ?? 'starting',
+      ring: { seconds: rs?.seconds ?? 0, bytes: rs?.bytes ?? 0, fragments: rs?.fragments ?? 0 },
+      incident:
+        r?.incident == null ? null : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
+      docked: this.#docked,
+      indication: this.#o.indication(),
+      capture: {
+        state: this.#captureState,
+        fragments: this.#fragments,
+        gaps: this.#gaps,
+        mediaMs: this.#o.mediaNowMs(),
+      },
+      writeFailures: r?.writeFailures ?? 0,
+      internalErrors: this.#internalErrors,
+      memory: { rss, heapUsed, external, arrayBuffers },
+    };
+  }
+}

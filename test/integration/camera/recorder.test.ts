@@ -1,0 +1,194 @@
+/**
+ * The recorder against the real parts it writes through: a real SQLite index (CameraStore), real sealed segment
+ * files (SegmentWriter in a temp dir, decrypted again with the custodian's identity) and the event bus. Covers the
+ * seam between pre-roll and live, segment rotation, the stop point, the sync after a drained queue, and a second
+ * activation straight after a stop.
+ */
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
+import { createCameraBus } from '../../../src/camera/events.ts';
+import { PreRecordRing } from '../../../src/camera/media/ring.ts';
+import type { InitSegment, MediaFragment } from '../../../src/camera/media/types.ts';
+import { Recorder } from '../../../src/camera/recording/recorder.ts';
+import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
+import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
+import { CameraStore } from '../../../src/camera/storage/store.ts';
+import { FakeClock } from '../../../src/hal/clock/fake.ts';
+import { silentLogger } from '../../../src/lib/logger.ts';
+import { decryptWith } from '../../harness/age.ts';
+
+const INIT: InitSegment = { bytes: Buffer.from('init'), tracks: [] };
+
+/** GOP n: a 1 s video fragment (30 frames) then its audio fragment; bytes name the fragment. */
+function gop(n: number): MediaFragment[] {
+  const video: MediaFragment = {
+    track: 1,
+    kind: 'video',
+    timescale: 1000,
+    baseTime: n * 1000,
+    duration: 1000,
+    sampleCount: 30,
+    keyframe: true,
+    startMs: n * 1000,
+    endMs: (n + 1) * 1000,
+    bytes: Buffer.from(`v${n};`),
+  };
+  const audio: MediaFragment = { ...video, track: 2, kind: 'audio', sampleCount: 47, bytes: Buffer.from(`a${n};`) };
+  return [video, audio];
+}
+
+async function setup(segmentSeconds = 60) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-rec-'));
+  const { identity, recipient } = generateIdentity();
+  const recipients = [parseRecipient(recipient)];
+  const clock = new FakeClock();
+  const store = CameraStore.open(dir, { wallNow: () => clock.wallNow() });
+  const bus = createCameraBus();
+  const synced: Array<{ seq: number; endMs: number }> = [];
+  bus.on('segment.synced', ({ seq, endMs }) => synced.push({ seq, endMs }));
+  const recorder = new Recorder({
+    bus,
+    incidents: store.incidents,
+    segments: store.segments,
+    storageDir: dir,
+    deviceId: 'cam',
+    segmentMs: segmentSeconds * 1000,
+    stopTimeoutMs: 5000,
+    openSegmentFile: (file) => SegmentWriter.create({ path: file, recipients }),
+    clock,
+    logger: silentLogger(),
+  });
+  await recorder.start();
+  bus.emit('capture.init', INIT);
+  const ring = new PreRecordRing({ prerollMs: 5000, audioInPreroll: false });
+  let next = 0;
+  const feed = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      for (const f of gop(next)) {
+        ring.push(f);
+        bus.emit('capture.fragment', f);
+      }
+      next += 1;
+    }
+  };
+  const activate = (atMs: number) =>
+    recorder.activate({
+      trigger: 't',
+      activationMs: atMs,
+      requestedPrerollMs: 5000,
+      preroll: ring.selectPreroll(atMs).fragments,
+    });
+  /** Plaintext of every closed segment of `incidentId`, in order. */
+  const contents = (incidentId: string) =>
+    store.segments.ofIncident(incidentId).map((s) => decryptWith(identity, s.path).toString());
+  return { dir, identity, store, recorder, clock, synced, feed, activate, contents };
+}
+
+describe('Recorder', () => {
+  it('writes the pre-roll (video only) then live fragments with nothing lost or repeated', async () => {
+    const { recorder, feed, activate, store, contents } = await setup();
+    feed(10); // media 0–10 s in the ring
+    const id = activate(10_400);
+    if (id === null) throw new Error('activation refused');
+    feed(3); // live GOPs 10, 11, 12
+    recorder.requestStop('test', 12_500);
+    feed(1); // GOP 13 starts past the stop: closes, is not written
+    await recorder.drain();
+    // pre-roll: latest keyframe ≤ 10.4 − 5 s is GOP 5; audio only from activation on.
+    expect(contents(id)).toEqual(['initv5;v6;v7;v8;v9;v10;a10;v11;a11;v12;a12;']);
+    expect(store.incidents.all()).toMatchObject([{ state: 'closed', prerollActualMs: 5400, stopMediaMs: 12_500 }]);
+    expect(store.segments.ofIncident(id)).toMatchObject([
+      { seq: 0, state: 'closed', frames: 8 * 30, firstMediaMs: 5000, endMediaMs: 13_000 },
+    ]);
+  });
+
+  it('rotates segments on keyframes, each opening with the init segment', async () => {
+    const { recorder, feed, activate, store, contents } = await setup(10);
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    feed(25);
+    recorder.requestStop('test', 31_000);
+    feed(1);
+    await recorder.drain();
+    const segs = store.segments.ofIncident(id);
+    expect(segs.map((s) => [s.firstMediaMs, s.endMediaMs])).toEqual([
+      [1000, 11_000],
+      [11_000, 21_000],
+      [21_000, 31_000],
+    ]);
+    const plain = contents(id);
+    expect(plain).toHaveLength(3);
+    expect(plain.every((c) => c.startsWith('initv'))).toBe(true);
+    const videos = [
+      ...plain
+        .map((c) => c.replace(/^init/, ''))
+        .join('')
+        .matchAll(/v(\d+);/g),
+    ].map((m) => Number(m[1]));
+    expect(videos).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('syncs once the queue drains: the flushed pre-roll is recoverable before live footage arrives', async () => {
+    const { recorder, feed, activate, synced, dir, identity } = await setup();
+    feed(8);
+    const id = activate(8000);
+    await recorder.drain();
+    expect(synced).toEqual([{ seq: 0, endMs: 8000 }]);
+    // What a power cut now would leave: recovery of a copy of the partial file and its tail gives the pre-roll.
+    const segDir = path.join(dir, 'footage', id ?? '');
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'bodycam-rec-cut-'));
+    for (const f of readdirSync(segDir)) copyFileSync(path.join(segDir, f), path.join(copy, f));
+    const recovered = await recoverSegmentFile(path.join(copy, '0000.mp4.age'));
+    expect(recovered?.progress).toEqual({ endMediaMs: 8000, frames: 5 * 30, fragments: 5 });
+    expect(decryptWith(identity, path.join(copy, '0000.mp4.age')).toString()).toBe('initv3;v4;v5;v6;v7;');
+    feed(1);
+    await recorder.drain();
+    expect(synced.at(-1)).toEqual({ seq: 0, endMs: 9000 });
+  });
+
+  it('gives a second activation right after a stop its full pre-roll', async () => {
+    const { recorder, feed, activate, store, contents } = await setup();
+    feed(10);
+    activate(10_000);
+    feed(2);
+    recorder.requestStop('test', 12_000);
+    feed(1);
+    const second = activate(13_000);
+    if (second === null) throw new Error('second activation refused');
+    feed(1);
+    recorder.requestStop('test', 14_000);
+    feed(1);
+    await recorder.drain();
+    const incidents = store.incidents.all();
+    expect(incidents).toHaveLength(2);
+    expect(incidents[1]?.prerollActualMs).toBe(5000);
+    expect(contents(second)).toEqual(['initv8;v9;v10;v11;v12;v13;a13;']);
+  });
+
+  it('closes with what arrived when no fragment passes the stop point in time (fake clock)', async () => {
+    const { recorder, feed, activate, store, clock } = await setup();
+    feed(6);
+    const id = activate(6000);
+    feed(1);
+    recorder.requestStop('test', 60_000);
+    await clock.advance(4999);
+    expect(recorder.state).toBe('stopping');
+    await clock.advance(1);
+    await recorder.drain();
+    expect(recorder.state).toBe('buffering');
+    expect(store.incidents.get(id ?? '')).toMatchObject({ state: 'closed', stopReason: 'test' });
+  });
+
+  it('ignores a second activation while recording and a stop while buffering', async () => {
+    const { recorder, feed, activate } = await setup();
+    expect(recorder.requestStop('test', 0)).toBe(false);
+    feed(2);
+    expect(activate(2000)).not.toBeNull();
+    expect(activate(2000)).toBeNull();
+    expect(recorder.state).toBe('recording');
+  });
+});
