@@ -1,10 +1,11 @@
-import { createCipheriv, createHmac, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { b64, formatStanza, headerMac, hkdf, VERSION_LINE, X25519_INFO } from './header.ts';
 import { rawPublicKey, x25519PublicKey } from './keys.ts';
 
 /**
  * age v1 encryption (https://age-encryption.org/v1) to X25519 recipients, in memory, streaming.
- * The device only seals: it never holds a key that opens what it wrote, so there is no decryption here.
+ * The device only seals: it never holds a key that opens what it wrote (custodian tools open with opener.ts).
  * Output order: `header`, then every `push()` result, then `finish()` — together a standard age file.
  */
 
@@ -15,27 +16,10 @@ export const TAG_SIZE = 16;
 /** Ciphertext bytes of every chunk but the last. */
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 
-const VERSION_LINE = 'age-encryption.org/v1';
-const X25519_INFO = 'age-encryption.org/v1/X25519';
-const FILE_KEY_SIZE = 16;
-const PAYLOAD_NONCE_SIZE = 16;
-
-/** Canonical age base64: standard alphabet, no padding. */
-function b64(data: Buffer): string {
-  return data.toString('base64').replace(/=+$/, '');
-}
-
-/** Stanza body lines: 64 columns, and the last line always shorter than 64 (so possibly empty). */
-function wrapBody(data: Buffer): string {
-  const text = b64(data);
-  const lines: string[] = [];
-  for (let i = 0; i <= text.length; i += 64) lines.push(text.slice(i, i + 64));
-  return lines.join('\n');
-}
-
-function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
-}
+/** Bytes of the file key every stanza wraps. */
+export const FILE_KEY_SIZE = 16;
+/** Random bytes between the header and the first chunk; with the file key they derive the payload key. */
+export const PAYLOAD_NONCE_SIZE = 16;
 
 function chachaSeal(key: Buffer, nonce: Buffer, plain: Buffer): Buffer[] {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_SIZE });
@@ -63,7 +47,7 @@ function x25519Stanza(recipient: Buffer, fileKey: Buffer): string {
   const body = Buffer.concat(chachaSeal(wrapKey, Buffer.alloc(12), fileKey));
   shared.fill(0);
   wrapKey.fill(0);
-  return `-> X25519 ${b64(share)}\n${wrapBody(body)}\n`;
+  return formatStanza('X25519', [b64(share)], body);
 }
 
 export class AgeSealer {
@@ -90,9 +74,7 @@ export class AgeSealer {
     this.#fileKey = randomBytes(FILE_KEY_SIZE);
     const stanzas = recipients.map((r) => x25519Stanza(r, this.#fileKey)).join('');
     const macInput = `${VERSION_LINE}\n${stanzas}---`;
-    const macKey = hkdf(this.#fileKey, Buffer.alloc(0), 'header');
-    const mac = createHmac('sha256', macKey).update(macInput).digest();
-    macKey.fill(0);
+    const mac = headerMac(this.#fileKey, macInput);
     const payloadNonce = randomBytes(PAYLOAD_NONCE_SIZE);
     this.#payloadKey = hkdf(this.#fileKey, payloadNonce, 'payload');
     this.header = Buffer.concat([Buffer.from(`${macInput} ${b64(mac)}\n`), payloadNonce]);

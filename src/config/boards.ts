@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { InputLineSpec, OutputLineSpec } from '../hal/gpio/port.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { type Infer, s } from './schema-kit.ts';
 
@@ -70,12 +69,12 @@ export function loadBoard(name: string): BoardMap {
   return parsed.value;
 }
 
-/** The map's inputs as port specs, named as in the map (`record`, `trigger`, `dock`). */
-export function boardInputs(map: BoardMap): InputLineSpec[] {
+/** The map's inputs as named lines (`record`, `trigger`, `dock`), the shape the GPIO port takes. */
+export function boardInputs(map: BoardMap): Array<{ name: string } & BoardMap['inputs'][BoardInputName]> {
   return Object.entries(map.inputs).map(([name, p]) => ({ name, ...p }));
 }
 
-/** The map's outputs as port specs (`ledRed`, `ledGreen`, `haptic`). */
-export function boardOutputs(map: BoardMap): OutputLineSpec[] {
+/** The map's outputs as named lines (`ledRed`, `ledGreen`, `haptic`). */
+export function boardOutputs(map: BoardMap): Array<{ name: string } & BoardMap['outputs'][BoardOutputName]> {
   return Object.entries(map.outputs).map(([name, p]) => ({ name, ...p }));
 }

@@ -11,7 +11,7 @@ import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
 import { segmentRelativePath } from './segments/paths.ts';
 import type { SegmentFile } from './segments/writer.ts';
-import { shouldRotate, transition } from './state.ts';
+import { FailureRuns, shouldRotate, transition } from './state.ts';
 
 export type OpenSegmentFile = (finalPath: string) => Promise<SegmentFile>;
 
@@ -82,9 +82,7 @@ export class Recorder {
   #stopTimer: TimerHandle | null = null;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
-  #writeFailures = 0;
-  #lastFailureCode = '';
-  #failureRun = 0;
+  readonly #failures = new FailureRuns();
   #closed: Array<() => void> = [];
 
   constructor(options: RecorderOptions) {
@@ -119,7 +117,7 @@ export class Recorder {
         inc === null
           ? null
           : { id: inc.id, trigger: inc.trigger, segments: inc.seqNext, activationMs: inc.activationMs },
-      writeFailures: this.#writeFailures,
+      writeFailures: this.#failures.total,
     };
   }
 
@@ -275,31 +273,17 @@ export class Recorder {
     });
   }
 
-  /**
-   * A failed write is reported, never thrown: the chain goes on and the next fragment tries again (the segment
-   * file keeps unwritten ciphertext in memory). While storage stays full, every failure would say the same thing,
-   * so the first of a run of identical failures is logged in full and then one in every 30.
-   */
+  /** A failed write is reported, never thrown: the chain goes on and the next fragment tries again. */
   #onWriteError(e: unknown): void {
-    this.#writeFailures += 1;
     const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
-    this.#failureRun = code === this.#lastFailureCode ? this.#failureRun + 1 : 1;
-    this.#lastFailureCode = code;
-    const report = this.#failureRun % 30 === 1;
+    const { run, report } = this.#failures.add(code);
     const message = (e as Error).message;
-    if (report) {
+    if (report)
       this.#log.error(
-        { code, message, repeated: this.#failureRun - 1 },
+        { code, message, repeated: run - 1 },
         'writing footage failed; the segment keeps what was synced',
       );
-    }
-    this.#o.bus.emit('storage.fault', {
-      code,
-      message,
-      run: this.#failureRun,
-      report,
-      incidentId: this.#incident?.id ?? null,
-    });
+    this.#o.bus.emit('storage.fault', { code, message, run, report, incidentId: this.#incident?.id ?? null });
   }
 
   /** `init` is the capture's init segment when `f` arrived; a different one (new capture parameters) rotates. */

@@ -57,3 +57,21 @@ export function shouldRotate(
   // Media times are ticks divided into ms: allow for the rounding so a 60 s segment does not become 61 s.
   return keyframe && fragmentStartMs - segmentFirstMs >= segmentMs - ROTATE_TOLERANCE_MS;
 }
+
+/**
+ * Counts write failures in runs of the same code. While storage stays full every failure says the same thing, so
+ * the first of a run is reported in full and then one in every 30 (the segment file keeps unwritten ciphertext in
+ * memory and the next write retries it).
+ */
+export class FailureRuns {
+  total = 0;
+  #code = '';
+  #run = 0;
+
+  add(code: string): { run: number; report: boolean } {
+    this.total += 1;
+    this.#run = code === this.#code ? this.#run + 1 : 1;
+    this.#code = code;
+    return { run: this.#run, report: this.#run % 30 === 1 };
+  }
+}

@@ -31,6 +31,8 @@ export interface AudioOutput {
   /**
    * Plays one clip to the end. Rejects with HAL_AUDIO_FAILED (the speaker or its driver failed; the message names
    * the device and what it said) and never throws synchronously. Clips play one at a time, in call order.
+   * The `none` driver rejects every clip with HAL_AUDIO_UNAVAILABLE: a warning that was not played is never reported
+   * as played.
    */
   play(clip: AudioClip): Promise<Played>;
   /** Stops what is playing and drops what is queued (their play() calls reject with HAL_AUDIO_STOPPED). */

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { segmentRelativePath } from '../../../src/camera/recording/segments/paths.ts';
 import { recoverInterrupted } from '../../../src/camera/recording/segments/startup-recovery.ts';
@@ -11,7 +11,6 @@ import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts'
 import { CameraStore } from '../../../src/camera/storage/store.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { decryptWith } from '../../harness/age.ts';
-import { itWith } from '../../harness/tools.ts';
 
 function setup() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-recovery-'));
@@ -51,36 +50,33 @@ const recover = (t: ReturnType<typeof setup>) => recoverInterrupted({ ...deps(t.
 const deps = (store: CameraStore) => ({ incidents: store.incidents, segments: store.segments, events: store.events });
 
 describe('recoverInterrupted', () => {
-  itWith('age')(
-    'recovers synced data with the progress of its last sync, marks unsynced as lost, and leaves damaged files alone',
-    async () => {
-      const t = setup();
-      const good = await crashedSegment(t, 0, Buffer.from('fragment bytes'), {
-        endMediaMs: 5000,
-        frames: 150,
-        fragments: 10,
-      });
-      const damaged = await crashedSegment(t, 1, Buffer.from('other bytes'), {
-        endMediaMs: 9000,
-        frames: 120,
-        fragments: 8,
-      });
-      writeFileSync(`${damaged.file}.tail`, 'not a tail at all, but long enough to look like one');
-      const damagedBytes = readFileSync(`${damaged.file}.partial`);
-      t.store.segments.insert('inc', 2, segmentRelativePath('inc', 2), 9000);
+  it('recovers synced data with the progress of its last sync, marks unsynced as lost, and leaves damaged files alone', async () => {
+    const t = setup();
+    const good = await crashedSegment(t, 0, Buffer.from('fragment bytes'), {
+      endMediaMs: 5000,
+      frames: 150,
+      fragments: 10,
+    });
+    const damaged = await crashedSegment(t, 1, Buffer.from('other bytes'), {
+      endMediaMs: 9000,
+      frames: 120,
+      fragments: 8,
+    });
+    writeFileSync(`${damaged.file}.tail`, 'not a tail at all, but long enough to look like one');
+    const damagedBytes = readFileSync(`${damaged.file}.partial`);
+    t.store.segments.insert('inc', 2, segmentRelativePath('inc', 2), 9000);
 
-      expect(await recover(t)).toEqual({ recovered: 1, lost: 1, failed: 1, interruptedIncidents: 1 });
+    expect(await recover(t)).toEqual({ recovered: 1, lost: 1, failed: 1, interruptedIncidents: 1 });
 
-      const segs = t.store.segments.ofIncident('inc');
-      expect(segs.map((s) => s.state)).toEqual(['recovered', 'open', 'lost']);
-      expect(segs[0]).toMatchObject({ frames: 150, fragments: 10, endMediaMs: 5000, path: good.file });
-      expect(decryptWith(t.identity, good.file).toString()).toBe('fragment bytes');
-      expect(readFileSync(`${damaged.file}.partial`).equals(damagedBytes)).toBe(true);
-      expect(t.store.incidents.get('inc')?.state).toBe('interrupted');
-      expect(t.store.events.recent(10).map((e) => e.kind)).toEqual(['activation', 'segment_recovered', 'segment_lost']);
+    const segs = t.store.segments.ofIncident('inc');
+    expect(segs.map((s) => s.state)).toEqual(['recovered', 'open', 'lost']);
+    expect(segs[0]).toMatchObject({ frames: 150, fragments: 10, endMediaMs: 5000, path: good.file });
+    expect(decryptWith(t.identity, good.file).toString()).toBe('fragment bytes');
+    expect(readFileSync(`${damaged.file}.partial`).equals(damagedBytes)).toBe(true);
+    expect(t.store.incidents.get('inc')?.state).toBe('interrupted');
+    expect(t.store.events.recent(10).map((e) => e.kind)).toEqual(['activation', 'segment_recovered', 'segment_lost']);
 
-      // Running it again changes nothing that was settled and still leaves the damaged one alone.
-      expect(await recover(t)).toEqual({ recovered: 0, lost: 0, failed: 1, interruptedIncidents: 0 });
-    },
-  );
+    // Running it again changes nothing that was settled and still leaves the damaged one alone.
+    expect(await recover(t)).toEqual({ recovered: 0, lost: 0, failed: 1, interruptedIncidents: 0 });
+  });
 });

@@ -30,7 +30,9 @@ function rows(dbFile: string): { version: number; segments: Row[]; incidents: nu
   try {
     return {
       version: db.pragma('user_version', { simple: true }) as number,
-      segments: db.prepare('SELECT id, incident_id, seq, path, state, frames, bytes, sha256 FROM segments ORDER BY id').all() as Row[],
+      segments: db
+        .prepare('SELECT id, incident_id, seq, path, state, frames, bytes, sha256 FROM segments ORDER BY id')
+        .all() as Row[],
       incidents: (db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n,
       events: (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n,
     };
@@ -72,11 +74,14 @@ describe('a camera recorded by 0.1.0', () => {
     expect(after.incidents).toBe(2);
     expect(after.events).toBeGreaterThan(before.events);
     // Same rows, paths now relative to the storage directory; closed segments untouched.
-    expect(after.segments.map((s) => [s.id, s.incident_id, s.seq])).toEqual(before.segments.map((s) => [s.id, s.incident_id, s.seq]));
+    expect(after.segments.map((s) => [s.id, s.incident_id, s.seq])).toEqual(
+      before.segments.map((s) => [s.id, s.incident_id, s.seq]),
+    );
     for (const [i, s] of after.segments.entries()) {
       const old = before.segments[i];
       expect(s.path).toBe(`footage/${s.incident_id}/${String(s.seq).padStart(4, '0')}.mp4.age`);
-      if (old?.state === 'closed') expect([s.state, s.sha256, s.bytes, s.frames]).toEqual(['closed', old.sha256, old.bytes, old.frames]);
+      if (old?.state === 'closed')
+        expect([s.state, s.sha256, s.bytes, s.frames]).toEqual(['closed', old.sha256, old.bytes, old.frames]);
     }
     expect(after.segments.at(-1)?.state).toBe('recovered');
 

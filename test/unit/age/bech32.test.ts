@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/lib/errors.ts';
 import { bech32Decode, bech32Encode } from '../../../src/age/bech32.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
 
 describe('bech32', () => {
   it.each([

@@ -1,16 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isBodycamError } from '../../../src/lib/errors.ts';
 import { bech32Encode } from '../../../src/age/bech32.ts';
-import {
-  generateIdentity,
-  identityFileText,
-  parseRecipient,
-  recipientForIdentity,
-} from '../../../src/age/keys.ts';
+import { generateIdentity, identityFileText, parseRecipient, recipientForIdentity } from '../../../src/age/keys.ts';
+import { isBodycamError } from '../../../src/lib/errors.ts';
+import { itWith } from '../../harness/tools.ts';
 
-const AGE_KEYGEN = '/usr/bin/age-keygen';
 const EXAMPLE = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 
 function rejection(text: string): Error {
@@ -69,18 +63,18 @@ describe('generateIdentity', () => {
   });
 });
 
-describe.skipIf(!existsSync(AGE_KEYGEN))('interop with age-keygen', () => {
-  it('derives the same recipient age-keygen prints for its own identity', () => {
-    const file = execFileSync(AGE_KEYGEN, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+describe('interop with age-keygen', () => {
+  itWith('age-keygen')('derives the same recipient age-keygen prints for its own identity', () => {
+    const file = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const identity = file.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) ?? '';
     const printed = /# public key: (age1\S+)/.exec(file)?.[1] ?? '';
     expect(recipientForIdentity(identity)).toBe(printed);
     expect(parseRecipient(printed).length).toBe(32);
   });
 
-  it('agrees with age-keygen -y on our identities', () => {
+  itWith('age-keygen')('agrees with age-keygen -y on our identities', () => {
     const { identity, recipient } = generateIdentity();
-    const derived = execFileSync(AGE_KEYGEN, ['-y'], { input: `${identity}\n`, encoding: 'utf8' }).trim();
+    const derived = execFileSync('age-keygen', ['-y'], { input: `${identity}\n`, encoding: 'utf8' }).trim();
     expect(derived).toBe(recipient);
   });
 });

@@ -1,16 +1,8 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { initial } from './001-initial.ts';
 import { relativePaths } from './002-relative-paths.ts';
+import type { Migration } from './migration.ts';
 
-/**
- * One numbered step of the index schema. Steps only ever add: a released step is never edited, since cameras in
- * the field have already run it. Each runs in a transaction with the version bump, and each has a test on a
- * database written by the release before it (test/integration/camera/upgrade-0.1.0.test.ts).
- */
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: BetterSqlite3.Database): void;
-}
+export type { Migration };
 
+/** Every schema step, in order; `Database.open` runs the ones a file has not had yet. */
 export const MIGRATIONS: readonly Migration[] = [initial, relativePaths];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  FailureRuns,
   type RecorderInput,
   type RecorderState,
   shouldRotate,
@@ -50,5 +51,23 @@ describe('segment rotation', () => {
     [0, 59_999, true, 60_000, false],
   ])('first %d, fragment %d, keyframe %s, length %d → %s', (first, start, key, len, expected) => {
     expect(shouldRotate(first, start, key, len)).toBe(expected);
+  });
+});
+
+describe('write failure runs', () => {
+  it('reports the first of a run and every 30th, and starts a new run when the code changes', () => {
+    const runs = new FailureRuns();
+    const seen = [
+      ...Array.from({ length: 31 }, () => runs.add('STORAGE_FULL')),
+      runs.add('STORAGE_IO'),
+      runs.add('STORAGE_FULL'),
+    ];
+    expect(seen.map((s, i) => [i, s.run, s.report]).filter(([, , r]) => r)).toEqual([
+      [0, 1, true],
+      [30, 31, true],
+      [31, 1, true],
+      [32, 1, true],
+    ]);
+    expect(runs.total).toBe(33);
   });
 });

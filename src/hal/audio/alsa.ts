@@ -1,0 +1,105 @@
+/**
+ * The real audio driver: each clip is piped to `aplay` on one ALSA device, one clip at a time in call order.
+ * The argument list comes from a pure function; the process goes through the ProcessRunner port.
+ */
+import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
+import type { Clock } from '../clock/port.ts';
+import { stopProcess } from '../process/node.ts';
+import type { ProcessExit, ProcessRunner, RunningProcess } from '../process/port.ts';
+import type { AudioClip, AudioOutput, Played } from './port.ts';
+
+/** stderr lines of aplay quoted in a failure message. */
+const TAIL_IN_MESSAGE = 5;
+
+/** aplay's arguments: quiet, one device, a WAV read from stdin. */
+export function aplayArgs(device: string): string[] {
+  return ['-q', '-D', device, '-t', 'wav', '-'];
+}
+
+export interface AlsaAudioOptions {
+  /** ALSA PCM name, e.g. `default`, `hw:0,0`, `plughw:CARD=Headphones`. */
+  device: string;
+  processes: ProcessRunner;
+  clock: Clock;
+  /** How long aplay gets to leave after SIGTERM on stop() before SIGKILL (default 1000 ms). */
+  graceMs?: number;
+}
+
+/** Plays clips through aplay. */
+export class AlsaAudio implements AudioOutput {
+  readonly kind = 'alsa';
+  readonly #device: string;
+  readonly #processes: ProcessRunner;
+  readonly #clock: Clock;
+  readonly #graceMs: number;
+  /** The last clip's turn; the next clip waits for it. */
+  #last: Promise<unknown> = Promise.resolve();
+  /** Bumped by stop(): turns taken before it are dropped. */
+  #generation = 0;
+  #current: RunningProcess | undefined;
+
+  constructor(opts: AlsaAudioOptions) {
+    this.#device = opts.device;
+    this.#processes = opts.processes;
+    this.#clock = opts.clock;
+    this.#graceMs = opts.graceMs ?? 1000;
+  }
+
+  play(clip: AudioClip): Promise<Played> {
+    const generation = this.#generation;
+    const turn = this.#last.then(() => {
+      if (generation !== this.#generation) throw stopped(this.#device, clip);
+      return this.#playNow(clip, generation);
+    });
+    this.#last = turn.catch(() => {});
+    return turn;
+  }
+
+  async stop(): Promise<void> {
+    this.#generation++;
+    const drained = this.#last;
+    const current = this.#current;
+    if (current !== undefined) await stopProcess(current, { clock: this.#clock, graceMs: this.#graceMs });
+    await drained;
+  }
+
+  async #playNow(clip: AudioClip, generation: number): Promise<Played> {
+    const startedAt = this.#clock.now();
+    const proc = this.#processes.spawn({
+      command: 'aplay',
+      args: aplayArgs(this.#device),
+      stdin: 'pipe',
+      detached: true,
+    });
+    this.#current = proc;
+    proc.stdout.resume(); // -q: nothing expected, but never let a full pipe block it
+    proc.stdin?.end(clip.wav);
+    const exit = await proc.exited;
+    this.#current = undefined;
+    if (exit.error === undefined && exit.code === 0) return { startedAt, endedAt: this.#clock.now() };
+    if (generation !== this.#generation) throw stopped(this.#device, clip);
+    throw failed(this.#device, clip, exit, proc.stderrTail());
+  }
+}
+
+function stopped(device: string, clip: AudioClip): BodycamError {
+  return new BodycamError(ErrorCode.HAL_AUDIO_STOPPED, `'${clip.name}' on ${device} was stopped`, {
+    device,
+    clip: clip.name,
+  });
+}
+
+function failed(device: string, clip: AudioClip, exit: ProcessExit, tail: string[]): BodycamError {
+  const details = { device, clip: clip.name, code: exit.code, signal: exit.signal, stderr: tail };
+  const what = `cannot play '${clip.name}' on ALSA device ${device}`;
+  if (exit.error !== undefined) {
+    const missing = errnoCode(exit.error) === 'ENOENT';
+    const why = missing
+      ? 'aplay is not installed (alsa-utils is missing; install it with `sudo apt-get install alsa-utils`)'
+      : `aplay could not be started: ${exit.error.message}`;
+    return new BodycamError(ErrorCode.HAL_AUDIO_FAILED, `${what}: ${why}`, details, { cause: exit.error });
+  }
+  const how = exit.signal === null ? `aplay exited with code ${exit.code}` : `aplay was killed by ${exit.signal}`;
+  const said = tail.slice(-TAIL_IN_MESSAGE).join(' | ') || '(nothing on stderr)';
+  return new BodycamError(ErrorCode.HAL_AUDIO_FAILED, `${what}: ${how}: ${said}`, details);
+}
