@@ -46,6 +46,25 @@ async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * Length of the video in a segment: from its first frame to the end of its last. (ffprobe's format duration is the
+ * last timestamp, and segments keep the capture timeline, so it would count the time before the segment too.)
+ */
+function videoSeconds(mp4: string): number {
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', mp4],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const packets = r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(',').map(Number));
+  const first = packets[0]?.[0] ?? 0;
+  const last = packets.at(-1) ?? [0, 0];
+  return (last[0] ?? 0) + (last[1] ?? 0) - first;
+}
+
 async function main(): Promise<void> {
   const out = path.join(REPO, 'demo-out', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(out, { recursive: true });
@@ -97,10 +116,8 @@ async function main(): Promise<void> {
     const mp4 = path.join(plain, path.basename(seg.path, '.age'));
     const dec = spawnSync('age', ['-d', '-i', key, '-o', mp4, seg.path], { encoding: 'utf8' });
     if (dec.status !== 0) throw new Error(`age could not decrypt ${seg.path}: ${dec.stderr}`);
-    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', mp4], {
-      encoding: 'utf8',
-    });
-    say(`  ${seg.path}\n    → decrypted with age: ${mp4} (${Number(probe.stdout).toFixed(1)} s, ${seg.frames} frames)`);
+    const seconds = videoSeconds(mp4);
+    say(`  ${seg.path}\n    → decrypted with age: ${mp4} (${seconds.toFixed(1)} s, ${seg.frames} frames)`);
   }
   process.stdout.write(`
 Footage (encrypted, age v1): ${path.join(path.dirname(configFile), 'storage', 'footage', incident.id)}

@@ -12,6 +12,8 @@ import { realClock } from '../hal/clock/real.ts';
 import { createGpioDriver } from '../hal/gpio/index.ts';
 import type { GpioDriver } from '../hal/gpio/port.ts';
 import { SimGpio } from '../hal/gpio/sim.ts';
+import { NodeProcessRunner } from '../hal/process/node.ts';
+import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
 import { Journal } from './audit/journal.ts';
@@ -21,6 +23,7 @@ import { type CameraBus, createCameraBus } from './events.ts';
 import { Feedback } from './feedback/feedback.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
+import { fluentFfmpeg } from './media/ffmpeg.ts';
 import { PreRecordRing } from './media/ring.ts';
 import { Activation } from './recording/activation.ts';
 import { Recorder } from './recording/recorder.ts';
@@ -33,6 +36,7 @@ import { CameraStore } from './storage/store.ts';
 export interface CameraDeps {
   clock?: Clock;
   gpio?: GpioDriver;
+  processes?: ProcessRunner;
 }
 
 interface Part {
@@ -63,6 +67,7 @@ export class Camera {
     const log = this.#log;
     const bus = this.bus;
     const clock = this.#deps.clock ?? realClock;
+    const processes = this.#deps.processes ?? new NodeProcessRunner({ clock });
     bus.onListenerError = (event, err) => {
       log.error({ event, err }, 'an event listener failed');
       this.#status?.countInternalError();
@@ -91,6 +96,8 @@ export class Camera {
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       clock,
+      ffmpeg: fluentFfmpeg(processes),
+      processes,
       logger: log.child({ component: 'capture' }),
       onInit: (init) => bus.emit('capture.init', init),
       onFragment: (f) => bus.emit('capture.fragment', f),

@@ -35,6 +35,17 @@ describe('bodycam keygen', () => {
 });
 
 describe('bodycam usage', () => {
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const r = cli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
+  });
+
   it.each([
     [['--help']],
     [['keygen', '--help']],

@@ -5,11 +5,12 @@
  * start after the outage, so media time never goes backwards or repeats, and the outage is reported as a gap.
  */
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import { stopProcess } from '../../hal/process/node.ts';
+import type { ProcessRunner, RunningProcess } from '../../hal/process/port.ts';
 import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { checkFfmpeg, type FfmpegExit, type RunningFfmpeg, requiredEncoders, startFfmpeg } from './ffmpeg.ts';
+import { type FfmpegExit, type FfmpegLauncher, type RunningFfmpeg, requiredEncoders } from './ffmpeg.ts';
 import { Fmp4Parser } from './fmp4/parser.ts';
-import { type RunningProducer, startProducer } from './producer.ts';
 import { buildCapturePlan, type CapturePlan, type SourceConfig } from './sources.ts';
 import type { CaptureGap, CaptureState, InitSegment, MediaFragment } from './types.ts';
 
@@ -18,6 +19,10 @@ export interface CaptureOptions {
   ffmpegPath: string;
   logger: Logger;
   clock: Clock;
+  /** ffmpeg (real: `fluentFfmpeg(processes)`). */
+  ffmpeg: FfmpegLauncher;
+  /** Starts the camera process of an rpicam source. */
+  processes: ProcessRunner;
   /** Restart when no fragment arrived for this long (wall ms). */
   stallMs?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -33,7 +38,8 @@ const STOP_TIMEOUT_MS = 3000;
 
 interface Run {
   ffmpeg: RunningFfmpeg;
-  producer: RunningProducer | undefined;
+  /** rpicam-vid, whose stdout feeds ffmpeg (its own process group). */
+  producer: RunningProcess | undefined;
   launchedAt: number;
   fragments: number;
   /** Why we killed it (stall, corrupt stream); undefined for an exit ffmpeg chose itself. */
@@ -78,7 +84,7 @@ export class Capture {
     if (this.#state !== 'idle') throw new Error(`capture already ${this.#state}`);
     this.#setState('starting');
     try {
-      const info = await checkFfmpeg(this.#options.ffmpegPath, requiredEncoders(this.#plan));
+      const info = await this.#options.ffmpeg.check(this.#options.ffmpegPath, requiredEncoders(this.#plan));
       this.#log.info({ version: info.version, source: this.#options.source.kind }, 'starting capture');
     } catch (e) {
       this.#setState('idle');
@@ -136,8 +142,10 @@ export class Capture {
       pendingGap = { atMs: this.#lastEndMs, durationMs: outageMs, reason: 'capture restarted' };
       parser.setTimelineOffsetMs(this.#lastEndMs + outageMs * this.#plan.speed);
     }
-    const producer = this.#plan.producer === undefined ? undefined : startProducer(this.#plan.producer);
-    const ffmpeg = startFfmpeg(this.#plan, {
+    const p = this.#plan.producer;
+    const producer =
+      p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
+    const ffmpeg = this.#options.ffmpeg.start(this.#plan, {
       ffmpegPath: this.#options.ffmpegPath,
       logger: this.#log,
       ...(producer === undefined ? {} : { input: producer.stdout }),
@@ -230,11 +238,6 @@ export class Capture {
 
   /** SIGTERM the camera process group, SIGKILL it if it lingers, and wait until it is gone. */
   async #endProducer(run: Run): Promise<void> {
-    const producer = run.producer;
-    if (producer === undefined) return;
-    producer.kill('SIGTERM');
-    const timer = this.#clock.setTimeout(() => producer.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await producer.exited;
-    this.#clock.clearTimeout(timer);
+    if (run.producer !== undefined) await stopProcess(run.producer, { clock: this.#clock, graceMs: STOP_TIMEOUT_MS });
   }
 }

@@ -12,15 +12,13 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import ffmpeg from 'fluent-ffmpeg';
+import type { ProcessRunner } from '../../hal/process/port.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CapturePlan } from './sources.ts';
 
-const run = promisify(execFile);
 const STDERR_LINES = 40;
 
 export interface FfmpegInfo {
@@ -32,30 +30,42 @@ export interface FfmpegInfo {
  * Checks that `ffmpegPath` runs and has the `required` encoders (e.g. `libx264`, `aac`; `copy` needs none).
  * Throws MEDIA_FFMPEG_MISSING when the binary is absent, MEDIA_FFMPEG_UNUSABLE when it fails or lacks an encoder.
  */
-export async function checkFfmpeg(ffmpegPath = 'ffmpeg', required: readonly string[] = []): Promise<FfmpegInfo> {
-  let versionOut: string;
-  let encodersOut: string;
-  try {
-    versionOut = (await run(ffmpegPath, ['-hide_banner', '-version'], { timeout: 10_000 })).stdout;
-    encodersOut = (await run(ffmpegPath, ['-hide_banner', '-encoders'], { timeout: 10_000 })).stdout;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
+export async function checkFfmpeg(
+  processes: ProcessRunner,
+  ffmpegPath = 'ffmpeg',
+  required: readonly string[] = [],
+): Promise<FfmpegInfo> {
+  const version_ = await processes.run(
+    { command: ffmpegPath, args: ['-hide_banner', '-version'] },
+    { timeoutMs: 10_000 },
+  );
+  const encoders_ =
+    version_.error === undefined && version_.code === 0
+      ? await processes.run({ command: ffmpegPath, args: ['-hide_banner', '-encoders'] }, { timeoutMs: 10_000 })
+      : version_;
+  const failed =
+    encoders_.error ??
+    (encoders_.code === 0
+      ? undefined
+      : new Error(encoders_.stderr.trim() || `exit ${encoders_.code ?? encoders_.signal}`));
+  if (failed !== undefined) {
+    if (errnoCode(failed) === 'ENOENT') {
       throw new BodycamError(
         ErrorCode.MEDIA_FFMPEG_MISSING,
         `ffmpeg not found at ${ffmpegPath}; install it with \`apt-get install ffmpeg\` or set capture.ffmpegPath`,
         { ffmpegPath },
-        { cause: e },
+        { cause: failed },
       );
     }
     throw new BodycamError(
       ErrorCode.MEDIA_FFMPEG_UNUSABLE,
       `ffmpeg at ${ffmpegPath} does not run`,
       { ffmpegPath },
-      {
-        cause: e,
-      },
+      { cause: failed },
     );
   }
+  const versionOut = version_.stdout;
+  const encodersOut = encoders_.stdout;
   const version = /^ffmpeg version (\S+)/m.exec(versionOut)?.[1] ?? 'unknown';
   const encoders = [...encodersOut.matchAll(/^ [VAS][F.][S.][X.][B.][D.] (\S+)/gm)].map((m) => m[1] ?? '');
   const missing = required.filter((name) => name !== 'copy' && !encoders.includes(name));
@@ -102,6 +112,20 @@ export interface StartOptions {
   /** Feeds the plan's `pipe:0` input (rpicam-vid's stdout). */
   input?: Readable;
   logger: Logger;
+}
+
+/** How capture runs ffmpeg: checked first, then started per run. The real one is `fluentFfmpeg`. */
+export interface FfmpegLauncher {
+  check(ffmpegPath: string, required: readonly string[]): Promise<FfmpegInfo>;
+  start(plan: CapturePlan, options: StartOptions): RunningFfmpeg;
+}
+
+/** The real launcher: the check runs through the process port, the capture through fluent-ffmpeg. */
+export function fluentFfmpeg(processes: ProcessRunner): FfmpegLauncher {
+  return {
+    check: (ffmpegPath, required) => checkFfmpeg(processes, ffmpegPath, required),
+    start: startFfmpeg,
+  };
 }
 
 /** Starts ffmpeg for `plan`. Call only after `checkFfmpeg(ffmpegPath)` succeeded (see the file comment). */

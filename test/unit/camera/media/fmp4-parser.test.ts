@@ -82,11 +82,15 @@ describe('Fmp4Parser on a real ffmpeg stream', () => {
   it('gives the same result for a split at every byte offset', () => {
     // Init + the first video and audio fragments (26 KB): every boundary case, in well under a second.
     const small = SAMPLE.subarray(0, init().length + fragmentBytes(0).length + fragmentBytes(1).length);
-    const expected = JSON.stringify(summary(whole).slice(0, 2));
+    const wanted = summary(whole).slice(0, 2);
+    expect(wanted.map(([track]) => track)).toEqual([1, 2]);
+    const expected = JSON.stringify(wanted);
+    const differing: number[] = [];
     for (let k = 0; k <= small.length; k++) {
       const r = parse([small.subarray(0, k), small.subarray(k)]);
-      if (r.errors.length > 0 || JSON.stringify(summary(r)) !== expected) throw new Error(`split at ${k} differs`);
+      if (r.errors.length > 0 || JSON.stringify(summary(r)) !== expected) differing.push(k);
     }
+    expect(differing).toEqual([]);
   });
 
   it('gives the same result for random chunk sizes and for single bytes', () => {
@@ -209,9 +213,20 @@ describe('Fmp4Parser on corrupt or hostile input', () => {
   });
 
   it('waits for bytes instead of allocating for a claim that has not arrived', () => {
+    const before = process.memoryUsage().arrayBuffers;
     const r = parse([init(), moof(), header(60 * 1024 * 1024, 'mdat')]);
+    // The claim is 60 MiB; what the parser holds is the few KiB that arrived.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
     expect(r.errors).toEqual([]);
     expect(r.fragments).toEqual([]);
+  });
+
+  it('copies each fragment once into a buffer of its own (no view into a shared pool or chunk)', () => {
+    expect(whole.fragments.length).toBeGreaterThan(0);
+    for (const f of whole.fragments) {
+      expect(f.bytes.byteOffset).toBe(0);
+      expect(f.bytes.buffer.byteLength).toBe(f.bytes.length);
+    }
   });
 
   it('skips boxes that carry nothing for us (free, mfra)', () => {
