@@ -7,6 +7,7 @@ import type { Clock } from '../clock/port.ts';
 import { stopProcess } from '../process/node.ts';
 import type { ProcessExit, ProcessRunner, RunningProcess } from '../process/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
+import { PlayQueue } from './queue.ts';
 
 /** stderr lines of aplay quoted in a failure message. */
 const TAIL_IN_MESSAGE = 5;
@@ -32,10 +33,7 @@ export class AlsaAudio implements AudioOutput {
   readonly #processes: ProcessRunner;
   readonly #clock: Clock;
   readonly #graceMs: number;
-  /** The last clip's turn; the next clip waits for it. */
-  #last: Promise<unknown> = Promise.resolve();
-  /** Bumped by stop(): turns taken before it are dropped. */
-  #generation = 0;
+  readonly #queue = new PlayQueue();
   #current: RunningProcess | undefined;
 
   constructor(opts: AlsaAudioOptions) {
@@ -46,24 +44,20 @@ export class AlsaAudio implements AudioOutput {
   }
 
   play(clip: AudioClip): Promise<Played> {
-    const generation = this.#generation;
-    const turn = this.#last.then(() => {
-      if (generation !== this.#generation) throw stopped(this.#device, clip);
-      return this.#playNow(clip, generation);
-    });
-    this.#last = turn.catch(() => {});
-    return turn;
+    return this.#queue.enqueue(
+      (current) => this.#playNow(clip, current),
+      () => stopped(this.#device, clip),
+    );
   }
 
   async stop(): Promise<void> {
-    this.#generation++;
-    const drained = this.#last;
+    const drained = this.#queue.cancel();
     const current = this.#current;
     if (current !== undefined) await stopProcess(current, { clock: this.#clock, graceMs: this.#graceMs });
     await drained;
   }
 
-  async #playNow(clip: AudioClip, generation: number): Promise<Played> {
+  async #playNow(clip: AudioClip, current: () => boolean): Promise<Played> {
     const startedAt = this.#clock.now();
     const proc = this.#processes.spawn({
       command: 'aplay',
@@ -77,7 +71,7 @@ export class AlsaAudio implements AudioOutput {
     const exit = await proc.exited;
     this.#current = undefined;
     if (exit.error === undefined && exit.code === 0) return { startedAt, endedAt: this.#clock.now() };
-    if (generation !== this.#generation) throw stopped(this.#device, clip);
+    if (!current()) throw stopped(this.#device, clip);
     throw failed(this.#device, clip, exit, proc.stderrTail());
   }
 }

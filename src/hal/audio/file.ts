@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
+import { PlayQueue } from './queue.ts';
 
 export interface FileAudioOptions {
   /** Where the clips go (created if missing). */
@@ -25,8 +26,7 @@ export class FileAudio implements AudioOutput {
   readonly kind = 'file';
   readonly #dir: string;
   readonly #clock: Clock;
-  #last: Promise<unknown> = Promise.resolve();
-  #generation = 0;
+  readonly #queue = new PlayQueue();
   /** Number of the next file; read from the directory at the first play. */
   #next: number | undefined;
   /** Ends the clip now "playing" as stopped. */
@@ -38,25 +38,21 @@ export class FileAudio implements AudioOutput {
   }
 
   play(clip: AudioClip): Promise<Played> {
-    const generation = this.#generation;
-    const turn = this.#last.then(() => {
-      if (generation !== this.#generation) throw stopped(clip);
-      return this.#playNow(clip, generation);
-    });
-    this.#last = turn.catch(() => {});
-    return turn;
+    return this.#queue.enqueue(
+      (current) => this.#playNow(clip, current),
+      () => stopped(clip),
+    );
   }
 
   async stop(): Promise<void> {
-    this.#generation++;
-    const drained = this.#last;
+    const drained = this.#queue.cancel();
     this.#abort?.();
     await drained;
   }
 
-  async #playNow(clip: AudioClip, generation: number): Promise<Played> {
+  async #playNow(clip: AudioClip, current: () => boolean): Promise<Played> {
     await this.#write(clip);
-    if (generation !== this.#generation) throw stopped(clip);
+    if (!current()) throw stopped(clip);
     const startedAt = this.#clock.now();
     await new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
