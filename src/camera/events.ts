@@ -8,6 +8,12 @@ import type { CaptureGap, CaptureState, InitSegment, MediaFragment } from './med
 
 export type RecorderState = 'buffering' | 'recording' | 'stopping';
 
+/** Whether an incident's warning is to be spoken, or why not (a silent activation's reason, `stealth`, `disabled`). */
+export type WarningPlan = { speak: true } | { speak: false; reason: string };
+
+export type StorageLevel = 'ok' | 'low' | 'full';
+export type ClockState = 'ok' | 'unset';
+
 export interface IncidentStarted {
   id: string;
   trigger: string;
@@ -17,6 +23,7 @@ export interface IncidentStarted {
   prerollActualMs: number;
   /** Monotonic clock ms of the activation (for timing what follows it, such as the warning). */
   atMono: number;
+  warning: WarningPlan;
 }
 
 export interface IncidentClosed {
@@ -63,6 +70,18 @@ export interface StorageFault {
   incidentId: string | null;
 }
 
+export interface WarningFinished {
+  incidentId: string;
+  state: 'given' | 'partial' | 'failed' | 'suppressed';
+  reason: string | null;
+  /** Capture-timeline ms and wall-clock ISO time when the first clip started; null when nothing played. */
+  startedMediaMs: number | null;
+  startedAt: string | null;
+  durationMs: number | null;
+  /** Languages whose phrase was played, in order. */
+  languages: string[];
+}
+
 export interface CameraEvents {
   'capture.init': InitSegment;
   'capture.fragment': MediaFragment;
@@ -70,10 +89,25 @@ export interface CameraEvents {
   'capture.state': { state: CaptureState };
   /** A debounced level change on an input line. */
   'input.level': { input: string; active: boolean; atMs: number };
-  /** Someone (button, trigger line, control socket) asks to start recording. */
-  'command.start': { trigger: string };
+  /** Someone (button, trigger line, control socket) asks to start recording; `silent` gives the reason for none. */
+  'command.start': { trigger: string; silent?: string };
   /** Someone asks to stop recording. */
   'command.stop': { reason: string };
+  /** The officer asks to enter or leave stealth (no lights, sounds or vibration). */
+  'command.stealth': { from: string };
+  'stealth.changed': { on: boolean; reason: string };
+  /** Stealth was asked for where policy does not allow it. */
+  'stealth.refused': { from: string };
+  /** Free space on the evidence storage changed level. */
+  'health.storage': { level: StorageLevel; freeBytes: number };
+  /** The wall clock is unset (a Pi without RTC before NTP) or set again. */
+  'health.clock': { state: ClockState; wallMs: number };
+  /** A clip finished playing on the speaker (`startedAt` on the monotonic clock). */
+  'audio.played': { name: string; startedAt: number; endedAt: number };
+  /** The speaker failed to play a clip. */
+  'speaker.fault': { name: string; code: string; message: string };
+  /** How an incident's warning ended (also written on the incident). */
+  'warning.finished': WarningFinished;
   'recorder.state': { state: RecorderState; previous: RecorderState };
   'incident.started': IncidentStarted;
   'incident.closed': IncidentClosed;

@@ -7,6 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { parseRecipient } from '../age/keys.ts';
 import { controlSocketPath } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { createAudioOutput } from '../hal/audio/index.ts';
+import type { AudioOutput } from '../hal/audio/port.ts';
+import { SimulatedRoom } from '../hal/audio/room.ts';
 import type { Clock } from '../hal/clock/port.ts';
 import { realClock } from '../hal/clock/real.ts';
 import { createGpioDriver } from '../hal/gpio/index.ts';
@@ -21,6 +24,11 @@ import { controlHandler } from './control/commands.ts';
 import { ControlServer } from './control/server.ts';
 import { type CameraBus, createCameraBus } from './events.ts';
 import { Feedback } from './feedback/feedback.ts';
+import { attentionTone, loadWarningClips, refusedTone, reminderTone } from './feedback/prompts.ts';
+import { StealthPolicy } from './feedback/stealth.ts';
+import { SpokenWarning } from './feedback/warning.ts';
+import { ClockCheck } from './health/clock-check.ts';
+import { StorageSpace } from './health/storage-space.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
 import { fluentFfmpeg } from './media/ffmpeg.ts';
@@ -37,6 +45,9 @@ export interface CameraDeps {
   clock?: Clock;
   gpio?: GpioDriver;
   processes?: ProcessRunner;
+  audio?: AudioOutput;
+  /** The config file's path, for messages that tell a technician what to run. */
+  configFile?: string;
 }
 
 interface Part {
@@ -73,6 +84,8 @@ export class Camera {
       this.#status?.countInternalError();
     };
     const recipients = c.encryption.recipients.map((r) => parseRecipient(r));
+    // A missing prompt stops the start here, naming the file and the fix, before anything else is opened.
+    const clips = c.warning.enabled ? await loadWarningClips(c.warning, this.#deps.configFile) : null;
     await mkdir(c.storage.dir, { recursive: true });
 
     const store = CameraStore.open(c.storage.dir, { wallNow: () => clock.wallNow() });
@@ -89,6 +102,18 @@ export class Camera {
     const gpio = this.#deps.gpio ?? (await createGpioDriver(c.gpio.driver, { clock }));
     await this.#start({ name: 'gpio', start: idle, stop: () => gpio.close() });
 
+    const source = c.capture.source;
+    const room =
+      c.audio.driver === 'file' && c.audio.roomToMicrophone && source.kind === 'synthetic' && source.audio
+        ? new SimulatedRoom()
+        : undefined;
+    const audio =
+      this.#deps.audio ??
+      createAudioOutput(
+        { driver: c.audio.driver, device: c.audio.device, dir: c.audio.dir, ...(room === undefined ? {} : { room }) },
+        { processes, clock },
+      );
+    await this.#start({ name: 'speaker', start: idle, stop: () => audio.stop() });
     const prerollMs = c.preRecord.seconds * 1000;
     const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio });
     const capture = new Capture({
@@ -98,6 +123,7 @@ export class Camera {
       clock,
       ffmpeg: fluentFfmpeg(processes),
       processes,
+      ...(room === undefined ? {} : { room }),
       logger: log.child({ component: 'capture' }),
       onInit: (init) => bus.emit('capture.init', init),
       onFragment: (f) => bus.emit('capture.fragment', f),
@@ -117,21 +143,48 @@ export class Camera {
       logger: log.child({ component: 'recorder' }),
     });
     const mediaNowMs = () => capture.mediaNowMs();
-    const activation = new Activation({ bus, ring, recorder, mediaNowMs, prerollMs });
+    const activation = new Activation({
+      bus,
+      ring,
+      recorder,
+      mediaNowMs,
+      prerollMs,
+      warningEnabled: c.warning.enabled,
+    });
     this.#activation = activation;
-    const feedback = new Feedback({ bus, gpio, outputs: c.gpio.outputs, clock });
+    const tone = clips?.tone ?? attentionTone(c.warning.toneHz, c.warning.toneMs);
+    const feedback = new Feedback({
+      bus,
+      gpio,
+      outputs: c.gpio.outputs,
+      audio,
+      tones: { start: tone, reminder: reminderTone(), refused: refusedTone() },
+      settings: c.feedback,
+      clock,
+      logger: log.child({ component: 'feedback' }),
+    });
+    const warning = new SpokenWarning({
+      bus,
+      audio,
+      clips,
+      incidents: store.incidents,
+      clock,
+      speed: source.kind === 'synthetic' ? source.speed : 1,
+      logger: log.child({ component: 'warning' }),
+    });
     const status = new StatusBoard({
       bus,
       recorder: () => recorder.status(),
       ring: () => ring.stats(),
       mediaNowMs,
-      indication: () => feedback.indication,
+      outputs: () => feedback.outputs(),
     });
     this.#status = status;
     const control = new ControlServer({
       path: controlSocketPath(c),
       handler: controlHandler({
         status: () => status.snapshot(),
+        events: (limit) => store.events.recent(limit),
         sim: gpio instanceof SimGpio ? gpio : null,
         gpioKind: gpio.kind,
       }),
@@ -142,6 +195,17 @@ export class Camera {
     await this.#start(named('status', status));
     await this.#start(named('journal', new Journal({ bus, events: store.events, logger: log })));
     await this.#start(named('feedback', feedback));
+    await this.#start(named('warning', warning));
+    await this.#start(
+      named('stealth', new StealthPolicy({ bus, allowed: c.stealth.allowed, reason: c.stealth.reason, logger: log })),
+    );
+    await this.#start(
+      named(
+        'storage space',
+        new StorageSpace({ bus, dir: c.storage.dir, lowBytes: c.feedback.storageLowMb * 1024 * 1024, clock }),
+      ),
+    );
+    await this.#start(named('clock check', new ClockCheck({ bus, clock })));
     // Recorder and ring subscribe before capture publishes its first init segment.
     await this.#start(named('recorder', recorder));
     await this.#start(named('activation', activation));

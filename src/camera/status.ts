@@ -1,6 +1,6 @@
 import { Subscriptions } from '../lib/event-bus.ts';
 import type { CameraBus, CameraEvents } from './events.ts';
-import type { Indication } from './feedback/leds.ts';
+import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { RingStats } from './media/ring.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
 
@@ -10,8 +10,10 @@ export interface CameraStatus {
   ring: { seconds: number; bytes: number; fragments: number };
   incident: { id: string; trigger: string; segments: number } | null;
   docked: boolean;
-  /** What the LEDs show the officer: standby, recording or fault; null before the capture first ran. */
-  indication: Indication | null;
+  /** What the LEDs show the officer (`standby`, `recording`, `capture-fault`, `storage-full`, `stealth`, …). */
+  indication: string | null;
+  /** The officer's outputs: LED colours and pattern, vibration, the last sound played, stealth. */
+  outputs: FeedbackOutputs | null;
   capture: { state: string; fragments: number; gaps: number; mediaMs: number };
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
@@ -25,7 +27,7 @@ export interface StatusSources {
   recorder: () => RecorderStatus | null;
   ring: () => RingStats | null;
   mediaNowMs: () => number;
-  indication: () => Indication | null;
+  outputs: () => FeedbackOutputs | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -71,13 +73,15 @@ export class StatusBoard {
     const rs = this.#o.ring();
     const r = this.#o.recorder();
     const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const outputs = this.#o.outputs();
     return {
       state: r?.state ?? 'starting',
       ring: { seconds: rs?.seconds ?? 0, bytes: rs?.bytes ?? 0, fragments: rs?.fragments ?? 0 },
       incident:
         r?.incident == null ? null : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
       docked: this.#docked,
-      indication: this.#o.indication(),
+      indication: outputs?.led?.indication ?? null,
+      outputs,
       capture: {
         state: this.#captureState,
         fragments: this.#fragments,

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { generatePrompts } from '../camera/feedback/prompts.ts';
 import { type BoardMap, loadBoard } from '../config/boards.ts';
 import { validateConfig } from '../config/load.ts';
+import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 
 export interface InitOptions {
@@ -12,6 +14,8 @@ export interface InitOptions {
   board: string;
   deviceId?: string;
   force: boolean;
+  /** Allow stealth mode (default: allowed; `--no-stealth` forbids it). */
+  stealth?: boolean;
 }
 
 /** The capture source each board family uses by default. */
@@ -46,6 +50,9 @@ export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
     encryption: { recipients: opts.recipient },
     storage: { dir: board.board === 'sim' ? 'storage' : '/var/lib/bodycam' },
     gpio: { driver: board.gpioDriver, inputs: board.inputs, outputs: board.outputs },
+    warning: { languages: board.warningLanguages },
+    audio: board.board === 'sim' ? { driver: 'file', dir: 'speaker' } : { driver: 'alsa', device: 'default' },
+    stealth: { allowed: opts.stealth ?? true },
     log: { level: 'info' },
   };
 }
@@ -66,5 +73,14 @@ export async function initCommand(opts: InitOptions): Promise<void> {
   }
   await mkdir(dir, { recursive: true });
   await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  // The spoken warning's prompts, from the configured texts (kept if they exist: they may be recorded voices).
+  try {
+    await generatePrompts(new NodeProcessRunner(), checked.config.warning, { force: false });
+  } catch (e) {
+    throw new BodycamError(
+      ErrorCode.HAL_AUDIO_FAILED,
+      `${file} written, but the warning prompts are not: ${(e as Error).message}. Then run \`bodycam prompts --config ${file}\``,
+    );
+  }
   process.stdout.write(`${file}\n`);
 }

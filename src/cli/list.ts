@@ -14,6 +14,15 @@ export interface ListedIncident {
   stoppedAt: string | null;
   stopMediaMs: number | null;
   stopReason: string | null;
+  /** The spoken warning: given, partial, failed or suppressed (with the reason), when and in which languages. */
+  warning: {
+    state: string | null;
+    reason: string | null;
+    startedAt: string | null;
+    startedMediaMs: number | null;
+    durationMs: number | null;
+    languages: string[];
+  };
   segments: Array<{
     seq: number;
     path: string;
@@ -38,6 +47,14 @@ export function listIncidents(store: CameraStore): ListedIncident[] {
     stoppedAt: inc.stoppedAt,
     stopMediaMs: inc.stopMediaMs,
     stopReason: inc.stopReason,
+    warning: {
+      state: inc.warningState,
+      reason: inc.warningReason,
+      startedAt: inc.warningStartedAt,
+      startedMediaMs: inc.warningStartedMediaMs,
+      durationMs: inc.warningDurationMs,
+      languages: inc.warningLanguages === null ? [] : (JSON.parse(inc.warningLanguages) as string[]),
+    },
     segments: store.segments.ofIncident(inc.id).map((s) => ({
       seq: s.seq,
       path: s.path,
@@ -65,7 +82,11 @@ export async function listCommand(configFile: string, json: boolean): Promise<vo
   }
   for (const inc of incidents) {
     const pre = `${(inc.prerollActualMs / 1000).toFixed(1)}/${(inc.prerollRequestedMs / 1000).toFixed(0)} s pre-roll`;
-    process.stdout.write(`${inc.id}  ${inc.state}  ${inc.trigger}  ${inc.activatedAt}  ${pre}\n`);
+    const warned =
+      inc.warning.state === null
+        ? ''
+        : `  warning ${inc.warning.state}${inc.warning.reason === null ? '' : ` (${inc.warning.reason})`}${inc.warning.languages.length > 0 ? ` ${inc.warning.languages.join('/')}` : ''}`;
+    process.stdout.write(`${inc.id}  ${inc.state}  ${inc.trigger}  ${inc.activatedAt}  ${pre}${warned}\n`);
     for (const s of inc.segments) {
       const secs = ((s.endMediaMs - s.firstMediaMs) / 1000).toFixed(1);
       process.stdout.write(`  #${s.seq} ${s.state} ${secs} s ${s.frames} frames ${s.bytes} B  ${s.path}\n`);

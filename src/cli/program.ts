@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configCheckCommand } from './config-check.ts';
-import { ctlPress, ctlStatus } from './ctl.ts';
+import { ctlEvents, ctlPress, ctlStatus } from './ctl.ts';
 import { initCommand } from './init.ts';
 import { keygenCommand } from './keygen.ts';
 import { listCommand } from './list.ts';
+import { promptsCommand } from './prompts.ts';
 import { runCommand } from './run.ts';
 
 function integer(min: number, max: number) {
@@ -42,9 +43,24 @@ export function buildProgram(): Command {
     .option('--board <name>', 'board pin map from hardware/boards (sim, pi4, pi5, cm4, zero2w)', 'sim')
     .option('--device-id <id>', 'device identity (default: derived from the board and host)')
     .option('--force', 'overwrite an existing config.json', false)
-    .action(async (opts: { dir: string; recipient: string[]; board: string; deviceId?: string; force: boolean }) =>
-      initCommand(opts),
+    .option('--no-stealth', 'forbid stealth mode (stealth.allowed: false)')
+    .action(
+      async (opts: {
+        dir: string;
+        recipient: string[];
+        board: string;
+        deviceId?: string;
+        force: boolean;
+        stealth: boolean;
+      }) => initCommand(opts),
     );
+
+  program
+    .command('prompts')
+    .description('make the spoken warning prompts (warning-<lang>.wav) from the configured texts with espeak-ng')
+    .requiredOption('--config <file>', 'config file')
+    .option('--force', 'replace existing prompt files too (they may be recorded voices: kept by default)', false)
+    .action(async (opts: { config: string; force: boolean }) => promptsCommand(opts.config, opts.force));
 
   const config = program.command('config').description('configuration tools');
   config
@@ -75,6 +91,15 @@ export function buildProgram(): Command {
     .option('--hold <ms>', 'hold the last press this long (ms)', integer(0, 60_000), 0)
     .action(async (input: string, opts: { count: number; hold: number }) =>
       ctlPress(ctl.opts<{ config: string }>().config, input, opts.count, opts.hold),
+    );
+
+  ctl
+    .command('events')
+    .description("print the running camera's event log (activations, warnings, stealth, faults, …), oldest first")
+    .option('--json', 'print JSON: {"events": [...]}', false)
+    .option('--limit <n>', 'newest N events', integer(1, 10_000), 100)
+    .action(async (opts: { json: boolean; limit: number }) =>
+      ctlEvents(ctl.opts<{ config: string }>().config, opts.json, opts.limit),
     );
 
   program

@@ -7,7 +7,7 @@ import { createLogger } from '../lib/logger.ts';
 export async function runCommand(configFile: string): Promise<void> {
   const config = loadConfig(configFile);
   const logger = createLogger(config.log.level);
-  const camera = new Camera(config, logger);
+  const camera = new Camera(config, logger, { configFile });
   try {
     await camera.start();
   } catch (e) {

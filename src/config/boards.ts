@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { LANGUAGES } from './feedback-schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
 const pin = () =>
@@ -16,8 +17,9 @@ const outputPin = () => s.object({ pin: pin(), activeLow: s.boolean().describe('
 const boardSchema = s.object({
   board: s.string().nonEmpty(),
   gpioDriver: s.enum(['sim', 'onoff', 'gpiox']),
-  inputs: s.object({ record: inputPin(), trigger: inputPin(), dock: inputPin() }),
+  inputs: s.object({ record: inputPin(), trigger: inputPin(), dock: inputPin(), silent: inputPin() }),
   outputs: s.object({ ledRed: outputPin(), ledGreen: outputPin(), haptic: outputPin() }),
+  warningLanguages: s.array(s.enum(LANGUAGES)).min(1, 'at least one language').describe('the zone default'),
 });
 
 /** A board's pin map, as in hardware/boards/NAME.json. */
@@ -69,7 +71,7 @@ export function loadBoard(name: string): BoardMap {
   return parsed.value;
 }
 
-/** The map's inputs as named lines (`record`, `trigger`, `dock`), the shape the GPIO port takes. */
+/** The map's inputs as named lines (`record`, `trigger`, `dock`, `silent`), the shape the GPIO port takes. */
 export function boardInputs(map: BoardMap): Array<{ name: string } & BoardMap['inputs'][BoardInputName]> {
   return Object.entries(map.inputs).map(([name, p]) => ({ name, ...p }));
 }

@@ -20,12 +20,14 @@ export function describeIssues(issues: readonly Issue[]): ConfigProblem[] {
 
 export type ValidationResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
 
-/** Validate a parsed document; relative storage/control paths are resolved against `baseDir`. */
+/** Validate a parsed document; relative paths (storage, control socket, prompts, speaker) resolve against `baseDir`. */
 export function validateConfig(doc: unknown, baseDir: string): ValidationResult {
   const parsed = configSchema.safeParse(doc);
   if (!parsed.ok) return { ok: false, problems: describeIssues(parsed.issues) };
   const config = parsed.value;
   config.storage.dir = path.resolve(baseDir, config.storage.dir);
+  config.warning.promptsDir = path.resolve(baseDir, config.warning.promptsDir);
+  config.audio.dir = path.resolve(baseDir, config.audio.dir);
   if (config.control.socket !== undefined) config.control.socket = path.resolve(baseDir, config.control.socket);
   const problems = crossCheck(config);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };

@@ -1,3 +1,4 @@
+import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
 /**
@@ -139,9 +140,19 @@ export const configSchema = s.object({
         .default('rising')
         .describe('edge of a trigger line that starts'),
       dockInput: s.string().default('dock').describe('line that senses the dock'),
+      silentInput: s
+        .string()
+        .default('silent')
+        .describe('line whose press starts a silent activation (no warning) and whose hold toggles stealth'),
+      silentReason: s.enum(REASONS).default('severity').describe('reason recorded for a silent activation'),
+      stealthHoldMs: s.int(1000, 10_000, 3000, 'hold the silent line this long to toggle stealth, ms'),
     })
     .default({})
     .describe("what the officer's inputs do"),
+  warning: warningSchema,
+  audio: audioSchema,
+  feedback: feedbackSchema,
+  stealth: stealthSchema,
   control: s
     .object({
       socket: s

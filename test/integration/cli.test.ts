@@ -81,7 +81,7 @@ describe('bodycam init and config check', () => {
     expect(config.capture.source).toMatchObject({ kind: 'synthetic', width: 1280, height: 720, fps: 30 });
     expect(config.preRecord.seconds).toBe(30);
     expect(config.gpio.driver).toBe('sim');
-    expect(Object.keys(config.gpio.inputs).sort()).toEqual(['dock', 'record', 'trigger']);
+    expect(Object.keys(config.gpio.inputs).sort()).toEqual(['dock', 'record', 'silent', 'trigger']);
     const r = cli(['config', 'check', cam.configFile]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

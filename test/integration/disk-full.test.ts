@@ -40,7 +40,7 @@ describe.skipIf(!mounted)('storage full while recording (needs root for a 2 MB t
         throw e;
       });
     expect(full.state).toBe('recording');
-    expect(full.indication).toBe('fault');
+    expect(full.indication).toBe('storage-full');
     // Still alive and answering a while later.
     await new Promise((r) => setTimeout(r, 2000));
     const later = await first.status().catch((e) => {

@@ -32,7 +32,7 @@ describe('record button scenario on sim defaults', () => {
 
     // Only buffering: nothing but the index and the control socket exist under the camera's directory.
     const footage = filesUnder(camera.dir).filter(
-      (f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock)$/.test(f),
+      (f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock|prompts\/warning-[a-z]{2}\.wav)$/.test(f),
     );
     expect(footage).toEqual([]);
     const status = await daemon.status();

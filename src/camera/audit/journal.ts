@@ -12,7 +12,8 @@ export interface JournalOptions {
 
 /**
  * Writes what happened to the device's event log: capture gaps, stops, storage faults (the first of a run and
- * every 30th), dock changes. (Activations are written with their incident row, in one transaction.) Events are
+ * every 30th) and storage levels, warnings given or suppressed, stealth on, off and refused, speaker faults, the
+ * clock set or unset, dock changes. (Activations are written with their incident row, in one transaction.) Events are
  * evidence metadata but not evidence: when storage is full they go to the log instead, and nothing stops.
  */
 export class Journal {
@@ -38,6 +39,23 @@ export class Journal {
     s.on('storage.fault', ({ code, message, report, incidentId }) => {
       if (report) this.#append('write_failed', { code, message }, incidentId);
     });
+    s.on('warning.finished', (w) => {
+      const { incidentId, ...outcome } = w;
+      this.#append(`warning_${w.state}`, outcome, incidentId);
+    });
+    s.on('stealth.changed', ({ on, reason }) =>
+      this.#append(on ? 'stealth_on' : 'stealth_off', { reason }, this.#incident),
+    );
+    s.on('stealth.refused', ({ from }) =>
+      this.#append('stealth_refused', { from, why: 'not allowed by policy (stealth.allowed)' }, this.#incident),
+    );
+    s.on('speaker.fault', ({ name, code, message }) =>
+      this.#append('speaker_fault', { clip: name, code, message }, this.#incident),
+    );
+    s.on('health.storage', ({ level, freeBytes }) => this.#append(`storage_${level}`, { freeBytes }, null));
+    s.on('health.clock', ({ state, wallMs }) =>
+      this.#append(state === 'unset' ? 'clock_unset' : 'clock_ok', { wall: new Date(wallMs).toISOString() }, null),
+    );
     s.on('dock.changed', ({ docked }) => {
       this.#append(docked ? 'docked' : 'undocked', {}, null);
       this.#o.logger.info({ docked }, 'dock contact changed');

@@ -4,6 +4,8 @@ import type { ControlRequest } from './protocol.ts';
 
 export interface ControlTargets {
   status: () => unknown;
+  /** The newest `limit` entries of the event log, oldest first. */
+  events: (limit: number) => unknown[];
   /** The simulated GPIO when the camera runs on the sim driver, else null (press is refused). */
   sim: SimGpio | null;
   gpioKind: string;
@@ -15,6 +17,8 @@ export function controlHandler(t: ControlTargets): (req: ControlRequest) => Prom
     switch (req.cmd) {
       case 'status':
         return t.status();
+      case 'events':
+        return { events: t.events(req.limit) };
       case 'press': {
         if (t.sim === null) {
           throw new BodycamError(

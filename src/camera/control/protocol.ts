@@ -1,6 +1,9 @@
 /** Local control protocol: one JSON request per line, one JSON response per line, over a Unix socket. */
 
-export type ControlRequest = { cmd: 'status' } | { cmd: 'press'; input: string; count: number; holdMs: number };
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'press'; input: string; count: number; holdMs: number }
+  | { cmd: 'events'; limit: number };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; code: string; error: string };
 
@@ -18,6 +21,13 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
   if (typeof doc !== 'object' || doc === null) return { error: 'request must be a JSON object' };
   const r = doc as Record<string, unknown>;
   if (r['cmd'] === 'status') return { cmd: 'status' };
+  if (r['cmd'] === 'events') {
+    const limit = r['limit'] ?? 100;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      return { error: 'limit must be an integer from 1 to 10000' };
+    }
+    return { cmd: 'events', limit };
+  }
   if (r['cmd'] === 'press') {
     const input = r['input'];
     const count = r['count'] ?? 1;

@@ -1,59 +1,177 @@
-import type { Clock } from '../../hal/clock/port.ts';
+import type { AudioClip, AudioOutput } from '../../hal/audio/port.ts';
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import type { GpioDriver } from '../../hal/gpio/port.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
-import { type Indication, type LedSetter, StatusLeds } from './leds.ts';
+import { Haptics } from './haptics.ts';
+import { StatusLeds } from './leds.ts';
+import { type FeedbackState, type HapticCue, hapticSteps, type LedPlan, ledPlan } from './patterns.ts';
 
 export interface OutputLine {
   pin: number;
   activeLow: boolean;
 }
 
+export interface FeedbackSettings {
+  /** Reminder every this many seconds while recording; 0 for none. */
+  reminderSeconds: number;
+  /** The attention tone at activations whose warning is disabled (with a warning, its own tone is the start tone). */
+  startTone: boolean;
+  hapticPulseMs: number;
+}
+
 export interface FeedbackOptions {
   bus: CameraBus;
   gpio: GpioDriver;
-  /** Output lines by name from the config (`ledRed`, `ledGreen`, …); a board without one skips it. */
+  /** Output lines by name from the config (`ledRed`, `ledGreen`, `haptic`); a board without one skips it. */
   outputs: Readonly<Record<string, OutputLine>>;
+  audio: AudioOutput;
+  tones: { start: AudioClip; reminder: AudioClip; refused: AudioClip };
+  settings: FeedbackSettings;
   clock: Clock;
+  logger: Logger;
+}
+
+export interface FeedbackOutputs {
+  led: LedPlan | null;
+  vibration: { active: boolean; last: string | null };
+  lastPlayed: { name: string; at: string } | null;
+  stealth: boolean;
 }
 
 /**
- * What the officer sees: green on standby, red while recording, blinking red after a storage fault until the next
- * state change. Driven by recorder events only.
+ * What the officer sees, feels and hears, driven by camera events only: the LEDs follow `ledPlan` of the current
+ * state; the motor pulses twice at start and once at stop; tones at start and a reminder while recording (neither
+ * in a silent activation); stealth silences all of it. Outputs go through the GPIO and audio ports.
  */
 export class Feedback {
   readonly #o: FeedbackOptions;
   readonly #subs: Subscriptions<CameraEvents>;
+  readonly #state: FeedbackState = {
+    recorder: 'buffering',
+    stealth: false,
+    capture: 'starting',
+    storage: 'ok',
+    clock: 'ok',
+    speaker: 'ok',
+  };
   #leds: StatusLeds | null = null;
+  #haptics: Haptics | null = null;
+  #reminder: TimerHandle | null = null;
+  #lastPlayed: { name: string; at: string } | null = null;
 
   constructor(options: FeedbackOptions) {
     this.#o = options;
     this.#subs = new Subscriptions(options.bus);
   }
 
-  /** What the LEDs show now; null before start. */
-  get indication(): Indication | null {
-    return this.#leds?.current ?? null;
+  outputs(): FeedbackOutputs {
+    return {
+      led: this.#leds?.plan ?? null,
+      vibration: { active: this.#haptics?.active ?? false, last: this.#haptics?.last ?? null },
+      lastPlayed: this.#lastPlayed,
+      stealth: this.#state.stealth,
+    };
   }
 
   async start(): Promise<void> {
-    const setters = new Map<string, LedSetter>();
+    const { gpio, clock } = this.#o;
+    const lines = new Map<string, (on: boolean) => void>();
     for (const [name, line] of Object.entries(this.#o.outputs)) {
-      setters.set(name, await this.#o.gpio.openOutput({ name, pin: line.pin, activeLow: line.activeLow }));
+      lines.set(name, await gpio.openOutput({ name, pin: line.pin, activeLow: line.activeLow }));
     }
-    const leds = new StatusLeds({ red: setters.get('ledRed'), green: setters.get('ledGreen'), clock: this.#o.clock });
-    this.#leds = leds;
-    // Dark until the capture first delivers: a green light promises a camera that is buffering.
-    this.#subs.on('capture.state', ({ state }) => {
-      if (state === 'running' && leds.current === null) leds.show('standby');
+    this.#leds = new StatusLeds({ red: lines.get('ledRed'), green: lines.get('ledGreen'), clock });
+    this.#haptics = new Haptics(lines.get('haptic'), clock);
+    this.#render();
+    const s = this.#subs;
+    const st = this.#state;
+    s.on('capture.state', ({ state }) => {
+      if (state === 'running') this.#set({ capture: 'ok' });
+      else if (state === 'restarting') this.#set({ capture: 'fault' });
     });
-    this.#subs.on('recorder.state', ({ state }) => leds.show(state === 'buffering' ? 'standby' : 'recording'));
-    // Storage trouble is the officer's to know, not to guess.
-    this.#subs.on('storage.fault', () => leds.show('fault'));
+    s.on('recorder.state', ({ state }) => this.#set({ recorder: state }));
+    s.on('stealth.changed', ({ on }) => {
+      this.#set({ stealth: on });
+      if (on) {
+        this.#haptics?.stop();
+        void this.#o.audio.stop();
+      }
+    });
+    s.on('health.storage', ({ level }) => this.#set({ storage: level }));
+    s.on('health.clock', ({ state }) => this.#set({ clock: state }));
+    s.on('storage.fault', ({ code }) => {
+      if (code === 'STORAGE_FULL') this.#set({ storage: 'full' });
+    });
+    s.on('speaker.fault', () => this.#set({ speaker: 'fault' }));
+    s.on('audio.played', ({ name }) => {
+      this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
+      if (st.speaker === 'fault') this.#set({ speaker: 'ok' });
+    });
+    s.on('incident.started', ({ warning }) => {
+      this.#cue('start');
+      const silent = !warning.speak && warning.reason !== 'disabled';
+      if (!warning.speak && !silent && this.#o.settings.startTone) this.#play(this.#o.tones.start);
+      this.#startReminders(silent);
+    });
+    s.on('incident.closed', () => {
+      this.#stopReminders();
+      this.#cue('stop');
+    });
+    s.on('stealth.refused', () => {
+      this.#cue('refused');
+      this.#play(this.#o.tones.refused);
+    });
   }
 
   async stop(): Promise<void> {
     this.#subs.clear();
+    this.#stopReminders();
+    this.#haptics?.stop();
     this.#leds?.stop();
+  }
+
+  #set(change: Partial<FeedbackState>): void {
+    Object.assign(this.#state, change);
+    this.#render();
+  }
+
+  #render(): void {
+    this.#leds?.show(ledPlan(this.#state));
+  }
+
+  #cue(cue: HapticCue): void {
+    if (this.#state.stealth) return;
+    this.#haptics?.play(cue, hapticSteps(cue, this.#o.settings.hapticPulseMs));
+  }
+
+  /** Plays a tone to the officer; a failure shows as a speaker fault, never as an error upward. */
+  #play(clip: AudioClip): void {
+    if (this.#state.stealth) return;
+    this.#o.audio
+      .play(clip)
+      .then((p) => this.#o.bus.emit('audio.played', { name: clip.name, startedAt: p.startedAt, endedAt: p.endedAt }))
+      .catch((err: unknown) => {
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'HAL_AUDIO_STOPPED') return;
+        this.#o.logger.error({ clip: clip.name, code: e.code, message: e.message }, 'the speaker failed');
+        this.#o.bus.emit('speaker.fault', { name: clip.name, code: e.code ?? 'unknown', message: e.message ?? '' });
+      });
+  }
+
+  /** A reminder tone (not in a silent activation) and pulse every `reminderSeconds` until the incident closes. */
+  #startReminders(silent: boolean): void {
+    this.#stopReminders();
+    const every = this.#o.settings.reminderSeconds * 1000;
+    if (every <= 0) return;
+    this.#reminder = this.#o.clock.setInterval(() => {
+      this.#cue('reminder');
+      if (!silent) this.#play(this.#o.tones.reminder);
+    }, every);
+  }
+
+  #stopReminders(): void {
+    if (this.#reminder !== null) this.#o.clock.clearInterval(this.#reminder);
+    this.#reminder = null;
   }
 }

@@ -1,85 +1,73 @@
-/**
- * Status LEDs. Belgian law (police function act, art. 25/3) wants a red light while recording and green on
- * standby; a fault blinks red so the officer sees the camera needs attention.
- */
+/** Drives the red and green LEDs from a plan, blinking each on its own steps with the injected clock. */
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import { LED_STEPS, type LedMode, type LedPlan } from './patterns.ts';
 
-export type Indication = 'standby' | 'recording' | 'fault';
-export type LedMode = 'on' | 'off' | 'blink';
+export type LineSetter = (on: boolean) => void;
 
-export interface LedPattern {
-  red: LedMode;
-  green: LedMode;
-}
-
-/** What each indication shows; pure, tested as a table. */
-export function ledPattern(indication: Indication): LedPattern {
-  switch (indication) {
-    case 'standby':
-      return { red: 'off', green: 'on' };
-    case 'recording':
-      return { red: 'on', green: 'off' };
-    case 'fault':
-      return { red: 'blink', green: 'off' };
-    default: {
-      const never: never = indication;
-      return never;
-    }
-  }
-}
-
-export type LedSetter = (on: boolean) => void;
-
-export interface StatusLedsOptions {
-  red: LedSetter | undefined;
-  green: LedSetter | undefined;
-  clock: Clock;
-  blinkMs?: number;
-}
-
-/** Drives the two LEDs from an indication; a board without one of them just skips it. */
-export class StatusLeds {
-  readonly #o: StatusLedsOptions;
+class BlinkingLine {
+  readonly #set: LineSetter | undefined;
+  readonly #clock: Clock;
+  #mode: LedMode = 'off';
   #timer: TimerHandle | null = null;
-  #phase = false;
-  #current: Indication | null = null;
 
-  constructor(options: StatusLedsOptions) {
-    this.#o = options;
+  constructor(set: LineSetter | undefined, clock: Clock) {
+    this.#set = set;
+    this.#clock = clock;
   }
 
-  get current(): Indication | null {
-    return this.#current;
-  }
-
-  show(indication: Indication): void {
-    if (indication === this.#current) return;
-    this.#current = indication;
-    this.#stopBlink();
-    const p = ledPattern(indication);
-    const apply = (phase: boolean) => {
-      this.#o.red?.(p.red === 'on' || (p.red === 'blink' && phase));
-      this.#o.green?.(p.green === 'on' || (p.green === 'blink' && phase));
-    };
-    apply(true);
-    if (p.red === 'blink' || p.green === 'blink') {
-      this.#phase = true;
-      this.#timer = this.#o.clock.setInterval(() => {
-        this.#phase = !this.#phase;
-        apply(this.#phase);
-      }, this.#o.blinkMs ?? 250);
+  show(mode: LedMode): void {
+    if (mode === this.#mode && this.#timer !== null) return;
+    this.#cancel();
+    this.#mode = mode;
+    const steps = LED_STEPS[mode];
+    if (steps.length === 0) {
+      this.#set?.(mode === 'on');
+      return;
     }
+    const step = (i: number) => {
+      this.#set?.(i % 2 === 0);
+      this.#timer = this.#clock.setTimeout(() => step((i + 1) % steps.length), steps[i] ?? 0);
+    };
+    step(0);
+  }
+
+  off(): void {
+    this.#cancel();
+    this.#mode = 'off';
+    this.#set?.(false);
+  }
+
+  #cancel(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/** The two status LEDs; a board without one of them just skips it. */
+export class StatusLeds {
+  readonly #red: BlinkingLine;
+  readonly #green: BlinkingLine;
+  #plan: LedPlan | null = null;
+
+  constructor(options: { red: LineSetter | undefined; green: LineSetter | undefined; clock: Clock }) {
+    this.#red = new BlinkingLine(options.red, options.clock);
+    this.#green = new BlinkingLine(options.green, options.clock);
+  }
+
+  get plan(): LedPlan | null {
+    return this.#plan;
+  }
+
+  show(plan: LedPlan): void {
+    const was = this.#plan;
+    this.#plan = plan;
+    if (was?.red !== plan.red) this.#red.show(plan.red);
+    if (was?.green !== plan.green) this.#green.show(plan.green);
   }
 
   stop(): void {
-    this.#stopBlink();
-    this.#o.red?.(false);
-    this.#o.green?.(false);
-    this.#current = null;
-  }
-
-  #stopBlink(): void {
-    if (this.#timer !== null) this.#o.clock.clearInterval(this.#timer);
-    this.#timer = null;
+    this.#red.off();
+    this.#green.off();
+    this.#plan = null;
   }
 }

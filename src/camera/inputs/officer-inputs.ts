@@ -21,6 +21,10 @@ export interface InputRoles {
   triggerEdge: 'rising' | 'falling' | 'both';
   /** The dock sense line. */
   dockInput: string;
+  /** A press starts a silent activation (no spoken warning) with `silentReason`; a hold toggles stealth. */
+  silentInput: string;
+  silentReason: string;
+  stealthHoldMs: number;
 }
 
 export interface OfficerInputsOptions {
@@ -88,6 +92,19 @@ export class OfficerInputs {
       };
     }
     if (name === roles.dockInput) return (active) => bus.emit('dock.changed', { docked: active });
+    if (name === roles.silentInput) {
+      const detector = new PressPatternDetector({
+        config: { startPattern: 'single', multiPressWindowMs: roles.multiPressWindowMs, holdMs: roles.stealthHoldMs },
+        clock,
+        onPattern: (e) => {
+          if (e.pattern === 'single')
+            bus.emit('command.start', { trigger: `line:${name}`, silent: roles.silentReason });
+          else if (e.pattern === 'hold') bus.emit('command.stealth', { from: `line:${name}` });
+        },
+      });
+      this.#disposers.push(() => detector.reset());
+      return (active, atMs) => detector.edge(active, atMs);
+    }
     return () => undefined;
   }
 

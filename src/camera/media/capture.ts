@@ -4,6 +4,7 @@
  * exponential backoff. The restarted stream continues the capture timeline: its timestamps are shifted to
  * start after the outage, so media time never goes backwards or repeats, and the outage is reported as a gap.
  */
+import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { stopProcess } from '../../hal/process/node.ts';
 import type { ProcessRunner, RunningProcess } from '../../hal/process/port.ts';
@@ -23,6 +24,11 @@ export interface CaptureOptions {
   ffmpeg: FfmpegLauncher;
   /** Starts the camera process of an rpicam source. */
   processes: ProcessRunner;
+  /**
+   * Synthetic source only: a raw PCM stream mixed into the microphone track (the simulated room, so the synthetic
+   * microphone hears the simulated speaker). A new stream is opened for every ffmpeg run.
+   */
+  room?: RoomFeed;
   /** Restart when no fragment arrived for this long (wall ms). */
   stallMs?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -30,6 +36,12 @@ export interface CaptureOptions {
   onFragment(fragment: MediaFragment): void;
   onGap(gap: CaptureGap): void;
   onStateChange?(state: CaptureState): void;
+}
+
+export interface RoomFeed {
+  inputOptions(): string[];
+  openMicrophone(): Readable;
+  close(): void;
 }
 
 /** A run this long (with fragments) counts as healthy and resets the backoff. */
@@ -68,7 +80,10 @@ export class Capture {
 
   constructor(options: CaptureOptions) {
     this.#options = options;
-    this.#plan = buildCapturePlan(options.source);
+    this.#plan = buildCapturePlan(
+      options.source,
+      options.room === undefined ? {} : { roomInput: options.room.inputOptions() },
+    );
     this.#log = options.logger;
     this.#clock = options.clock;
     this.#stallMs = options.stallMs ?? 5000;
@@ -106,6 +121,7 @@ export class Capture {
       run.producer?.kill('SIGTERM');
       await Promise.all([run.ffmpeg.stop(STOP_TIMEOUT_MS), this.#endProducer(run)]);
     }
+    this.#options.room?.close();
     this.#setState('stopped');
   }
 
@@ -145,10 +161,12 @@ export class Capture {
     const p = this.#plan.producer;
     const producer =
       p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
+    const room = this.#plan.pipe === 'room' ? this.#options.room?.openMicrophone() : undefined;
+    const input = producer?.stdout ?? room;
     const ffmpeg = this.#options.ffmpeg.start(this.#plan, {
       ffmpegPath: this.#options.ffmpegPath,
       logger: this.#log,
-      ...(producer === undefined ? {} : { input: producer.stdout }),
+      ...(input === undefined ? {} : { input }),
     });
     const run: Run = {
       ffmpeg,
@@ -211,6 +229,7 @@ export class Capture {
     if (this.#run !== run || this.#stopping) return;
     this.#clearTimer(this.#stallTimer);
     run.ffmpeg.stdout.off('data', run.onData);
+    this.#options.room?.close();
     await this.#endProducer(run);
     if (this.#run !== run || this.#stopping) return;
     const ranMs = this.#clock.now() - run.launchedAt;

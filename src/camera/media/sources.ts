@@ -51,6 +51,8 @@ export interface ProducerCommand {
 
 export interface CapturePlan {
   inputs: FfmpegInput[];
+  /** What feeds the `pipe:0` input: the producer's stdout (rpicam-vid) or the simulated room (synthetic). */
+  pipe?: 'producer' | 'room';
   outputOptions: string[];
   producer?: ProducerCommand;
   /** Media time per wall time (1 except for a sped-up synthetic source). */
@@ -117,20 +119,45 @@ function alsaInput(device: string): FfmpegInput {
   return { url: device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
 }
 
-function synthetic(source: SyntheticSource): CapturePlan {
+export interface PlanOptions {
+  /**
+   * Synthetic source only: ffmpeg input options of a raw PCM stream on `pipe:0` (the simulated room) to mix into
+   * the microphone track, as a real microphone hears the camera's own speaker.
+   */
+  roomInput?: readonly string[];
+}
+
+function synthetic(source: SyntheticSource, options: PlanOptions): CapturePlan {
   // `-readrate` paces each input against the wall clock at `speed` × real time (measured: speed 4 gives ~4 media
   // seconds per wall second, speed 1 ~1, on ffmpeg 5.1); it must be given per input.
   const pace = ['-readrate', String(source.speed)];
   const inputs: FfmpegInput[] = [
     { url: `testsrc2=size=${source.width}x${source.height}:rate=${source.fps}`, options: [...pace, '-f', 'lavfi'] },
   ];
+  // The "room background": a quiet 1 kHz tone (RMS about -43 dBFS), well below speech from the speaker.
   if (source.audio) {
-    inputs.push({ url: `sine=frequency=1000:sample_rate=${AUDIO_RATE}`, options: [...pace, '-f', 'lavfi'] });
+    inputs.push({
+      url: `sine=frequency=1000:sample_rate=${AUDIO_RATE},volume=0.08`,
+      options: [...pace, '-f', 'lavfi'],
+    });
   }
+  const room = source.audio && options.roomInput !== undefined;
+  if (room) inputs.push({ url: 'pipe:0', options: [...(options.roomInput ?? [])] });
+  const mapping = room
+    ? [
+        '-filter_complex',
+        '[1:a][2:a]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[mic]',
+        '-map',
+        '0:v:0',
+        '-map',
+        '[mic]',
+      ]
+    : maps(source.audio);
   return {
     inputs,
+    ...(room ? { pipe: 'room' as const } : {}),
     outputOptions: [
-      ...maps(source.audio),
+      ...mapping,
       ...x264Options(source),
       ...gopOptions(source),
       ...(source.audio ? audioOutput() : []),
@@ -210,6 +237,7 @@ function rpicam(source: RpicamSource): CapturePlan {
     inputs,
     outputOptions: [...maps(source.audio), '-c:v', 'copy', ...(source.audio ? audioOutput() : []), ...FMP4_OUTPUT],
     producer,
+    pipe: 'producer',
     speed: 1,
     gopMs: source.gopSeconds * 1000,
     videoEncoder: 'copy',
@@ -217,10 +245,10 @@ function rpicam(source: RpicamSource): CapturePlan {
   };
 }
 
-export function buildCapturePlan(source: SourceConfig): CapturePlan {
+export function buildCapturePlan(source: SourceConfig, options: PlanOptions = {}): CapturePlan {
   switch (source.kind) {
     case 'synthetic':
-      return synthetic(source);
+      return synthetic(source, options);
     case 'v4l2':
       return v4l2(source);
     case 'rpicam':

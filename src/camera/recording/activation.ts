@@ -1,5 +1,5 @@
 import { Subscriptions } from '../../lib/event-bus.ts';
-import type { CameraBus, CameraEvents } from '../events.ts';
+import type { CameraBus, CameraEvents, WarningPlan } from '../events.ts';
 import type { PreRecordRing } from '../media/ring.ts';
 import { type InitSegment, sameInit } from '../media/types.ts';
 import type { Recorder } from './recorder.ts';
@@ -11,6 +11,8 @@ export interface ActivationOptions {
   /** Where "now" falls on the capture timeline (the capture's media clock). */
   mediaNowMs: () => number;
   prerollMs: number;
+  /** warning.enabled: false means no activation speaks (recorded as suppressed: disabled). */
+  warningEnabled: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export class Activation {
   readonly #o: ActivationOptions;
   readonly #subs: Subscriptions<CameraEvents>;
   #init: InitSegment | null = null;
+  #stealth = false;
 
   constructor(options: ActivationOptions) {
     this.#o = options;
@@ -36,8 +39,11 @@ export class Activation {
       this.#init = init;
     });
     this.#subs.on('capture.fragment', (f) => ring.push(f));
-    this.#subs.on('command.start', ({ trigger }) => {
-      this.activate(trigger);
+    this.#subs.on('command.start', ({ trigger, silent }) => {
+      this.activate(trigger, silent);
+    });
+    this.#subs.on('stealth.changed', ({ on }) => {
+      this.#stealth = on;
     });
     this.#subs.on('command.stop', ({ reason }) => {
       this.stopRecording(reason);
@@ -49,8 +55,11 @@ export class Activation {
     this.#o.ring.clear();
   }
 
-  /** Start an incident from the ring's pre-roll; null while one is open or when the index cannot take it. */
-  activate(trigger: string): string | null {
+  /**
+   * Start an incident from the ring's pre-roll; null while one is open or when the index cannot take it. `silent`
+   * (a reason code) starts it without the spoken warning, as stealth and a disabled warning do.
+   */
+  activate(trigger: string, silent?: string): string | null {
     const { recorder, ring } = this.#o;
     if (recorder.state === 'recording') return null;
     const activationMs = this.#o.mediaNowMs();
@@ -60,7 +69,15 @@ export class Activation {
       activationMs,
       requestedPrerollMs: this.#o.prerollMs,
       preroll: selected.fragments,
+      warning: this.#warningPlan(silent),
     });
+  }
+
+  #warningPlan(silent: string | undefined): WarningPlan {
+    if (silent !== undefined) return { speak: false, reason: silent };
+    if (this.#stealth) return { speak: false, reason: 'stealth' };
+    if (!this.#o.warningEnabled) return { speak: false, reason: 'disabled' };
+    return { speak: true };
   }
 
   /** Place a stop at the current media position; false when not recording. */

@@ -5,7 +5,7 @@ import { errnoCode, isBodycamError, isSubsystemError } from '../../lib/errors.ts
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { CameraBus, CameraEvents, RecorderState } from '../events.ts';
+import type { CameraBus, CameraEvents, RecorderState, WarningPlan } from '../events.ts';
 import { type InitSegment, type MediaFragment, sameInit } from '../media/types.ts';
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
@@ -22,6 +22,7 @@ export interface Activation {
   requestedPrerollMs: number;
   /** Pre-roll fragments in stream order, starting with a video keyframe. */
   preroll: MediaFragment[];
+  warning: WarningPlan;
 }
 
 export interface RecorderOptions {
@@ -144,8 +145,13 @@ export class Recorder {
           prerollRequestedMs: a.requestedPrerollMs,
           prerollActualMs,
           firstMediaMs: firstMs,
+          warning: a.warning.speak ? { state: 'pending' } : { state: 'suppressed', reason: a.warning.reason },
         },
-        { trigger: a.trigger, prerollActualMs },
+        {
+          trigger: a.trigger,
+          prerollActualMs,
+          warning: a.warning.speak ? 'to be spoken' : `suppressed: ${a.warning.reason}`,
+        },
       );
     } catch (e) {
       // Storage full or broken: stay buffering (the ring keeps the pre-roll) and tell the officer.
@@ -167,6 +173,7 @@ export class Recorder {
       prerollRequestedMs: a.requestedPrerollMs,
       prerollActualMs,
       atMono: this.#o.clock.now(),
+      warning: a.warning,
     });
     const init = this.#init;
     for (const f of a.preroll) this.#enqueue(() => this.#write(incident, init, f));

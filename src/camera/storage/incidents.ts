@@ -15,9 +15,35 @@ export interface IncidentRow {
   stoppedAt: string | null;
   stopMediaMs: number | null;
   stopReason: string | null;
+  warningState: WarningState | null;
+  warningReason: string | null;
+  /** Wall-clock ISO time and capture-timeline ms when the warning started playing. */
+  warningStartedAt: string | null;
+  warningStartedMediaMs: number | null;
+  warningDurationMs: number | null;
+  /** Languages played, in order (JSON array). */
+  warningLanguages: string | null;
 }
 
-export type NewIncident = Omit<IncidentRow, 'state' | 'stoppedAt' | 'stopMediaMs' | 'stopReason'>;
+export type WarningState = 'pending' | 'given' | 'partial' | 'failed' | 'suppressed';
+
+/** How the warning of an incident ended. */
+export interface WarningOutcome {
+  state: Exclude<WarningState, 'pending'>;
+  reason: string | null;
+  startedAt: string | null;
+  startedMediaMs: number | null;
+  durationMs: number | null;
+  languages: readonly string[];
+}
+
+export type NewIncident = Pick<
+  IncidentRow,
+  'id' | 'trigger' | 'activatedAt' | 'activationMediaMs' | 'prerollRequestedMs' | 'prerollActualMs' | 'firstMediaMs'
+> & {
+  /** 'pending' when it is to be spoken, else 'suppressed' with the reason. */
+  warning: { state: 'pending' } | { state: 'suppressed'; reason: string };
+};
 
 /** What the recorder and recovery need of the incidents. */
 export interface IncidentStore {
@@ -27,11 +53,19 @@ export interface IncidentStore {
   inState(state: IncidentState): IncidentRow[];
 }
 
+/** What the warning needs of the incidents. */
+export interface WarningStore {
+  setWarning(id: string, outcome: WarningOutcome): void;
+}
+
 const COLS = `id, trigger, state, activated_at AS activatedAt, activation_media_ms AS activationMediaMs,
   preroll_requested_ms AS prerollRequestedMs, preroll_actual_ms AS prerollActualMs, first_media_ms AS firstMediaMs,
-  stopped_at AS stoppedAt, stop_media_ms AS stopMediaMs, stop_reason AS stopReason`;
+  stopped_at AS stoppedAt, stop_media_ms AS stopMediaMs, stop_reason AS stopReason,
+  warning_state AS warningState, warning_reason AS warningReason, warning_started_at AS warningStartedAt,
+  warning_started_media_ms AS warningStartedMediaMs, warning_duration_ms AS warningDurationMs,
+  warning_languages AS warningLanguages`;
 
-export class Incidents implements IncidentStore {
+export class Incidents implements IncidentStore, WarningStore {
   readonly #db: Database;
   readonly #events: EventLog;
   readonly #wallNow: () => number;
@@ -46,7 +80,7 @@ export class Incidents implements IncidentStore {
     this.#db.transaction(() => {
       this.#db.run(
         `INSERT INTO incidents (id, trigger, state, activated_at, activation_media_ms, preroll_requested_ms,
-           preroll_actual_ms, first_media_ms) VALUES (?, ?, 'recording', ?, ?, ?, ?, ?)`,
+           preroll_actual_ms, first_media_ms, warning_state, warning_reason) VALUES (?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?)`,
         row.id,
         row.trigger,
         row.activatedAt,
@@ -54,6 +88,8 @@ export class Incidents implements IncidentStore {
         row.prerollRequestedMs,
         row.prerollActualMs,
         row.firstMediaMs,
+        row.warning.state,
+        row.warning.state === 'suppressed' ? row.warning.reason : null,
       );
       this.#events.append('activation', activationEvent, row.id);
     });
@@ -66,6 +102,20 @@ export class Incidents implements IncidentStore {
       new Date(this.#wallNow()).toISOString(),
       stopMediaMs,
       reason,
+      id,
+    );
+  }
+
+  setWarning(id: string, w: WarningOutcome): void {
+    this.#db.run(
+      `UPDATE incidents SET warning_state = ?, warning_reason = ?, warning_started_at = ?, warning_started_media_ms = ?,
+         warning_duration_ms = ?, warning_languages = ? WHERE id = ?`,
+      w.state,
+      w.reason,
+      w.startedAt,
+      w.startedMediaMs,
+      w.durationMs,
+      JSON.stringify(w.languages),
       id,
     );
   }

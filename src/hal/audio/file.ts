@@ -9,11 +9,14 @@ import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
 import { PlayQueue } from './queue.ts';
+import type { RoomSink } from './room.ts';
 
 export interface FileAudioOptions {
   /** Where the clips go (created if missing). */
   dir: string;
   clock: Clock;
+  /** The simulated room, which hears what is played (and feeds the synthetic microphone). */
+  room?: RoomSink;
 }
 
 /** The file name of the n-th played clip: `0001-warning-nl.wav`; odd characters in the name become `_`. */
@@ -26,6 +29,7 @@ export class FileAudio implements AudioOutput {
   readonly kind = 'file';
   readonly #dir: string;
   readonly #clock: Clock;
+  readonly #room: RoomSink | undefined;
   readonly #queue = new PlayQueue();
   /** Number of the next file; read from the directory at the first play. */
   #next: number | undefined;
@@ -35,6 +39,7 @@ export class FileAudio implements AudioOutput {
   constructor(opts: FileAudioOptions) {
     this.#dir = opts.dir;
     this.#clock = opts.clock;
+    this.#room = opts.room;
   }
 
   play(clip: AudioClip): Promise<Played> {
@@ -54,6 +59,7 @@ export class FileAudio implements AudioOutput {
     await this.#write(clip);
     if (!current()) throw stopped(clip);
     const startedAt = this.#clock.now();
+    this.#room?.hear(clip);
     await new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#abort = undefined;

@@ -4,6 +4,7 @@ import type { ProcessRunner } from '../process/port.ts';
 import { AlsaAudio } from './alsa.ts';
 import { FileAudio, NoAudio } from './file.ts';
 import type { AudioOutput } from './port.ts';
+import type { RoomSink } from './room.ts';
 
 export type AudioDriverKind = AudioOutput['kind'];
 
@@ -18,6 +19,8 @@ export interface AudioConfig {
   device?: string;
   /** file only: where played clips are written. */
   dir?: string;
+  /** file only: the simulated room that hears what is played. */
+  room?: RoomSink;
 }
 
 export interface AudioDeps {
@@ -39,7 +42,11 @@ export function createAudioOutput(config: AudioConfig, deps: AudioDeps): AudioOu
           driver: 'file',
         });
       }
-      return new FileAudio({ dir: config.dir, clock: deps.clock });
+      return new FileAudio({
+        dir: config.dir,
+        clock: deps.clock,
+        ...(config.room === undefined ? {} : { room: config.room }),
+      });
     case 'none':
       return new NoAudio();
     default:

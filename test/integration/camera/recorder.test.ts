@@ -80,6 +80,7 @@ async function setup(segmentSeconds = 60) {
       activationMs: atMs,
       requestedPrerollMs: 5000,
       preroll: ring.selectPreroll(atMs).fragments,
+      warning: { speak: true },
     });
   /** Plaintext of every closed segment of `incidentId`, in order. */
   const contents = (incidentId: string) =>

@@ -25,6 +25,7 @@ function setup() {
       prerollRequestedMs: 30_000,
       prerollActualMs: 30_000,
       firstMediaMs: 0,
+      warning: { state: 'pending' },
     },
     {},
   );

@@ -66,11 +66,16 @@ describe('a camera recorded by 0.1.0', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('Start the camera (bodycam run) once to upgrade it');
 
+    // The upgrade step for 0.1.0 cameras: make the spoken warning's prompts (0.1.0 had none).
+    const prompts = cli(['prompts', '--config', camera.configFile]);
+    expect(prompts.stderr).toBe('');
+    expect(prompts.stdout).toContain('warning-nl.wav');
+
     daemon = new Daemon(camera);
     await daemon.waitFor((s) => s.state === 'buffering' && s.ring.seconds >= 2, 60_000, 'buffering after the upgrade');
 
     const after = rows(index);
-    expect(after.version).toBe(2);
+    expect(after.version).toBe(3);
     expect(after.incidents).toBe(2);
     expect(after.events).toBeGreaterThan(before.events);
     // Same rows, paths now relative to the storage directory; closed segments untouched.

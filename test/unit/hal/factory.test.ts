@@ -123,7 +123,7 @@ describe('board maps', () => {
     const map = loadBoard(name);
     expect(map.board).toBe(name);
     expect(map.gpioDriver).toBe(name === 'pi5' ? 'gpiox' : name === 'sim' ? 'sim' : 'onoff');
-    expect(boardInputs(map).map((s) => s.name)).toEqual(['record', 'trigger', 'dock']);
+    expect(boardInputs(map).map((s) => s.name)).toEqual(['record', 'trigger', 'dock', 'silent']);
     expect(boardOutputs(map).map((s) => s.name)).toEqual(['ledRed', 'ledGreen', 'haptic']);
   });
 

@@ -18,7 +18,7 @@ describe('buildCapturePlan', () => {
       source: { kind: 'synthetic', ...common, audio: true, speed: 1 },
       inputs: [
         { url: 'testsrc2=size=1280x720:rate=30', options: ['-readrate', '1', '-f', 'lavfi'] },
-        { url: 'sine=frequency=1000:sample_rate=48000', options: ['-readrate', '1', '-f', 'lavfi'] },
+        { url: 'sine=frequency=1000:sample_rate=48000,volume=0.08', options: ['-readrate', '1', '-f', 'lavfi'] },
       ],
       output: [...AV, ...X264_2M, ...GOP30, ...AAC, ...FMP4],
     },

@@ -1,0 +1,48 @@
+/** The vibration motor: plays on/off step sequences, one cue at a time (a new cue replaces the one running). */
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+
+export class Haptics {
+  readonly #set: ((on: boolean) => void) | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | null = null;
+  #last: string | null = null;
+
+  constructor(set: ((on: boolean) => void) | undefined, clock: Clock) {
+    this.#set = set;
+    this.#clock = clock;
+  }
+
+  /** The last cue played (for status). */
+  get last(): string | null {
+    return this.#last;
+  }
+
+  get active(): boolean {
+    return this.#timer !== null;
+  }
+
+  play(name: string, steps: readonly number[]): void {
+    this.#cancel();
+    this.#last = name;
+    const step = (i: number) => {
+      if (i >= steps.length) {
+        this.#set?.(false);
+        this.#timer = null;
+        return;
+      }
+      this.#set?.(i % 2 === 0);
+      this.#timer = this.#clock.setTimeout(() => step(i + 1), steps[i] ?? 0);
+    };
+    step(0);
+  }
+
+  stop(): void {
+    this.#cancel();
+    this.#set?.(false);
+  }
+
+  #cancel(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the officer sees and feels, as pure functions of the camera's state, so every case is a row in a table test.
+ * Belgian law (police function act, art. 25/3) wants a red light while recording and green on standby; faults get
+ * patterns of their own, so a camera is never shown as fine when it is not.
+ */
+import type { ClockState, RecorderState, StorageLevel } from '../events.ts';
+
+export interface FeedbackState {
+  recorder: RecorderState;
+  stealth: boolean;
+  /** `starting` until the capture first delivers; `fault` while it is down (ffmpeg restarting, camera gone). */
+  capture: 'starting' | 'ok' | 'fault';
+  storage: StorageLevel;
+  clock: ClockState;
+  speaker: 'ok' | 'fault';
+}
+
+/** How one LED is driven: steady, or a repeating sequence of on/off times. */
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2';
+
+export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
+
+/** Why the secondary LED blinks beside the base state (most urgent first). */
+export type Warning = 'speaker-fault' | 'clock-unset' | 'storage-low';
+
+export interface LedPlan {
+  red: LedMode;
+  green: LedMode;
+  indication: Indication;
+  /** A lesser fault shown on the other LED while recording or on standby. */
+  warning: Warning | null;
+}
+
+/** LED on/off times in ms for each mode (starting with "on"); steady modes have none. */
+export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
+  off: [],
+  on: [],
+  blink: [250, 250],
+  slow: [1000, 1000],
+  flash2: [120, 120, 120, 640],
+};
+
+/** The secondary indication's LED mode: distinct per fault. */
+const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
+  'speaker-fault': 'flash2',
+  'clock-unset': 'blink',
+  'storage-low': 'slow',
+};
+
+function lesserWarning(s: FeedbackState): Warning | null {
+  if (s.speaker === 'fault') return 'speaker-fault';
+  if (s.clock === 'unset') return 'clock-unset';
+  if (s.storage === 'low') return 'storage-low';
+  return null;
+}
+
+/**
+ * The LEDs for a state. Stealth darkens everything. A camera that captures nothing blinks red fast, full storage
+ * double-flashes red: both outrank recording, because the officer must not believe footage is being kept. Otherwise
+ * red is steady while recording and green on standby, and the other LED shows the most urgent lesser fault.
+ */
+export function ledPlan(s: FeedbackState): LedPlan {
+  if (s.stealth) return { red: 'off', green: 'off', indication: 'stealth', warning: null };
+  if (s.capture === 'starting') return { red: 'off', green: 'off', indication: 'starting', warning: null };
+  if (s.capture === 'fault') return { red: 'blink', green: 'off', indication: 'capture-fault', warning: null };
+  if (s.storage === 'full') return { red: 'flash2', green: 'off', indication: 'storage-full', warning: null };
+  const warning = lesserWarning(s);
+  const side: LedMode = warning === null ? 'off' : WARNING_MODE[warning];
+  return s.recorder === 'buffering'
+    ? { red: side, green: 'on', indication: 'standby', warning }
+    : { red: 'on', green: side, indication: 'recording', warning };
+}
+
+export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused';
+
+/** Vibration motor on/off times for a cue: two pulses at start, one at stop and reminders, three short on refusal. */
+export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
+  switch (cue) {
+    case 'start':
+      return [pulseMs, pulseMs, pulseMs];
+    case 'stop':
+    case 'reminder':
+      return [pulseMs];
+    case 'refused': {
+      const short = Math.max(50, Math.round(pulseMs / 2));
+      return [short, short, short, short, short];
+    }
+    default: {
+      const never: never = cue;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The spoken warning's prompts: WAV files `warning-<lang>.wav` in `warning.promptsDir`, made from the configured
+ * texts by espeak-ng (`bodycam init`, `bodycam prompts`) and replaceable by recordings of a human voice (16-bit PCM;
+ * 22050 Hz mono is what the simulation's microphone mixes). Loaded once at start-up: a missing or unreadable
+ * prompt stops the camera from starting, naming the file and the fix, rather than leaving it silent.
+ */
+import { access, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Language } from '../../config/feedback-schema.ts';
+import type { AudioClip } from '../../hal/audio/port.ts';
+import { clipFromWav, concatClips, silenceClip, toneClip } from '../../hal/audio/wav.ts';
+import type { ProcessRunner } from '../../hal/process/port.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
+
+export interface PromptSettings {
+  languages: readonly Language[];
+  phrases: Readonly<Record<Language, string>>;
+  promptsDir: string;
+  toneHz: number;
+  toneMs: number;
+}
+
+export interface WarningClips {
+  /** The attention tone that comes first (also the officer's start tone). */
+  tone: AudioClip;
+  /** One clip per configured language, in the configured order. */
+  phrases: Array<{ language: Language; clip: AudioClip }>;
+}
+
+export function promptFile(dir: string, language: Language): string {
+  return path.join(dir, `warning-${language}.wav`);
+}
+
+/** The attention tone: a sine with a short pause after it, so the first word is not lost in it. */
+export function attentionTone(hz: number, ms: number): AudioClip {
+  return concatClips('tone', [
+    toneClip('tone', { frequencyHz: hz, durationMs: ms, amplitude: 0.6 }),
+    silenceClip('pause', { durationMs: 150 }),
+  ]);
+}
+
+/** The reminder while recording: two short high beeps. */
+export function reminderTone(): AudioClip {
+  const beep = toneClip('beep', { frequencyHz: 1320, durationMs: 90, amplitude: 0.5 });
+  return concatClips('reminder', [beep, silenceClip('gap', { durationMs: 90 }), beep]);
+}
+
+/** A refused request (stealth where policy forbids it): one low buzz. */
+export function refusedTone(): AudioClip {
+  return toneClip('refused', { frequencyHz: 330, durationMs: 350, amplitude: 0.5 });
+}
+
+export async function loadWarningClips(s: PromptSettings, configFile = 'the config file'): Promise<WarningClips> {
+  const phrases: WarningClips['phrases'] = [];
+  for (const language of s.languages) {
+    const file = promptFile(s.promptsDir, language);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw promptError(
+        file,
+        errnoCode(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoCode(e) ?? (e as Error).message})`,
+        configFile,
+      );
+    }
+    try {
+      phrases.push({ language, clip: clipFromWav(`warning-${language}`, bytes) });
+    } catch (e) {
+      throw promptError(file, `is not a usable WAV file (${(e as Error).message})`, configFile);
+    }
+  }
+  return { tone: attentionTone(s.toneHz, s.toneMs), phrases };
+}
+
+function promptError(file: string, problem: string, configFile: string): BodycamError {
+  return new BodycamError(
+    ErrorCode.CONFIG_INVALID,
+    `warning prompt ${file} ${problem}. Generate the prompts with \`bodycam prompts --config ${configFile}\` ` +
+      '(needs espeak-ng), or put a recorded 16-bit PCM WAV there (warning.promptsDir)',
+    { key: 'warning.promptsDir', file },
+  );
+}
+
+/** espeak-ng's arguments for one prompt: the language's voice, written to a WAV file. */
+export function espeakArgs(language: Language, file: string, text: string): string[] {
+  return ['-v', language, '-s', '165', '-w', file, text];
+}
+
+/**
+ * Writes `warning-<lang>.wav` for each configured language with espeak-ng. Existing files are kept (they may be
+ * recordings of a human voice) unless `force`. Returns what was written and what was kept.
+ */
+export async function generatePrompts(
+  processes: ProcessRunner,
+  s: Pick<PromptSettings, 'languages' | 'phrases' | 'promptsDir'>,
+  options: { force: boolean },
+): Promise<{ written: string[]; kept: string[] }> {
+  await mkdir(s.promptsDir, { recursive: true });
+  const written: string[] = [];
+  const kept: string[] = [];
+  for (const language of s.languages) {
+    const file = promptFile(s.promptsDir, language);
+    const exists = await access(file).then(
+      () => true,
+      () => false,
+    );
+    if (exists && !options.force) {
+      kept.push(file);
+      continue;
+    }
+    const r = await processes.run(
+      { command: 'espeak-ng', args: espeakArgs(language, file, s.phrases[language]) },
+      { timeoutMs: 30_000 },
+    );
+    if (r.error !== undefined || r.code !== 0) {
+      const why =
+        errnoCode(r.error) === 'ENOENT'
+          ? 'espeak-ng is not installed (apt-get install espeak-ng)'
+          : `espeak-ng failed: ${r.stderr.trim() || r.error?.message || `exit ${r.code ?? r.signal}`}`;
+      throw new BodycamError(ErrorCode.HAL_AUDIO_FAILED, `cannot make the ${language} warning prompt ${file}: ${why}`, {
+        file,
+      });
+    }
+    written.push(file);
+  }
+  return { written, kept };
+}
