@@ -89,10 +89,23 @@ async function main(): Promise<void> {
     say(
       `ring holds ${s.ring.seconds.toFixed(1)} s (${(s.ring.bytes / 1e6).toFixed(1)} MB); nothing written to storage`,
     );
-    say('officer double-presses record');
+    say('officer double-presses record: the camera warns the person being filmed (tone, then nl, fr, de)');
     await controlRequest(socket, { cmd: 'press', input: 'record', count: 2, holdMs: 0 });
     await waitFor(socket, daemon, (st) => st.state === 'recording', 'recording');
     await sleep((10_000 / SPEED) | 0);
+    for (let i = 0; i < 100; i++) {
+      const { events } = (await controlRequest(socket, { cmd: 'events', limit: 20 })) as {
+        events: Array<{ kind: string; data: Record<string, unknown> }>;
+      };
+      const warned = events.find((e) => e.kind.startsWith('warning_'));
+      if (warned !== undefined) {
+        say(
+          `warning ${warned.kind.slice('warning_'.length)}: ${JSON.stringify(warned.data['languages'])}, ${warned.data['durationMs']} ms`,
+        );
+        break;
+      }
+      await sleep(300);
+    }
     say('officer holds record for 3.5 s to stop');
     await controlRequest(socket, { cmd: 'press', input: 'record', count: 1, holdMs: 3500 });
     await waitFor(socket, daemon, (st) => st.state === 'buffering', 'stop');
@@ -120,6 +133,7 @@ async function main(): Promise<void> {
     say(`  ${seg.path}\n    → decrypted with age: ${mp4} (${seconds.toFixed(1)} s, ${seg.frames} frames)`);
   }
   process.stdout.write(`
+Warning played (simulated speaker):  ${path.join(path.dirname(configFile), 'speaker')}
 Footage (encrypted, age v1): ${path.join(path.dirname(configFile), 'storage', 'footage', incident.id)}
 Decrypt a segment as a custodian:  age -d -i ${key} -o segment.mp4 <segment>.mp4.age
 Play it:                           ffplay segment.mp4   (or mpv, VLC)

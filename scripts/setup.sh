@@ -15,8 +15,10 @@ for arg in "$@"; do
 done
 
 # command → Debian package that provides it
+# ffmpeg: capture; age: custodians decrypt (and the tests' oracle); espeak-ng: the spoken warning's prompts;
+# sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera.
 declare -A providers=(
-  [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age
+  [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
 )
 missing=()
 for cmd in "${!providers[@]}"; do

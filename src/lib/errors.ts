@@ -35,6 +35,10 @@ export const ErrorCode = {
   // daemon control socket
   CONTROL_UNREACHABLE: 'CONTROL_UNREACHABLE',
   CONTROL_REJECTED: 'CONTROL_REJECTED',
+  // evidence format: manifests, signatures, hash chains, audit log, verification
+  EVIDENCE_FORMAT: 'EVIDENCE_FORMAT',
+  EVIDENCE_KEY: 'EVIDENCE_KEY',
+  EVIDENCE_UNREADABLE: 'EVIDENCE_UNREADABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -55,7 +59,10 @@ export function isBodycamError(e: unknown, code?: ErrorCode): e is BodycamError 
   return e instanceof BodycamError && (code === undefined || e.code === code);
 }
 
-/** Errors of one subsystem, by the code prefix (`CONFIG`, `MEDIA`, `SEAL`, `AGE`, `STORAGE`, `HAL`, `CONTROL`). */
+/**
+ * Errors of one subsystem, by the code prefix (`CONFIG`, `MEDIA`, `SEAL`, `AGE`, `STORAGE`, `HAL`, `CONTROL`,
+ * `EVIDENCE`).
+ */
 export function isSubsystemError(e: unknown, subsystem: string): e is BodycamError {
   return e instanceof BodycamError && e.code.startsWith(`${subsystem}_`);
 }

@@ -95,6 +95,28 @@ export class Daemon {
     if (r.code !== 0) throw new Error(`press failed (${r.code}): ${r.stderr}`);
   }
 
+  /** The running camera's event log, oldest first. */
+  async events(limit = 1000): Promise<DeviceEvent[]> {
+    const r = await cliAsync(['ctl', '--config', this.camera.configFile, 'events', '--json', '--limit', String(limit)]);
+    if (r.code !== 0) throw new Error(`events failed (${r.code}): ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { events: DeviceEvent[] }).events;
+  }
+
+  /** Polls the event log until an event of `kind` (for `incident`, if given) is there. */
+  async waitForEvent(kind: string, timeoutMs: number, incident?: string): Promise<DeviceEvent> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null)
+        throw new Error(`daemon exited while waiting for ${kind}:\n${this.log.slice(-3000)}`);
+      const found = (await this.events().catch(() => [])).find(
+        (e) => e.kind === kind && (incident === undefined || e.incidentId === incident),
+      );
+      if (found !== undefined) return found;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out waiting for event ${kind}\n${this.log.slice(-3000)}`);
+  }
+
   /** Polls status until `pred` holds; fails with the daemon's log tail on timeout. */
   async waitFor(pred: (s: Status) => boolean, timeoutMs: number, what: string): Promise<Status> {
     const deadline = Date.now() + timeoutMs;
@@ -122,6 +144,14 @@ export class Daemon {
     this.child.kill('SIGKILL');
     await this.exited;
   }
+}
+
+export interface DeviceEvent {
+  id: number;
+  at: string;
+  kind: string;
+  incidentId: string | null;
+  data: Record<string, unknown>;
 }
 
 /** The shapes the CLI prints, taken from the code that prints them. */

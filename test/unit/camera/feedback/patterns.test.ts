@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { type FeedbackState, hapticSteps, type LedPlan, ledPlan } from '../../../../src/camera/feedback/patterns.ts';
+
+const base: FeedbackState = {
+  recorder: 'buffering',
+  stealth: false,
+  capture: 'ok',
+  storage: 'ok',
+  clock: 'ok',
+  speaker: 'ok',
+};
+
+describe('LED plan', () => {
+  const cases: Array<[string, Partial<FeedbackState>, LedPlan]> = [
+    ['standby: green', {}, { red: 'off', green: 'on', indication: 'standby', warning: null }],
+    ['recording: red', { recorder: 'recording' }, { red: 'on', green: 'off', indication: 'recording', warning: null }],
+    [
+      'stopping still shows recording',
+      { recorder: 'stopping' },
+      { red: 'on', green: 'off', indication: 'recording', warning: null },
+    ],
+    [
+      'before the capture ran: dark',
+      { capture: 'starting' },
+      { red: 'off', green: 'off', indication: 'starting', warning: null },
+    ],
+    [
+      'capture down: fast red blink, even while recording',
+      { capture: 'fault', recorder: 'recording' },
+      { red: 'blink', green: 'off', indication: 'capture-fault', warning: null },
+    ],
+    [
+      'storage full: red double flash',
+      { storage: 'full', recorder: 'recording' },
+      { red: 'flash2', green: 'off', indication: 'storage-full', warning: null },
+    ],
+    [
+      'capture fault outranks full storage',
+      { storage: 'full', capture: 'fault' },
+      { red: 'blink', green: 'off', indication: 'capture-fault', warning: null },
+    ],
+    [
+      'standby, storage low: slow red beside green',
+      { storage: 'low' },
+      { red: 'slow', green: 'on', indication: 'standby', warning: 'storage-low' },
+    ],
+    [
+      'recording, storage low: slow green beside red',
+      { storage: 'low', recorder: 'recording' },
+      { red: 'on', green: 'slow', indication: 'recording', warning: 'storage-low' },
+    ],
+    [
+      'standby, clock unset: blinking red beside green',
+      { clock: 'unset' },
+      { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
+    ],
+    [
+      'recording, speaker fault: green double flash',
+      { speaker: 'fault', recorder: 'recording' },
+      { red: 'on', green: 'flash2', indication: 'recording', warning: 'speaker-fault' },
+    ],
+    [
+      'speaker fault outranks clock and storage',
+      { speaker: 'fault', clock: 'unset', storage: 'low' },
+      { red: 'flash2', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+    ],
+    [
+      'clock outranks low storage',
+      { clock: 'unset', storage: 'low' },
+      { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
+    ],
+    [
+      'stealth: everything dark, faults included',
+      { stealth: true, recorder: 'recording', capture: 'fault' },
+      { red: 'off', green: 'off', indication: 'stealth', warning: null },
+    ],
+  ];
+  it.each(cases)('%s', (_name, change, plan) => {
+    expect(ledPlan({ ...base, ...change })).toEqual(plan);
+  });
+
+  it('gives every fault a pattern distinct from the others and from the plain states', () => {
+    const shows = [
+      ledPlan(base),
+      ledPlan({ ...base, recorder: 'recording' }),
+      ledPlan({ ...base, capture: 'fault' }),
+      ledPlan({ ...base, storage: 'full' }),
+      ledPlan({ ...base, storage: 'low' }),
+      ledPlan({ ...base, clock: 'unset' }),
+      ledPlan({ ...base, speaker: 'fault' }),
+    ].map((p) => `${p.red}/${p.green}`);
+    expect(new Set(shows).size).toBe(shows.length);
+  });
+});
+
+describe('haptic cues', () => {
+  it.each([
+    ['start', [150, 150, 150]],
+    ['stop', [150]],
+    ['reminder', [150]],
+    ['refused', [75, 75, 75, 75, 75]],
+  ] as const)('%s at 150 ms pulses → %j', (cue, steps) => {
+    expect(hapticSteps(cue, 150)).toEqual(steps);
+  });
+
+  it('counts pulses: two at start, one at stop', () => {
+    const pulses = (steps: number[]) => steps.filter((_, i) => i % 2 === 0).length;
+    expect(pulses(hapticSteps('start', 100))).toBe(2);
+    expect(pulses(hapticSteps('stop', 100))).toBe(1);
+  });
+});
