@@ -19,11 +19,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
 import { AgeSealer } from '../../src/age/sealer.ts';
+import { generatePrompts } from '../../src/camera/feedback/prompts.ts';
 import { Camera } from '../../src/camera/main.ts';
 import { PreRecordRing } from '../../src/camera/media/ring.ts';
 import type { InitSegment } from '../../src/camera/media/types.ts';
 import { buildInitialConfig } from '../../src/cli/init.ts';
 import { validateConfig } from '../../src/config/load.ts';
+import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
   );
   if (!checked.ok) throw new Error(`bench config: ${JSON.stringify(checked.problems)}`);
   const config = checked.config;
+  await generatePrompts(new NodeProcessRunner(), config.warning, { force: false }); // as init does
   const camera = new Camera(config, silentLogger());
   const bus = camera.bus;
   // The floor seals exactly what the camera's ring hands the recorder: the same selection over the same fragments.

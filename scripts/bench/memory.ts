@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
+import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli/bodycam.js');
@@ -35,7 +36,10 @@ async function main(): Promise<void> {
   const recipient = cli(['keygen', '--out', path.join(dir, 'k')]);
   const configFile = cli(['init', '--board', 'sim', '--dir', path.join(dir, 'cam'), '--recipient', recipient]);
   const socket = path.join(dir, 'cam', 'storage', 'bodycam.sock');
-  const daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+  // Launched as scripts/bodycam and the systemd unit launch it, with the daemon's Node flags.
+  const daemon = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], {
+    stdio: 'ignore',
+  });
   const pid = daemon.pid ?? 0;
   const end = Date.now() + MINUTES * 60_000;
   let maxRss = 0;

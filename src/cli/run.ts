@@ -2,9 +2,11 @@ import { Camera } from '../camera/main.ts';
 import { loadConfig } from '../config/load.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
+import { limitThreadPool } from '../lib/memory.ts';
 
 /** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
 export async function runCommand(configFile: string): Promise<void> {
+  limitThreadPool();
   const config = loadConfig(configFile);
   const logger = createLogger(config.log.level);
   const camera = new Camera(config, logger, { configFile });

@@ -24,6 +24,7 @@ import {
   record,
 } from './schema.ts';
 
+/** The `format` of every audit entry of this version. */
 export const AUDIT_FORMAT = 'bodycam-audit/1';
 /** File name of a device's audit log. */
 export const AUDIT_LOG = 'audit.jsonl';
@@ -80,7 +81,7 @@ export class AuditChain {
 
   append(fields: AuditFields, privateKey: KeyObject, keyId: string): Envelope<AuditEntry> {
     const seq = this.#head === null ? 0 : this.#head.seq + 1;
-    const entry: AuditEntry = { format: AUDIT_FORMAT, seq, prev: this.#head?.hash ?? null, ...fields };
+    const entry: AuditEntry = { ...fields, format: AUDIT_FORMAT, seq, prev: this.#head?.hash ?? null };
     checkAuditEntry(entry, '$');
     const env = sign(entry, privateKey, keyId);
     this.#head = { seq, hash: envelopeHash(env) };
@@ -129,7 +130,13 @@ export function parseAuditLog(content: string | Buffer): AuditLog {
   const log: AuditLog = { entries: [], malformed: [], tornTail: null };
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const end = bytes.lastIndexOf(0x0a) + 1;
-  const lines = end === 0 ? [] : bytes.subarray(0, end - 1).toString('utf8').split('\n');
+  const lines =
+    end === 0
+      ? []
+      : bytes
+          .subarray(0, end - 1)
+          .toString('utf8')
+          .split('\n');
   lines.forEach((line, i) => {
     const parsed = parseLine(line);
     if ('reason' in parsed) log.malformed.push({ line: i + 1, reason: parsed.reason });

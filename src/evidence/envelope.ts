@@ -3,7 +3,7 @@
  * Ed25519 signature over the UTF-8 bytes of `canonicalJson(payload)`, in standard base64 with padding (88
  * characters). The hash that chains envelopes together covers the whole envelope, signature included.
  */
-import { type KeyObject, sign as edSign, verify as edVerify } from 'node:crypto';
+import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 

@@ -26,6 +26,7 @@ import {
   string,
 } from './schema.ts';
 
+/** The `format` of every manifest of this version. */
 export const MANIFEST_FORMAT = 'bodycam-manifest/1';
 /** File name of an incident's closing manifest, inside the incident directory. */
 export const INCIDENT_MANIFEST = 'incident.manifest.json';
@@ -115,6 +116,7 @@ export interface IncidentManifest {
   retention: Retention;
   signedAt: string;
 }
+/** Either kind of manifest payload, told apart by `kind`. */
 export type ManifestPayload = SegmentManifest | IncidentManifest;
 /** A payload without the fields the chain fills in (`chainSeq`, `prev`). */
 export type Unchained<P> = P extends unknown ? Omit<P, 'chainSeq' | 'prev'> : never;
@@ -186,7 +188,8 @@ export const checkManifestPayload: Check = (v, path) => {
   (kind === 'incident' ? incidentShape : segmentShape)(v, path);
   const p = v as ManifestPayload;
   if (p.chainSeq === 0 && p.prev !== null) fail(`${path}.prev`, 'null at chainSeq 0');
-  if (p.chainSeq > 0 && p.prev === null) fail(`${path}.prev`, 'the hash of the previous manifest (null only at chainSeq 0)');
+  if (p.chainSeq > 0 && p.prev === null)
+    fail(`${path}.prev`, 'the hash of the previous manifest (null only at chainSeq 0)');
   if (p.kind === 'segment' && p.segment.seq > 0 && p.preroll !== null) fail(`${path}.preroll`, 'null after segment 0');
 };
 
@@ -221,6 +224,7 @@ export class ManifestChain {
 
   append(payload: Unchained<SegmentManifest>, privateKey: KeyObject, keyId: string): Envelope<SegmentManifest>;
   append(payload: Unchained<IncidentManifest>, privateKey: KeyObject, keyId: string): Envelope<IncidentManifest>;
+  append(payload: Unchained<ManifestPayload>, privateKey: KeyObject, keyId: string): Envelope<ManifestPayload>;
   append(payload: Unchained<ManifestPayload>, privateKey: KeyObject, keyId: string): Envelope<ManifestPayload> {
     const chainSeq = this.#head === null ? 0 : this.#head.seq + 1;
     const full = { ...payload, chainSeq, prev: this.#head?.hash ?? null } as ManifestPayload;

@@ -38,6 +38,7 @@ export type FindingCode =
   | 'key-not-given'
   | 'device-key-differs';
 
+/** Something wrong (`error`) or worth knowing that may be benign (`warning`), and where. */
 export interface Finding {
   severity: 'error' | 'warning';
   device: string;
@@ -59,6 +60,7 @@ export interface Note {
   message: string;
 }
 
+/** A segment file described by a manifest in an incident directory. */
 export interface SegmentResult {
   seq: number;
   /** Relative to the checked root. */
@@ -68,6 +70,7 @@ export interface SegmentResult {
   verified: boolean;
 }
 
+/** An incident directory. */
 export interface IncidentResult {
   id: string;
   /** From the closing manifest; `open` when there is none (being recorded, or its closing manifest is lost). */
@@ -75,6 +78,7 @@ export interface IncidentResult {
   segments: SegmentResult[];
 }
 
+/** One device's evidence and the key it was checked against. */
 export interface DeviceResult {
   device: string;
   /**
@@ -89,6 +93,7 @@ export interface DeviceResult {
   auditEntries: number;
 }
 
+/** The outcome of `verifyDirectory`. */
 export interface VerifyReport {
   /** No finding of severity `error`. */
   ok: boolean;
@@ -105,27 +110,35 @@ export interface Where {
   line?: number;
 }
 
-/** Collects the findings and notes of one device. */
+/** Collects the findings and notes of one device; the device id may be settled after the first findings. */
 export class DeviceFindings {
-  readonly device: string;
-  readonly findings: Finding[] = [];
-  readonly notes: Note[] = [];
+  device: string;
+  readonly #findings: Array<Omit<Finding, 'device'>> = [];
+  readonly #notes: Array<Omit<Note, 'device'>> = [];
 
   constructor(device: string) {
     this.device = device;
   }
 
   error(code: FindingCode, message: string, where: Where = {}): void {
-    this.findings.push({ severity: 'error', device: this.device, ...where, code, message });
+    this.#findings.push({ severity: 'error', ...where, code, message });
   }
 
   warn(code: FindingCode, message: string, where: Where = {}): void {
-    this.findings.push({ severity: 'warning', device: this.device, ...where, code, message });
+    this.#findings.push({ severity: 'warning', ...where, code, message });
   }
 
   note(code: Note['code'], message: string, where: Where = {}): void {
     const { line: _line, ...rest } = where;
-    this.notes.push({ device: this.device, ...rest, code, message });
+    this.#notes.push({ ...rest, code, message });
+  }
+
+  findings(): Finding[] {
+    return this.#findings.map((f) => ({ device: this.device, ...f }));
+  }
+
+  notes(): Note[] {
+    return this.#notes.map((n) => ({ device: this.device, ...n }));
   }
 }
 

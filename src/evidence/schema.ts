@@ -13,10 +13,12 @@ export function fail(path: string, expected: string): never {
   throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `${path} must be ${expected}`, { path });
 }
 
+/** Any string. */
 export const string: Check = (v, path) => {
   if (typeof v !== 'string') fail(path, 'a string');
 };
 
+/** A string of at least one character. */
 export const nonEmptyString: Check = (v, path) => {
   if (typeof v !== 'string' || v === '') fail(path, 'a non-empty string');
 };
@@ -60,18 +62,21 @@ export const fileName: Check = (v, path) => {
   }
 };
 
+/** One of the given values. */
 export function literal(...values: readonly (string | number | boolean)[]): Check {
   return (v, path) => {
     if (!values.includes(v as string)) fail(path, `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
   };
 }
 
+/** null, or a value passing `check`. */
 export function nullable(check: Check): Check {
   return (v, path) => {
     if (v !== null) check(v, path);
   };
 }
 
+/** An array whose every item passes `check`. */
 export function arrayOf(check: Check): Check {
   return (v, path) => {
     if (!Array.isArray(v)) fail(path, 'an array');

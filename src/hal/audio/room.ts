@@ -16,6 +16,11 @@ import { parseWav } from './wav.ts';
 const RATE = 48_000;
 const CHANNELS = 2;
 const FRAME_BYTES = 8 * CHANNELS;
+/**
+ * Silence is pushed as slices of this one buffer (never written to), so the 768 kB/s stream allocates nothing while
+ * the room is quiet: otherwise it is garbage the daemon's memory budget would pay for between collections.
+ */
+const SILENCE = Buffer.alloc(16 * 1024);
 
 export interface RoomSink {
   /** A clip starts playing in the room now. */
@@ -48,7 +53,8 @@ export class SimulatedRoom implements RoomSink {
     const stream = new Readable({
       highWaterMark: 4096,
       read: (size) => {
-        stream.push(this.#mix(Math.max(1, Math.floor(size / FRAME_BYTES))));
+        const frames = Math.max(1, Math.floor(Math.min(size, SILENCE.length) / FRAME_BYTES));
+        stream.push(this.#sounds.length === 0 ? SILENCE.subarray(0, frames * FRAME_BYTES) : this.#mix(frames));
       },
     });
     this.#stream = stream;
@@ -69,7 +75,6 @@ export class SimulatedRoom implements RoomSink {
   /** The next `frames` frames: silence with every sound still playing added in. */
   #mix(frames: number): Buffer {
     const out = Buffer.alloc(frames * FRAME_BYTES);
-    if (this.#sounds.length === 0) return out;
     for (let i = 0; i < frames; i++) {
       let v = 0;
       for (const sound of this.#sounds) v += sound.samples[sound.at + i] ?? 0;
