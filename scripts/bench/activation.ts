@@ -19,6 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
 import { AgeSealer } from '../../src/age/sealer.ts';
+import { createDeviceIdentity } from '../../src/camera/audit/identity.ts';
 import { generatePrompts } from '../../src/camera/feedback/prompts.ts';
 import { Camera } from '../../src/camera/main.ts';
 import { PreRecordRing } from '../../src/camera/media/ring.ts';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   if (!checked.ok) throw new Error(`bench config: ${JSON.stringify(checked.problems)}`);
   const config = checked.config;
   await generatePrompts(new NodeProcessRunner(), config.warning, { force: false }); // as init does
+  await createDeviceIdentity(config.evidence.keyFile);
   const camera = new Camera(config, silentLogger());
   const bus = camera.bus;
   // The floor seals exactly what the camera's ring hands the recorder: the same selection over the same fragments.

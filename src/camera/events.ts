@@ -13,6 +13,8 @@ export type WarningPlan = { speak: true } | { speak: false; reason: string };
 
 export type StorageLevel = 'ok' | 'low' | 'full';
 export type ClockState = 'ok' | 'unset';
+/** Where the wall clock comes from: `system` when it is plausible but its provenance is unknown. */
+export type ClockSource = 'rtc' | 'ntp' | 'dock' | 'system' | 'unset';
 
 export interface IncidentStarted {
   id: string;
@@ -100,8 +102,16 @@ export interface CameraEvents {
   'stealth.refused': { from: string };
   /** Free space on the evidence storage changed level. */
   'health.storage': { level: StorageLevel; freeBytes: number };
-  /** The wall clock is unset (a Pi without RTC before NTP) or set again. */
-  'health.clock': { state: ClockState; wallMs: number };
+  /** The wall clock is unset (a Pi without RTC before NTP) or set again, and where it comes from. */
+  'health.clock': { state: ClockState; source: ClockSource; wallMs: number };
+  /** A signed manifest was written and joined the device's manifest chain. */
+  'manifest.written': {
+    chainSeq: number;
+    hash: string;
+    kind: 'segment' | 'incident';
+    incidentId: string;
+    file: string;
+  };
   /** A clip finished playing on the speaker (`startedAt` on the monotonic clock). */
   'audio.played': { name: string; startedAt: number; endedAt: number };
   /** The speaker failed to play a clip. */

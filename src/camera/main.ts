@@ -19,7 +19,10 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
+import { loadDeviceIdentity, publishDeviceKey } from './audit/identity.ts';
 import { Journal } from './audit/journal.ts';
+import { ManifestWriter } from './audit/manifests.ts';
+import { AuditTrail } from './audit/trail.ts';
 import { controlHandler } from './control/commands.ts';
 import { ControlServer } from './control/server.ts';
 import { type CameraBus, createCameraBus } from './events.ts';
@@ -88,8 +91,13 @@ export class Camera {
     const clips = c.warning.enabled ? await loadWarningClips(c.warning, this.#deps.configFile) : null;
     await mkdir(c.storage.dir, { recursive: true });
 
-    const store = CameraStore.open(c.storage.dir, { wallNow: () => clock.wallNow() });
+    const identity = await loadDeviceIdentity(c.evidence.keyFile, this.#deps.configFile);
+    await publishDeviceKey(c.storage.dir, identity);
+    const audit = await AuditTrail.open(c.storage.dir, identity, log.child({ component: 'audit' }));
+    await this.#start({ name: 'audit log', start: idle, stop: () => audit.close() });
+    const store = CameraStore.open(c.storage.dir, { wallNow: () => clock.wallNow(), onEvent: (e) => audit.append(e) });
     await this.#start({ name: 'index', start: idle, stop: async () => store.close() });
+    const previousStart = store.events.last('started');
     const report = await recoverInterrupted({
       incidents: store.incidents,
       segments: store.segments,
@@ -193,7 +201,35 @@ export class Camera {
     let stopGc = (): void => undefined;
 
     await this.#start(named('status', status));
-    await this.#start(named('journal', new Journal({ bus, events: store.events, logger: log })));
+    await this.#start(
+      named(
+        'journal',
+        new Journal({
+          bus,
+          events: store.events,
+          logger: log,
+          start: { config: c, previous: previousStart?.data ?? null },
+        }),
+      ),
+    );
+    await this.#start(
+      named(
+        'manifests',
+        new ManifestWriter({
+          bus,
+          incidents: store.incidents,
+          segments: store.segments,
+          manifests: store.manifests,
+          storageDir: c.storage.dir,
+          device: c.device.id,
+          identity,
+          retention: { policeAccessDays: c.evidence.policeAccessDays, maxMonths: c.evidence.maxMonths },
+          speed: source.kind === 'synthetic' ? source.speed : 1,
+          wallNow: () => clock.wallNow(),
+          logger: log.child({ component: 'manifests' }),
+        }),
+      ),
+    );
     await this.#start(named('feedback', feedback));
     await this.#start(named('warning', warning));
     await this.#start(

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createDeviceIdentity } from '../camera/audit/identity.ts';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
 import { type BoardMap, loadBoard } from '../config/boards.ts';
 import { validateConfig } from '../config/load.ts';
@@ -73,6 +74,11 @@ export async function initCommand(opts: InitOptions): Promise<void> {
   }
   await mkdir(dir, { recursive: true });
   await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  // The device's signing key; an existing one is kept (`--force` rewrites the config, never the identity).
+  if (!existsSync(checked.config.evidence.keyFile)) {
+    const identity = await createDeviceIdentity(checked.config.evidence.keyFile);
+    process.stderr.write(`device key ${identity.keyId}: ${identity.publicFile}\n`);
+  }
   // The spoken warning's prompts, from the configured texts (kept if they exist: they may be recorded voices).
   try {
     await generatePrompts(new NodeProcessRunner(), checked.config.warning, { force: false });

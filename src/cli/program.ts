@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { RELEASE } from '../lib/version.ts';
 import { configCheckCommand } from './config-check.ts';
 import { ctlEvents, ctlPress, ctlStatus } from './ctl.ts';
+import { exportCommand } from './export.ts';
+import { identityCommand } from './identity.ts';
 import { initCommand } from './init.ts';
 import { keygenCommand } from './keygen.ts';
 import { listCommand } from './list.ts';
 import { promptsCommand } from './prompts.ts';
 import { runCommand } from './run.ts';
+import { verifyCommand } from './verify.ts';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -21,7 +24,7 @@ function integer(min: number, max: number) {
 export function buildProgram(): Command {
   const program = new Command('bodycam')
     .description('Body-worn camera firmware: pre-record ring, GPIO activation, age-encrypted evidence segments')
-    .version(packageVersion(), '-V, --version', 'print the bodycam version')
+    .version(RELEASE, '-V, --version', 'print the bodycam version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -54,6 +57,12 @@ export function buildProgram(): Command {
         stealth: boolean;
       }) => initCommand(opts),
     );
+
+  program
+    .command('identity')
+    .description("create the device's Ed25519 signing key (evidence.keyFile, mode 0600) and its device.pub")
+    .requiredOption('--config <file>', 'config file')
+    .action(async (opts: { config: string }) => identityCommand(opts.config));
 
   program
     .command('prompts')
@@ -103,6 +112,48 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('verify')
+    .description(
+      "check a camera's storage or a dock's evidence offline with public keys only: signatures, chains, hashes, completeness (exit 0 ok, 1 not, 2 usage)",
+    )
+    .argument('<path>', 'storage directory of a camera, or evidence directory of a dock')
+    .option('--json', 'print the report as JSON', false)
+    .option(
+      '--key <[device=]file>',
+      "the device's public key (device.pub from provisioning records); repeat for several devices",
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
+    .action(async (p: string, opts: { json: boolean; key?: string[] }) =>
+      verifyCommand(p, { json: opts.json, key: opts.key ?? [] }),
+    );
+
+  program
+    .command('export')
+    .description('verify, decrypt (custodian identity) and join one incident into FILE.mp4, with a report FILE.json')
+    .requiredOption('--identity <file>', "a custodian's age identity (AGE-SECRET-KEY-1…)")
+    .requiredOption('--incident <id>', 'incident id (bodycam list)')
+    .requiredOption('--out <file.mp4>', 'the MP4 to write; the report goes beside it as .json')
+    .option('--from <path>', "a camera's storage directory or a dock's evidence directory")
+    .option('--config <file>', 'take the evidence from this camera config (its storage.dir)')
+    .option(
+      '--key <[device=]file>',
+      "the device's public key; repeat for several",
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
+    .option('--force', 'export even an incident that does not verify (the report says so)', false)
+    .action(
+      async (opts: {
+        identity: string;
+        incident: string;
+        out: string;
+        from?: string;
+        config?: string;
+        key?: string[];
+        force: boolean;
+      }) => exportCommand({ ...opts, key: opts.key ?? [] }),
+    );
+
+  program
     .command('list')
     .description('list incidents and their segments')
     .requiredOption('--config <file>', 'config file')
@@ -110,10 +161,4 @@ export function buildProgram(): Command {
     .action(async (opts: { config: string; json: boolean }) => listCommand(opts.config, opts.json));
 
   return program;
-}
-
-/** The version in package.json (dist/cli and src/cli both sit two levels below it). */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

@@ -111,6 +111,18 @@ export const configSchema = s.object({
         .describe("custodians' age X25519 recipients; the device holds no key that decrypts"),
     })
     .describe('who can decrypt footage'),
+  evidence: s
+    .object({
+      keyFile: s
+        .string()
+        .nonEmpty()
+        .default('identity/device.key')
+        .describe("the device's Ed25519 signing key (mode 0600, relative to the config file); signs, never decrypts"),
+      policeAccessDays: s.int(1, 3650, 30, 'retention hint in manifests: police access period, days'),
+      maxMonths: s.int(1, 120, 12, 'retention hint in manifests: longest keeping, months'),
+    })
+    .default({})
+    .describe('signed manifests and the audit log'),
   storage: s
     .object({
       dir: s.string().nonEmpty().describe('footage and index directory (absolute, or relative to the config file)'),

@@ -46,7 +46,8 @@ export interface Preroll {
 }
 /** Where the wall clock came from, and its last measured offset against the reference (ms), when known. */
 export interface ClockInfo {
-  source: 'rtc' | 'ntp' | 'dock' | 'unset';
+  /** rtc, ntp, dock; `system`: the wall clock looked plausible but its provenance is unknown; `unset`: it was not. */
+  source: 'rtc' | 'ntp' | 'dock' | 'system' | 'unset';
   offsetMs: number | null;
 }
 /** Retention policy the footage was recorded under. */
@@ -136,7 +137,7 @@ export function incidentManifest(fields: ManifestFields<IncidentManifest>): Unch
 const preroll = nullable(
   object({ requestedMs: nonNegative, actualMs: nonNegative, firstKeyframeOffsetMs: nonNegative }),
 );
-const clock = object({ source: literal('rtc', 'ntp', 'dock', 'unset'), offsetMs: nullable(number) });
+const clock = object({ source: literal('rtc', 'ntp', 'dock', 'system', 'unset'), offsetMs: nullable(number) });
 const retention = object({ policeAccessDays: count, maxMonths: count });
 const chained = { format: literal(MANIFEST_FORMAT), device: nonEmptyString, chainSeq: count, prev: nullable(hex(64)) };
 

@@ -30,9 +30,13 @@ describe('record button scenario on sim defaults', () => {
   it('writes 30 s of pre-roll plus the recording, continuous across segments, decryptable by age', async () => {
     await daemon.waitFor((s) => s.capture.mediaMs >= 35_000, 90_000, '35 s of buffering');
 
-    // Only buffering: nothing but the index and the control socket exist under the camera's directory.
+    // Only buffering: nothing but the index, the audit log (start, storage and clock entries), the keys, the prompts
+    // and the control socket exist under the camera's directory: no footage.
     const footage = filesUnder(camera.dir).filter(
-      (f) => !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock|prompts\/warning-[a-z]{2}\.wav)$/.test(f),
+      (f) =>
+        !/(config\.json|index\.sqlite(-wal|-shm)?|bodycam\.sock|prompts\/warning-[a-z]{2}\.wav|identity\/device\.(key|pub)|storage\/device\.pub|storage\/audit\.jsonl)$/.test(
+          f,
+        ),
     );
     expect(footage).toEqual([]);
     const status = await daemon.status();

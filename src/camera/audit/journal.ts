@@ -1,6 +1,8 @@
+import { canonicalJson, sha256Hex } from '../../evidence/canonical.ts';
 import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { RELEASE } from '../../lib/version.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
 import type { EventAppender } from '../storage/event-log.ts';
 
@@ -8,6 +10,8 @@ export interface JournalOptions {
   bus: CameraBus;
   events: EventAppender;
   logger: Logger;
+  /** This start's configuration, and the data of the previous start's `started` entry (null on the first). */
+  start: { config: unknown; previous: Record<string, unknown> | null };
 }
 
 /**
@@ -27,6 +31,12 @@ export class Journal {
   }
 
   async start(): Promise<void> {
+    // Every start is logged with the release and a hash of its configuration; a changed one is an entry of its own.
+    const configSha256 = sha256Hex(canonicalJson(this.#o.start.config));
+    const before = this.#o.start.previous?.['configSha256'];
+    this.#append('started', { version: RELEASE, configSha256 }, null);
+    if (typeof before === 'string' && before !== configSha256)
+      this.#append('config_changed', { from: before, to: configSha256 }, null);
     const s = this.#subs;
     s.on('incident.started', ({ id }) => {
       this.#incident = id;
@@ -53,8 +63,16 @@ export class Journal {
       this.#append('speaker_fault', { clip: name, code, message }, this.#incident),
     );
     s.on('health.storage', ({ level, freeBytes }) => this.#append(`storage_${level}`, { freeBytes }, null));
-    s.on('health.clock', ({ state, wallMs }) =>
-      this.#append(state === 'unset' ? 'clock_unset' : 'clock_ok', { wall: new Date(wallMs).toISOString() }, null),
+    s.on('health.clock', ({ state, source, wallMs }) =>
+      this.#append(
+        state === 'unset' ? 'clock_unset' : 'clock_ok',
+        { source, wall: new Date(wallMs).toISOString() },
+        null,
+      ),
+    );
+    // The audit log names every manifest, so removing the newest manifests (which no later link vouches for) shows.
+    s.on('manifest.written', ({ chainSeq, hash, kind, file, incidentId }) =>
+      this.#append('manifest', { chainSeq, hash, kind, file }, incidentId),
     );
     s.on('dock.changed', ({ docked }) => {
       this.#append(docked ? 'docked' : 'undocked', {}, null);

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import type { CameraBus, ClockState } from '../events.ts';
+import type { CameraBus, ClockSource, ClockState } from '../events.ts';
 
 /**
  * A wall clock before this is unset: a Pi has no battery-backed clock, and until NTP or the dock sets it, it
@@ -9,6 +10,14 @@ export const EARLIEST_PLAUSIBLE_MS = Date.UTC(2026, 0, 1);
 
 export function clockState(wallMs: number): ClockState {
   return wallMs < EARLIEST_PLAUSIBLE_MS ? 'unset' : 'ok';
+}
+
+/** Where a plausible wall clock came from: systemd-timesyncd's flag for NTP, else a hardware RTC, else unknown. */
+export function detectClockSource(state: ClockState, exists: (p: string) => boolean = existsSync): ClockSource {
+  if (state === 'unset') return 'unset';
+  if (exists('/run/systemd/timesync/synchronized')) return 'ntp';
+  if (exists('/dev/rtc0')) return 'rtc';
+  return 'system';
 }
 
 /** Publishes `health.clock` at start and whenever the wall clock becomes set or unset. */
@@ -40,6 +49,6 @@ export class ClockCheck {
     const state = clockState(wallMs);
     if (state === this.#state) return;
     this.#state = state;
-    this.#bus.emit('health.clock', { state, wallMs });
+    this.#bus.emit('health.clock', { state, source: detectClockSource(state), wallMs });
   }
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Database } from './database.ts';
-import { EventLog } from './event-log.ts';
+import { EventLog, type EventTap } from './event-log.ts';
 import { Incidents } from './incidents.ts';
+import { Manifests } from './manifests.ts';
 import { Segments } from './segments.ts';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -12,18 +13,23 @@ export class CameraStore {
   readonly events: EventLog;
   readonly incidents: Incidents;
   readonly segments: Segments;
+  readonly manifests: Manifests;
 
-  private constructor(db: Database, storageDir: string, wallNow: () => number) {
+  private constructor(db: Database, storageDir: string, wallNow: () => number, tap: EventTap | undefined) {
     this.db = db;
-    this.events = new EventLog(db, wallNow);
+    this.events = new EventLog(db, wallNow, tap);
+    this.manifests = new Manifests(db);
     this.incidents = new Incidents(db, this.events, wallNow);
     this.segments = new Segments(db, storageDir, wallNow);
   }
 
   /** Opens `<storageDir>/index.sqlite`, migrating it to this release's schema (read-only: no migration). */
-  static open(storageDir: string, options: { readonly?: boolean; wallNow?: () => number } = {}): CameraStore {
+  static open(
+    storageDir: string,
+    options: { readonly?: boolean; wallNow?: () => number; onEvent?: EventTap } = {},
+  ): CameraStore {
     const db = Database.open(path.join(storageDir, INDEX_FILE), options.readonly === true ? { readonly: true } : {});
-    return new CameraStore(db, storageDir, options.wallNow ?? Date.now);
+    return new CameraStore(db, storageDir, options.wallNow ?? Date.now, options.onEvent);
   }
 
   close(): void {

@@ -4,7 +4,7 @@
  * or altered, the interrupted segment is recovered, and the camera records again.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -66,16 +66,22 @@ describe('a camera recorded by 0.1.0', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('Start the camera (bodycam run) once to upgrade it');
 
-    // The upgrade step for 0.1.0 cameras: make the spoken warning's prompts (0.1.0 had none).
+    // The upgrade steps for 0.1.0 cameras: the spoken warning's prompts and the device's signing key (0.1.0 had
+    // neither); without them the camera refuses to start and names what to run.
+    const refused = cli(['run', '--config', camera.configFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('bodycam prompts --config');
     const prompts = cli(['prompts', '--config', camera.configFile]);
     expect(prompts.stderr).toBe('');
     expect(prompts.stdout).toContain('warning-nl.wav');
+    expect(cli(['run', '--config', camera.configFile]).stderr).toContain('bodycam identity --config');
+    expect(cli(['identity', '--config', camera.configFile]).code).toBe(0);
 
     daemon = new Daemon(camera);
     await daemon.waitFor((s) => s.state === 'buffering' && s.ring.seconds >= 2, 60_000, 'buffering after the upgrade');
 
     const after = rows(index);
-    expect(after.version).toBe(3);
+    expect(after.version).toBe(4);
     expect(after.incidents).toBe(2);
     expect(after.events).toBeGreaterThan(before.events);
     // Same rows, paths now relative to the storage directory; closed segments untouched.
@@ -108,6 +114,16 @@ describe('a camera recorded by 0.1.0', () => {
       expect(probe.packets[0]?.keyframe).toBe(true);
       expect(probe.packets.length).toBe(seg.frames);
     }
+    // The evidence recorded by 0.1.0 is signed at the upgrade and verifies; the cut segment says so in its manifest.
+    const verified = cli(['verify', path.join(dir, 'storage'), '--key', path.join(dir, 'identity', 'device.pub')]);
+    expect(verified.stdout).toContain('OK');
+    expect(verified.code).toBe(0);
+    const cut = JSON.parse(readFileSync(`${incidents[1]?.segments[1]?.path}.manifest.json`, 'utf8'));
+    expect(cut.payload.segment.ending).toBe('recovered');
+    const closing = JSON.parse(
+      readFileSync(path.join(path.dirname(incidents[1]?.segments[1]?.path ?? ''), 'incident.manifest.json'), 'utf8'),
+    );
+    expect(closing.payload).toMatchObject({ ending: 'interrupted', warning: { state: 'unknown' } });
     // The recovered segment keeps what was synced before the SIGKILL: most of the 2.5 s it was open.
     expect(incidents[1]?.segments[1]?.frames).toBeGreaterThanOrEqual(15);
 
