@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlsaAudio, aplayArgs } from '../../../src/hal/audio/alsa.ts';
 import { clipFromWav, toneClip } from '../../../src/hal/audio/wav.ts';
@@ -5,7 +8,6 @@ import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
 import { type ScriptedCall, ScriptedProcesses } from '../../../src/hal/process/scripted.ts';
 import { type BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
-import { which } from '../../harness/tools.ts';
 
 const DEVICE = 'plughw:CARD=Headphones';
 const beep = toneClip('beep', { frequencyHz: 1000, durationMs: 200, sampleRate: 8000 });
@@ -110,11 +112,17 @@ describe('AlsaAudio', () => {
     expect(e.message).toContain('apt-get install alsa-utils');
   });
 
-  it.skipIf(which('aplay') !== null)('through the real runner, where aplay is missing: the same advice', async () => {
-    const audio = new AlsaAudio({ device: DEVICE, processes: new NodeProcessRunner(), clock: new FakeClock() });
-    const e = await failure(audio.play(beep));
-    expect(e.code).toBe('HAL_AUDIO_FAILED');
-    expect(e.message).toContain('apt-get install alsa-utils');
+  it('through the real runner, on a system without aplay (an empty PATH): the same advice', async () => {
+    const path = process.env['PATH'];
+    process.env['PATH'] = mkdtempSync(join(tmpdir(), 'bodycam-no-aplay-'));
+    try {
+      const audio = new AlsaAudio({ device: DEVICE, processes: new NodeProcessRunner(), clock: new FakeClock() });
+      const e = await failure(audio.play(beep));
+      expect(e.code).toBe('HAL_AUDIO_FAILED');
+      expect(e.message).toContain('apt-get install alsa-utils');
+    } finally {
+      process.env['PATH'] = path;
+    }
   });
 
   it('stop() kills the playing aplay and drops the queue with HAL_AUDIO_STOPPED; later clips play', async () => {
