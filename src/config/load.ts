@@ -29,6 +29,9 @@ export function validateConfig(doc: unknown, baseDir: string): ValidationResult 
   config.warning.promptsDir = path.resolve(baseDir, config.warning.promptsDir);
   config.audio.dir = path.resolve(baseDir, config.audio.dir);
   config.evidence.keyFile = path.resolve(baseDir, config.evidence.keyFile);
+  if (config.dock !== undefined) {
+    for (const k of ['ca', 'cert', 'key', 'dockKey'] as const) config.dock[k] = path.resolve(baseDir, config.dock[k]);
+  }
   if (config.control.socket !== undefined) config.control.socket = path.resolve(baseDir, config.control.socket);
   const problems = crossCheck(config);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };

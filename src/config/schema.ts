@@ -123,6 +123,21 @@ export const configSchema = s.object({
     })
     .default({})
     .describe('signed manifests and the audit log'),
+  dock: s
+    .object({
+      host: s.string().nonEmpty().describe("the dock broker's host name or address (in its server certificate)"),
+      port: s.int(1, 65535, 8883, 'the dock broker port (MQTT 5 over TLS)'),
+      ca: s.string().nonEmpty().default('dock/ca.crt').describe("the dock site's CA certificate (relative to the config file)"),
+      cert: s.string().nonEmpty().default('dock/client.crt').describe("this camera's client certificate (CN = device id)"),
+      key: s.string().nonEmpty().default('dock/client.key').describe("this camera's client key (mode 0600)"),
+      dockKey: s
+        .string()
+        .nonEmpty()
+        .default('dock/dock.pub')
+        .describe("the dock's Ed25519 public key: only acknowledgements it signed let the camera delete footage"),
+    })
+    .optional()
+    .describe('the dock this camera offloads to (written by `bodycam dock enroll`; absent: not enrolled)'),
   storage: s
     .object({
       dir: s.string().nonEmpty().describe('footage and index directory (absolute, or relative to the config file)'),
