@@ -22,7 +22,7 @@ module.exports = {
       comment:
         'Shared code (lib, age, evidence, hal, config) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
       severity: 'error',
-      from: { path: '^src/(lib|age|evidence|hal|config)/' },
+      from: { path: '^src/(lib|age|evidence|protocol|hal|config)/' },
       to: { path: '^src/(camera|dock|cli)/' },
     },
     {
@@ -54,6 +54,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/evidence/' },
       to: { path: '^src/', pathNot: '^src/(evidence|age|lib)/|^src/hal/process/port\\.ts$' },
+    },
+    {
+      name: 'protocol-needs-only-evidence-and-lib',
+      comment: 'The dock sync protocol is spoken by the camera and the dock alike; it builds on src/evidence and src/lib only.',
+      severity: 'error',
+      from: { path: '^src/protocol/' },
+      to: { path: '^src/', pathNot: '^src/(protocol|evidence|lib)/' },
     },
     {
       name: 'hal-needs-only-lib',

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
 import { AgeSealer } from '../../src/age/sealer.ts';
-import { createDeviceIdentity } from '../../src/camera/audit/identity.ts';
+import { createDeviceIdentity } from '../../src/camera/identity.ts';
 import { generatePrompts } from '../../src/camera/feedback/prompts.ts';
 import { Camera } from '../../src/camera/main.ts';
 import { PreRecordRing } from '../../src/camera/media/ring.ts';

@@ -104,6 +104,12 @@ export interface CameraEvents {
   'health.storage': { level: StorageLevel; freeBytes: number };
   /** The wall clock is unset (a Pi without RTC before NTP) or set again, and where it comes from. */
   'health.clock': { state: ClockState; source: ClockSource; wallMs: number };
+  /** The dock's signed receipt arrived; a segment's file was deleted (or a closing manifest acknowledged). */
+  'offload.done': { done: 'segment' | 'incident'; file: string; sha256: string };
+  /** A segment was refused by the dock (verification failed: kept), or a receipt refused by the camera. */
+  'offload.refused': { by: 'dock' | 'camera'; file: string | null; reason: string };
+  /** The wall clock's offset against a reference (the dock), measured over a round trip. */
+  'clock.offset': { offsetMs: number; roundTripMs: number; source: 'dock' };
   /** A signed manifest was written and joined the device's manifest chain. */
   'manifest.written': {
     chainSeq: number;

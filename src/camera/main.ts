@@ -19,7 +19,7 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
-import { loadDeviceIdentity, publishDeviceKey } from './audit/identity.ts';
+import { loadDeviceIdentity, publishDeviceKey } from './identity.ts';
 import { Journal } from './audit/journal.ts';
 import { ManifestWriter } from './audit/manifests.ts';
 import { AuditTrail } from './audit/trail.ts';
@@ -42,6 +42,7 @@ import { recoverInterrupted } from './recording/segments/startup-recovery.ts';
 import { SegmentWriter } from './recording/segments/writer.ts';
 import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
+import { dockSync } from './sync/wiring.ts';
 
 /** Stand-ins a test or benchmark may hand in; everything else comes from the config. */
 export interface CameraDeps {
@@ -186,8 +187,21 @@ export class Camera {
       ring: () => ring.stats(),
       mediaNowMs,
       outputs: () => feedback.outputs(),
+      sync: () => sync?.status() ?? null,
     });
     this.#status = status;
+    const sync =
+      c.dock === undefined
+        ? null
+        : await dockSync(c.dock, {
+            bus,
+            store,
+            storageDir: c.storage.dir,
+            device: c.device.id,
+            identity,
+            clock,
+            logger: log.child({ component: 'sync' }),
+          });
     const control = new ControlServer({
       path: controlSocketPath(c),
       handler: controlHandler({
@@ -260,6 +274,7 @@ export class Camera {
         }),
       ),
     );
+    if (sync !== null) await this.#start(named('dock sync', sync));
     await this.#start(named('control', control));
     await this.#start({
       name: 'memory',

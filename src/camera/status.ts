@@ -3,6 +3,7 @@ import type { CameraBus, CameraEvents } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { RingStats } from './media/ring.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
+import type { SyncStatus } from './sync/dock-sync.ts';
 
 /** What `bodycam ctl status` prints. */
 export interface CameraStatus {
@@ -14,6 +15,8 @@ export interface CameraStatus {
   indication: string | null;
   /** The officer's outputs: LED colours and pattern, vibration, the last sound played, stealth. */
   outputs: FeedbackOutputs | null;
+  /** Dock sync, when the camera is enrolled at a dock: connected, segments offloaded and refused this run. */
+  sync: SyncStatus | null;
   capture: { state: string; fragments: number; gaps: number; mediaMs: number };
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
@@ -28,6 +31,7 @@ export interface StatusSources {
   ring: () => RingStats | null;
   mediaNowMs: () => number;
   outputs: () => FeedbackOutputs | null;
+  sync: () => SyncStatus | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -82,6 +86,7 @@ export class StatusBoard {
       docked: this.#docked,
       indication: outputs?.led?.indication ?? null,
       outputs,
+      sync: this.#o.sync(),
       capture: {
         state: this.#captureState,
         fragments: this.#fragments,

@@ -1,4 +1,4 @@
-import { createDeviceIdentity } from '../camera/audit/identity.ts';
+import { createDeviceIdentity } from '../camera/identity.ts';
 import { loadConfig } from '../config/load.ts';
 
 /** `bodycam identity`: the device's signing key for a camera that has none (an upgrade from 0.1.0). */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createDeviceIdentity } from '../camera/audit/identity.ts';
+import { createDeviceIdentity } from '../camera/identity.ts';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
 import { type BoardMap, loadBoard } from '../config/boards.ts';
 import { validateConfig } from '../config/load.ts';

@@ -56,7 +56,7 @@ export interface Note {
   device: string;
   incident?: string;
   segment?: string;
-  code: 'recovered' | 'partial';
+  code: 'recovered' | 'partial' | 'offloaded';
   message: string;
 }
 

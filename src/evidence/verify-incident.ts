@@ -2,11 +2,14 @@
  * One incident directory: every segment file against its manifest (streamed SHA-256 and size), manifests in their
  * place, no segment without a manifest, and the incident complete against its closing manifest.
  */
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256OfFile } from '../lib/fs.ts';
 import type { Envelope } from './envelope.ts';
 import type { IncidentManifest, SegmentManifest } from './manifest.ts';
 import type { DeviceFindings, IncidentResult, SegmentResult, Where } from './report.ts';
+import { receiptFileFor, receiptMatches } from './receipt.ts';
 import type { IncidentScan, ManifestRecord } from './scan.ts';
 
 /** What an incident check needs to know about the rest of the device. */
@@ -16,6 +19,8 @@ export interface IncidentContext {
   lowest: number | null;
   /** SHA-256 → segment file of every segment manifest of the device, to name swapped content. */
   contents: ReadonlyMap<string, string>;
+  /** The dock's public key, for offload receipts (`dock.pub` beside the device's evidence), or null. */
+  dockKey: KeyObject | null;
 }
 
 type SegmentRecord = ManifestRecord & { env: Envelope<SegmentManifest> };
@@ -24,9 +29,35 @@ function isSegment(r: ManifestRecord): r is SegmentRecord {
   return r.env.payload.kind === 'segment';
 }
 
+/** A receipt beside the manifest, signed by the dock for this very segment: the camera deleted it after offload. */
+async function offloaded(scan: IncidentScan, r: SegmentRecord, ctx: IncidentContext): Promise<boolean> {
+  const name = receiptFileFor(r.file);
+  if (ctx.dockKey === null || !scan.files.has(name)) return false;
+  let env: unknown;
+  try {
+    env = JSON.parse(await readFile(path.join(scan.abs, name), 'utf8'));
+  } catch {
+    return false;
+  }
+  const p = r.env.payload;
+  return receiptMatches(env, ctx.dockKey, {
+    kind: 'segment',
+    device: p.device,
+    incident: p.incident,
+    seq: p.segment.seq,
+    file: p.segment.file,
+    sha256: p.segment.sha256,
+    bytes: p.segment.bytes,
+  });
+}
+
 async function fileIntact(scan: IncidentScan, r: SegmentRecord, ctx: IncidentContext, where: Where) {
   const claimed = r.env.payload.segment;
   if (!scan.files.has(r.file)) {
+    if (await offloaded(scan, r, ctx)) {
+      ctx.f.note('offloaded', 'offloaded to the dock, which signed a receipt for exactly this segment', where);
+      return false;
+    }
     ctx.f.error('missing-segment', `the segment file is missing; its manifest is here (${claimed.bytes} bytes)`, where);
     return false;
   }

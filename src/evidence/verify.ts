@@ -13,6 +13,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DOCK_KEY_FILE } from './receipt.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { verifySignature } from './envelope.ts';
 import { keyId, loadPublicKey } from './keys.ts';
@@ -159,6 +160,15 @@ function classify(records: readonly ManifestRecord[], key: DeviceKey, owners: Ma
   }
 }
 
+/** The dock's public key beside a camera's evidence (for offload receipts), or null. */
+async function readDockKey(dir: string): Promise<KeyObject | null> {
+  try {
+    return loadPublicKey(await readFile(path.join(dir, DOCK_KEY_FILE), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 async function verifyDevice(loc: Location, given: ReadonlyMap<string, { key: KeyObject; id: string }>) {
   const f = new DeviceFindings(loc.id ?? path.basename(path.resolve(loc.abs)));
   const scans = await scanIncidents(loc.abs, loc.rel, f);
@@ -172,7 +182,8 @@ async function verifyDevice(loc: Location, given: ReadonlyMap<string, { key: Key
   const contents = new Map<string, string>();
   for (const r of chained) if (r.env.payload.kind === 'segment') contents.set(r.env.payload.segment.sha256, r.target);
   const incidents = [];
-  for (const scan of scans) incidents.push(await checkIncident(scan, { f, lowest, contents }));
+  const dockKey = await readDockKey(loc.abs);
+  for (const scan of scans) incidents.push(await checkIncident(scan, { f, lowest, contents, dockKey }));
   const auditEntries = await checkAudit(loc.abs, loc.rel, key, owners, f);
   if (key === null && (records.length > 0 || auditEntries > 0)) {
     f.error('unknown-key', `no public key for device ${f.device} (none given, no device.pub): signatures unchecked`);

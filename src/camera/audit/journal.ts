@@ -74,6 +74,14 @@ export class Journal {
     s.on('manifest.written', ({ chainSeq, hash, kind, file, incidentId }) =>
       this.#append('manifest', { chainSeq, hash, kind, file }, incidentId),
     );
+    // Deletions happen only after offload, each recorded with what the dock's receipt vouched for.
+    s.on('offload.done', ({ done, file, sha256 }) =>
+      this.#append(done === 'segment' ? 'offloaded_deleted' : 'closing_offloaded', { file, sha256 }, null),
+    );
+    s.on('offload.refused', ({ by, file, reason }) => this.#append('offload_refused', { by, file, reason }, null));
+    s.on('clock.offset', ({ offsetMs, roundTripMs, source }) =>
+      this.#append('clock_offset', { offsetMs, roundTripMs, source }, null),
+    );
     s.on('dock.changed', ({ docked }) => {
       this.#append(docked ? 'docked' : 'undocked', {}, null);
       this.#o.logger.info({ docked }, 'dock contact changed');

@@ -29,7 +29,7 @@ import type { CameraBus, CameraEvents } from '../events.ts';
 import type { IncidentRow, Incidents } from '../storage/incidents.ts';
 import type { Manifests } from '../storage/manifests.ts';
 import type { SegmentRow, Segments } from '../storage/segments.ts';
-import type { DeviceIdentity } from './identity.ts';
+import type { DeviceIdentity } from '../identity.ts';
 
 export interface ManifestWriterOptions {
   bus: CameraBus;
@@ -61,6 +61,9 @@ export class ManifestWriter {
   async start(): Promise<void> {
     this.#subs.on('health.clock', ({ source }) => {
       this.#clock = { ...this.#clock, source };
+    });
+    this.#subs.on('clock.offset', ({ offsetMs }) => {
+      this.#clock = { ...this.#clock, offsetMs };
     });
     for (const e of ['segment.sealed', 'incident.closed', 'warning.finished'] as const)
       this.#subs.on(e, () => this.sign());

@@ -11,7 +11,7 @@ import { AUDIT_LOG, AuditChain, auditLine, parseAuditLog } from '../../evidence/
 import { errnoCode } from '../../lib/errors.ts';
 import { storageError, writeAll } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { DeviceIdentity } from './identity.ts';
+import type { DeviceIdentity } from '../identity.ts';
 
 export interface AuditRecord {
   at: string;

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Database } from '../../lib/sqlite.ts';
 import type { EventLog } from './event-log.ts';
 
 export type IncidentState = 'recording' | 'closed' | 'interrupted';
@@ -116,6 +116,24 @@ export class Incidents implements IncidentStore, WarningStore {
       w.startedMediaMs,
       w.durationMs,
       JSON.stringify(w.languages),
+      id,
+    );
+  }
+
+  /** Incidents with a closing manifest the dock has not acknowledged yet. */
+  closingsAwaitingOffload(): string[] {
+    return this.#db
+      .all<{ id: string }>(
+        `SELECT id FROM incidents WHERE closing_offloaded_at IS NULL
+         AND id IN (SELECT incident_id FROM manifests WHERE kind = 'incident') ORDER BY id`,
+      )
+      .map((r) => r.id);
+  }
+
+  markClosingOffloaded(id: string): void {
+    this.#db.run(
+      'UPDATE incidents SET closing_offloaded_at = ? WHERE id = ?',
+      new Date(this.#wallNow()).toISOString(),
       id,
     );
   }

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Database } from '../../lib/sqlite.ts';
 
 export interface ManifestRow {
   chainSeq: number;

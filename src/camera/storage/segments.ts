@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Database } from './database.ts';
+import type { Database } from '../../lib/sqlite.ts';
 
 export type SegmentState = 'open' | 'closed' | 'recovered' | 'lost';
 
@@ -18,6 +18,8 @@ export interface SegmentRow {
   sha256: string | null;
   openedAt: string;
   closedAt: string | null;
+  /** When the dock's receipt arrived and the file was deleted; null while it is on the camera. */
+  offloadedAt: string | null;
 }
 
 export interface SegmentProgressRow {
@@ -38,7 +40,7 @@ export interface SegmentStore {
 }
 
 const COLS = `id, incident_id AS incidentId, seq, path, state, first_media_ms AS firstMediaMs,
-  end_media_ms AS endMediaMs, frames, fragments, bytes, sha256, opened_at AS openedAt, closed_at AS closedAt`;
+  end_media_ms AS endMediaMs, frames, fragments, bytes, sha256, opened_at AS openedAt, closed_at AS closedAt, offloaded_at AS offloadedAt`;
 
 export class Segments implements SegmentStore {
   readonly #db: Database;
@@ -89,6 +91,23 @@ export class Segments implements SegmentStore {
       this.#iso(),
       id,
     );
+  }
+
+  /** Segments waiting for the dock: sealed or recovered, signed, not yet offloaded; oldest first. */
+  awaitingOffload(): SegmentRow[] {
+    return this.#resolve(
+      this.#db.all<SegmentRow>(
+        `SELECT ${COLS} FROM segments s
+         WHERE s.state IN ('closed', 'recovered') AND s.offloaded_at IS NULL
+           AND EXISTS (SELECT 1 FROM manifests m
+                       WHERE m.kind = 'segment' AND m.incident_id = s.incident_id AND m.segment_seq = s.seq)
+         ORDER BY s.incident_id, s.seq`,
+      ),
+    );
+  }
+
+  markOffloaded(id: number): void {
+    this.#db.run('UPDATE segments SET offloaded_at = ? WHERE id = ?', this.#iso(), id);
   }
 
   ofIncident(incidentId: string): SegmentRow[] {

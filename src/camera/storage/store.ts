@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { Database } from './database.ts';
+import { Database } from '../../lib/sqlite.ts';
 import { EventLog, type EventTap } from './event-log.ts';
 import { Incidents } from './incidents.ts';
 import { Manifests } from './manifests.ts';
+import { MIGRATIONS } from './migrations/index.ts';
 import { Segments } from './segments.ts';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -28,7 +29,10 @@ export class CameraStore {
     storageDir: string,
     options: { readonly?: boolean; wallNow?: () => number; onEvent?: EventTap } = {},
   ): CameraStore {
-    const db = Database.open(path.join(storageDir, INDEX_FILE), options.readonly === true ? { readonly: true } : {});
+    const db = Database.open(path.join(storageDir, INDEX_FILE), {
+      migrations: MIGRATIONS,
+      readonly: options.readonly === true,
+    });
     return new CameraStore(db, storageDir, options.wallNow ?? Date.now, options.onEvent);
   }
 

@@ -1,4 +1,4 @@
-import type { Migration } from './migration.ts';
+import type { Migration } from '../../../lib/migration.ts';
 
 /** The schema of release 0.1.0, exactly (its files have user_version 1 and skip this). */
 export const initial: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from './migration.ts';
+import type { Migration } from '../../../lib/migration.ts';
 
 interface Row {
   id: number;

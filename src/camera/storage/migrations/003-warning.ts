@@ -1,4 +1,4 @@
-import type { Migration } from './migration.ts';
+import type { Migration } from '../../../lib/migration.ts';
 
 /**
  * What became of the spoken warning of each incident, timed against its activation, so the footage and the record

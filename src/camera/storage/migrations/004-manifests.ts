@@ -1,4 +1,4 @@
-import type { Migration } from './migration.ts';
+import type { Migration } from '../../../lib/migration.ts';
 
 /**
  * The device's manifest chain, one row per signed manifest in chain order: the head (the last row) is what the next

@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDeviceIdentity, loadDeviceIdentity } from '../../../../src/camera/audit/identity.ts';
+import { createDeviceIdentity, loadDeviceIdentity } from '../../../../src/camera/identity.ts';
 import { AuditTrail } from '../../../../src/camera/audit/trail.ts';
 import { parseAuditLog } from '../../../../src/evidence/audit.ts';
 import { verifySignature } from '../../../../src/evidence/envelope.ts';

@@ -1,13 +1,13 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { BodycamError, ErrorCode } from '../../lib/errors.ts';
-import { MIGRATIONS, type Migration } from './migrations/index.ts';
+import { BodycamError, ErrorCode } from './errors.ts';
+import type { Migration } from './migration.ts';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
 /**
- * The device index (SQLite, WAL, synchronous=FULL: it is evidence metadata). Opening it runs the numbered
- * migrations that the file has not had yet (`PRAGMA user_version`), each in its own transaction, so a camera
- * fielded with any earlier release upgrades in place and keeps every incident and segment.
+ * A SQLite database (WAL, synchronous=FULL: the camera's index and the dock's progress are evidence metadata).
+ * Opening it runs the numbered migrations the file has not had yet (`PRAGMA user_version`), each in its own
+ * transaction, so a database written by any earlier release upgrades in place and keeps its rows.
  */
 export class Database {
   readonly #db: BetterSqlite3.Database;
@@ -24,8 +24,8 @@ export class Database {
    * Opens (creating if needed) and migrates. `readonly` opens beside a running daemon without migrating; it refuses
    * a file whose schema is not the current one, since its rows would not mean what this release reads them as.
    */
-  static open(file: string, options: { readonly?: boolean; migrations?: readonly Migration[] } = {}): Database {
-    const migrations = options.migrations ?? MIGRATIONS;
+  static open(file: string, options: { migrations: readonly Migration[]; readonly?: boolean }): Database {
+    const { migrations } = options;
     const latest = migrations.at(-1)?.version ?? 0;
     let db: BetterSqlite3.Database;
     try {

@@ -7,9 +7,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateDeviceKeys, keyId, loadPrivateKey, publicKeyPem } from '../../evidence/keys.ts';
-import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
-import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
+import { generateDeviceKeys, keyId, loadPrivateKey, publicKeyPem } from '../evidence/keys.ts';
+import { DEVICE_KEY_FILE } from '../evidence/verify.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 
 export interface DeviceIdentity {
   privateKey: KeyObject;

@@ -1,0 +1,249 @@
+/**
+ * The camera's side of dock sync. While the dock-sense line says docked, the camera connects to the dock's broker
+ * with its client certificate (MQTT 5 over TLS), says hello, offers its inventory and answers the dock's pulls; the
+ * dock drives the transfer. The MQTT client is loaded only when docked, so buffering never pays for it. Undocking
+ * ends the session; nothing on the camera changes except on a receipt the dock signed.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { MqttClient } from 'mqtt';
+import { sha256Hex } from '../../evidence/canonical.ts';
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import { Subscriptions } from '../../lib/event-bus.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { checkAuditPull, checkPull, checkRefusal, checkTime, parseJson } from '../../protocol/checks.ts';
+import { PROTOCOL, parseTopic, upTopic } from '../../protocol/messages.ts';
+import type { CameraBus, CameraEvents } from '../events.ts';
+import type { Offload } from './offload.ts';
+
+export interface DockConnection {
+  host: string;
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface DockSyncOptions {
+  bus: CameraBus;
+  device: string;
+  keyId: string;
+  release: string;
+  connection: DockConnection;
+  offload: Offload;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SyncStatus {
+  docked: boolean;
+  connected: boolean;
+  offloaded: number;
+  refused: number;
+}
+
+/** No pull for this long while connected: offer the inventory again (a dock that restarted, a lost message). */
+const IDLE_REOFFER_MS = 15_000;
+
+export class DockSync {
+  readonly #o: DockSyncOptions;
+  readonly #subs: Subscriptions<CameraEvents>;
+  #client: MqttClient | null = null;
+  #session = '';
+  #docked = false;
+  #idle: TimerHandle | null = null;
+  #work: Promise<void> = Promise.resolve();
+  readonly #status: SyncStatus = { docked: false, connected: false, offloaded: 0, refused: 0 };
+
+  constructor(options: DockSyncOptions) {
+    this.#o = options;
+    this.#subs = new Subscriptions(options.bus);
+  }
+
+  status(): SyncStatus {
+    return { ...this.#status };
+  }
+
+  async start(): Promise<void> {
+    this.#subs.on('dock.changed', ({ docked }) => {
+      this.#docked = docked;
+      this.#status.docked = docked;
+      if (docked) void this.#connect();
+      else void this.#disconnect();
+    });
+    // New footage sealed while docked is offered at once.
+    this.#subs.on('manifest.written', () => {
+      if (this.#client?.connected === true) this.#serially(() => this.#offer());
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#subs.clear();
+    await this.#disconnect();
+    await this.#work;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#client !== null) return;
+    const c = this.#o.connection;
+    let files: [Buffer, Buffer, Buffer];
+    try {
+      files = await Promise.all([readFile(c.ca), readFile(c.cert), readFile(c.key)]);
+    } catch (e) {
+      this.#o.logger.error({ err: e }, 'docked, but the dock credentials cannot be read (dock section of the config)');
+      return;
+    }
+    const { connect } = await import('mqtt'); // loaded only when docked
+    if (!this.#docked || this.#client !== null) return;
+    const [ca, cert, key] = files;
+    const client = connect(`mqtts://${c.host}:${c.port}`, {
+      protocolVersion: 5,
+      clientId: `${this.#o.device}-${randomUUID().slice(0, 8)}`,
+      ca,
+      cert,
+      key,
+      rejectUnauthorized: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      clean: true,
+    });
+    this.#client = client;
+    client.on('connect', () => {
+      this.#status.connected = true;
+      this.#session = randomUUID();
+      this.#o.logger.info({ session: this.#session }, 'connected to the dock');
+      client.subscribe([`bodycam/cam/${this.#o.device}/down/#`, 'bodycam/dock/#'], { qos: 1 }, () => {
+        this.#serially(async () => {
+          this.#publish('hello', {
+            protocol: PROTOCOL,
+            session: this.#session,
+            device: this.#o.device,
+            keyId: this.#o.keyId,
+            release: this.#o.release,
+            sentMono: this.#o.clock.now(),
+          });
+          await this.#offer();
+        });
+      });
+    });
+    client.on('close', () => {
+      this.#status.connected = false;
+    });
+    client.on('error', (err) => this.#o.logger.warn({ message: err.message }, 'dock connection'));
+    client.on('message', (topic, payload, packet) =>
+      this.#serially(() => this.#onMessage(topic, payload, packet.properties?.userProperties)),
+    );
+  }
+
+  async #disconnect(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    this.#status.connected = false;
+    if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
+    this.#idle = null;
+    if (client !== null) await client.endAsync(true).catch(() => undefined);
+  }
+
+  /** Work runs one message at a time, in arrival order. */
+  #serially(op: () => Promise<void>): void {
+    this.#work = this.#work.then(op).catch((e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
+  }
+
+  #publish(type: 'hello' | 'inventory' | 'audit', body: unknown): void {
+    this.#client?.publish(upTopic(this.#o.device, type), JSON.stringify(body), { qos: 1 });
+  }
+
+  async #offer(): Promise<void> {
+    this.#publish('inventory', await this.#o.offload.inventory(this.#session));
+    this.#armIdle();
+  }
+
+  #armIdle(): void {
+    if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
+    this.#idle = this.#o.clock.setTimeout(() => {
+      this.#idle = null;
+      if (this.#client?.connected === true) this.#serially(() => this.#offer());
+    }, IDLE_REOFFER_MS);
+  }
+
+  async #onMessage(topic: string, payload: Buffer, _props: unknown): Promise<void> {
+    if (topic === 'bodycam/dock/hello') {
+      await this.#offer(); // the dock (re)started: it has lost nothing but our offer
+      return;
+    }
+    const t = parseTopic(topic);
+    if (t === null || t.device !== this.#o.device || t.dir !== 'down') return;
+    this.#armIdle();
+    switch (t.type) {
+      case 'pull': {
+        const m = checkPull(payload);
+        if ('error' in m) return this.#reject(topic, m.error);
+        for (const chunk of await this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
+          this.#client?.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
+            qos: 1,
+            properties: {
+              userProperties: {
+                session: m.ok.session,
+                incident: m.ok.incident,
+                seq: String(m.ok.seq),
+                offset: String(chunk.offset),
+                sha256: sha256Hex(chunk.bytes),
+              },
+            },
+          });
+        }
+        return;
+      }
+      case 'audit-pull': {
+        const m = checkAuditPull(payload);
+        if ('error' in m) return this.#reject(topic, m.error);
+        this.#publish('audit', {
+          session: m.ok.session,
+          fromSeq: m.ok.fromSeq,
+          lines: await this.#o.offload.auditLines(m.ok.fromSeq),
+        });
+        return;
+      }
+      case 'ack': {
+        const body = parseJson(payload);
+        if ('error' in body) return this.#reject(topic, body.error);
+        const r = await this.#o.offload.receipt(body.ok);
+        if ('refused' in r) {
+          this.#o.logger.warn({ reason: r.refused }, 'a receipt was refused: nothing deleted');
+          this.#o.bus.emit('offload.refused', { by: 'camera', file: null, reason: r.refused });
+          return;
+        }
+        if (r.done === 'segment') this.#status.offloaded += 1;
+        this.#o.bus.emit('offload.done', r);
+        return;
+      }
+      case 'refuse': {
+        const m = checkRefusal(payload);
+        if ('error' in m) return this.#reject(topic, m.error);
+        this.#status.refused += 1;
+        this.#o.logger.error({ ...m.ok }, 'the dock refused a segment: kept on the camera');
+        this.#o.bus.emit('offload.refused', {
+          by: 'dock',
+          file: `${m.ok.incident}#${m.ok.seq}`,
+          reason: `${m.ok.code}: ${m.ok.message}`,
+        });
+        return;
+      }
+      case 'time': {
+        const m = checkTime(payload);
+        if ('error' in m) return this.#reject(topic, m.error);
+        const now = this.#o.clock.now();
+        // The dock answered half way through the round trip (NTP's assumption).
+        const offsetMs = Math.round(m.ok.dockWallMs - (this.#o.clock.wallNow() - (now - m.ok.echoMono) / 2));
+        this.#o.bus.emit('clock.offset', { offsetMs, roundTripMs: Math.round(now - m.ok.echoMono), source: 'dock' });
+        return;
+      }
+      default:
+        return this.#reject(topic, `unknown message type ${t.type}`);
+    }
+  }
+
+  #reject(topic: string, reason: string): void {
+    this.#o.logger.warn({ topic, reason }, 'a dock message was refused');
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The dock broker's configuration as text: mosquitto.conf and its ACL, built by pure functions (tested as text).
+ *
+ * The broker admits only clients with a certificate from the dock site's CA and takes the certificate's CN as the
+ * user name; a static pattern ACL then confines each camera to its own topics (DESIGN decision 10). The
+ * dynamic-security plugin is not used: in Mosquitto 2.0.11 it lets an unknown CN connect and a disabled client keep
+ * its rights (eclipse-mosquitto#2999).
+ */
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { DOCK_AGENT_CN } from './layout.ts';
+
+/** Topic tree of the dock protocol: `bodycam/cam/<deviceId>/{up,down}/…` and the dock's `bodycam/dock/…`. */
+export const TOPIC_ROOT = 'bodycam';
+
+/** Everything mosquitto.conf depends on. */
+export interface BrokerConfigInput {
+  port: number;
+  /** The listener's address (127.0.0.1 for a test dock; a real dock binds its LAN address). */
+  bind: string;
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  aclFile: string;
+  /**
+   * The `user` Mosquitto switches to when started as root (it reads keys, certificates and the ACL after switching);
+   * see pki.ts `planKeyAccess`. Ignored by Mosquitto when not started as root.
+   */
+  user: string;
+}
+
+const SAFE_VALUE = /^[^\s#"'\\]+$/;
+
+/** Mosquitto's config has no quoting: a value with white space or `#` would be cut or misread. */
+function value(name: string, v: string): string {
+  if (!SAFE_VALUE.test(v)) {
+    throw new BodycamError(
+      ErrorCode.CONFIG_INVALID,
+      `mosquitto.conf ${name} "${v}" contains white space, a quote, "\\" or "#", which Mosquitto cannot read; choose a dock directory (--dir) without them`,
+      { key: name },
+    );
+  }
+  return v;
+}
+
+/**
+ * mosquitto.conf for the dock: one TLS listener, client certificates required (CN = user name), no anonymous
+ * clients, the static ACL, TLS 1.2 at least, no persistence (MQTT is a transport, never the store: the outbox is in
+ * the camera's SQLite), logs to stderr (kept by the supervisor). Nothing else: every default left alone is at least
+ * as strict.
+ */
+export function buildMosquittoConf(c: BrokerConfigInput): string {
+  return [
+    '# Written by `bodycam dock init`; rewritten by `bodycam dock init --force`.',
+    '# Must come first: the settings below apply to every listener.',
+    'per_listener_settings false',
+    `user ${value('user', c.user)}`,
+    'allow_anonymous false',
+    'persistence false',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'log_type information',
+    'connection_messages true',
+    `acl_file ${value('acl_file', c.aclFile)}`,
+    '',
+    `listener ${c.port} ${value('bind address', c.bind)}`,
+    `cafile ${value('cafile', c.cafile)}`,
+    `certfile ${value('certfile', c.certfile)}`,
+    `keyfile ${value('keyfile', c.keyfile)}`,
+    'require_certificate true',
+    'use_identity_as_username true',
+    'tls_version tlsv1.2',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The static ACL. The dock agent (CN `dock`) reads and writes the whole tree; a camera (CN = its device id) writes
+ * only its own `up` subtree, reads only its own `down` subtree and the dock's broadcasts. Mosquitto warns that the
+ * last pattern has no `%u`; it is a pattern on purpose, because pattern lines apply to every user.
+ */
+export function buildAcl(): string {
+  return [
+    `user ${DOCK_AGENT_CN}`,
+    `topic readwrite ${TOPIC_ROOT}/#`,
+    `pattern write ${TOPIC_ROOT}/cam/%u/up/#`,
+    `pattern read ${TOPIC_ROOT}/cam/%u/down/#`,
+    `pattern read ${TOPIC_ROOT}/dock/#`,
+    '',
+  ].join('\n');
+}
+
+/** The mosquitto command line for a config file. */
+export function mosquittoArgs(confFile: string): string[] {
+  return ['-c', confFile];
+}

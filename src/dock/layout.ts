@@ -1,0 +1,155 @@
+/**
+ * The dock directory (DOCKDIR): where every file of a dock station lives, as functions of the directory, and its
+ * `dock.json`. Nothing else in the dock builds these paths, so the layout is written down once:
+ *
+ * ```
+ * DOCKDIR/
+ *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath }
+ *   pki/ca.key                the dock site's CA key (0600; only `bodycam dock` reads it)
+ *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
+ *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
+ *   pki/dock-agent.key, .crt  the dock agent's client key (0600) and certificate (CN = dock)
+ *   broker/mosquitto.conf     the managed broker's configuration
+ *   broker/acl                its static pattern ACL
+ *   identity/dock.key, .pub   the dock's Ed25519 signing key (0600; signs acknowledgements) and its public key
+ *   devices/<id>/device.pub   an enrolled camera's signing key
+ *   devices/<id>/client.crt   the client certificate issued to it
+ *   evidence/                 the evidence store
+ *   dock.sqlite               the dock agent's database
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { describeIssues } from '../config/load.ts';
+import { type Infer, s } from '../config/schema-kit.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
+
+/** The MQTT user name (certificate CN) of the dock agent; the ACL gives it the whole `bodycam/#` tree. */
+export const DOCK_AGENT_CN = 'dock';
+/** The only dock.json version this code reads and writes. */
+export const DOCK_CONFIG_VERSION = 1;
+
+/** Every path of a dock directory. */
+export interface DockLayout {
+  dir: string;
+  config: string;
+  pki: { dir: string; caKey: string; caCert: string; serverKey: string; serverCert: string; agentKey: string; agentCert: string };
+  broker: { dir: string; conf: string; acl: string };
+  identity: { dir: string; key: string; pub: string };
+  devicesDir: string;
+  evidenceDir: string;
+  database: string;
+}
+
+/** The layout of the dock directory `dir` (resolved to an absolute path). */
+export function dockLayout(dir: string): DockLayout {
+  const root = path.resolve(dir);
+  const pki = path.join(root, 'pki');
+  const broker = path.join(root, 'broker');
+  const identity = path.join(root, 'identity');
+  return {
+    dir: root,
+    config: path.join(root, 'dock.json'),
+    pki: {
+      dir: pki,
+      caKey: path.join(pki, 'ca.key'),
+      caCert: path.join(pki, 'ca.crt'),
+      serverKey: path.join(pki, 'server.key'),
+      serverCert: path.join(pki, 'server.crt'),
+      agentKey: path.join(pki, 'dock-agent.key'),
+      agentCert: path.join(pki, 'dock-agent.crt'),
+    },
+    broker: { dir: broker, conf: path.join(broker, 'mosquitto.conf'), acl: path.join(broker, 'acl') },
+    identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: path.join(identity, 'dock.pub') },
+    devicesDir: path.join(root, 'devices'),
+    evidenceDir: path.join(root, 'evidence'),
+    database: path.join(root, 'dock.sqlite'),
+  };
+}
+
+/** Where the dock keeps what it knows of one enrolled camera. */
+export function deviceFiles(dir: string, deviceId: string): { dir: string; pub: string; cert: string } {
+  const deviceDir = path.join(dockLayout(dir).devicesDir, deviceId);
+  return { dir: deviceDir, pub: path.join(deviceDir, 'device.pub'), cert: path.join(deviceDir, 'client.crt') };
+}
+
+const DNS_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Why `host` cannot name the broker (it goes into the server certificate), or undefined when it can. */
+export function hostProblem(host: string): string | undefined {
+  if (isIP(host) !== 0 || DNS_NAME.test(host)) return undefined;
+  return `"${host}" is neither a DNS name (letters, digits, "-" and ".") nor an IP address; give the name cameras use to reach the dock`;
+}
+
+/** Why `bind` cannot be a listener address, or undefined when it can. */
+export function bindProblem(bind: string): string | undefined {
+  if (isIP(bind) !== 0) return undefined;
+  return `"${bind}" is not an IP address; give the dock's LAN address (or 127.0.0.1 for a test dock)`;
+}
+
+export const dockConfigSchema = s.object({
+  version: s.number().int().describe(`layout version (${DOCK_CONFIG_VERSION})`),
+  host: s.string().nonEmpty().describe("the broker's name as cameras reach it (in the server certificate)"),
+  port: s.int(1, 65535, 8883, 'the broker port (MQTT 5 over TLS)'),
+  bind: s.string().nonEmpty().default('127.0.0.1').describe('the address the managed broker listens on'),
+  broker: s
+    .enum(['managed', 'external'])
+    .describe('managed: the dock starts Mosquitto itself; external: the site runs it (with broker/mosquitto.conf)'),
+  mosquittoPath: s.string().nonEmpty().describe('the mosquitto binary a managed broker runs'),
+});
+
+/** A validated dock.json. */
+export type DockConfig = Infer<typeof dockConfigSchema>;
+
+/** Validates a parsed dock.json; every problem is listed at once, each naming its key. `file` is for messages. */
+export function parseDockConfig(doc: unknown, file: string): DockConfig {
+  const parsed = dockConfigSchema.safeParse(doc);
+  const problems = parsed.ok ? [] : describeIssues(parsed.issues);
+  if (parsed.ok) {
+    const c = parsed.value;
+    if (c.version !== DOCK_CONFIG_VERSION) {
+      problems.push({
+        key: 'version',
+        message: `is ${c.version}; this bodycam reads version ${DOCK_CONFIG_VERSION} (use the bodycam release that wrote it)`,
+      });
+    }
+    const host = hostProblem(c.host);
+    if (host !== undefined) problems.push({ key: 'host', message: host });
+    const bind = bindProblem(c.bind);
+    if (bind !== undefined) problems.push({ key: 'bind', message: bind });
+    if (problems.length === 0) return c;
+  }
+  const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+  throw new BodycamError(
+    ErrorCode.CONFIG_INVALID,
+    `${file} has ${problems.length} error(s) (fix them, or rewrite it with \`bodycam dock init --force\`):\n${lines}`,
+    { file, problems },
+  );
+}
+
+/** Reads and validates DOCKDIR/dock.json: CONFIG_UNREADABLE when it is missing, CONFIG_INVALID naming each key. */
+export function loadDockConfig(dir: string): DockConfig {
+  const file = dockLayout(dir).config;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BodycamError(
+      ErrorCode.CONFIG_UNREADABLE,
+      `cannot read ${file} (${(e as Error).message}); is ${dir} a dock directory? Create one with \`bodycam dock init --dir ${dir}\``,
+      { file },
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON: ${(e as Error).message}`, {
+      file,
+      problems: [{ key: '(root)', message: (e as Error).message }],
+    });
+  }
+  return parseDockConfig(doc, file);
+}

@@ -1,0 +1,145 @@
+/**
+ * Checks of incoming sync messages: every field's type and bounds, so a hostile or broken peer gets a clear reason
+ * (`{ error }`) and nothing else happens. Never throws.
+ */
+import {
+  type AuditBatch,
+  type AuditPull,
+  type ChunkHeader,
+  type DockTime,
+  type Hello,
+  type Inventory,
+  MAX_JSON_BYTES,
+  PROTOCOL,
+  type Pull,
+  type Refusal,
+  type SegmentOffer,
+} from './messages.ts';
+
+export type Checked<T> = { ok: T } | { error: string };
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const FILE = /^\d{4}\.mp4\.age$/;
+
+function str(r: Rec, k: string, re: RegExp = ID): string {
+  const v = r[k];
+  if (typeof v !== 'string' || !re.test(v)) throw new Error(`${k} must be ${re === ID ? 'an identifier' : `like ${re.source}`}`);
+  return v;
+}
+function int(r: Rec, k: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  const v = r[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${k} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+function num(r: Rec, k: string): number {
+  const v = r[k];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${k} must be a number`);
+  return v;
+}
+
+/** JSON bytes → object, bounded. */
+export function parseJson(payload: Buffer): Checked<Rec> {
+  if (payload.length > MAX_JSON_BYTES) return { error: `message of ${payload.length} bytes is over ${MAX_JSON_BYTES}` };
+  try {
+    const v = JSON.parse(payload.toString('utf8')) as unknown;
+    return isRec(v) ? { ok: v } : { error: 'message is not a JSON object' };
+  } catch {
+    return { error: 'message is not JSON' };
+  }
+}
+
+function check<T>(payload: Buffer, build: (r: Rec) => T): Checked<T> {
+  const parsed = parseJson(payload);
+  if ('error' in parsed) return parsed;
+  try {
+    return { ok: build(parsed.ok) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+export const checkHello = (p: Buffer): Checked<Hello> =>
+  check(p, (r) => {
+    if (r['protocol'] !== PROTOCOL) throw new Error(`protocol must be ${PROTOCOL}`);
+    return { protocol: PROTOCOL, session: str(r, 'session'), device: str(r, 'device'), keyId: str(r, 'keyId', /^[0-9a-f]{32}$/), release: str(r, 'release'), sentMono: num(r, 'sentMono') };
+  });
+
+function offer(v: unknown): SegmentOffer {
+  if (!isRec(v)) throw new Error('a segment offer must be an object');
+  return {
+    incident: str(v, 'incident'),
+    seq: int(v, 'seq', 99_999),
+    file: str(v, 'file', FILE),
+    bytes: int(v, 'bytes', 64 * 1024 ** 3),
+    sha256: str(v, 'sha256', HEX64),
+    manifest: v['manifest'],
+  };
+}
+
+export const checkInventory = (p: Buffer): Checked<Inventory> =>
+  check(p, (r) => {
+    const segs = r['segments'];
+    const incs = r['incidents'];
+    if (!Array.isArray(segs) || segs.length > 100_000) throw new Error('segments must be a list');
+    if (!Array.isArray(incs) || incs.length > 100_000) throw new Error('incidents must be a list');
+    return {
+      session: str(r, 'session'),
+      segments: segs.map(offer),
+      incidents: incs.map((v) => {
+        if (!isRec(v)) throw new Error('an incident offer must be an object');
+        return { incident: str(v, 'incident'), manifest: v['manifest'] };
+      }),
+      auditHead: int(r, 'auditHead', Number.MAX_SAFE_INTEGER, -1),
+    };
+  });
+
+/** A chunk's MQTT 5 user properties (strings), checked. */
+export function checkChunkHeader(props: Record<string, string | string[]> | undefined): Checked<ChunkHeader> {
+  try {
+    if (props === undefined) throw new Error('a chunk needs its user properties');
+    const one = (k: string) => {
+      const v = props[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const r: Rec = {
+      session: one('session'),
+      incident: one('incident'),
+      seq: Number(one('seq')),
+      offset: Number(one('offset')),
+      sha256: one('sha256'),
+    };
+    return { ok: { session: str(r, 'session'), incident: str(r, 'incident'), seq: int(r, 'seq', 99_999), offset: int(r, 'offset'), sha256: str(r, 'sha256', HEX64) } };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+export const checkAuditBatch = (p: Buffer): Checked<AuditBatch> =>
+  check(p, (r) => {
+    const lines = r['lines'];
+    if (!Array.isArray(lines) || lines.length > 100_000 || !lines.every((l) => typeof l === 'string' && l.length < 64 * 1024)) {
+      throw new Error('lines must be a list of strings');
+    }
+    return { session: str(r, 'session'), fromSeq: int(r, 'fromSeq'), lines: lines as string[] };
+  });
+
+export const checkTime = (p: Buffer): Checked<DockTime> =>
+  check(p, (r) => ({ session: str(r, 'session'), dockWallMs: num(r, 'dockWallMs'), echoMono: num(r, 'echoMono') }));
+
+export const checkPull = (p: Buffer): Checked<Pull> =>
+  check(p, (r) => ({ session: str(r, 'session'), incident: str(r, 'incident'), seq: int(r, 'seq', 99_999), offset: int(r, 'offset'), count: int(r, 'count', 64, 1) }));
+
+export const checkAuditPull = (p: Buffer): Checked<AuditPull> =>
+  check(p, (r) => ({ session: str(r, 'session'), fromSeq: int(r, 'fromSeq') }));
+
+export const checkRefusal = (p: Buffer): Checked<Refusal> =>
+  check(p, (r) => ({
+    session: str(r, 'session'),
+    incident: str(r, 'incident'),
+    seq: int(r, 'seq', 99_999),
+    code: str(r, 'code'),
+    message: typeof r['message'] === 'string' ? (r['message'] as string).slice(0, 2000) : '',
+  }));

@@ -1,0 +1,113 @@
+/**
+ * The dock sync protocol (`bodycam-sync/1`), shared by the camera and the dock: topics, messages and their checks.
+ * MQTT is only the transport; each side keeps its progress in SQLite, so any message may be lost, repeated or come
+ * after a reconnect, and a hostile one is refused with a reason, never thrown upward.
+ *
+ * Topics (`<id>` = the camera's device id = its certificate CN, which the broker's ACL confines it to):
+ *   bodycam/cam/<id>/up/hello       camera → dock  JSON  a session starts (docked, connected)
+ *   bodycam/cam/<id>/up/inventory   camera → dock  JSON  what is waiting: segments with their signed manifests,
+ *                                                         closing manifests, the audit log's head
+ *   bodycam/cam/<id>/up/chunk       camera → dock  bytes one piece of a segment; MQTT 5 user properties say which
+ *   bodycam/cam/<id>/up/audit       camera → dock  JSON  audit log lines from a sequence number
+ *   bodycam/cam/<id>/down/time      dock → camera  JSON  the dock's clock, echoing the hello
+ *   bodycam/cam/<id>/down/pull      dock → camera  JSON  send `count` chunks of a segment from `offset`
+ *   bodycam/cam/<id>/down/audit-pull dock → camera JSON  send audit lines from `fromSeq`
+ *   bodycam/cam/<id>/down/ack       dock → camera  JSON  a receipt signed by the dock: the segment is stored and
+ *                                                         verified; only then may the camera delete it
+ *   bodycam/cam/<id>/down/refuse    dock → camera  JSON  the segment failed verification: keep it, and why
+ */
+
+export const PROTOCOL = 'bodycam-sync/1';
+/** Bytes per chunk: 256 KiB moves at memory speed through Mosquitto and keeps a window small. */
+export const CHUNK_BYTES = 256 * 1024;
+/** Chunks the dock asks for at once (2 MiB in flight). */
+export const WINDOW_CHUNKS = 8;
+/** No message of ours comes near this; larger ones are refused before parsing. */
+export const MAX_JSON_BYTES = 4 * 1024 * 1024;
+
+export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit';
+export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse';
+
+export const upTopic = (device: string, type: UpType) => `bodycam/cam/${device}/up/${type}`;
+export const downTopic = (device: string, type: DownType) => `bodycam/cam/${device}/down/${type}`;
+
+/** The device id and message type of a topic, or null for one that is not ours. */
+export function parseTopic(topic: string): { device: string; dir: 'up' | 'down'; type: string } | null {
+  const m = /^bodycam\/cam\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/(up|down)\/([a-z-]{1,20})$/.exec(topic);
+  if (m === null) return null;
+  return { device: m[1] ?? '', dir: m[2] as 'up' | 'down', type: m[3] ?? '' };
+}
+
+export interface Hello {
+  protocol: typeof PROTOCOL;
+  session: string;
+  device: string;
+  keyId: string;
+  release: string;
+  /** The camera's monotonic clock (ms) when it sent this: echoed back with the dock's time. */
+  sentMono: number;
+}
+
+export interface SegmentOffer {
+  incident: string;
+  seq: number;
+  file: string;
+  bytes: number;
+  sha256: string;
+  /** The segment's signed manifest, as its file holds it (parsed JSON). */
+  manifest: unknown;
+}
+
+export interface Inventory {
+  session: string;
+  segments: SegmentOffer[];
+  /** Closing manifests of incidents whose segments are offered or already offloaded. */
+  incidents: Array<{ incident: string; manifest: unknown }>;
+  /** The last sequence number of the camera's audit log (-1 when empty). */
+  auditHead: number;
+}
+
+/** MQTT 5 user properties of a chunk message. */
+export interface ChunkHeader {
+  session: string;
+  incident: string;
+  seq: number;
+  offset: number;
+  /** Hex SHA-256 of the chunk's bytes. */
+  sha256: string;
+}
+
+export interface AuditBatch {
+  session: string;
+  fromSeq: number;
+  /** The log's lines from `fromSeq` on, as written (canonical JSON envelopes). */
+  lines: string[];
+}
+
+export interface DockTime {
+  session: string;
+  /** The dock's wall clock, ms since the epoch, when it answered. */
+  dockWallMs: number;
+  echoMono: number;
+}
+
+export interface Pull {
+  session: string;
+  incident: string;
+  seq: number;
+  offset: number;
+  count: number;
+}
+
+export interface AuditPull {
+  session: string;
+  fromSeq: number;
+}
+
+export interface Refusal {
+  session: string;
+  incident: string;
+  seq: number;
+  code: string;
+  message: string;
+}
