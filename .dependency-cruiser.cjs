@@ -3,7 +3,7 @@
  * forbidden import fails the suite with the rule's name and the reason below.
  *
  * Programs: src/camera (the daemon), src/dock (the dock station), src/cli (the `bodycam` command, which may start
- * either). Shared code any program may use: src/lib, src/age, src/evidence, src/hal, src/config.
+ * either). Shared code any program may use: src/lib, src/age, src/evidence, src/protocol, src/hal, src/config.
  */
 const COMPONENTS = '(recording|feedback|inputs|audit|control|health|sync)';
 
@@ -20,7 +20,7 @@ module.exports = {
     {
       name: 'shared-imports-no-program',
       comment:
-        'Shared code (lib, age, evidence, hal, config) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
+        'Shared code (lib, age, evidence, protocol, hal, config) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
       severity: 'error',
       from: { path: '^src/(lib|age|evidence|protocol|hal|config)/' },
       to: { path: '^src/(camera|dock|cli)/' },

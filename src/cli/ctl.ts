@@ -1,5 +1,6 @@
 import { controlRequest } from '../camera/control/client.ts';
 import { controlSocketPath, loadConfig } from '../config/load.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
 
 export async function ctlStatus(configFile: string): Promise<void> {
   const socket = controlSocketPath(loadConfig(configFile));
@@ -27,4 +28,14 @@ export async function ctlEvents(configFile: string, json: boolean, limit: number
       `${e.at}  ${e.kind}${e.incidentId === null ? '' : `  ${e.incidentId}`}  ${JSON.stringify(e.data)}\n`,
     );
   }
+}
+
+/** Holds a level input (the dock-sense line, say) of a sim camera: `on`/`off`, `1`/`0`, `high`/`low`. */
+export async function ctlSet(configFile: string, input: string, level: string): Promise<void> {
+  const on = ['on', '1', 'high', 'true'].includes(level);
+  if (!on && !['off', '0', 'low', 'false'].includes(level)) {
+    throw new BodycamError(ErrorCode.USAGE, `level must be on or off (1/0, high/low), got ${level}`);
+  }
+  const socket = controlSocketPath(loadConfig(configFile));
+  process.stdout.write(`${JSON.stringify(await controlRequest(socket, { cmd: 'set', input, level: on }))}\n`);
 }

@@ -47,7 +47,8 @@ export function receiptMatches(
   const e = env as Envelope<Receipt>;
   const p = e.payload as Partial<Receipt> | undefined;
   if (p === undefined || p.format !== RECEIPT_FORMAT) return false;
-  for (const k of ['kind', 'device', 'incident', 'seq', 'file', 'sha256', 'bytes'] as const) if (p[k] !== expected[k]) return false;
+  for (const k of ['kind', 'device', 'incident', 'seq', 'file', 'sha256', 'bytes'] as const)
+    if (p[k] !== expected[k]) return false;
   try {
     return verifySignature(e, dockKey);
   } catch {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { sha256OfFile } from '../lib/fs.ts';
 import type { Envelope } from './envelope.ts';
 import type { IncidentManifest, SegmentManifest } from './manifest.ts';
-import type { DeviceFindings, IncidentResult, SegmentResult, Where } from './report.ts';
 import { receiptFileFor, receiptMatches } from './receipt.ts';
+import type { DeviceFindings, IncidentResult, SegmentResult, Where } from './report.ts';
 import type { IncidentScan, ManifestRecord } from './scan.ts';
 
 /** What an incident check needs to know about the rest of the device. */

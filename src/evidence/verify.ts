@@ -13,10 +13,10 @@
 import type { KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DOCK_KEY_FILE } from './receipt.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { verifySignature } from './envelope.ts';
 import { keyId, loadPublicKey } from './keys.ts';
+import { DOCK_KEY_FILE } from './receipt.ts';
 import { DeviceFindings, type DeviceResult, type VerifyReport } from './report.ts';
 import { type ManifestRecord, relJoin, scanIncidents, subdirectories } from './scan.ts';
 import { checkAudit, type DeviceKey } from './verify-audit.ts';

@@ -26,12 +26,14 @@ const FILE = /^\d{4}\.mp4\.age$/;
 
 function str(r: Rec, k: string, re: RegExp = ID): string {
   const v = r[k];
-  if (typeof v !== 'string' || !re.test(v)) throw new Error(`${k} must be ${re === ID ? 'an identifier' : `like ${re.source}`}`);
+  if (typeof v !== 'string' || !re.test(v))
+    throw new Error(`${k} must be ${re === ID ? 'an identifier' : `like ${re.source}`}`);
   return v;
 }
 function int(r: Rec, k: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   const v = r[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${k} must be a whole number from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new Error(`${k} must be a whole number from ${min} to ${max}`);
   return v;
 }
 function num(r: Rec, k: string): number {
@@ -64,7 +66,14 @@ function check<T>(payload: Buffer, build: (r: Rec) => T): Checked<T> {
 export const checkHello = (p: Buffer): Checked<Hello> =>
   check(p, (r) => {
     if (r['protocol'] !== PROTOCOL) throw new Error(`protocol must be ${PROTOCOL}`);
-    return { protocol: PROTOCOL, session: str(r, 'session'), device: str(r, 'device'), keyId: str(r, 'keyId', /^[0-9a-f]{32}$/), release: str(r, 'release'), sentMono: num(r, 'sentMono') };
+    return {
+      protocol: PROTOCOL,
+      session: str(r, 'session'),
+      device: str(r, 'device'),
+      keyId: str(r, 'keyId', /^[0-9a-f]{32}$/),
+      release: str(r, 'release'),
+      sentMono: num(r, 'sentMono'),
+    };
   });
 
 function offer(v: unknown): SegmentOffer {
@@ -111,7 +120,15 @@ export function checkChunkHeader(props: Record<string, string | string[]> | unde
       offset: Number(one('offset')),
       sha256: one('sha256'),
     };
-    return { ok: { session: str(r, 'session'), incident: str(r, 'incident'), seq: int(r, 'seq', 99_999), offset: int(r, 'offset'), sha256: str(r, 'sha256', HEX64) } };
+    return {
+      ok: {
+        session: str(r, 'session'),
+        incident: str(r, 'incident'),
+        seq: int(r, 'seq', 99_999),
+        offset: int(r, 'offset'),
+        sha256: str(r, 'sha256', HEX64),
+      },
+    };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -120,7 +137,11 @@ export function checkChunkHeader(props: Record<string, string | string[]> | unde
 export const checkAuditBatch = (p: Buffer): Checked<AuditBatch> =>
   check(p, (r) => {
     const lines = r['lines'];
-    if (!Array.isArray(lines) || lines.length > 100_000 || !lines.every((l) => typeof l === 'string' && l.length < 64 * 1024)) {
+    if (
+      !Array.isArray(lines) ||
+      lines.length > 100_000 ||
+      !lines.every((l) => typeof l === 'string' && l.length < 64 * 1024)
+    ) {
       throw new Error('lines must be a list of strings');
     }
     return { session: str(r, 'session'), fromSeq: int(r, 'fromSeq'), lines: lines as string[] };
@@ -130,7 +151,13 @@ export const checkTime = (p: Buffer): Checked<DockTime> =>
   check(p, (r) => ({ session: str(r, 'session'), dockWallMs: num(r, 'dockWallMs'), echoMono: num(r, 'echoMono') }));
 
 export const checkPull = (p: Buffer): Checked<Pull> =>
-  check(p, (r) => ({ session: str(r, 'session'), incident: str(r, 'incident'), seq: int(r, 'seq', 99_999), offset: int(r, 'offset'), count: int(r, 'count', 64, 1) }));
+  check(p, (r) => ({
+    session: str(r, 'session'),
+    incident: str(r, 'incident'),
+    seq: int(r, 'seq', 99_999),
+    offset: int(r, 'offset'),
+    count: int(r, 'count', 64, 1),
+  }));
 
 export const checkAuditPull = (p: Buffer): Checked<AuditPull> =>
   check(p, (r) => ({ session: str(r, 'session'), fromSeq: int(r, 'fromSeq') }));

@@ -26,10 +26,10 @@ import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncParent, storageError, writeFileDurably } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
+import type { DeviceIdentity } from '../identity.ts';
 import type { IncidentRow, Incidents } from '../storage/incidents.ts';
 import type { Manifests } from '../storage/manifests.ts';
 import type { SegmentRow, Segments } from '../storage/segments.ts';
-import type { DeviceIdentity } from '../identity.ts';
 
 export interface ManifestWriterOptions {
   bus: CameraBus;

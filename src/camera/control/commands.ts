@@ -17,6 +17,16 @@ export function controlHandler(t: ControlTargets): (req: ControlRequest) => Prom
     switch (req.cmd) {
       case 'status':
         return t.status();
+      case 'set': {
+        if (t.sim === null) {
+          throw new BodycamError(
+            ErrorCode.CONTROL_REJECTED,
+            `set works only with gpio.driver "sim" (this camera uses "${t.gpioKind}")`,
+          );
+        }
+        t.sim.set(req.input, req.level);
+        return { input: req.input, level: req.level };
+      }
       case 'events':
         return { events: t.events(req.limit) };
       case 'press': {

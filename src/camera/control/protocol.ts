@@ -3,7 +3,8 @@
 export type ControlRequest =
   | { cmd: 'status' }
   | { cmd: 'press'; input: string; count: number; holdMs: number }
-  | { cmd: 'events'; limit: number };
+  | { cmd: 'events'; limit: number }
+  | { cmd: 'set'; input: string; level: boolean };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; code: string; error: string };
 
@@ -21,6 +22,14 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
   if (typeof doc !== 'object' || doc === null) return { error: 'request must be a JSON object' };
   const r = doc as Record<string, unknown>;
   if (r['cmd'] === 'status') return { cmd: 'status' };
+  if (r['cmd'] === 'set') {
+    const input = r['input'];
+    const level = r['level'];
+    if (typeof input !== 'string' || input.length === 0 || input.length > 64)
+      return { error: 'set needs an input name' };
+    if (typeof level !== 'boolean') return { error: 'level must be true or false' };
+    return { cmd: 'set', input, level };
+  }
   if (r['cmd'] === 'events') {
     const limit = r['limit'] ?? 100;
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {

@@ -177,7 +177,10 @@ export class DockSync {
     switch (t.type) {
       case 'pull': {
         const m = checkPull(payload);
-        if ('error' in m) return this.#reject(topic, m.error);
+        if ('error' in m) {
+          this.#reject(topic, m.error);
+          return;
+        }
         for (const chunk of await this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
           this.#client?.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
             qos: 1,
@@ -196,7 +199,10 @@ export class DockSync {
       }
       case 'audit-pull': {
         const m = checkAuditPull(payload);
-        if ('error' in m) return this.#reject(topic, m.error);
+        if ('error' in m) {
+          this.#reject(topic, m.error);
+          return;
+        }
         this.#publish('audit', {
           session: m.ok.session,
           fromSeq: m.ok.fromSeq,
@@ -206,7 +212,10 @@ export class DockSync {
       }
       case 'ack': {
         const body = parseJson(payload);
-        if ('error' in body) return this.#reject(topic, body.error);
+        if ('error' in body) {
+          this.#reject(topic, body.error);
+          return;
+        }
         const r = await this.#o.offload.receipt(body.ok);
         if ('refused' in r) {
           this.#o.logger.warn({ reason: r.refused }, 'a receipt was refused: nothing deleted');
@@ -219,7 +228,10 @@ export class DockSync {
       }
       case 'refuse': {
         const m = checkRefusal(payload);
-        if ('error' in m) return this.#reject(topic, m.error);
+        if ('error' in m) {
+          this.#reject(topic, m.error);
+          return;
+        }
         this.#status.refused += 1;
         this.#o.logger.error({ ...m.ok }, 'the dock refused a segment: kept on the camera');
         this.#o.bus.emit('offload.refused', {
@@ -231,15 +243,20 @@ export class DockSync {
       }
       case 'time': {
         const m = checkTime(payload);
-        if ('error' in m) return this.#reject(topic, m.error);
+        if ('error' in m) {
+          this.#reject(topic, m.error);
+          return;
+        }
         const now = this.#o.clock.now();
         // The dock answered half way through the round trip (NTP's assumption).
         const offsetMs = Math.round(m.ok.dockWallMs - (this.#o.clock.wallNow() - (now - m.ok.echoMono) / 2));
         this.#o.bus.emit('clock.offset', { offsetMs, roundTripMs: Math.round(now - m.ok.echoMono), source: 'dock' });
         return;
       }
-      default:
-        return this.#reject(topic, `unknown message type ${t.type}`);
+      default: {
+        this.#reject(topic, `unknown message type ${t.type}`);
+        return;
+      }
     }
   }
 

@@ -1,0 +1,213 @@
+/**
+ * The dock's progress (`dock.sqlite`): for every camera and segment how many bytes are durably received, what was
+ * stored or refused and why, every camera's manifest chain head and audit head. MQTT carries nothing the dock
+ * cannot ask for again from here, so a broker restart or a camera taken out mid-transfer resumes, never restarts.
+ */
+import path from 'node:path';
+import type { Migration } from '../../lib/migration.ts';
+import { Database } from '../../lib/sqlite.ts';
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'transfers, incidents, devices',
+    up(db) {
+      db.exec(`
+        CREATE TABLE transfers (
+          device TEXT NOT NULL, incident TEXT NOT NULL, seq INTEGER NOT NULL,
+          file TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
+          chain_seq INTEGER, manifest_hash TEXT,
+          received INTEGER NOT NULL DEFAULT 0,
+          received_total INTEGER NOT NULL DEFAULT 0,
+          state TEXT NOT NULL CHECK (state IN ('receiving', 'stored', 'refused')),
+          reason TEXT, updated_at TEXT NOT NULL,
+          PRIMARY KEY (device, incident, seq)
+        );
+        CREATE TABLE incidents (
+          device TEXT NOT NULL, incident TEXT NOT NULL, closing_hash TEXT NOT NULL, stored_at TEXT NOT NULL,
+          PRIMARY KEY (device, incident)
+        );
+        CREATE TABLE devices (
+          device TEXT PRIMARY KEY, last_seen TEXT, audit_seq INTEGER NOT NULL DEFAULT -1, audit_hash TEXT
+        );
+      `);
+    },
+  },
+];
+
+export interface TransferRow {
+  device: string;
+  incident: string;
+  seq: number;
+  file: string;
+  bytes: number;
+  sha256: string;
+  chainSeq: number | null;
+  manifestHash: string | null;
+  received: number;
+  receivedTotal: number;
+  state: 'receiving' | 'stored' | 'refused';
+  reason: string | null;
+  updatedAt: string;
+}
+
+const COLS = `device, incident, seq, file, bytes, sha256, chain_seq AS chainSeq, manifest_hash AS manifestHash, received,
+  received_total AS receivedTotal, state, reason, updated_at AS updatedAt`;
+
+export class Progress {
+  readonly #db: Database;
+
+  private constructor(db: Database) {
+    this.#db = db;
+  }
+
+  static open(dockDir: string, options: { readonly?: boolean } = {}): Progress {
+    return new Progress(
+      Database.open(path.join(dockDir, 'dock.sqlite'), { migrations: MIGRATIONS, readonly: options.readonly === true }),
+    );
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  transfer(device: string, incident: string, seq: number): TransferRow | undefined {
+    return this.#db.get<TransferRow>(
+      `SELECT ${COLS} FROM transfers WHERE device = ? AND incident = ? AND seq = ?`,
+      device,
+      incident,
+      seq,
+    );
+  }
+
+  /** Starts (or restarts, for a changed file) a transfer; returns the row to resume from. */
+  begin(
+    t: Pick<TransferRow, 'device' | 'incident' | 'seq' | 'file' | 'bytes' | 'sha256' | 'chainSeq' | 'manifestHash'>,
+  ): TransferRow {
+    const now = new Date().toISOString();
+    const had = this.transfer(t.device, t.incident, t.seq);
+    if (had === undefined || had.sha256 !== t.sha256 || had.state === 'refused') {
+      this.#db.run(
+        `INSERT OR REPLACE INTO transfers (device, incident, seq, file, bytes, sha256, chain_seq, manifest_hash, received,
+           received_total, state, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'receiving', NULL, ?)`,
+        t.device,
+        t.incident,
+        t.seq,
+        t.file,
+        t.bytes,
+        t.sha256,
+        t.chainSeq,
+        t.manifestHash,
+        had?.receivedTotal ?? 0,
+        now,
+      );
+    }
+    return this.transfer(t.device, t.incident, t.seq) as TransferRow;
+  }
+
+  /** Bytes now durably in the incoming file (after its fdatasync), and all bytes received so far (resent too). */
+  received(device: string, incident: string, seq: number, received: number, receivedTotal: number): void {
+    this.#db.run(
+      'UPDATE transfers SET received = ?, received_total = ?, updated_at = ? WHERE device = ? AND incident = ? AND seq = ?',
+      received,
+      receivedTotal,
+      new Date().toISOString(),
+      device,
+      incident,
+      seq,
+    );
+  }
+
+  finish(device: string, incident: string, seq: number, state: 'stored' | 'refused', reason: string | null): void {
+    this.#db.run(
+      'UPDATE transfers SET state = ?, reason = ?, updated_at = ? WHERE device = ? AND incident = ? AND seq = ?',
+      state,
+      reason,
+      new Date().toISOString(),
+      device,
+      incident,
+      seq,
+    );
+  }
+
+  storedByChainSeq(device: string, chainSeq: number): TransferRow | undefined {
+    return this.#db.get<TransferRow>(
+      `SELECT ${COLS} FROM transfers WHERE device = ? AND chain_seq = ? AND state = 'stored'`,
+      device,
+      chainSeq,
+    );
+  }
+
+  incidentStored(device: string, incident: string): string | undefined {
+    return this.#db.get<{ h: string }>(
+      'SELECT closing_hash AS h FROM incidents WHERE device = ? AND incident = ?',
+      device,
+      incident,
+    )?.h;
+  }
+
+  storeIncident(device: string, incident: string, closingHash: string): void {
+    this.#db.run(
+      'INSERT OR REPLACE INTO incidents (device, incident, closing_hash, stored_at) VALUES (?, ?, ?, ?)',
+      device,
+      incident,
+      closingHash,
+      new Date().toISOString(),
+    );
+  }
+
+  seen(device: string): void {
+    this.#db.run(
+      'INSERT INTO devices (device, last_seen) VALUES (?, ?) ON CONFLICT(device) DO UPDATE SET last_seen = excluded.last_seen',
+      device,
+      new Date().toISOString(),
+    );
+  }
+
+  auditHead(device: string): { seq: number; hash: string | null } {
+    const r = this.#db.get<{ seq: number; hash: string | null }>(
+      'SELECT audit_seq AS seq, audit_hash AS hash FROM devices WHERE device = ?',
+      device,
+    );
+    return r ?? { seq: -1, hash: null };
+  }
+
+  setAuditHead(device: string, seq: number, hash: string): void {
+    this.#db.run('UPDATE devices SET audit_seq = ?, audit_hash = ? WHERE device = ?', seq, hash, device);
+  }
+
+  /** Per-camera totals for `bodycam dock status`. */
+  summary(): Array<{
+    device: string;
+    lastSeen: string | null;
+    stored: number;
+    storedBytes: number;
+    receiving: number;
+    refused: number;
+    receivedTotal: number;
+    auditSeq: number;
+    incidents: number;
+    refusals: Array<{ incident: string; seq: number; reason: string | null }>;
+  }> {
+    const devices = this.#db.all<{ device: string; lastSeen: string | null; auditSeq: number }>(
+      'SELECT device, last_seen AS lastSeen, audit_seq AS auditSeq FROM devices ORDER BY device',
+    );
+    return devices.map((d) => {
+      const rows = this.#db.all<TransferRow>(`SELECT ${COLS} FROM transfers WHERE device = ?`, d.device);
+      const stored = rows.filter((r) => r.state === 'stored');
+      return {
+        ...d,
+        stored: stored.length,
+        storedBytes: stored.reduce((n, r) => n + r.bytes, 0),
+        receiving: rows.filter((r) => r.state === 'receiving').length,
+        refused: rows.filter((r) => r.state === 'refused').length,
+        receivedTotal: rows.reduce((n, r) => n + r.receivedTotal, 0),
+        incidents:
+          this.#db.get<{ n: number }>('SELECT count(*) AS n FROM incidents WHERE device = ?', d.device)?.n ?? 0,
+        refusals: rows
+          .filter((r) => r.state === 'refused')
+          .map((r) => ({ incident: r.incident, seq: r.seq, reason: r.reason })),
+      };
+    });
+  }
+}
