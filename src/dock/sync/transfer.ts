@@ -78,7 +78,7 @@ export class Transfer {
     await this.#fh.datasync();
     this.#durable = this.#expected;
     this.#o.progress.received(
-      offer.incident === h.incident ? this.#o.row.device : '',
+      this.#o.row.device,
       offer.incident,
       offer.seq,
       this.#durable,
