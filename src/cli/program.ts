@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { RELEASE } from '../lib/version.ts';
 import { configCheckCommand } from './config-check.ts';
-import { ctlEvents, ctlPress, ctlStatus } from './ctl.ts';
+import { ctlEvents, ctlPress, ctlSet, ctlStatus } from './ctl.ts';
+import { dockEnrollCommand, dockInitCommand } from './dock.ts';
 import { exportCommand } from './export.ts';
 import { identityCommand } from './identity.ts';
 import { initCommand } from './init.ts';
@@ -103,6 +104,12 @@ export function buildProgram(): Command {
     );
 
   ctl
+    .command('set')
+    .description('hold a level input of a sim camera, such as the dock-sense line: set dock on')
+    .argument('<input>', 'input name from the config (sim board: dock)')
+    .argument('<level>', 'on or off')
+    .action(async (input: string, level: string) => ctlSet(ctl.opts<{ config: string }>().config, input, level));
+  ctl
     .command('events')
     .description("print the running camera's event log (activations, warnings, stealth, faults, …), oldest first")
     .option('--json', 'print JSON: {"events": [...]}', false)
@@ -152,6 +159,35 @@ export function buildProgram(): Command {
         force: boolean;
       }) => exportCommand({ ...opts, key: opts.key ?? [] }),
     );
+
+  const dock = program.command('dock').description('dock station: PKI, broker configuration, camera enrolment');
+  dock
+    .command('init')
+    .description('create a dock directory: CA, broker certificate and ACL, dock agent certificate, dock signing key')
+    .requiredOption('--dir <dir>', 'the dock directory (created if needed)')
+    .option('--host <name>', 'the name or address cameras use to reach the broker (in its certificate)', 'localhost')
+    .option('--port <n>', 'the broker port (MQTT 5 over TLS)', integer(1, 65535), 8883)
+    .option(
+      '--bind <addr>',
+      'the address the broker listens on; a real dock binds its LAN address (the default is for a test dock)',
+      '127.0.0.1',
+    )
+    .option(
+      '--external',
+      'the site runs Mosquitto itself (with broker/mosquitto.conf); the dock does not start it',
+      false,
+    )
+    .option('--force', 'rewrite an existing dock.json, broker config and certificates (keys are always kept)', false)
+    .action(
+      async (opts: { dir: string; host: string; port: number; bind: string; external: boolean; force: boolean }) =>
+        dockInitCommand(opts),
+    );
+  dock
+    .command('enroll')
+    .description("issue a camera's client certificate and write the dock section of its config")
+    .requiredOption('--dir <dir>', 'the dock directory')
+    .requiredOption('--device-config <file>', "the camera's config.json (it must have its signing key)")
+    .action(async (opts: { dir: string; deviceConfig: string }) => dockEnrollCommand(opts));
 
   program
     .command('list')

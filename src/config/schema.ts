@@ -127,8 +127,16 @@ export const configSchema = s.object({
     .object({
       host: s.string().nonEmpty().describe("the dock broker's host name or address (in its server certificate)"),
       port: s.int(1, 65535, 8883, 'the dock broker port (MQTT 5 over TLS)'),
-      ca: s.string().nonEmpty().default('dock/ca.crt').describe("the dock site's CA certificate (relative to the config file)"),
-      cert: s.string().nonEmpty().default('dock/client.crt').describe("this camera's client certificate (CN = device id)"),
+      ca: s
+        .string()
+        .nonEmpty()
+        .default('dock/ca.crt')
+        .describe("the dock site's CA certificate (relative to the config file)"),
+      cert: s
+        .string()
+        .nonEmpty()
+        .default('dock/client.crt')
+        .describe("this camera's client certificate (CN = device id)"),
       key: s.string().nonEmpty().default('dock/client.key').describe("this camera's client key (mode 0600)"),
       dockKey: s
         .string()

@@ -1,11 +1,14 @@
 /**
- * The dock broker's configuration as text: mosquitto.conf and its ACL, built by pure functions (tested as text).
+ * The dock broker's configuration as text: mosquitto.conf and its ACL, built by pure functions (tested as text),
+ * and how mosquitto is found and invoked.
  *
  * The broker admits only clients with a certificate from the dock site's CA and takes the certificate's CN as the
  * user name; a static pattern ACL then confines each camera to its own topics (DESIGN decision 10). The
  * dynamic-security plugin is not used: in Mosquitto 2.0.11 it lets an unknown CN connect and a disabled client keep
  * its rights (eclipse-mosquitto#2999).
  */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { DOCK_AGENT_CN } from './layout.ts';
 
@@ -94,4 +97,31 @@ export function buildAcl(): string {
 /** The mosquitto command line for a config file. */
 export function mosquittoArgs(confFile: string): string[] {
   return ['-c', confFile];
+}
+
+/** Where Debian installs mosquitto, outside an ordinary user's PATH. */
+export const DEBIAN_MOSQUITTO = '/usr/sbin/mosquitto';
+
+/** The mosquitto binary: the first on `PATH`, then /usr/sbin/mosquitto; CONFIG_INVALID saying how to install it. */
+export function findMosquitto(
+  searchPath: string = process.env['PATH'] ?? '',
+  isExecutable: (file: string) => boolean = executable,
+): string {
+  const candidates = [...searchPath.split(path.delimiter).filter((d) => d !== ''), path.dirname(DEBIAN_MOSQUITTO)];
+  const found = candidates.map((d) => path.join(d, 'mosquitto')).find(isExecutable);
+  if (found !== undefined) return found;
+  throw new BodycamError(
+    ErrorCode.CONFIG_INVALID,
+    `mosquitto is not installed (not on PATH, not ${DEBIAN_MOSQUITTO}); install it with \`apt-get install mosquitto\``,
+    { key: 'mosquittoPath' },
+  );
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -34,7 +34,15 @@ export const DOCK_CONFIG_VERSION = 1;
 export interface DockLayout {
   dir: string;
   config: string;
-  pki: { dir: string; caKey: string; caCert: string; serverKey: string; serverCert: string; agentKey: string; agentCert: string };
+  pki: {
+    dir: string;
+    caKey: string;
+    caCert: string;
+    serverKey: string;
+    serverCert: string;
+    agentKey: string;
+    agentCert: string;
+  };
   broker: { dir: string; conf: string; acl: string };
   identity: { dir: string; key: string; pub: string };
   devicesDir: string;

@@ -77,13 +77,7 @@ export class Transfer {
     if (this.#expected < this.#windowEnd && this.#expected < offer.bytes) return 'more';
     await this.#fh.datasync();
     this.#durable = this.#expected;
-    this.#o.progress.received(
-      this.#o.row.device,
-      offer.incident,
-      offer.seq,
-      this.#durable,
-      this.#total,
-    );
+    this.#o.progress.received(this.#o.row.device, offer.incident, offer.seq, this.#durable, this.#total);
     const seconds = (Date.now() - this.#startedAt) / 1000;
     this.#o.onProgress?.(
       `${offer.incident}/${offer.file} ${Math.floor((100 * this.#durable) / offer.bytes)}% of ${(offer.bytes / 1e6).toFixed(1)} MB, ${(this.#durable / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`,

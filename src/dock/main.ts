@@ -1,0 +1,124 @@
+/**
+ * The dock station's composition root: the broker (a supervised Mosquitto, unless the site runs its own), the
+ * agent's MQTT client with its certificate, the progress database, the evidence store and the agent. Parts start
+ * in dependency order and stop in reverse.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { keyId, loadPrivateKey, loadPublicKey } from '../evidence/keys.ts';
+import type { Clock } from '../hal/clock/port.ts';
+import { realClock } from '../hal/clock/real.ts';
+import { NodeProcessRunner } from '../hal/process/node.ts';
+import type { ProcessRunner } from '../hal/process/port.ts';
+import type { Logger } from '../lib/logger.ts';
+import { dockBroker, type MosquittoBroker } from './broker.ts';
+import { deviceFiles, dockLayout, loadDockConfig } from './layout.ts';
+import { DockAgent } from './sync/agent.ts';
+import { FilesystemEvidenceStore } from './sync/evidence-store.ts';
+import { Progress } from './sync/progress.ts';
+
+export interface DockDeps {
+  processes?: ProcessRunner;
+  clock?: Clock;
+  /** A line of per-camera progress for the terminal. */
+  onProgress?: (device: string, line: string) => void;
+}
+
+interface Part {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export class DockStation {
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #deps: DockDeps;
+  readonly #started: Part[] = [];
+  #broker: MosquittoBroker | null = null;
+
+  constructor(dir: string, logger: Logger, deps: DockDeps = {}) {
+    this.#dir = dir;
+    this.#log = logger;
+    this.#deps = deps;
+  }
+
+  /** The managed broker (null when the site runs its own), for status and fault tests. */
+  get broker(): MosquittoBroker | null {
+    return this.#broker;
+  }
+
+  async start(): Promise<void> {
+    const config = loadDockConfig(this.#dir);
+    const layout = dockLayout(this.#dir);
+    const clock = this.#deps.clock ?? realClock;
+    const processes = this.#deps.processes ?? new NodeProcessRunner({ clock });
+    const privateKey = loadPrivateKey(readFileSync(layout.identity.key, 'utf8'));
+    const dock = { privateKey, keyId: keyId(createPublicKey(privateKey)) };
+
+    const progress = Progress.open(this.#dir);
+    this.#started.push({ name: 'progress', stop: async () => progress.close() });
+    if (config.broker === 'managed') {
+      const broker = dockBroker(this.#dir, {
+        runner: processes,
+        clock,
+        logger: this.#log.child({ component: 'broker' }),
+      });
+      await broker.start();
+      this.#broker = broker;
+      this.#started.push({ name: 'broker', stop: () => broker.stop() });
+    }
+    const { connect } = await import('mqtt');
+    const client = connect({
+      protocol: 'mqtts',
+      host: config.bind === '0.0.0.0' ? 'localhost' : config.bind,
+      servername: config.host,
+      port: config.port,
+      protocolVersion: 5,
+      clientId: `dock-agent-${process.pid}`,
+      ca: readFileSync(layout.pki.caCert),
+      cert: readFileSync(layout.pki.agentCert),
+      key: readFileSync(layout.pki.agentKey),
+      rejectUnauthorized: true,
+      reconnectPeriod: 1000,
+      clean: true,
+    });
+    client.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));
+    const keys = new Map<string, { key: KeyObject; pem: string; keyId: string }>();
+    const agent = new DockAgent({
+      client,
+      progress,
+      store: new FilesystemEvidenceStore(layout.evidenceDir),
+      incomingDir: path.join(layout.dir, 'incoming'),
+      deviceKey: (device) => {
+        const known = keys.get(device);
+        if (known !== undefined) return known;
+        try {
+          const pem = readFileSync(deviceFiles(this.#dir, device).pub, 'utf8');
+          const key = loadPublicKey(pem);
+          const entry = { key, pem, keyId: keyId(key) };
+          keys.set(device, entry);
+          return entry;
+        } catch {
+          return null;
+        }
+      },
+      dock,
+      logger: this.#log.child({ component: 'agent' }),
+      ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
+    });
+    await agent.start();
+    this.#started.push({ name: 'agent', stop: () => agent.stop() });
+    this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker }, 'dock ready');
+  }
+
+  async stop(): Promise<void> {
+    for (const part of this.#started.splice(0).reverse()) {
+      try {
+        await part.stop();
+      } catch (err) {
+        this.#log.error({ part: part.name, err }, 'stopping a part failed');
+      }
+    }
+  }
+}

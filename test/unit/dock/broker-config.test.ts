@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildAcl,
+  buildMosquittoConf,
+  DEBIAN_MOSQUITTO,
+  findMosquitto,
+  mosquittoArgs,
+} from '../../../src/dock/broker-config.ts';
+import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
+
+const INPUT = {
+  port: 8883,
+  bind: '192.168.1.20',
+  cafile: '/srv/dock/pki/ca.crt',
+  certfile: '/srv/dock/pki/server.crt',
+  keyfile: '/srv/dock/pki/server.key',
+  aclFile: '/srv/dock/broker/acl',
+  user: 'mosquitto',
+};
+
+describe('mosquitto.conf', () => {
+  it('is one TLS listener with client certificates as identities, the ACL, and nothing weaker', () => {
+    expect(buildMosquittoConf(INPUT)).toBe(
+      [
+        '# Written by `bodycam dock init`; rewritten by `bodycam dock init --force`.',
+        '# Must come first: the settings below apply to every listener.',
+        'per_listener_settings false',
+        'user mosquitto',
+        'allow_anonymous false',
+        'persistence false',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        'log_type notice',
+        'log_type information',
+        'connection_messages true',
+        'acl_file /srv/dock/broker/acl',
+        '',
+        'listener 8883 192.168.1.20',
+        'cafile /srv/dock/pki/ca.crt',
+        'certfile /srv/dock/pki/server.crt',
+        'keyfile /srv/dock/pki/server.key',
+        'require_certificate true',
+        'use_identity_as_username true',
+        'tls_version tlsv1.2',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('names per_listener_settings before any listener (Mosquitto requires it first)', () => {
+    const lines = buildMosquittoConf(INPUT)
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines[0]).toBe('per_listener_settings false');
+  });
+
+  it.each([
+    ['a path with a space', { cafile: '/srv/my dock/pki/ca.crt' }, 'cafile'],
+    ['a path with #', { aclFile: '/srv/dock#1/broker/acl' }, 'acl_file'],
+    ['a user with a quote', { user: 'mos"quitto' }, 'user'],
+  ])('refuses %s, which Mosquitto would misread', (_name, patch, key) => {
+    let error: unknown;
+    try {
+      buildMosquittoConf({ ...INPUT, ...patch });
+    } catch (e) {
+      error = e;
+    }
+    expect(isBodycamError(error, ErrorCode.CONFIG_INVALID)).toBe(true);
+    expect((error as Error).message).toContain(key);
+  });
+});
+
+describe('ACL', () => {
+  it('gives the dock the whole tree and each camera its own up (write) and down (read) and the broadcasts', () => {
+    expect(buildAcl()).toBe(
+      [
+        'user dock',
+        'topic readwrite bodycam/#',
+        'pattern write bodycam/cam/%u/up/#',
+        'pattern read bodycam/cam/%u/down/#',
+        'pattern read bodycam/dock/#',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('mosquitto binary', () => {
+  it('runs with the config file', () => {
+    expect(mosquittoArgs('/srv/dock/broker/mosquitto.conf')).toEqual(['-c', '/srv/dock/broker/mosquitto.conf']);
+  });
+
+  it('is found on PATH first, then in /usr/sbin', () => {
+    const there = new Set(['/opt/mq/bin/mosquitto', DEBIAN_MOSQUITTO]);
+    expect(findMosquitto('/usr/bin:/opt/mq/bin', (f) => there.has(f))).toBe('/opt/mq/bin/mosquitto');
+    expect(findMosquitto('/usr/bin:/bin', (f) => f === DEBIAN_MOSQUITTO)).toBe(DEBIAN_MOSQUITTO);
+  });
+
+  it('says how to install it when it is nowhere', () => {
+    expect(() => findMosquitto('/usr/bin', () => false)).toThrow(/apt-get install mosquitto/);
+  });
+});

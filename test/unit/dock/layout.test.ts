@@ -1,0 +1,137 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  bindProblem,
+  deviceFiles,
+  dockLayout,
+  hostProblem,
+  loadDockConfig,
+  parseDockConfig,
+} from '../../../src/dock/layout.ts';
+import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
+
+const VALID = {
+  version: 1,
+  host: 'dock-3.zone.example',
+  port: 8883,
+  bind: '192.168.1.20',
+  broker: 'managed',
+  mosquittoPath: '/usr/sbin/mosquitto',
+};
+
+function problemsOf(doc: unknown): { key: string; message: string }[] {
+  try {
+    parseDockConfig(doc, '/srv/dock/dock.json');
+  } catch (e) {
+    if (isBodycamError(e, ErrorCode.CONFIG_INVALID)) return e.details['problems'] as { key: string; message: string }[];
+    throw e;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('dock directory layout', () => {
+  it('names every file under the dock directory', () => {
+    const l = dockLayout('/srv/dock');
+    expect(l).toEqual({
+      dir: '/srv/dock',
+      config: '/srv/dock/dock.json',
+      pki: {
+        dir: '/srv/dock/pki',
+        caKey: '/srv/dock/pki/ca.key',
+        caCert: '/srv/dock/pki/ca.crt',
+        serverKey: '/srv/dock/pki/server.key',
+        serverCert: '/srv/dock/pki/server.crt',
+        agentKey: '/srv/dock/pki/dock-agent.key',
+        agentCert: '/srv/dock/pki/dock-agent.crt',
+      },
+      broker: { dir: '/srv/dock/broker', conf: '/srv/dock/broker/mosquitto.conf', acl: '/srv/dock/broker/acl' },
+      identity: { dir: '/srv/dock/identity', key: '/srv/dock/identity/dock.key', pub: '/srv/dock/identity/dock.pub' },
+      devicesDir: '/srv/dock/devices',
+      evidenceDir: '/srv/dock/evidence',
+      database: '/srv/dock/dock.sqlite',
+    });
+    expect(deviceFiles('/srv/dock', 'cam-7')).toEqual({
+      dir: '/srv/dock/devices/cam-7',
+      pub: '/srv/dock/devices/cam-7/device.pub',
+      cert: '/srv/dock/devices/cam-7/client.crt',
+    });
+  });
+
+  it('resolves a relative dock directory', () => {
+    expect(dockLayout('dock').dir).toBe(path.resolve('dock'));
+  });
+});
+
+describe('dock.json validation', () => {
+  it('accepts a valid dock.json and fills the bind address', () => {
+    expect(parseDockConfig(VALID, 'dock.json')).toEqual(VALID);
+    const { bind: _, ...noBind } = VALID;
+    expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['a port out of range', { port: 70000 }, 'port', /at most 65535/],
+    ['a port as text', { port: '8883' }, 'port', /expected number/],
+    ['an unknown broker kind', { broker: 'cloud' }, 'broker', /"managed", "external"/],
+    ['a host with a space', { host: 'dock 3' }, 'host', /DNS name/],
+    ['a bind address that is a name', { bind: 'eth0' }, 'bind', /not an IP address/],
+    ['a newer version', { version: 2 }, 'version', /reads version 1/],
+    ['an unknown key', { tls: true }, 'tls', /unknown key/],
+    ['no mosquitto path', { mosquittoPath: '' }, 'mosquittoPath', /empty/],
+  ])('names the key of %s', (_name, patch, key, message) => {
+    const problems = problemsOf({ ...VALID, ...patch });
+    expect(problems).toEqual([{ key, message: expect.stringMatching(message) }]);
+  });
+
+  it('lists every problem at once and says how to fix the file', () => {
+    let message = '';
+    try {
+      parseDockConfig({ version: 1, port: 0 }, '/srv/dock/dock.json');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('/srv/dock/dock.json has 4 error(s)');
+    for (const key of ['host', 'port', 'broker', 'mosquittoPath']) expect(message).toContain(`  ${key}: `);
+    expect(message).toContain('bodycam dock init --force');
+  });
+
+  it('reads DOCKDIR/dock.json; a missing one says how to make it, bad JSON is CONFIG_INVALID', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-layout-'));
+    expect(() => loadDockConfig(dir)).toThrow(/bodycam dock init --dir/);
+    try {
+      loadDockConfig(dir);
+    } catch (e) {
+      expect(isBodycamError(e, ErrorCode.CONFIG_UNREADABLE)).toBe(true);
+    }
+    writeFileSync(path.join(dir, 'dock.json'), '{"version": 1,');
+    expect(() => loadDockConfig(dir)).toThrow(/not valid JSON/);
+    writeFileSync(path.join(dir, 'dock.json'), JSON.stringify(VALID));
+    expect(loadDockConfig(dir)).toEqual(VALID);
+    mkdirSync(path.join(dir, 'sub'));
+    expect(() => loadDockConfig(path.join(dir, 'sub'))).toThrow(/is .* a dock directory/);
+  });
+
+  it.each([
+    ['localhost', true],
+    ['dock-3.zone.example', true],
+    ['10.0.0.5', true],
+    ['::1', true],
+    ['-dock', false],
+    ['dock_3', false],
+    ['a/b', false],
+    ['', false],
+  ])('host %j usable: %s', (host, ok) => {
+    expect(hostProblem(host) === undefined).toBe(ok);
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['0.0.0.0', true],
+    ['fe80::1', true],
+    ['localhost', false],
+  ])('bind %j usable: %s', (bind, ok) => {
+    expect(bindProblem(bind) === undefined).toBe(ok);
+  });
+});
