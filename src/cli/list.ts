@@ -32,6 +32,8 @@ export interface ListedIncident {
     frames: number;
     bytes: number;
     sha256: string | null;
+    /** The dock's signed receipt came and the file was deleted (its manifest and the receipt stay). */
+    offloaded: boolean;
   }>;
 }
 
@@ -64,6 +66,7 @@ export function listIncidents(store: CameraStore): ListedIncident[] {
       frames: s.frames,
       bytes: s.bytes,
       sha256: s.sha256,
+      offloaded: s.offloadedAt !== null,
     })),
   }));
 }
@@ -89,7 +92,9 @@ export async function listCommand(configFile: string, json: boolean): Promise<vo
     process.stdout.write(`${inc.id}  ${inc.state}  ${inc.trigger}  ${inc.activatedAt}  ${pre}${warned}\n`);
     for (const s of inc.segments) {
       const secs = ((s.endMediaMs - s.firstMediaMs) / 1000).toFixed(1);
-      process.stdout.write(`  #${s.seq} ${s.state} ${secs} s ${s.frames} frames ${s.bytes} B  ${s.path}\n`);
+      process.stdout.write(
+        `  #${s.seq} ${s.state}${s.offloaded ? ' offloaded' : ''} ${secs} s ${s.frames} frames ${s.bytes} B  ${s.path}\n`,
+      );
     }
   }
 }

@@ -3,6 +3,7 @@ import { RELEASE } from '../lib/version.ts';
 import { configCheckCommand } from './config-check.ts';
 import { ctlEvents, ctlPress, ctlSet, ctlStatus } from './ctl.ts';
 import { dockEnrollCommand, dockInitCommand } from './dock.ts';
+import { dockRunCommand, dockStatusCommand } from './dock-station.ts';
 import { exportCommand } from './export.ts';
 import { identityCommand } from './identity.ts';
 import { initCommand } from './init.ts';
@@ -160,7 +161,7 @@ export function buildProgram(): Command {
       }) => exportCommand({ ...opts, key: opts.key ?? [] }),
     );
 
-  const dock = program.command('dock').description('dock station: PKI, broker configuration, camera enrolment');
+  const dock = program.command('dock').description('dock station: PKI, broker, camera enrolment, offload');
   dock
     .command('init')
     .description('create a dock directory: CA, broker certificate and ACL, dock agent certificate, dock signing key')
@@ -188,6 +189,19 @@ export function buildProgram(): Command {
     .requiredOption('--dir <dir>', 'the dock directory')
     .requiredOption('--device-config <file>', "the camera's config.json (it must have its signing key)")
     .action(async (opts: { dir: string; deviceConfig: string }) => dockEnrollCommand(opts));
+  dock
+    .command('run')
+    .description(
+      'run the dock station: the broker (unless external) and the agent that pulls, verifies and stores footage',
+    )
+    .requiredOption('--dir <dir>', 'the dock directory')
+    .action(async (opts: { dir: string }) => dockRunCommand(opts.dir));
+  dock
+    .command('status')
+    .description('what each camera has handed over: segments stored, receiving, refused (and why), audit log')
+    .requiredOption('--dir <dir>', 'the dock directory')
+    .option('--json', 'print JSON: {"devices": [...]}', false)
+    .action(async (opts: { dir: string; json: boolean }) => dockStatusCommand(opts.dir, opts.json));
 
   program
     .command('list')

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPublicKey } from '../evidence/keys.ts';
 import { formatReport, verifyDirectory } from '../evidence/verify.ts';
@@ -12,12 +12,16 @@ export interface VerifyOptions {
 }
 
 /**
- * `bodycam verify PATH`: checks a camera's storage directory or a dock's evidence directory offline, with public
- * keys only. Exit 0 when everything verifies, 1 when anything does not (the report names each segment and why),
+ * `bodycam verify PATH`: checks a camera's storage directory, a dock directory (its evidence, against the keys
+ * enrolled there) or an evidence directory offline, with public keys only. Exit 0 when everything verifies, 1 when anything does not (the report names each segment and why),
  * 2 on a usage error.
  */
-export async function verifyCommand(root: string, opts: VerifyOptions): Promise<void> {
-  const publicKeys = keysFromSpecs(root, opts.key);
+export async function verifyCommand(path_: string, opts: VerifyOptions): Promise<void> {
+  // A dock directory: its evidence store, checked against the keys recorded at enrollment (not found in the store).
+  const dock = existsSync(path.join(path_, 'dock.json'));
+  const root = dock ? path.join(path_, 'evidence') : path_;
+  const publicKeys = dock ? enrolledKeys(path_) : new Map<string, KeyObject>();
+  for (const [device, key] of keysFromSpecs(root, opts.key)) publicKeys.set(device, key);
   let report: Awaited<ReturnType<typeof verifyDirectory>>;
   try {
     report = await verifyDirectory(root, { publicKeys });
@@ -27,6 +31,17 @@ export async function verifyCommand(root: string, opts: VerifyOptions): Promise<
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   process.exitCode = report.ok ? 0 : 1;
+}
+
+/** The signing keys of the cameras enrolled at a dock (DOCKDIR/devices/<id>/device.pub). */
+function enrolledKeys(dockDir: string): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  const devices = path.join(dockDir, 'devices');
+  for (const id of existsSync(devices) ? readdirSync(devices) : []) {
+    const file = path.join(devices, id, 'device.pub');
+    if (existsSync(file)) keys.set(id, loadPublicKey(readFileSync(file, 'utf8')));
+  }
+  return keys;
 }
 
 /** Public keys from `--key DEVICE=FILE` or `--key FILE` (the single device of `root`). */

@@ -114,14 +114,7 @@ export class DockSync {
       this.#o.logger.info({ session: this.#session }, 'connected to the dock');
       client.subscribe([`bodycam/cam/${this.#o.device}/down/#`, 'bodycam/dock/#'], { qos: 1 }, () => {
         this.#serially(async () => {
-          this.#publish('hello', {
-            protocol: PROTOCOL,
-            session: this.#session,
-            device: this.#o.device,
-            keyId: this.#o.keyId,
-            release: this.#o.release,
-            sentMono: this.#o.clock.now(),
-          });
+          this.#hello();
           await this.#offer();
         });
       });
@@ -153,6 +146,17 @@ export class DockSync {
     this.#client?.publish(upTopic(this.#o.device, type), JSON.stringify(body), { qos: 1 });
   }
 
+  #hello(): void {
+    this.#publish('hello', {
+      protocol: PROTOCOL,
+      session: this.#session,
+      device: this.#o.device,
+      keyId: this.#o.keyId,
+      release: this.#o.release,
+      sentMono: this.#o.clock.now(),
+    });
+  }
+
   async #offer(): Promise<void> {
     this.#publish('inventory', await this.#o.offload.inventory(this.#session));
     this.#armIdle();
@@ -168,7 +172,9 @@ export class DockSync {
 
   async #onMessage(topic: string, payload: Buffer, _props: unknown): Promise<void> {
     if (topic === 'bodycam/dock/hello') {
-      await this.#offer(); // the dock (re)started: it has lost nothing but our offer
+      // The dock (re)started: it has lost nothing but our session and our offer.
+      this.#hello();
+      await this.#offer();
       return;
     }
     const t = parseTopic(topic);
@@ -222,8 +228,9 @@ export class DockSync {
           this.#o.bus.emit('offload.refused', { by: 'camera', file: null, reason: r.refused });
           return;
         }
+        if (r.again) return; // a repeated receipt (ours went astray): already acted on
         if (r.done === 'segment') this.#status.offloaded += 1;
-        this.#o.bus.emit('offload.done', r);
+        this.#o.bus.emit('offload.done', { done: r.done, file: r.file, sha256: r.sha256 });
         return;
       }
       case 'refuse': {

@@ -22,7 +22,14 @@ export interface OffloadOptions {
   dockKey: KeyObject;
 }
 
-export type ReceiptOutcome = { done: 'segment' | 'incident'; file: string; sha256: string } | { refused: string };
+export type ReceiptOutcome =
+  | {
+      done: 'segment' | 'incident';
+      file: string;
+      sha256: string /** a receipt we had already acted on */;
+      again: boolean;
+    }
+  | { refused: string };
 
 export class Offload {
   readonly #o: OffloadOptions;
@@ -118,9 +125,12 @@ export class Offload {
       };
       if (!receiptMatches(env, dockKey, expected))
         return { refused: 'receipt not signed by the enrolled dock for this closing manifest' };
-      await this.#keepReceipt(`${file}${'.receipt.json'}`, env as Envelope<Receipt>);
-      store.incidents.markClosingOffloaded(p.incident);
-      return { done: 'incident', file: path.relative(storageDir, file), sha256: hash };
+      const again = !store.incidents.closingsAwaitingOffload().includes(p.incident);
+      if (!again) {
+        await this.#keepReceipt(`${file}.receipt.json`, env as Envelope<Receipt>);
+        store.incidents.markClosingOffloaded(p.incident);
+      }
+      return { done: 'incident', file: path.relative(storageDir, file), sha256: hash, again };
     }
     const row = store.segments.ofIncident(p.incident).find((s) => s.seq === p.seq);
     if (row === undefined || row.sha256 === null) return { refused: `no segment ${p.incident}#${p.seq} here` };
@@ -135,7 +145,8 @@ export class Offload {
     };
     if (!receiptMatches(env, dockKey, expected))
       return { refused: 'receipt not signed by the enrolled dock for this segment' };
-    if (row.offloadedAt === null) {
+    const again = row.offloadedAt !== null;
+    if (!again) {
       await this.#keepReceipt(receiptFileFor(row.path), env as Envelope<Receipt>);
       store.segments.markOffloaded(row.id);
     }
@@ -143,7 +154,7 @@ export class Offload {
     // receipt removes, never a segment gone without a receipt.
     await unlinkIfPresent(row.path);
     await fsyncParent(row.path);
-    return { done: 'segment', file: path.relative(storageDir, row.path), sha256: row.sha256 };
+    return { done: 'segment', file: path.relative(storageDir, row.path), sha256: row.sha256, again };
   }
 
   async #keepReceipt(file: string, env: Envelope<Receipt>): Promise<void> {
