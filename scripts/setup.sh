@@ -16,13 +16,16 @@ done
 
 # command → Debian package that provides it
 # ffmpeg: capture; age: custodians decrypt (and the tests' oracle); espeak-ng: the spoken warning's prompts;
-# sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera.
+# sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera; mosquitto and openssl: the dock's
+# broker and PKI (mosquitto-clients for hands-on checks).
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
+  [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
 )
 missing=()
 for cmd in "${!providers[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${providers[$cmd]}")
+  # Debian puts mosquitto in /usr/sbin, which is not on every user's PATH.
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${providers[$cmd]}")
 done
 if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

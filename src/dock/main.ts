@@ -23,6 +23,8 @@ export interface DockDeps {
   clock?: Clock;
   /** A line of per-camera progress for the terminal. */
   onProgress?: (device: string, line: string) => void;
+  /** How often incoming footage is made durable (default 16 MiB): the resume granularity after a crash. */
+  checkpointBytes?: number;
 }
 
 interface Part {
@@ -106,6 +108,7 @@ export class DockStation {
       dock,
       logger: this.#log.child({ component: 'agent' }),
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
+      ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
     });
     await agent.start();
     this.#started.push({ name: 'agent', stop: () => agent.stop() });

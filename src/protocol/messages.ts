@@ -20,8 +20,10 @@
 export const PROTOCOL = 'bodycam-sync/1';
 /** Bytes per chunk: 256 KiB moves at memory speed through Mosquitto and keeps a window small. */
 export const CHUNK_BYTES = 256 * 1024;
-/** Chunks the dock asks for at once (2 MiB in flight). */
-export const WINDOW_CHUNKS = 8;
+/** Chunks the dock keeps asked for ahead of what it has (8 MiB in flight); it asks again at half. */
+export const WINDOW_CHUNKS = 32;
+/** The dock makes what it received durable (fdatasync, then its progress row) at least this often. */
+export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 /** No message of ours comes near this; larger ones are refused before parsing. */
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 

@@ -53,6 +53,8 @@ export class DockSync {
   #docked = false;
   #idle: TimerHandle | null = null;
   #work: Promise<void> = Promise.resolve();
+  /** Receipts run on a queue of their own: their fsyncs must not hold up the chunks the dock is waiting for. */
+  #receipts: Promise<void> = Promise.resolve();
   readonly #status: SyncStatus = { docked: false, connected: false, offloaded: 0, refused: 0 };
 
   constructor(options: DockSyncOptions) {
@@ -81,6 +83,7 @@ export class DockSync {
     this.#subs.clear();
     await this.#disconnect();
     await this.#work;
+    await this.#receipts;
   }
 
   async #connect(): Promise<void> {
@@ -123,9 +126,16 @@ export class DockSync {
       this.#status.connected = false;
     });
     client.on('error', (err) => this.#o.logger.warn({ message: err.message }, 'dock connection'));
-    client.on('message', (topic, payload, packet) =>
-      this.#serially(() => this.#onMessage(topic, payload, packet.properties?.userProperties)),
-    );
+    client.on('message', (topic, payload, packet) => {
+      const handle = () => this.#onMessage(topic, payload, packet.properties?.userProperties);
+      if (!topic.endsWith('/down/ack')) {
+        this.#serially(handle);
+        return;
+      }
+      this.#receipts = this.#receipts
+        .then(handle)
+        .catch((e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
+    });
   }
 
   async #disconnect(): Promise<void> {

@@ -19,7 +19,7 @@ import { downTopic, parseTopic, type SegmentOffer } from '../../protocol/message
 import { AuditIntake } from './audit-intake.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { Progress } from './progress.ts';
-import { Transfer } from './transfer.ts';
+import { Transfer, type TransferItem } from './transfer.ts';
 import { checkClosing, checkReceived, checkSegmentOffer } from './verify-offer.ts';
 
 export interface DockIdentity {
@@ -38,15 +38,18 @@ export interface AgentOptions {
   logger: Logger;
   onProgress?: (device: string, line: string) => void;
   wallNow?: () => number;
+  /** How often an incoming segment is made durable (default CHECKPOINT_BYTES, 16 MiB). */
+  checkpointBytes?: number;
 }
 
 interface Session {
   id: string;
   device: string;
-  queue: Array<{ offer: SegmentOffer; hash: string; env: Parameters<typeof checkReceived>[0] }>;
+  queue: TransferItem[];
   closings: Map<string, unknown>;
   auditHead: number;
-  transfer: Transfer | null;
+  /** Transfers under way, oldest first: the next starts once every chunk of the last has been asked for. */
+  active: Transfer[];
   work: Promise<void>;
 }
 
@@ -76,7 +79,7 @@ export class DockAgent {
   async stop(): Promise<void> {
     for (const s of this.#sessions.values()) {
       await s.work;
-      await s.transfer?.close();
+      for (const t of s.active) await t.close();
     }
     await this.#o.client.endAsync().catch(() => undefined);
   }
@@ -113,12 +116,12 @@ export class DockAgent {
         queue: [],
         closings: new Map(),
         auditHead: -1,
-        transfer: null,
+        active: [],
         work: old?.work ?? Promise.resolve(),
       };
       this.#sessions.set(t.device, session);
       this.#serially(session, async () => {
-        await old?.transfer?.close();
+        for (const t of old?.active ?? []) await t.close();
         this.#o.progress.seen(t.device);
         await this.#o.store.putDeviceKey(t.device, key.pem);
         this.#send(t.device, 'time', { session: session.id, dockWallMs: this.#now(), echoMono: m.ok.sentMono });
@@ -145,8 +148,10 @@ export class DockAgent {
         }
         if (h.ok.session !== session.id) return;
         this.#serially(session, async () => {
-          const done = await session.transfer?.chunk(h.ok, payload);
-          if (done === 'complete') await this.#finish(session);
+          const t = session.active.find(
+            (a) => a.item.offer.incident === h.ok.incident && a.item.offer.seq === h.ok.seq,
+          );
+          if ((await t?.chunk(h.ok, payload)) === 'complete' && t !== undefined) await this.#finish(session, t);
         });
         return;
       }
@@ -207,19 +212,27 @@ export class DockAgent {
       }
       s.queue.push({ offer, hash: v.ok.hash, env: v.ok.env });
     }
-    if (s.transfer === null) await this.#next(s);
+    if (s.active.length === 0) await this.#pump(s);
   }
 
-  async #next(s: Session): Promise<void> {
-    const item = s.queue.shift();
-    if (item === undefined) {
-      s.transfer = null;
+  /** Starts transfers while the last one has asked for everything (two at most); when all are done, the rest. */
+  async #pump(s: Session): Promise<void> {
+    while (s.queue.length > 0 && s.active.length < 2 && (s.active.at(-1)?.allRequested ?? true)) {
+      const item = s.queue.shift();
+      if (item === undefined) break;
+      const t = await this.#begin(s, item);
+      s.active.push(t);
+      if (t.complete) await this.#finish(s, t);
+    }
+    if (s.queue.length === 0 && s.active.length === 0) {
       await this.#closings(s);
       if (s.auditHead > this.#o.progress.auditHead(s.device).seq) {
         this.#send(s.device, 'audit-pull', { session: s.id, fromSeq: this.#o.progress.auditHead(s.device).seq + 1 });
       }
-      return;
     }
+  }
+
+  async #begin(s: Session, item: TransferItem): Promise<Transfer> {
     const { offer } = item;
     const row = this.#o.progress.begin({
       device: s.device,
@@ -233,7 +246,7 @@ export class DockAgent {
     });
     const dir = path.join(this.#o.incomingDir, s.device);
     await mkdir(dir, { recursive: true });
-    s.transfer = await Transfer.open({
+    return Transfer.open({
       file: path.join(dir, `${offer.incident}-${offer.file}.part`),
       offer,
       row,
@@ -241,19 +254,19 @@ export class DockAgent {
       pull: (offset, count) =>
         this.#send(s.device, 'pull', { session: s.id, incident: offer.incident, seq: offer.seq, offset, count }),
       item,
+      onAllRequested: () => this.#serially(s, () => this.#pump(s)),
+      ...(this.#o.checkpointBytes === undefined ? {} : { checkpointBytes: this.#o.checkpointBytes }),
       ...(this.#o.onProgress === undefined
         ? {}
         : { onProgress: (line: string) => this.#o.onProgress?.(s.device, line) }),
     });
-    if (s.transfer.complete) await this.#finish(s);
   }
 
-  async #finish(s: Session): Promise<void> {
-    const t = s.transfer;
-    if (t === null) return;
+  async #finish(s: Session, t: Transfer): Promise<void> {
+    s.active = s.active.filter((a) => a !== t);
     const { offer, hash, env } = t.item;
     await t.close();
-    const actual = await sha256OfFile(t.file);
+    const actual = t.digest() ?? (await sha256OfFile(t.file));
     const previous = this.#o.progress.storedByChainSeq(s.device, env.payload.chainSeq - 1)?.manifestHash ?? undefined;
     const v = checkReceived(env, actual, previous);
     if ('code' in v) {
@@ -268,7 +281,7 @@ export class DockAgent {
       );
       this.#receipt(s, offer, hash);
     }
-    await this.#next(s);
+    await this.#pump(s);
   }
 
   #receipt(s: Session, offer: SegmentOffer, manifestHash: string): void {

@@ -1,11 +1,18 @@
 /**
- * One segment coming in: chunks written at their offsets into an incoming file, a window of chunks asked for at a
- * time, the durable length (after fdatasync) recorded in SQLite at the end of every window, and the window asked for
- * again from there when chunks stop coming (a lost message, a broker restart).
+ * One segment coming in: chunks written at their offsets into an incoming file, a sliding window of chunks kept
+ * asked for ahead of what has arrived (asked again at half, so the pipe never runs dry), and the durable length
+ * (fdatasync, then the progress row) recorded every CHECKPOINT_BYTES and at the end: after a crash or a lost
+ * connection the transfer resumes from there. When chunks stop coming (a lost message) it asks again.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import { CHUNK_BYTES, type ChunkHeader, type SegmentOffer, WINDOW_CHUNKS } from '../../protocol/messages.ts';
+import {
+  CHECKPOINT_BYTES,
+  CHUNK_BYTES,
+  type ChunkHeader,
+  type SegmentOffer,
+  WINDOW_CHUNKS,
+} from '../../protocol/messages.ts';
 import type { Progress, TransferRow } from './progress.ts';
 import type { checkReceived } from './verify-offer.ts';
 
@@ -25,6 +32,10 @@ export interface TransferOptions {
   pull: (offset: number, count: number) => void;
   item: TransferItem;
   onProgress?: (line: string) => void;
+  /** Every chunk has now been asked for: the agent may start asking for the next segment. */
+  onAllRequested?: () => void;
+  /** How often received bytes are made durable (default CHECKPOINT_BYTES). */
+  checkpointBytes?: number;
 }
 
 export class Transfer {
@@ -32,12 +43,18 @@ export class Transfer {
   readonly item: TransferItem;
   readonly #o: TransferOptions;
   readonly #fh: FileHandle;
+  /** Next byte expected, durable length, end of what has been asked for, all bytes received (resent too). */
   #expected: number;
   #durable: number;
+  #requested: number;
   #total: number;
-  #windowEnd = 0;
   #stall: NodeJS.Timeout | null = null;
-  #startedAt = Date.now();
+  readonly #startedAt = Date.now();
+  /** A checkpoint under way (its fdatasync runs beside the writes that follow it). */
+  #syncing: Promise<void> | null = null;
+  /** SHA-256 of the bytes written, in order, when the transfer began at 0 (else the file is hashed at the end). */
+  readonly #hash = createHash('sha256');
+  readonly #hashing: boolean;
 
   private constructor(o: TransferOptions, fh: FileHandle) {
     this.#o = o;
@@ -46,18 +63,18 @@ export class Transfer {
     this.#fh = fh;
     this.#expected = o.row.received;
     this.#durable = o.row.received;
+    this.#requested = o.row.received;
     this.#total = o.row.receivedTotal;
+    this.#hashing = o.row.received === 0;
   }
 
   /** Opens (or resumes) the incoming file at the durable length and asks for the first window. */
   static async open(o: TransferOptions): Promise<Transfer> {
-    const fh = await open(o.file, 'a+').then(async (h) => {
-      await h.close();
-      return open(o.file, 'r+');
-    });
+    await (await open(o.file, 'a')).close();
+    const fh = await open(o.file, 'r+');
     await fh.truncate(o.row.received);
     const t = new Transfer(o, fh);
-    if (!t.complete) t.#ask();
+    if (!t.complete) t.#askFrom(t.#expected);
     return t;
   }
 
@@ -71,38 +88,80 @@ export class Transfer {
     if (h.incident !== offer.incident || h.seq !== offer.seq) return 'more';
     if (createHash('sha256').update(bytes).digest('hex') !== h.sha256) return 'more'; // damaged: asked for again
     this.#total += bytes.length;
-    if (h.offset !== this.#expected) return 'more'; // a repeat, or after a lost one: the stall re-asks
+    if (h.offset !== this.#expected) return 'more'; // a repeat, or after a lost one: the stall asks again
     await this.#fh.write(bytes, 0, bytes.length, h.offset);
+    if (this.#hashing) this.#hash.update(bytes);
     this.#expected += bytes.length;
-    if (this.#expected < this.#windowEnd && this.#expected < offer.bytes) return 'more';
-    await this.#fh.datasync();
-    this.#durable = this.#expected;
-    this.#o.progress.received(this.#o.row.device, offer.incident, offer.seq, this.#durable, this.#total);
-    const seconds = (Date.now() - this.#startedAt) / 1000;
-    this.#o.onProgress?.(
-      `${offer.incident}/${offer.file} ${Math.floor((100 * this.#durable) / offer.bytes)}% of ${(offer.bytes / 1e6).toFixed(1)} MB, ${(this.#durable / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`,
-    );
-    if (this.complete) {
+    this.#armStall();
+    const end = this.#expected >= offer.bytes;
+    if (end) {
+      await this.#syncing;
+      await this.#checkpoint(this.#expected);
+    } else if (
+      this.#syncing === null &&
+      this.#expected - this.#durable >= (this.#o.checkpointBytes ?? CHECKPOINT_BYTES)
+    ) {
+      // Not awaited: the chunks keep coming while the disk catches up; only what was written before it counts.
+      const upTo = this.#expected;
+      this.#syncing = this.#checkpoint(upTo).finally(() => {
+        this.#syncing = null;
+      });
+    }
+    if (end) {
       this.#clearStall();
       return 'complete';
     }
-    this.#ask();
+    const window = WINDOW_CHUNKS * CHUNK_BYTES;
+    if (this.#requested - this.#expected <= window / 2 && this.#requested < offer.bytes) this.#askFrom(this.#requested);
     return 'more';
+  }
+
+  get allRequested(): boolean {
+    return this.#requested >= this.#o.offer.bytes;
+  }
+
+  /** The whole file's SHA-256 and size when it came in one go from 0; null when resumed (hash the file). */
+  digest(): { bytes: number; sha256: string } | null {
+    return this.#hashing && this.complete ? { bytes: this.#expected, sha256: this.#hash.digest('hex') } : null;
   }
 
   async close(): Promise<void> {
     this.#clearStall();
+    await this.#syncing?.catch(() => undefined);
+    // Bytes that came after the last checkpoint still count as received (they will be sent again).
+    const { offer, row } = this.#o;
+    if (!this.complete) this.#o.progress.received(row.device, offer.incident, offer.seq, this.#durable, this.#total);
     await this.#fh.close().catch(() => undefined);
   }
 
-  #ask(): void {
-    const left = this.#o.offer.bytes - this.#durable;
-    const count = Math.min(WINDOW_CHUNKS, Math.ceil(left / CHUNK_BYTES));
-    this.#expected = this.#durable;
-    this.#windowEnd = Math.min(this.#o.offer.bytes, this.#durable + count * CHUNK_BYTES);
-    this.#o.pull(this.#durable, count);
+  async #checkpoint(upTo: number): Promise<void> {
+    const { offer, row } = this.#o;
+    await this.#fh.datasync();
+    this.#durable = upTo;
+    this.#o.progress.received(row.device, offer.incident, offer.seq, this.#durable, this.#total);
+    const seconds = Math.max((Date.now() - this.#startedAt) / 1000, 0.001);
+    this.#o.onProgress?.(
+      `${offer.incident}/${offer.file} ${Math.floor((100 * this.#durable) / offer.bytes)}% of ${(offer.bytes / 1e6).toFixed(1)} MB, ${((this.#durable - row.received) / 1e6 / seconds).toFixed(1)} MB/s`,
+    );
+  }
+
+  /** Asks for the window from `from` (up to the end of the segment). */
+  #askFrom(from: number): void {
+    const left = this.#o.offer.bytes - from;
+    const count = Math.min(
+      from === this.#requested && from > this.#expected ? WINDOW_CHUNKS / 2 : WINDOW_CHUNKS,
+      Math.ceil(left / CHUNK_BYTES),
+    );
+    if (count <= 0) return;
+    this.#o.pull(from, count);
+    this.#requested = Math.max(this.#requested, Math.min(this.#o.offer.bytes, from + count * CHUNK_BYTES));
+    this.#armStall();
+    if (this.allRequested) this.#o.onAllRequested?.();
+  }
+
+  #armStall(): void {
     this.#clearStall();
-    this.#stall = setTimeout(() => this.#ask(), STALL_MS);
+    this.#stall = setTimeout(() => this.#askFrom(this.#expected), STALL_MS);
     this.#stall.unref();
   }
 

@@ -1,0 +1,258 @@
+/**
+ * Dock sync throughput, as a ratio to the broker's bare publish/subscribe throughput for the same payloads in the
+ * same run: a dock directory (`dock init`), a Mosquitto managed by the dock station, a camera enrolled at it whose
+ * storage holds one incident of 6 sealed segments of 16 MB (about a minute of footage each; random bytes, indexed
+ * and signed as the camera does), then (a) the camera's sync component, in a process of its own as on a real camera,
+ * offloads it to the dock agent (pull windows, per-chunk hashes, whole-segment verification, storage, signed
+ * receipts, deletion) and (b) a publisher process sends the same bytes in the same 256 KiB QoS 1 messages to a
+ * subscriber here through the same broker. Alternated, median of BENCH_RUNS (default 3).
+ *
+ *   node scripts/bench/sync.ts
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'mqtt';
+import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
+import { ManifestWriter } from '../../src/camera/audit/manifests.ts';
+import { createCameraBus } from '../../src/camera/events.ts';
+import { createDeviceIdentity, loadDeviceIdentity } from '../../src/camera/identity.ts';
+import { SegmentWriter } from '../../src/camera/recording/segments/writer.ts';
+import { CameraStore } from '../../src/camera/storage/store.ts';
+import { dockSync } from '../../src/camera/sync/wiring.ts';
+import { dockEnrollCommand, dockInitCommand } from '../../src/cli/dock.ts';
+import { buildInitialConfig } from '../../src/cli/init.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { dockLayout } from '../../src/dock/layout.ts';
+import { DockStation } from '../../src/dock/main.ts';
+import { realClock } from '../../src/hal/clock/real.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/messages.ts';
+
+const SEGMENTS = 6;
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const PORT = Number(process.env['SYNC_BENCH_PORT'] ?? 20_000 + Math.floor(Math.random() * 20_000));
+
+const root = process.argv[2] === undefined ? mkdtempSync(path.join(os.tmpdir(), 'bodycam-syncbench-')) : '';
+if (root !== '') chmodSync(root, 0o755);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function silently<T>(op: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
+  try {
+    return await op();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/** A camera directory enrolled at the dock, its storage holding one incident of sealed, signed segments. */
+async function camera(dockDir: string, run: number): Promise<{ configFile: string; bytes: number }> {
+  const dir = path.join(root, `cam-${run}`);
+  mkdirSync(dir, { recursive: true });
+  const { recipient } = generateIdentity();
+  const doc = buildInitialConfig({ dir, recipient: [recipient], board: 'sim', deviceId: `bench-${run}`, force: false });
+  const configFile = path.join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(doc));
+  let config = loadConfig(configFile);
+  await createDeviceIdentity(config.evidence.keyFile);
+  await silently(() => dockEnrollCommand({ dir: dockDir, deviceConfig: configFile }));
+  config = loadConfig(configFile);
+  mkdirSync(config.storage.dir, { recursive: true });
+  const store = CameraStore.open(config.storage.dir);
+  const incident = `bench-${run}-20260101T000000Z-0000`;
+  store.incidents.open(
+    {
+      id: incident,
+      trigger: 'bench',
+      activatedAt: new Date().toISOString(),
+      activationMediaMs: 30_000,
+      prerollRequestedMs: 30_000,
+      prerollActualMs: 30_000,
+      firstMediaMs: 0,
+      warning: { state: 'suppressed', reason: 'disabled' },
+    },
+    {},
+  );
+  let bytes = 0;
+  for (let seq = 0; seq < SEGMENTS; seq++) {
+    const relative = `footage/${incident}/${String(seq).padStart(4, '0')}.mp4.age`;
+    const file = path.join(config.storage.dir, relative);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const id = store.segments.insert(incident, seq, relative, seq * 10_000);
+    const w = await SegmentWriter.create({ path: file, recipients: [parseRecipient(recipient)] });
+    await w.write(randomBytes(SEGMENT_BYTES));
+    const sealed = await w.close();
+    store.segments.finish(
+      id,
+      'closed',
+      { endMediaMs: (seq + 1) * 10_000, frames: 300, fragments: 10, bytes: sealed.bytes },
+      sealed.sha256,
+    );
+    bytes += sealed.bytes;
+  }
+  store.incidents.close(incident, 'closed', SEGMENTS * 10_000, 'bench');
+  const writer = new ManifestWriter({
+    bus: createCameraBus(),
+    incidents: store.incidents,
+    segments: store.segments,
+    manifests: store.manifests,
+    storageDir: config.storage.dir,
+    device: config.device.id,
+    identity: await loadDeviceIdentity(config.evidence.keyFile),
+    retention: { policeAccessDays: 30, maxMonths: 12 },
+    speed: 1,
+    wallNow: Date.now,
+    logger: silentLogger(),
+  });
+  await writer.start();
+  await writer.stop();
+  store.close();
+  return { configFile, bytes };
+}
+
+/** In the child: the camera's sync offloads everything, then reports how long it took. */
+async function cameraChild(configFile: string): Promise<void> {
+  const config = loadConfig(configFile);
+  const store = CameraStore.open(config.storage.dir);
+  const bus = createCameraBus();
+  const identity = await loadDeviceIdentity(config.evidence.keyFile);
+  if (config.dock === undefined) throw new Error('not enrolled');
+  const sync = await dockSync(config.dock, {
+    bus,
+    store,
+    storageDir: config.storage.dir,
+    device: config.device.id,
+    identity,
+    clock: realClock,
+    logger: silentLogger(),
+  });
+  await sync.start();
+  let done = 0;
+  const finished = new Promise<number>((resolve) => {
+    bus.on('offload.done', (e) => {
+      if (e.done === 'segment' && ++done === SEGMENTS) resolve(performance.now());
+    });
+  });
+  const t0 = performance.now();
+  bus.emit('dock.changed', { docked: true });
+  const t1 = await finished;
+  process.send?.({ ms: t1 - t0 });
+  await sync.stop();
+  store.close();
+}
+
+/** In the child: publishes `count` chunks as the camera's client, then reports. */
+async function publisherChild(configFile: string, count: number): Promise<void> {
+  const cam = loadConfig(configFile);
+  const pub = connect(`mqtts://localhost:${process.env['SYNC_BENCH_PORT']}`, {
+    protocolVersion: 5,
+    ca: readFileSync(cam.dock?.ca ?? ''),
+    cert: readFileSync(cam.dock?.cert ?? ''),
+    key: readFileSync(cam.dock?.key ?? ''),
+    rejectUnauthorized: true,
+  });
+  pub.on('error', (e) => process.stderr.write(`publisher: ${e.message}\n`));
+  await new Promise((r) => pub.once('connect', r));
+  const payload = randomBytes(CHUNK_BYTES);
+  const topic = `bodycam/cam/${cam.device.id}/up/chunk`;
+  process.send?.({ ready: true });
+  await new Promise((r) => process.once('message', r));
+  await Promise.all(Array.from({ length: count }, () => pub.publishAsync(topic, payload, { qos: 1 })));
+  await pub.endAsync();
+  process.send?.({ sent: true });
+}
+
+/** A child process of this script, with a promise of its exit made before it can exit. */
+function child(args: string[]): ChildProcess & { gone: Promise<unknown> } {
+  const c = fork(fileURLToPath(import.meta.url), args, {
+    env: { ...process.env, SYNC_BENCH_PORT: String(PORT) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return Object.assign(c, { gone: new Promise((r) => c.once('exit', r)) });
+}
+
+async function syncRun(dockDir: string, run: number): Promise<{ ms: number; bytes: number }> {
+  const { configFile, bytes } = await camera(dockDir, run);
+  const c = child(['camera', configFile]);
+  const { ms } = await new Promise<{ ms: number }>((resolve) => c.once('message', (m) => resolve(m as { ms: number })));
+  await c.gone;
+  return { ms, bytes };
+}
+
+async function bareRun(dockDir: string, configFile: string, bytes: number): Promise<number> {
+  const l = dockLayout(dockDir);
+  const cam = loadConfig(configFile);
+  const sub = connect(`mqtts://localhost:${PORT}`, {
+    protocolVersion: 5,
+    ca: readFileSync(l.pki.caCert),
+    cert: readFileSync(l.pki.agentCert),
+    key: readFileSync(l.pki.agentKey),
+    rejectUnauthorized: true,
+  });
+  sub.on('error', (e) => process.stderr.write(`subscriber: ${e.message}\n`));
+  await new Promise((r) => sub.once('connect', r));
+  const topic = `bodycam/cam/${cam.device.id}/up/chunk`;
+  await sub.subscribeAsync(topic, { qos: 1 });
+  const count = Math.ceil(bytes / CHUNK_BYTES);
+  let got = 0;
+  const all = new Promise<number>((resolve) =>
+    sub.on('message', () => {
+      if (++got === count) resolve(performance.now());
+    }),
+  );
+  const c = child(['publish', configFile, String(count)]);
+  await new Promise((r) => c.once('message', r));
+  const t0 = performance.now();
+  c.send({ go: true });
+  const t1 = await all;
+  await c.gone;
+  await sub.endAsync();
+  return t1 - t0;
+}
+
+async function main(): Promise<void> {
+  const dockDir = path.join(root, 'dock');
+  await silently(() =>
+    dockInitCommand({ dir: dockDir, host: 'localhost', port: PORT, bind: '127.0.0.1', external: false, force: false }),
+  );
+  const station = new DockStation(dockDir, silentLogger());
+  await station.start();
+  const sync: number[] = [];
+  const bare: number[] = [];
+  let bytes = 0;
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const s = await syncRun(dockDir, run);
+      bytes = s.bytes;
+      sync.push(bytes / 1e6 / (s.ms / 1000));
+      bare.push(bytes / 1e6 / ((await bareRun(dockDir, path.join(root, `cam-${run}`, 'config.json'), bytes)) / 1000));
+    }
+  } finally {
+    await station.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+  const s = median(sync);
+  const b = median(bare);
+  process.stdout.write(
+    `sync: ${SEGMENTS} segments, ${(bytes / 1e6).toFixed(1)} MB, 256 KiB chunks, window ${WINDOW_CHUNKS}; median of ${RUNS}\n` +
+      `dock sync (pull, verify, store, receipt, delete): ${s.toFixed(1)} MB/s\n` +
+      `bare MQTT publish → subscribe, same payloads:      ${b.toFixed(1)} MB/s\n` +
+      `ratio sync / bare: ${(s / b).toFixed(2)}\n`,
+  );
+}
+
+const [mode, arg, count] = process.argv.slice(2);
+if (mode === 'camera' || mode === 'publish') {
+  await (mode === 'camera' ? cameraChild(arg ?? '') : publisherChild(arg ?? '', Number(count)));
+  process.disconnect?.();
+  process.exit(0);
+} else {
+  await main();
+}
