@@ -81,7 +81,7 @@ describe('a camera recorded by 0.1.0', () => {
     await daemon.waitFor((s) => s.state === 'buffering' && s.ring.seconds >= 2, 60_000, 'buffering after the upgrade');
 
     const after = rows(index);
-    expect(after.version).toBe(4);
+    expect(after.version).toBe(5);
     expect(after.incidents).toBe(2);
     expect(after.events).toBeGreaterThan(before.events);
     // Same rows, paths now relative to the storage directory; closed segments untouched.
