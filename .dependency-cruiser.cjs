@@ -5,7 +5,7 @@
  * Programs: src/camera (the daemon), src/dock (the dock station), src/cli (the `bodycam` command, which may start
  * either). Shared code any program may use: src/lib, src/age, src/evidence, src/protocol, src/hal, src/config.
  */
-const COMPONENTS = '(recording|feedback|inputs|audit|control|health|sync)';
+const COMPONENTS = '(recording|feedback|inputs|audit|control|health|sync|service)';
 
 module.exports = {
   forbidden: [

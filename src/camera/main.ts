@@ -40,6 +40,7 @@ import { Activation } from './recording/activation.ts';
 import { Recorder } from './recording/recorder.ts';
 import { recoverInterrupted } from './recording/segments/startup-recovery.ts';
 import { SegmentWriter } from './recording/segments/writer.ts';
+import { SystemdNotify } from './service/notify.ts';
 import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
@@ -276,6 +277,21 @@ export class Camera {
     );
     if (sync !== null) await this.#start(named('dock sync', sync));
     await this.#start(named('control', control));
+    // Last to start, first to stop: READY only once everything above runs, STOPPING before anything stops.
+    await this.#start(
+      named(
+        'systemd',
+        new SystemdNotify({
+          bus,
+          processes,
+          clock,
+          logger: log.child({ component: 'systemd' }),
+          env: process.env,
+          healthyWithinMs: 2 * c.capture.stallMs,
+          captureState: () => capture.state,
+        }),
+      ),
+    );
     await this.#start({
       name: 'memory',
       start: async () => {

@@ -1,0 +1,44 @@
+/** The systemd unit in hardware/systemd: valid to systemd-analyze, Type=notify with a watchdog, sandboxed. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { itWith } from '../harness/tools.ts';
+
+const UNIT = path.resolve(import.meta.dirname, '../../hardware/systemd/bodycam.service');
+const text = readFileSync(UNIT, 'utf8');
+const settings = (key: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
+
+describe('bodycam.service', () => {
+  itWith('systemd-analyze')('passes systemd-analyze verify without a single complaint', () => {
+    const r = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('is Type=notify with NotifyAccess=all and a watchdog, restarted by systemd', () => {
+    expect(settings('Type')).toEqual(['notify']);
+    expect(settings('NotifyAccess')).toEqual(['all']);
+    expect(Number(settings('WatchdogSec')[0])).toBeGreaterThan(0);
+    expect(settings('Restart')).toEqual(['always']);
+    expect(settings('KillMode')).toEqual(['mixed']);
+  });
+
+  it('runs the daemon with its Node flags, as a dedicated user, sandboxed', () => {
+    const exec = settings('ExecStart')[0] ?? '';
+    expect(exec).toContain(` ${DAEMON_NODE_FLAGS.join(' ')} `);
+    expect(exec).toContain('dist/cli/bodycam.js run --config');
+    expect(settings('User')).toEqual(['bodycam']);
+    for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp']) expect(settings(key)).toEqual(['yes']);
+    expect(settings('ProtectSystem')).toEqual(['strict']);
+    expect(settings('DevicePolicy')).toEqual(['closed']);
+    expect(settings('DeviceAllow').map((d) => d.split(' ')[0])).toEqual(
+      expect.arrayContaining(['char-video4linux', 'char-alsa', 'char-gpiochip']),
+    );
+  });
+});
