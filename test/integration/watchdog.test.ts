@@ -62,7 +62,8 @@ describe('systemd watchdog', () => {
     const until = async (pred: () => boolean, what: string, ms: number) => {
       const end = Date.now() + ms;
       while (!pred()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(messages())}\n${log.slice(-3000)}`);
+        if (Date.now() > end)
+          throw new Error(`timed out waiting for ${what}: ${JSON.stringify(messages())}\n${log.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
