@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
 import { createDeviceIdentity } from '../camera/identity.ts';
-import { type BoardMap, loadBoard } from '../config/boards.ts';
+import { boardAudioConfig, boardSourceConfig, loadBoard } from '../config/boards.ts';
 import { validateConfig } from '../config/load.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
@@ -17,19 +17,6 @@ export interface InitOptions {
   force: boolean;
   /** Allow stealth mode (default: allowed; `--no-stealth` forbids it). */
   stealth?: boolean;
-}
-
-/** The capture source each board family uses by default. */
-function sourceFor(board: BoardMap): Record<string, unknown> {
-  switch (board.board) {
-    case 'sim':
-      return { kind: 'synthetic', width: 1280, height: 720, fps: 30, speed: 1 };
-    case 'pi5':
-      // Pi 5 has no H.264 hardware encoder; rpicam-vid encodes in software there as well.
-      return { kind: 'rpicam', width: 1280, height: 720, fps: 30 };
-    default:
-      return { kind: 'rpicam', width: 1280, height: 720, fps: 30 };
-  }
 }
 
 /** A complete, validated config for a camera on `board`. */
@@ -45,14 +32,14 @@ export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
     }`;
   return {
     device: { id: deviceId, board: board.board },
-    capture: { source: sourceFor(board) },
+    capture: { source: boardSourceConfig(board) },
     preRecord: { seconds: 30, audio: false },
     recording: { segmentSeconds: 60 },
     encryption: { recipients: opts.recipient },
     storage: { dir: board.board === 'sim' ? 'storage' : '/var/lib/bodycam' },
     gpio: { driver: board.gpioDriver, inputs: board.inputs, outputs: board.outputs },
     warning: { languages: board.warningLanguages },
-    audio: board.board === 'sim' ? { driver: 'file', dir: 'speaker' } : { driver: 'alsa', device: 'default' },
+    audio: board.board === 'sim' ? { driver: 'file', dir: 'speaker' } : boardAudioConfig(board),
     stealth: { allowed: opts.stealth ?? true },
     log: { level: 'info' },
   };

@@ -16,7 +16,16 @@ const videoCommon = {
   audio: s.boolean().default(true).describe('capture the microphone'),
 };
 
-const alsaDevice = () => s.string().nonEmpty().default('hw:1,0').describe('ALSA capture device of the microphone');
+/** The ALSA microphone of a real camera; `plughw` lets ALSA convert, so a mono mic is not asked for two channels. */
+const microphone = {
+  alsaDevice: s
+    .string()
+    .nonEmpty()
+    .default('plughw:1,0')
+    .describe('ALSA capture device of the microphone (plughw: converts; hw: must match channels and rate exactly)'),
+  audioChannels: s.int(1, 2, 1, 'channels asked of the microphone (the board profile says what it delivers)'),
+  audioRate: s.int(8000, 96_000, 48_000, 'sample rate asked of the microphone, Hz'),
+};
 
 const syntheticSource = s.object({
   kind: s.literal('synthetic'),
@@ -38,13 +47,13 @@ const v4l2Source = s.object({
     .default('h264_v4l2m2m')
     .describe('H.264 encoder (hardware on Pi 4/CM4/Zero 2 W)'),
   inputFormat: s.enum(['mjpeg', 'yuyv422']).optional().describe('pixel format asked of the camera'),
-  alsaDevice: alsaDevice(),
+  ...microphone,
 });
 
 const rpicamSource = s.object({
   kind: s.literal('rpicam'),
   ...videoCommon,
-  alsaDevice: alsaDevice(),
+  ...microphone,
   rpicamPath: s.string().nonEmpty().default('rpicam-vid').describe('path of rpicam-vid'),
 });
 

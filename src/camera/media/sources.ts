@@ -19,18 +19,26 @@ export interface SyntheticSource extends CommonSource {
   speed: number;
 }
 
-export interface V4l2Source extends CommonSource {
+/** The ALSA microphone of a v4l2 or rpicam source. */
+interface Microphone {
+  /** ALSA PCM, e.g. `plughw:CARD=Device` (plughw converts channels and rate; hw must match them exactly). */
+  alsaDevice: string;
+  /** Channels asked of the microphone (default 1: a mono mic at `hw:` refuses 2, "cannot set channel count"). */
+  audioChannels?: number | undefined;
+  /** Sample rate asked of the microphone, Hz (default 48000). */
+  audioRate?: number | undefined;
+}
+
+export interface V4l2Source extends CommonSource, Microphone {
   kind: 'v4l2';
   device: string;
   encoder: 'libx264' | 'h264_v4l2m2m';
   /** Omitted (or undefined, as a schema's optional key yields): the driver's default format. */
   inputFormat?: 'mjpeg' | 'yuyv422' | undefined;
-  alsaDevice: string;
 }
 
-export interface RpicamSource extends CommonSource {
+export interface RpicamSource extends CommonSource, Microphone {
   kind: 'rpicam';
-  alsaDevice: string;
   rpicamPath: string;
 }
 
@@ -114,9 +122,15 @@ function maps(audio: boolean): string[] {
   return audio ? ['-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0'];
 }
 
-function alsaInput(device: string): FfmpegInput {
-  // A deep queue so a busy encoder does not make ALSA overrun (ffmpeg warns "Thread message queue blocking").
-  return { url: device, options: ['-f', 'alsa', '-thread_queue_size', '1024'] };
+/**
+ * The microphone input: a deep queue so a busy encoder does not make ALSA overrun (ffmpeg warns "Thread message
+ * queue blocking"), and the channels and rate asked of the device (ffmpeg's ALSA default is 2 channels, which a
+ * mono microphone opened at `hw:` refuses). The output is resampled to mono 48 kHz AAC either way.
+ */
+function alsaInput(mic: Microphone): FfmpegInput {
+  const channels = String(mic.audioChannels ?? 1);
+  const rate = String(mic.audioRate ?? AUDIO_RATE);
+  return { url: mic.alsaDevice, options: ['-f', 'alsa', '-thread_queue_size', '1024', '-ac', channels, '-ar', rate] };
 }
 
 export interface PlanOptions {
@@ -175,7 +189,7 @@ function v4l2(source: V4l2Source): CapturePlan {
   if (source.inputFormat !== undefined) videoIn.push('-input_format', source.inputFormat);
   videoIn.push('-framerate', String(source.fps), '-video_size', `${source.width}x${source.height}`);
   const inputs: FfmpegInput[] = [{ url: source.device, options: videoIn }];
-  if (source.audio) inputs.push(alsaInput(source.alsaDevice));
+  if (source.audio) inputs.push(alsaInput(source));
   const encoder =
     source.encoder === 'libx264'
       ? x264Options(source)
@@ -232,7 +246,7 @@ function rpicam(source: RpicamSource): CapturePlan {
       options: ['-f', 'h264', '-framerate', String(source.fps), '-fflags', '+genpts', '-thread_queue_size', '512'],
     },
   ];
-  if (source.audio) inputs.push(alsaInput(source.alsaDevice));
+  if (source.audio) inputs.push(alsaInput(source));
   return {
     inputs,
     outputOptions: [...maps(source.audio), '-c:v', 'copy', ...(source.audio ? audioOutput() : []), ...FMP4_OUTPUT],

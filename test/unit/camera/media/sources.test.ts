@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCapturePlan, type SourceConfig } from '../../../../src/camera/media/sources.ts';
+import { validateConfig } from '../../../../src/config/load.ts';
 
 const FMP4 = ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof+separate_moof'];
 const GOP30 = ['-g', '30', '-keyint_min', '30', '-sc_threshold', '0'];
@@ -9,6 +10,7 @@ const X264_2M = [
   ...['-b:v', '2000k', '-maxrate', '2000k', '-bufsize', '2000k'],
 ];
 const AV = ['-map', '0:v:0', '-map', '1:a:0'];
+const ALSA_IN = ['-f', 'alsa', '-thread_queue_size', '1024'];
 const common = { width: 1280, height: 720, fps: 30, gopSeconds: 1, videoBitrateKbps: 2000 };
 
 describe('buildCapturePlan', () => {
@@ -37,7 +39,9 @@ describe('buildCapturePlan', () => {
         encoder: 'libx264',
         inputFormat: 'mjpeg',
         audio: true,
-        alsaDevice: 'hw:1,0',
+        alsaDevice: 'plughw:CARD=Device',
+        audioChannels: 1,
+        audioRate: 48000,
       },
       inputs: [
         {
@@ -47,7 +51,7 @@ describe('buildCapturePlan', () => {
             ...['-framerate', '30', '-video_size', '1280x720'],
           ],
         },
-        { url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] },
+        { url: 'plughw:CARD=Device', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] },
       ],
       output: [...AV, ...X264_2M, '-fps_mode', 'cfr', '-r', '30', ...GOP30, ...AAC, ...FMP4],
     },
@@ -74,13 +78,33 @@ describe('buildCapturePlan', () => {
     },
     {
       name: 'rpicam: H.264 copied from stdin + ALSA',
-      source: { kind: 'rpicam', ...common, audio: true, alsaDevice: 'hw:1,0', rpicamPath: 'rpicam-vid' },
+      source: {
+        kind: 'rpicam',
+        ...common,
+        audio: true,
+        alsaDevice: 'hw:CARD=Loopback,DEV=1',
+        audioChannels: 2,
+        audioRate: 44100,
+        rpicamPath: 'rpicam-vid',
+      },
       inputs: [
         {
           url: 'pipe:0',
           options: ['-f', 'h264', '-framerate', '30', '-fflags', '+genpts', '-thread_queue_size', '512'],
         },
-        { url: 'hw:1,0', options: ['-f', 'alsa', '-thread_queue_size', '1024'] },
+        { url: 'hw:CARD=Loopback,DEV=1', options: [...ALSA_IN, '-ac', '2', '-ar', '44100'] },
+      ],
+      output: [...AV, '-c:v', 'copy', ...AAC, ...FMP4],
+    },
+    {
+      name: 'rpicam from an older config without channels or rate: mono at 48 kHz asked of the mic',
+      source: { kind: 'rpicam', ...common, audio: true, alsaDevice: 'plughw:1,0', rpicamPath: 'rpicam-vid' },
+      inputs: [
+        {
+          url: 'pipe:0',
+          options: ['-f', 'h264', '-framerate', '30', '-fflags', '+genpts', '-thread_queue_size', '512'],
+        },
+        { url: 'plughw:1,0', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] },
       ],
       output: [...AV, '-c:v', 'copy', ...AAC, ...FMP4],
     },
@@ -116,5 +140,47 @@ describe('buildCapturePlan', () => {
     const plan = buildCapturePlan({ kind: 'synthetic', ...common, audio: true, speed: 4 });
     expect(plan).toMatchObject({ speed: 4, gopMs: 1000, videoEncoder: 'libx264', audioEncoder: 'aac' });
     expect(plan.producer).toBeUndefined();
+  });
+});
+
+describe('microphone settings from the config schema', () => {
+  const doc = (source: Record<string, unknown>) => ({
+    device: { id: 'cam-1' },
+    capture: { source },
+    encryption: { recipients: ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'] },
+    storage: { dir: 'storage' },
+    gpio: { inputs: { record: { pin: 5 }, trigger: { pin: 6 } } },
+  });
+
+  it.each(['v4l2', 'rpicam'])('an older %s config stays valid and asks plughw:1,0 for mono at 48 kHz', (kind) => {
+    const r = validateConfig(doc({ kind }), '/etc/bodycam');
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const mic = buildCapturePlan(r.config.capture.source).inputs[1];
+    expect(mic).toEqual({ url: 'plughw:1,0', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] });
+  });
+
+  it('passes the board profile channels and rate through to the ALSA input', () => {
+    const r = validateConfig(
+      doc({ kind: 'v4l2', alsaDevice: 'plughw:CARD=Device', audioChannels: 2, audioRate: 16000 }),
+      '/etc/bodycam',
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(buildCapturePlan(r.config.capture.source).inputs[1]?.options).toEqual([
+      ...ALSA_IN,
+      '-ac',
+      '2',
+      '-ar',
+      '16000',
+    ]);
+  });
+
+  it.each([
+    [{ audioChannels: 3 }, 'capture.source.audioChannels', 'must be at most 2'],
+    [{ audioRate: 4000 }, 'capture.source.audioRate', 'must be at least 8000'],
+  ])('refuses %j', (extra, key, message) => {
+    const r = validateConfig(doc({ kind: 'rpicam', ...extra }), '/');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toContainEqual({ key, message });
   });
 });
