@@ -17,10 +17,12 @@ done
 # command → Debian package that provides it
 # ffmpeg: capture; age: custodians decrypt (and the tests' oracle); espeak-ng: the spoken warning's prompts;
 # sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera; mosquitto and openssl: the dock's
-# broker and PKI (mosquitto-clients for hands-on checks).
+# broker and PKI (mosquitto-clients for hands-on checks); qemu, kmod, cpio and busybox-static: the device lab
+# (scripts/lab).
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
+  [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
 )
 missing=()
 for cmd in "${!providers[@]}"; do

@@ -1,0 +1,172 @@
+/**
+ * The device lab: boots Debian's own kernel under qemu (TCG: KVM guests hang on these machines) with this machine's
+ * root filesystem shared read-only over 9p, loads real drivers for hardware that is not there (vivid: a V4L2
+ * capture device; snd-aloop: an ALSA loopback card), runs one command inside with the project checkout and returns
+ * its exit code and output. What the command writes to $LAB_OUT (a host directory shared over 9p) stays on the host;
+ * everything else it writes lands on the guest's tmpfs and is gone at power-off.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+const BUILD = path.join(REPO, 'scripts/lab/build.sh');
+
+/** The lab's two devices: one vivid capture node (/dev/video0), and the loopback card `Loopback`. */
+export const LAB_MODULES = ['vivid:n_devs=1,node_types=0x1', 'snd-aloop'];
+
+export interface Lab {
+  cache: string;
+  kernel: string;
+  kernelVersion: string;
+}
+
+function onPath(command: string): boolean {
+  const r = spawnSync('sh', ['-c', 'command -v "$1" || test -x "/usr/sbin/$1" || test -x "/sbin/$1"', 'x', command]);
+  return r.status === 0;
+}
+
+/** Why the lab cannot start on this machine (naming what is missing), or null when it can. */
+export function labMissing(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return `the lab needs linux x64 (this is ${process.platform} ${process.arch})`;
+  const tools: Record<string, string> = {
+    'qemu-system-x86_64': 'qemu-system-x86',
+    modprobe: 'kmod',
+    depmod: 'kmod',
+    cpio: 'cpio',
+    busybox: 'busybox-static',
+    'apt-get': 'apt',
+    'dpkg-deb': 'dpkg',
+  };
+  const missing = Object.entries(tools)
+    .filter(([cmd]) => !onPath(cmd))
+    .map(([cmd, pkg]) => `${cmd} (Debian package ${pkg})`);
+  if (missing.length > 0) return `missing ${missing.join(', ')}: scripts/setup.sh installs them`;
+  if (!existsSync(path.join(REPO, 'dist/cli/bodycam.js'))) return 'dist/ is not built (npm run build)';
+  return null;
+}
+
+let prepared: Lab | null = null;
+
+/** Fetches and unpacks the kernel and builds the initramfs once (cached under .cache/lab). */
+export function prepareLab(): Lab {
+  if (prepared !== null) return prepared;
+  const r = spawnSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`scripts/lab/build.sh failed (${r.status ?? r.signal})`);
+  const cache = r.stdout.trim().split('\n').at(-1) ?? '';
+  const kernelVersion = readFileSync(path.join(cache, 'kernel-version'), 'utf8').trim();
+  prepared = { cache, kernel: path.join(cache, 'kernel'), kernelVersion };
+  return prepared;
+}
+
+export interface RunOptions {
+  /** Shell command, run by /bin/sh in `cwd` inside the guest as root. */
+  command: string;
+  /** Modules to load before the command, `name:arg=v,arg=v` (default: LAB_MODULES). */
+  modules?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  memoryMb?: number;
+  /** Virtual CPUs (at most 2: the machine's two cores are shared). */
+  cpus?: number;
+}
+
+export interface LabRun {
+  code: number;
+  /** The command's stdout and stderr. */
+  output: string;
+  /** The guest's serial console (kernel messages, the init's markers). */
+  console: string;
+  /** The host directory the guest saw as $LAB_OUT. */
+  outDir: string;
+  seconds: number;
+  kernelVersion: string;
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** Boots the lab, runs `command` and powers off. Rejects only when the VM itself fails (no exit code came back). */
+export async function runInLab(options: RunOptions): Promise<LabRun> {
+  const lab = prepareLab();
+  const outDir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-lab-'));
+  const env: Record<string, string> = {
+    PATH: `${path.join(REPO, 'node_modules/.bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    TMPDIR: '/tmp',
+    LAB_OUT: '/tmp/lab-out',
+    LAB_CWD: options.cwd ?? REPO,
+    LAB_KERNEL: lab.kernel,
+    LAB_KERNEL_VERSION: lab.kernelVersion,
+    LAB_MODULES: (options.modules ?? LAB_MODULES).join(' '),
+    ...options.env,
+  };
+  writeFileSync(
+    path.join(outDir, 'env.sh'),
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${quote(v)}\n`)
+      .join(''),
+  );
+  writeFileSync(path.join(outDir, 'command.sh'), `${options.command}\n`);
+  const cpus = Math.min(options.cpus ?? 2, 2);
+  const args = [
+    '-accel',
+    'tcg,thread=multi',
+    '-machine',
+    'q35',
+    '-cpu',
+    'max',
+    '-smp',
+    String(cpus),
+    '-m',
+    String(options.memoryMb ?? 2048),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-kernel',
+    path.join(lab.cache, 'vmlinuz'),
+    '-initrd',
+    path.join(lab.cache, 'initramfs.gz'),
+    '-append',
+    'console=ttyS0 loglevel=4 panic=-1 rdinit=/init',
+    '-device',
+    'virtio-rng-pci',
+    '-virtfs',
+    'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${outDir},mount_tag=labout,security_model=none`,
+  ];
+  const started = Date.now();
+  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let serial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    serial += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    serial += d.toString();
+  });
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exit = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  const seconds = (Date.now() - started) / 1000;
+  const codeFile = path.join(outDir, 'exit-code');
+  const output = existsSync(path.join(outDir, 'output.log'))
+    ? readFileSync(path.join(outDir, 'output.log'), 'utf8')
+    : '';
+  if (!existsSync(codeFile)) {
+    const why = seconds * 1000 >= timeoutMs ? `timed out after ${timeoutMs / 1000} s` : `qemu exited ${exit}`;
+    throw new Error(
+      `the lab VM gave no exit code (${why})\n--- console ---\n${serial.slice(-4000)}\n--- output ---\n${output.slice(-4000)}`,
+    );
+  }
+  const code = Number(readFileSync(codeFile, 'utf8').trim());
+  return { code, output, console: serial, outDir, seconds, kernelVersion: lab.kernelVersion };
+}
