@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseRecipient } from '../age/keys.ts';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
 import { createDeviceIdentity } from '../camera/identity.ts';
 import { boardAudioConfig, boardSourceConfig, loadBoard } from '../config/boards.ts';
+import type { Language } from '../config/feedback-schema.ts';
 import { validateConfig } from '../config/load.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
@@ -17,6 +19,28 @@ export interface InitOptions {
   force: boolean;
   /** Allow stealth mode (default: allowed; `--no-stealth` forbids it). */
   stealth?: boolean;
+  /** Evidence storage (default: `storage` beside the config for sim, /var/lib/bodycam on a real board). */
+  storage?: string;
+  /** Warning languages in order (default: the board profile's zone). */
+  languages?: Language[];
+}
+
+/**
+ * Each `--recipient` must be a real age recipient, checksum included: a mistyped one would seal footage that no
+ * custodian can open. A secret identity given by mistake is never echoed.
+ */
+export function checkRecipients(recipients: readonly string[]): void {
+  if (recipients.length === 0) {
+    throw new BodycamError(ErrorCode.USAGE, '--recipient: give at least one custodian recipient (bodycam keygen)');
+  }
+  for (const r of recipients) {
+    try {
+      parseRecipient(r);
+    } catch (e) {
+      const shown = r.toUpperCase().startsWith('AGE-SECRET') ? '[redacted]' : r;
+      throw new BodycamError(ErrorCode.USAGE, `--recipient ${shown}: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** A complete, validated config for a camera on `board`. */
@@ -36,9 +60,9 @@ export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
     preRecord: { seconds: 30, audio: false },
     recording: { segmentSeconds: 60 },
     encryption: { recipients: opts.recipient },
-    storage: { dir: board.board === 'sim' ? 'storage' : '/var/lib/bodycam' },
+    storage: { dir: opts.storage ?? (board.board === 'sim' ? 'storage' : '/var/lib/bodycam') },
     gpio: { driver: board.gpioDriver, inputs: board.inputs, outputs: board.outputs },
-    warning: { languages: board.warningLanguages },
+    warning: { languages: opts.languages ?? board.warningLanguages },
     audio: board.board === 'sim' ? { driver: 'file', dir: 'speaker' } : boardAudioConfig(board),
     stealth: { allowed: opts.stealth ?? true },
     log: { level: 'info' },
@@ -51,6 +75,7 @@ export async function initCommand(opts: InitOptions): Promise<void> {
   if (existsSync(file) && !opts.force) {
     throw new BodycamError(ErrorCode.USAGE, `${file} already exists; pass --force to overwrite it`);
   }
+  checkRecipients(opts.recipient);
   const doc = buildInitialConfig(opts);
   const checked = validateConfig(doc, dir);
   if (!checked.ok) {

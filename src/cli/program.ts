@@ -4,12 +4,14 @@ import { configCheckCommand } from './config-check.ts';
 import { ctlEvents, ctlPress, ctlSet, ctlStatus } from './ctl.ts';
 import { dockEnrollCommand, dockInitCommand } from './dock.ts';
 import { dockRunCommand, dockStatusCommand } from './dock-station.ts';
+import { doctorCommand } from './doctor/index.ts';
 import { exportCommand } from './export.ts';
 import { identityCommand } from './identity.ts';
 import { initCommand } from './init.ts';
 import { keygenCommand } from './keygen.ts';
 import { listCommand } from './list.ts';
 import { promptsCommand } from './prompts.ts';
+import { provisionCommand } from './provision.ts';
 import { runCommand } from './run.ts';
 import { verifyCommand } from './verify.ts';
 
@@ -59,6 +61,43 @@ export function buildProgram(): Command {
         stealth: boolean;
       }) => initCommand(opts),
     );
+
+  program
+    .command('provision')
+    .description(
+      "set up a camera for a real board: config, signing identity (0600), prompts, storage, the board's config.txt lines and wiring",
+    )
+    .requiredOption('--board <name>', 'board profile from hardware/boards (pi4, cm4, pi5, zero2w, sim)')
+    .requiredOption('--device-id <id>', "the camera's identity, e.g. zone5-cam017 (letters, digits, - and _)")
+    .requiredOption(
+      '--recipient <age1...>',
+      'custodian recipient; repeat for several',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
+    .requiredOption('--dir <dir>', "the camera's config directory (e.g. /etc/bodycam, or a staging directory)")
+    .option('--storage <dir>', 'evidence storage on the camera (absolute)', '/var/lib/bodycam')
+    .option('--languages <list>', "warning languages in order, e.g. nl,fr,de (default: the board profile's zone)")
+    .option('--no-stealth', 'forbid stealth mode (stealth.allowed: false)')
+    .option('--force', 'rewrite an existing config.json (the identity is always kept)', false)
+    .action(
+      async (opts: {
+        board: string;
+        deviceId: string;
+        recipient: string[];
+        dir: string;
+        storage: string;
+        languages?: string;
+        stealth: boolean;
+        force: boolean;
+      }) => provisionCommand(opts),
+    );
+
+  program
+    .command('doctor')
+    .description('check a camera: ffmpeg and encoder, camera, microphone, speaker, GPIO, storage, clock, keys, dock')
+    .option('--config <file>', 'config file', '/etc/bodycam/config.json')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (opts: { config: string; json: boolean }) => doctorCommand(opts));
 
   program
     .command('identity')

@@ -1,0 +1,132 @@
+/**
+ * `bodycam provision`: one command turns a board profile into a ready camera directory: the config (every value
+ * checked), the signing identity (private key mode 0600), the warning prompts, the storage directory, and beside
+ * them the board's config.txt lines and wiring table for the technician. `bodycam init` is the same for `sim`.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generatePrompts } from '../camera/feedback/prompts.ts';
+import { createDeviceIdentity } from '../camera/identity.ts';
+import { type BoardMap, knownBoards, loadBoard, wiringSummary } from '../config/boards.ts';
+import { LANGUAGES, type Language } from '../config/feedback-schema.ts';
+import { validateConfig } from '../config/load.ts';
+import { NodeProcessRunner } from '../hal/process/node.ts';
+import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { buildInitialConfig, checkRecipients } from './init.ts';
+
+export interface ProvisionOptions {
+  board: string;
+  deviceId: string;
+  recipient: string[];
+  dir: string;
+  /** Evidence storage on the device (default /var/lib/bodycam). */
+  storage?: string;
+  /** Warning languages in order (default: the board profile's zone). */
+  languages?: string;
+  stealth?: boolean;
+  force: boolean;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function usage(message: string): BodycamError {
+  return new BodycamError(ErrorCode.USAGE, message);
+}
+
+/** Every value a technician typed, checked before anything is written; each error names the option and the fix. */
+export function checkProvisionOptions(opts: ProvisionOptions): { board: BoardMap; languages?: Language[] } {
+  if (!knownBoards().includes(opts.board)) {
+    throw usage(
+      `--board ${opts.board}: no such board profile; choose one of ${knownBoards().join(', ')} (hardware/boards)`,
+    );
+  }
+  const board = loadBoard(opts.board);
+  if (!DEVICE_ID.test(opts.deviceId)) {
+    throw usage(
+      `--device-id ${JSON.stringify(opts.deviceId)}: use letters, digits, "-" and "_", at most 64, starting with a letter or digit (e.g. zone5-cam017)`,
+    );
+  }
+  checkRecipients(opts.recipient);
+  if (opts.storage !== undefined && !path.isAbsolute(opts.storage)) {
+    throw usage(`--storage ${opts.storage}: give an absolute path (e.g. /var/lib/bodycam)`);
+  }
+  if (opts.languages === undefined) return { board };
+  const languages = opts.languages.split(',').map((l) => l.trim());
+  const unknown = languages.find((l) => !(LANGUAGES as readonly string[]).includes(l));
+  if (unknown !== undefined || languages.length === 0) {
+    throw usage(`--languages ${opts.languages}: use a comma-separated list of ${LANGUAGES.join(', ')} (e.g. nl,fr,de)`);
+  }
+  return { board, languages: languages as Language[] };
+}
+
+/** The technician's sheet for this board: config.txt lines, then the wiring. */
+function boardSheet(board: BoardMap): { configTxt: string; wiring: string } {
+  const boot = board.configTxt.map((l) => `# ${l.why}\n${l.line}\n`).join('');
+  return {
+    configTxt: `# bodycam ${board.board}: add to /boot/firmware/config.txt, then reboot\n${boot}`,
+    wiring: `bodycam ${board.board}: ${board.description}\n\n${wiringSummary(board).join('\n')}\n`,
+  };
+}
+
+export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
+  const { board, languages } = checkProvisionOptions(opts);
+  const dir = path.resolve(opts.dir);
+  const file = path.join(dir, 'config.json');
+  if (existsSync(file) && !opts.force) {
+    throw usage(`${file} already exists; pass --force to rewrite the config (the identity is always kept)`);
+  }
+  const doc = buildInitialConfig({
+    dir,
+    board: opts.board,
+    deviceId: opts.deviceId,
+    recipient: opts.recipient,
+    force: opts.force,
+    storage: opts.storage ?? '/var/lib/bodycam',
+    ...(opts.stealth === undefined ? {} : { stealth: opts.stealth }),
+    ...(languages === undefined ? {} : { languages }),
+  });
+  const checked = validateConfig(doc, dir);
+  if (!checked.ok) {
+    const lines = checked.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `the config for ${opts.deviceId} would not be valid:\n${lines}`);
+  }
+  const config = checked.config;
+  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(config.storage.dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw usage(
+      `--storage ${config.storage.dir}: cannot create it (${errnoCode(e) ?? (e as Error).message}); run as root or choose another`,
+    );
+  }
+  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  let keyId = 'kept';
+  if (!existsSync(config.evidence.keyFile)) keyId = (await createDeviceIdentity(config.evidence.keyFile)).keyId;
+  await chmod(config.evidence.keyFile, 0o600);
+  const sheet = boardSheet(board);
+  await writeFile(path.join(dir, 'config.txt.add'), sheet.configTxt);
+  await writeFile(path.join(dir, 'WIRING.txt'), sheet.wiring);
+  try {
+    await generatePrompts(new NodeProcessRunner(), config.warning, { force: false });
+  } catch (e) {
+    throw new BodycamError(
+      ErrorCode.HAL_AUDIO_FAILED,
+      `${file} written, but the warning prompts are not: ${(e as Error).message}. Then run \`bodycam prompts --config ${file}\``,
+    );
+  }
+  process.stdout.write(
+    [
+      `provisioned ${opts.deviceId} for ${board.board} (${board.description})`,
+      `  config     ${file}`,
+      `  identity   ${config.evidence.keyFile} (signing key ${keyId}, mode 600)`,
+      `  prompts    ${config.warning.promptsDir} (${config.warning.languages.join(', ')})`,
+      `  storage    ${config.storage.dir}`,
+      `  boot       ${path.join(dir, 'config.txt.add')} (${board.configTxt.length} lines for /boot/firmware/config.txt)`,
+      `  wiring     ${path.join(dir, 'WIRING.txt')}`,
+      'next: at the dock `bodycam dock enroll --device-config CONFIG`, install hardware/systemd/bodycam.service,',
+      `      then \`bodycam doctor --config ${file}\` on the camera`,
+      '',
+    ].join('\n'),
+  );
+}

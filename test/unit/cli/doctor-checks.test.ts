@@ -1,0 +1,111 @@
+/** Doctor checks against scripted tools: what a real device answers, and what the technician is told. */
+import { describe, expect, it } from 'vitest';
+import type { DoctorContext } from '../../../src/cli/doctor/check.ts';
+import { speakerCheck } from '../../../src/cli/doctor/devices.ts';
+import { cameraCheck, encoderCheck, microphoneCheck } from '../../../src/cli/doctor/media.ts';
+import { clockCheck } from '../../../src/cli/doctor/trust.ts';
+import { buildInitialConfig } from '../../../src/cli/init.ts';
+import { validateConfig } from '../../../src/config/load.ts';
+import { ScriptedProcesses } from '../../../src/hal/process/scripted.ts';
+
+const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+
+/** A Pi 4 camera whose V4L2 device is /dev/null: a character device that exists everywhere. */
+function context(runner: ScriptedProcesses, patch: (doc: Record<string, any>) => void = () => {}): DoctorContext {
+  const doc = buildInitialConfig({ dir: '/tmp', board: 'pi4', deviceId: 'cam1', recipient: [RECIPIENT], force: false });
+  (doc['capture'] as Record<string, any>)['source'].device = '/dev/null';
+  patch(doc);
+  const checked = validateConfig(doc, '/tmp');
+  if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+  return {
+    config: checked.config,
+    configFile: '/tmp/config.json',
+    runner,
+    root: '',
+    writeTestBytes: 1 << 20,
+    now: Date.now,
+  };
+}
+
+const one = async (p: Promise<unknown>) => (await p) as { status: string; detail: string; fix?: string };
+
+describe('doctor checks', () => {
+  it('reports the frame size the camera really gives beside the one asked (vivid gives 320x180 for 320x240)', async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stderr(
+        "Input #0, video4linux2,v4l2, from '/dev/null':\n  Stream #0:0: Video: rawvideo (YUY2 / 0x32595559), yuyv422, 320x180, 147456 kb/s, 30 fps\n",
+      );
+      call.exit(0);
+    });
+    const ctx = context(runner, (d) => Object.assign(d['capture'].source, { width: 320, height: 240 }));
+    const r = await one(cameraCheck(ctx));
+    expect(r.status).toBe('warn');
+    expect(r.detail).toBe('/dev/null gives 320x180 when 320x240 is asked');
+    expect(runner.callsOf('ffmpeg')[0]?.args).toEqual(
+      expect.arrayContaining(['-f', 'v4l2', '-video_size', '320x240', '-i', '/dev/null']),
+    );
+  });
+
+  it('passes a camera that gives the size asked', async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stderr('  Stream #0:0: Video: mjpeg (Baseline), yuvj422p(pc, bt470bg/unknown/unknown), 1280x720, 30 fps\n');
+      call.exit(0);
+    });
+    expect(await one(cameraCheck(context(runner)))).toMatchObject({
+      status: 'pass',
+      detail: '/dev/null gives 1280x720 at 30 fps',
+    });
+  });
+
+  it("fails a microphone that refuses the format with ALSA's own words, and asks for the configured format", async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stderr(
+        '[alsa @ 0x55] cannot set channel count to 2 (Invalid argument)\nhw:Loopback,1,0: Input/output error\n',
+      );
+      call.exit(1);
+    });
+    const ctx = context(runner, (d) =>
+      Object.assign(d['capture'].source, { alsaDevice: 'hw:Loopback,1,0', audioChannels: 2 }),
+    );
+    const r = await one(microphoneCheck(ctx));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toBe('hw:Loopback,1,0 does not record (hw:Loopback,1,0: Input/output error)');
+    expect(r.fix).toContain('plughw: converts');
+    expect(runner.callsOf('ffmpeg')[0]?.args).toEqual(
+      expect.arrayContaining(['-ac', '2', '-ar', '48000', '-i', 'hw:Loopback,1,0']),
+    );
+  });
+
+  it('fails an ffmpeg without the encoder the board needs', async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stdout(' V....D libx264              libx264 H.264 / AVC / MPEG-4 AVC\n');
+      call.exit(0);
+    });
+    const r = await one(encoderCheck(context(runner)));
+    expect(r).toMatchObject({ status: 'fail', detail: 'this ffmpeg has no h264_v4l2m2m encoder' });
+  });
+
+  it('plays silence through the speaker the way the warning is played, and fails one that does not open', async () => {
+    const runner = new ScriptedProcesses().define('aplay', async (call) => {
+      const wav = await call.stdin;
+      call.stderr(
+        wav.subarray(0, 4).toString() === 'RIFF' ? 'aplay: main:831: audio open error: No such device\n' : 'no wav\n',
+      );
+      call.exit(1);
+    });
+    const r = await one(speakerCheck(context(runner)));
+    expect(r).toMatchObject({
+      status: 'fail',
+      detail: 'plughw:CARD=Headphones does not play (aplay: main:831: audio open error: No such device)',
+    });
+    expect(runner.callsOf('aplay')[0]?.args).toEqual(['-q', '-D', 'plughw:CARD=Headphones', '-t', 'wav', '-']);
+  });
+
+  it('fails an unset clock', async () => {
+    const ctx = { ...context(new ScriptedProcesses()), now: () => Date.UTC(1970, 0, 1, 0, 0, 42) };
+    expect(await one(clockCheck(ctx))).toMatchObject({
+      status: 'fail',
+      detail: 'the clock is unset (1970-01-01T00:00:42.000Z)',
+    });
+  });
+});
