@@ -122,6 +122,8 @@ export interface CameraEvents {
   'audio.played': { name: string; startedAt: number; endedAt: number };
   /** The speaker failed to play a clip. */
   'speaker.fault': { name: string; code: string; message: string };
+  /** The microphone failed (capture goes on video-only and retries it) or works again. */
+  'health.microphone': { state: 'ok' | 'fault'; device: string; message: string };
   /** How an incident's warning ended (also written on the incident). */
   'warning.finished': WarningFinished;
   'recorder.state': { state: RecorderState; previous: RecorderState };

@@ -139,6 +139,7 @@ export class Camera {
       onFragment: (f) => bus.emit('capture.fragment', f),
       onGap: (gap) => bus.emit('capture.gap', gap),
       onStateChange: (state) => bus.emit('capture.state', { state }),
+      onMicrophone: (health) => bus.emit('health.microphone', health),
     });
     const recorder = new Recorder({
       bus,
@@ -189,6 +190,7 @@ export class Camera {
       mediaNowMs,
       outputs: () => feedback.outputs(),
       sync: () => sync?.status() ?? null,
+      microphone: source.kind !== 'synthetic' && source.audio ? source.alsaDevice : null,
     });
     this.#status = status;
     const sync =

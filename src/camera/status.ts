@@ -17,7 +17,16 @@ export interface CameraStatus {
   outputs: FeedbackOutputs | null;
   /** Dock sync, when the camera is enrolled at a dock: connected, segments offloaded and refused this run. */
   sync: SyncStatus | null;
-  capture: { state: string; fragments: number; gaps: number; mediaMs: number };
+  capture: {
+    state: string;
+    fragments: number;
+    gaps: number;
+    mediaMs: number;
+    /** The frame size the camera actually delivers (from the init segment; the configured one is a request). */
+    video: { width: number; height: number } | null;
+    /** The microphone (null without one): `fault` while capture records video without sound and retries it. */
+    microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
+  };
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -32,6 +41,8 @@ export interface StatusSources {
   mediaNowMs: () => number;
   outputs: () => FeedbackOutputs | null;
   sync: () => SyncStatus | null;
+  /** The configured microphone's ALSA device, or null when the source has none. */
+  microphone: string | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -43,10 +54,13 @@ export class StatusBoard {
   #docked = false;
   #captureState = 'idle';
   #internalErrors = 0;
+  #video: { width: number; height: number } | null = null;
+  #microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
 
   constructor(sources: StatusSources) {
     this.#o = sources;
     this.#subs = new Subscriptions(sources.bus);
+    this.#microphone = sources.microphone === null ? null : { device: sources.microphone, state: 'ok', message: '' };
   }
 
   async start(): Promise<void> {
@@ -58,6 +72,13 @@ export class StatusBoard {
     });
     this.#subs.on('capture.state', ({ state }) => {
       this.#captureState = state;
+    });
+    this.#subs.on('capture.init', ({ tracks }) => {
+      const video = tracks.find((t) => t.kind === 'video');
+      this.#video = video === undefined ? null : { width: video.width, height: video.height };
+    });
+    this.#subs.on('health.microphone', ({ state, device, message }) => {
+      this.#microphone = { device, state, message };
     });
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
@@ -92,6 +113,8 @@ export class StatusBoard {
         fragments: this.#fragments,
         gaps: this.#gaps,
         mediaMs: this.#o.mediaNowMs(),
+        video: this.#video,
+        microphone: this.#microphone,
       },
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FfmpegExit, FfmpegInfo, FfmpegLauncher, RunningFfmpeg } from '../../src/camera/media/ffmpeg.ts';
+import type { CapturePlan } from '../../src/camera/media/sources.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../fixtures/media/synthetic-160x120-3s.mp4');
 
@@ -29,6 +30,8 @@ export function sampleStream(): { init: Buffer; fragments: Buffer[] } {
 }
 
 export class ScriptedRun {
+  /** The plan this run was started with (which inputs: with or without the microphone). */
+  readonly plan: CapturePlan | undefined;
   readonly stdout = new PassThrough();
   readonly signals: NodeJS.Signals[] = [];
   readonly running: RunningFfmpeg;
@@ -36,7 +39,8 @@ export class ScriptedRun {
   #requested = false;
   #done = false;
 
-  constructor() {
+  constructor(plan?: CapturePlan) {
+    this.plan = plan;
     const exited = new Promise<FfmpegExit>((resolve) => {
       this.#settle = resolve;
     });
@@ -88,8 +92,8 @@ export class ScriptedFfmpeg implements FfmpegLauncher {
     return { version: 'scripted', encoders: ['libx264', 'aac'] };
   }
 
-  start(): RunningFfmpeg {
-    const run = new ScriptedRun();
+  start(plan: CapturePlan): RunningFfmpeg {
+    const run = new ScriptedRun(plan);
     this.runs.push(run);
     return run.running;
   }

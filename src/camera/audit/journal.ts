@@ -16,7 +16,8 @@ export interface JournalOptions {
 
 /**
  * Writes what happened to the device's event log: capture gaps, stops, storage faults (the first of a run and
- * every 30th) and storage levels, warnings given or suppressed, stealth on, off and refused, speaker faults, the
+ * every 30th) and storage levels, warnings given or suppressed, stealth on, off and refused, speaker and microphone
+ * faults (and the microphone back), the
  * clock set or unset, dock changes. (Activations are written with their incident row, in one transaction.) Events are
  * evidence metadata but not evidence: when storage is full they go to the log instead, and nothing stops.
  */
@@ -61,6 +62,13 @@ export class Journal {
     );
     s.on('speaker.fault', ({ name, code, message }) =>
       this.#append('speaker_fault', { clip: name, code, message }, this.#incident),
+    );
+    s.on('health.microphone', ({ state, device, message }) =>
+      this.#append(
+        state === 'fault' ? 'microphone_fault' : 'microphone_ok',
+        state === 'fault' ? { device, message } : { device },
+        this.#incident,
+      ),
     );
     s.on('health.storage', ({ level, freeBytes }) => this.#append(`storage_${level}`, { freeBytes }, null));
     s.on('health.clock', ({ state, source, wallMs }) =>

@@ -55,6 +55,7 @@ export class Feedback {
     storage: 'ok',
     clock: 'ok',
     speaker: 'ok',
+    microphone: 'ok',
   };
   #leds: StatusLeds | null = null;
   #haptics: Haptics | null = null;
@@ -104,6 +105,7 @@ export class Feedback {
       if (code === 'STORAGE_FULL') this.#set({ storage: 'full' });
     });
     s.on('speaker.fault', () => this.#set({ speaker: 'fault' }));
+    s.on('health.microphone', ({ state }) => this.#set({ microphone: state }));
     s.on('audio.played', ({ name }) => {
       this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
       if (st.speaker === 'fault') this.#set({ speaker: 'ok' });

@@ -13,15 +13,17 @@ export interface FeedbackState {
   storage: StorageLevel;
   clock: ClockState;
   speaker: 'ok' | 'fault';
+  /** `fault` while capture records video without sound because the microphone fails. */
+  microphone: 'ok' | 'fault';
 }
 
 /** How one LED is driven: steady, or a repeating sequence of on/off times. */
-export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2';
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3';
 
 export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
 
 /** Why the secondary LED blinks beside the base state (most urgent first). */
-export type Warning = 'speaker-fault' | 'clock-unset' | 'storage-low';
+export type Warning = 'speaker-fault' | 'microphone-fault' | 'clock-unset' | 'storage-low';
 
 export interface LedPlan {
   red: LedMode;
@@ -38,17 +40,20 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
   blink: [250, 250],
   slow: [1000, 1000],
   flash2: [120, 120, 120, 640],
+  flash3: [120, 120, 120, 120, 120, 640],
 };
 
 /** The secondary indication's LED mode: distinct per fault. */
 const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
   'speaker-fault': 'flash2',
+  'microphone-fault': 'flash3',
   'clock-unset': 'blink',
   'storage-low': 'slow',
 };
 
 function lesserWarning(s: FeedbackState): Warning | null {
   if (s.speaker === 'fault') return 'speaker-fault';
+  if (s.microphone === 'fault') return 'microphone-fault';
   if (s.clock === 'unset') return 'clock-unset';
   if (s.storage === 'low') return 'storage-low';
   return null;

@@ -3,6 +3,9 @@
  * running. An exit, a stall (no fragment for `stallMs`) or a corrupt stream restarts the pipeline after an
  * exponential backoff. The restarted stream continues the capture timeline: its timestamps are shifted to
  * start after the outage, so media time never goes backwards or repeats, and the outage is reported as a gap.
+ * A microphone that fails never stops the video: a run with sound that delivers nothing is followed by a probe of
+ * the microphone alone; if it fails, capture goes on video-only and probes it again every `microphoneRetryMs`,
+ * restarting with sound once it works.
  */
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
@@ -12,7 +15,8 @@ import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type FfmpegExit, type FfmpegLauncher, type RunningFfmpeg, requiredEncoders } from './ffmpeg.ts';
 import { Fmp4Parser } from './fmp4/parser.ts';
-import { buildCapturePlan, type CapturePlan, type SourceConfig } from './sources.ts';
+import { microphoneOf, probeMicrophone } from './microphone.ts';
+import { buildCapturePlan, type CapturePlan, type Microphone, type SourceConfig } from './sources.ts';
 import type { CaptureGap, CaptureState, InitSegment, MediaFragment } from './types.ts';
 
 export interface CaptureOptions {
@@ -36,6 +40,17 @@ export interface CaptureOptions {
   onFragment(fragment: MediaFragment): void;
   onGap(gap: CaptureGap): void;
   onStateChange?(state: CaptureState): void;
+  /** How often a failed microphone is probed again (wall ms, default 30 s). */
+  microphoneRetryMs?: number;
+  /** The microphone failed (capture goes on video-only) or works again. */
+  onMicrophone?(health: MicrophoneHealth): void;
+}
+
+export interface MicrophoneHealth {
+  state: 'ok' | 'fault';
+  device: string;
+  /** Why it failed (ffmpeg's last lines); empty when ok. */
+  message: string;
 }
 
 export interface RoomFeed {
@@ -47,9 +62,13 @@ export interface RoomFeed {
 /** A run this long (with fragments) counts as healthy and resets the backoff. */
 const HEALTHY_RUN_MS = 30_000;
 const STOP_TIMEOUT_MS = 3000;
+/** Why a video-only run is ended on purpose: the microphone works again. */
+const MICROPHONE_BACK = 'the microphone works again';
 
 interface Run {
   ffmpeg: RunningFfmpeg;
+  /** Whether this run records the microphone. */
+  withSound: boolean;
   /** rpicam-vid, whose stdout feeds ffmpeg (its own process group). */
   producer: RunningProcess | undefined;
   launchedAt: number;
@@ -63,7 +82,13 @@ interface Run {
 
 export class Capture {
   readonly #options: CaptureOptions;
+  /** The source's plan, and the same without sound while the microphone is at fault (absent without a microphone). */
   readonly #plan: CapturePlan;
+  readonly #videoOnly: CapturePlan | undefined;
+  readonly #mic: Microphone | undefined;
+  #micFault = false;
+  #micTimer: TimerHandle | undefined;
+  #reportedSize = '';
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #stallMs: number;
@@ -84,6 +109,8 @@ export class Capture {
       options.source,
       options.room === undefined ? {} : { roomInput: options.room.inputOptions() },
     );
+    this.#mic = microphoneOf(options.source);
+    this.#videoOnly = this.#mic === undefined ? undefined : buildCapturePlan({ ...options.source, audio: false });
     this.#log = options.logger;
     this.#clock = options.clock;
     this.#stallMs = options.stallMs ?? 5000;
@@ -114,6 +141,7 @@ export class Capture {
     this.#stopping = true;
     this.#clearTimer(this.#stallTimer);
     this.#clearTimer(this.#restartTimer);
+    this.#clearTimer(this.#micTimer);
     const run = this.#run;
     this.#run = undefined;
     if (run !== undefined) {
@@ -145,17 +173,19 @@ export class Capture {
     this.#options.onStateChange?.(state);
   }
 
-  #launch(): void {
+  #launch(reason = 'capture restarted'): void {
     const now = this.#clock.now();
+    const withSound = this.#mic !== undefined && !this.#micFault;
+    const plan = withSound || this.#videoOnly === undefined ? this.#plan : this.#videoOnly;
     let pendingGap: CaptureGap | undefined;
     const parser = new Fmp4Parser({
-      onInit: (init) => this.#options.onInit(init),
+      onInit: (init) => this.#init(init),
       onFragment: (f) => this.#fragment(run, f),
       onError: (e) => this.#corrupt(run, e),
     });
     if (this.#lastEndMs !== undefined) {
       const outageMs = now - this.#lastArrival;
-      pendingGap = { atMs: this.#lastEndMs, durationMs: outageMs, reason: 'capture restarted' };
+      pendingGap = { atMs: this.#lastEndMs, durationMs: outageMs, reason };
       parser.setTimelineOffsetMs(this.#lastEndMs + outageMs * this.#plan.speed);
     }
     const p = this.#plan.producer;
@@ -163,13 +193,14 @@ export class Capture {
       p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
     const room = this.#plan.pipe === 'room' ? this.#options.room?.openMicrophone() : undefined;
     const input = producer?.stdout ?? room;
-    const ffmpeg = this.#options.ffmpeg.start(this.#plan, {
+    const ffmpeg = this.#options.ffmpeg.start(plan, {
       ffmpegPath: this.#options.ffmpegPath,
       logger: this.#log,
       ...(input === undefined ? {} : { input }),
     });
     const run: Run = {
       ffmpeg,
+      withSound,
       producer,
       launchedAt: now,
       fragments: 0,
@@ -188,6 +219,19 @@ export class Capture {
       });
     }
     this.#armStall(run);
+  }
+
+  /** Passes the init segment on; says once per size when the camera delivers another size than the one asked. */
+  #init(init: InitSegment): void {
+    const video = init.tracks.find((t) => t.kind === 'video');
+    const { width, height } = this.#options.source;
+    if (video !== undefined && (video.width !== width || video.height !== height)) {
+      const size = `${video.width}x${video.height}`;
+      if (size !== this.#reportedSize)
+        this.#log.warn({ asked: `${width}x${height}`, delivered: size }, 'the camera delivers another frame size');
+      this.#reportedSize = size;
+    }
+    this.#options.onInit(init);
   }
 
   #fragment(run: Run, f: MediaFragment): void {
@@ -232,6 +276,11 @@ export class Capture {
     this.#options.room?.close();
     await this.#endProducer(run);
     if (this.#run !== run || this.#stopping) return;
+    if (run.killReason === MICROPHONE_BACK) {
+      this.#launch('capture restarted with the microphone');
+      return;
+    }
+    if (run.withSound && run.fragments === 0 && (await this.#microphoneFailed(run))) return;
     const ranMs = this.#clock.now() - run.launchedAt;
     if (ranMs >= HEALTHY_RUN_MS && run.fragments > 0) this.#failures = 0;
     const delayMs = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** this.#failures);
@@ -253,6 +302,50 @@ export class Capture {
     this.#restartTimer = this.#clock.setTimeout(() => {
       if (!this.#stopping) this.#launch();
     }, delayMs);
+  }
+
+  /**
+   * A run with sound delivered nothing: probes the microphone alone. When it fails, the microphone is at fault and
+   * capture restarts at once without it (true); otherwise the camera is at fault and the usual backoff applies.
+   */
+  async #microphoneFailed(run: Run): Promise<boolean> {
+    const mic = this.#mic;
+    if (mic === undefined) return false;
+    const probe = await probeMicrophone(this.#options.processes, this.#options.ffmpegPath, mic);
+    if (this.#run !== run || this.#stopping || probe.ok) return false;
+    this.#micFault = true;
+    this.#log.error(
+      { device: mic.alsaDevice, message: probe.message, stderr: run.ffmpeg.stderrTail() },
+      'the microphone failed: recording video without sound, trying the microphone again periodically',
+    );
+    this.#options.onMicrophone?.({ state: 'fault', device: mic.alsaDevice, message: probe.message });
+    this.#setState('restarting');
+    this.#launch('capture restarted without the microphone');
+    this.#scheduleMicrophoneRetry();
+    return true;
+  }
+
+  #scheduleMicrophoneRetry(): void {
+    const retryMs = this.#options.microphoneRetryMs ?? 30_000;
+    this.#micTimer = this.#clock.setTimeout(() => void this.#retryMicrophone(), retryMs);
+  }
+
+  async #retryMicrophone(): Promise<void> {
+    const mic = this.#mic;
+    if (mic === undefined || this.#stopping || !this.#micFault) return;
+    const probe = await probeMicrophone(this.#options.processes, this.#options.ffmpegPath, mic);
+    if (this.#stopping) return;
+    if (!probe.ok) {
+      this.#log.debug({ device: mic.alsaDevice, message: probe.message }, 'the microphone still fails');
+      this.#scheduleMicrophoneRetry();
+      return;
+    }
+    this.#micFault = false;
+    this.#log.info({ device: mic.alsaDevice }, 'the microphone works again: restarting capture with sound');
+    this.#options.onMicrophone?.({ state: 'ok', device: mic.alsaDevice, message: '' });
+    // A run in progress is ended and relaunched with sound at once; a pending restart will use sound anyway.
+    const run = this.#run;
+    if (run !== undefined && !run.withSound) this.#kill(run, MICROPHONE_BACK);
   }
 
   /** SIGTERM the camera process group, SIGKILL it if it lingers, and wait until it is gone. */

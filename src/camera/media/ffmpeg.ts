@@ -132,10 +132,13 @@ export function fluentFfmpeg(processes: ProcessRunner): FfmpegLauncher {
 export function startFfmpeg(plan: CapturePlan, options: StartOptions): RunningFfmpeg {
   const { logger } = options;
   const command = ffmpeg({ stdoutLines: STDERR_LINES }).setFfmpegPath(options.ffmpegPath);
-  for (const input of plan.inputs) {
+  for (const [i, input] of plan.inputs.entries()) {
     command.input(input.url === 'pipe:0' && options.input !== undefined ? options.input : input.url);
+    // No banner (version, build configuration): the stderr tail logged on a failure is then the error itself.
+    // fluent-ffmpeg has no global options; before the first input is where ffmpeg reads them.
+    const options_ = i === 0 ? ['-hide_banner', ...input.options] : input.options;
     // Spread, not an array: given an array, fluent-ffmpeg splits any "a b" element at its space.
-    if (input.options.length > 0) command.inputOptions(...input.options);
+    if (options_.length > 0) command.inputOptions(...options_);
   }
   if (plan.outputOptions.length > 0) command.outputOptions(...plan.outputOptions);
 

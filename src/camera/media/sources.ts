@@ -20,7 +20,7 @@ export interface SyntheticSource extends CommonSource {
 }
 
 /** The ALSA microphone of a v4l2 or rpicam source. */
-interface Microphone {
+export interface Microphone {
   /** ALSA PCM, e.g. `plughw:CARD=Device` (plughw converts channels and rate; hw must match them exactly). */
   alsaDevice: string;
   /** Channels asked of the microphone (default 1: a mono mic at `hw:` refuses 2, "cannot set channel count"). */
@@ -127,7 +127,7 @@ function maps(audio: boolean): string[] {
  * queue blocking"), and the channels and rate asked of the device (ffmpeg's ALSA default is 2 channels, which a
  * mono microphone opened at `hw:` refuses). The output is resampled to mono 48 kHz AAC either way.
  */
-function alsaInput(mic: Microphone): FfmpegInput {
+export function alsaInput(mic: Microphone): FfmpegInput {
   const channels = String(mic.audioChannels ?? 1);
   const rate = String(mic.audioRate ?? AUDIO_RATE);
   return { url: mic.alsaDevice, options: ['-f', 'alsa', '-thread_queue_size', '1024', '-ac', channels, '-ar', rate] };

@@ -12,6 +12,12 @@ export interface TrackInfo {
   timescale: number;
   /** Sample entry fourcc, e.g. `avc1`, `mp4a`. */
   codec: string;
+  /**
+   * Presentation size from tkhd, in pixels (0 for audio): what the device actually delivers, which may differ from
+   * the size asked for (vivid gives 320x180 when asked for 320x240).
+   */
+  width: number;
+  height: number;
 }
 
 /** ftyp + moov: what a player needs before any fragment. */

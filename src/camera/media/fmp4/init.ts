@@ -35,6 +35,12 @@ function trackId(buf: Buffer, tkhd: Box): number {
   return buf.readUInt32BE(at);
 }
 
+/** tkhd ends with the presentation width and height, 16.16 fixed point. */
+function size(buf: Buffer, tkhd: Box): { width: number; height: number } {
+  need(tkhd.end - 8, 8, tkhd.end, 'tkhd');
+  return { width: buf.readUInt32BE(tkhd.end - 8) >>> 16, height: buf.readUInt32BE(tkhd.end - 4) >>> 16 };
+}
+
 function timescale(buf: Buffer, mdhd: Box): number {
   const { version, body } = fullBox(buf, mdhd);
   const at = body + (version === 1 ? 16 : 8);
@@ -60,11 +66,13 @@ function codec(buf: Buffer, stsd: Box): string {
 function parseTrak(buf: Buffer, trak: Box): TrackInfo {
   const mdia = required(buf, trak, 'mdia');
   const stbl = required(buf, required(buf, mdia, 'minf'), 'stbl');
+  const tkhd = required(buf, trak, 'tkhd');
   return {
-    id: trackId(buf, required(buf, trak, 'tkhd')),
+    id: trackId(buf, tkhd),
     kind: kindOf(handler(buf, required(buf, mdia, 'hdlr'))),
     timescale: timescale(buf, required(buf, mdia, 'mdhd')),
     codec: codec(buf, required(buf, stbl, 'stsd')),
+    ...size(buf, tkhd),
   };
 }
 

@@ -8,6 +8,7 @@ const base: FeedbackState = {
   storage: 'ok',
   clock: 'ok',
   speaker: 'ok',
+  microphone: 'ok',
 };
 
 describe('LED plan', () => {
@@ -63,6 +64,26 @@ describe('LED plan', () => {
       'speaker fault outranks clock and storage',
       { speaker: 'fault', clock: 'unset', storage: 'low' },
       { red: 'flash2', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+    ],
+    [
+      'standby, microphone fault: red triple flash beside green',
+      { microphone: 'fault' },
+      { red: 'flash3', green: 'on', indication: 'standby', warning: 'microphone-fault' },
+    ],
+    [
+      'recording, microphone fault: green triple flash',
+      { microphone: 'fault', recorder: 'recording' },
+      { red: 'on', green: 'flash3', indication: 'recording', warning: 'microphone-fault' },
+    ],
+    [
+      'speaker fault outranks a microphone fault',
+      { speaker: 'fault', microphone: 'fault' },
+      { red: 'flash2', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+    ],
+    [
+      'microphone fault outranks the clock',
+      { microphone: 'fault', clock: 'unset' },
+      { red: 'flash3', green: 'on', indication: 'standby', warning: 'microphone-fault' },
     ],
     [
       'clock outranks low storage',

@@ -58,8 +58,8 @@ describe('Fmp4Parser on a real ffmpeg stream', () => {
     expect(whole.errors).toEqual([]);
     expect(whole.inits).toHaveLength(1);
     expect(whole.inits[0]?.tracks).toEqual([
-      { id: 1, kind: 'video', timescale: 10240, codec: 'avc1' },
-      { id: 2, kind: 'audio', timescale: 48000, codec: 'mp4a' },
+      { id: 1, kind: 'video', timescale: 10240, codec: 'avc1', width: 160, height: 120 },
+      { id: 2, kind: 'audio', timescale: 48000, codec: 'mp4a', width: 0, height: 0 },
     ]);
     expect(whole.fragments.map((f) => f.kind)).toEqual(['video', 'audio', 'video', 'audio', 'video', 'audio']);
     for (const f of whole.fragments) expect(f.keyframe).toBe(true);
