@@ -8,7 +8,7 @@
  */
 import { BodycamError, ErrorCode, isBodycamError } from '../../../lib/errors.ts';
 import type { InitSegment, MediaFragment, TrackInfo } from '../types.ts';
-import { corrupt } from './boxes.ts';
+import { corrupt, readBox } from './boxes.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { isSync, parseFragment, withBaseTime } from './fragment.ts';
 import { parseMoov, type TrackDefaults } from './init.ts';
@@ -135,7 +135,8 @@ export class Fmp4Parser {
 
   #init(moov: Buffer): Step {
     if (this.#ftyp === undefined) throw corrupt('moov without a preceding ftyp');
-    const parsed = parseMoov(moov, { type: 'moov', start: 0, body: 8, end: moov.length });
+    // readBox, not a fixed 8-byte header: a moov may carry a 64-bit largesize, and its children start after it.
+    const parsed = parseMoov(moov, readBox(moov, 0, moov.length));
     this.#tracks = new Map(parsed.tracks.map((t) => [t.id, t]));
     this.#defaults = parsed.defaults;
     return { kind: 'init', init: { bytes: Buffer.concat([this.#ftyp, moov]), tracks: parsed.tracks } };
