@@ -105,6 +105,9 @@ export const checkInventory = (p: Buffer): Checked<Inventory> =>
     };
   });
 
+/** A decimal user property; anything else (empty, blanks, hex, exponent, sign) is NaN, which `int` refuses. */
+const decimal = (v: string | undefined): number => (v !== undefined && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN);
+
 /** A chunk's MQTT 5 user properties (strings), checked. */
 export function checkChunkHeader(props: Record<string, string | string[]> | undefined): Checked<ChunkHeader> {
   try {
@@ -116,8 +119,8 @@ export function checkChunkHeader(props: Record<string, string | string[]> | unde
     const r: Rec = {
       session: one('session'),
       incident: one('incident'),
-      seq: Number(one('seq')),
-      offset: Number(one('offset')),
+      seq: decimal(one('seq')),
+      offset: decimal(one('offset')),
       sha256: one('sha256'),
     };
     return {

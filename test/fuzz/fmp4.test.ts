@@ -315,15 +315,17 @@ describe('fMP4 parser, damaged and hostile streams', () => {
     }));
     const encode = (t: Tree): Buffer => {
       const body = t.body instanceof Uint8Array ? Buffer.from(t.body) : Buffer.concat(t.body.map(encode));
-      const large = t.size === 'large' || typeof t.size === 'bigint';
-      const h = Buffer.alloc(large ? 16 : 8);
-      h.write(t.type.padEnd(4, ' ').slice(0, 4), 4, 'latin1');
-      if (large) {
+      const { size } = t;
+      if (size === 'large' || typeof size === 'bigint') {
+        const h = Buffer.alloc(16);
+        h.write(t.type.padEnd(4, ' ').slice(0, 4), 4, 'latin1');
         h.writeUInt32BE(1, 0);
-        h.writeBigUInt64BE(typeof t.size === 'bigint' ? t.size : BigInt(body.length + 16), 8);
-      } else {
-        h.writeUInt32BE(t.size === 'exact' ? body.length + 8 : t.size, 0);
+        h.writeBigUInt64BE(typeof size === 'bigint' ? size : BigInt(body.length + 16), 8);
+        return Buffer.concat([h, body]);
       }
+      const h = Buffer.alloc(8);
+      h.write(t.type.padEnd(4, ' ').slice(0, 4), 4, 'latin1');
+      h.writeUInt32BE(size === 'exact' ? body.length + 8 : size, 0);
       return Buffer.concat([h, body]);
     };
     const init = SAMPLE.subarray(0, TOP[1]?.end ?? 0);
