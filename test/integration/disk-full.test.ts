@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
+import { indexIntegrity, verifyStorage } from '../harness/faults.ts';
 import { ageDecrypt, decodeErrors, probeVideo } from '../harness/media-check.ts';
 
 const mount = mkdtempSync(path.join(os.tmpdir(), 'bodycam-full-'));
@@ -68,5 +69,16 @@ describe.skipIf(!mounted)('storage full while recording (needs root for a 2 MB t
       expect(probeVideo(dec.out).packets.length).toBe(seg.frames);
       expect(seg.frames).toBeGreaterThan(0);
     }
+    expect(indexIntegrity(camera, mount)).toBe('ok');
+    const verified = verifyStorage(camera, mount);
+    expect(verified.code, verified.output).toBe(0);
+    // And it records again.
+    await second.press('record', 2);
+    await second.waitFor((s) => s.state === 'recording', 10_000, 'recording again');
+    await new Promise((r) => setTimeout(r, 1500));
+    await second.press('record', 1, 3500);
+    const stopped = await second.waitFor((s) => s.state === 'buffering', 15_000, 'stop');
+    expect(stopped.writeFailures).toBe(0);
+    expect(list(camera).at(-1)?.state).toBe('closed');
   }, 150_000);
 });
