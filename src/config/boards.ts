@@ -154,9 +154,14 @@ export function parseBoard(raw: unknown, name: string): BoardMap {
 function crossCheck(map: BoardMap): string[] {
   const problems: string[] = [];
   const lines = [...boardInputs(map), ...boardOutputs(map)];
-  const pins = lines.map((l) => l.pin);
-  const dup = pins.find((p, i) => pins.indexOf(p) !== i);
-  if (dup !== undefined) problems.push(`BCM ${dup} is used twice`);
+  const keys = [
+    ...Object.keys(map.inputs).map((n) => `inputs.${n}`),
+    ...Object.keys(map.outputs).map((n) => `outputs.${n}`),
+  ];
+  lines.forEach((l, i) => {
+    const first = lines.findIndex((o) => o.pin === l.pin);
+    if (first < i) problems.push(`${keys[i]}.pin: BCM ${l.pin} is used twice (also ${keys[first]})`);
+  });
   if (map.camera.source === 'v4l2' && map.camera.device === undefined) {
     problems.push('camera.device: a v4l2 camera needs its device node');
   }

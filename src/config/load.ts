@@ -42,14 +42,16 @@ function crossCheck(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const inputs = Object.keys(config.gpio.inputs);
   const known = inputs.length > 0 ? inputs.join(', ') : 'none';
-  if (!(config.controls.recordInput in config.gpio.inputs)) {
+  // Own keys only: `in` would also find the names every object inherits (constructor, toString, …).
+  const defined = (name: string) => Object.hasOwn(config.gpio.inputs, name);
+  if (!defined(config.controls.recordInput)) {
     problems.push({
       key: 'controls.recordInput',
       message: `names input "${config.controls.recordInput}", which gpio.inputs does not define (defined: ${known})`,
     });
   }
   config.controls.triggerInputs.forEach((name, i) => {
-    if (!(name in config.gpio.inputs)) {
+    if (!defined(name)) {
       problems.push({
         key: `controls.triggerInputs.${i}`,
         message: `input "${name}" is not in gpio.inputs (defined: ${known})`,

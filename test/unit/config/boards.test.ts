@@ -60,7 +60,7 @@ describe('board profiles', () => {
   it('refuses a pin used twice, a wiring row on the wrong header pin and a v4l2 camera without a device', () => {
     const doc = raw('pi4');
     doc.inputs['trigger'] = { ...doc.inputs['trigger'], pin: 5 };
-    expect(problemsOf(doc)).toMatch(/BCM 5 is used twice/);
+    expect(problemsOf(doc)).toMatch(/inputs\.trigger\.pin: BCM 5 is used twice \(also inputs\.record\)/);
 
     const wrong = raw('pi4');
     wrong.wiring[0] = {

@@ -42,6 +42,19 @@ describe('config validation', () => {
       'controls.triggerInputs.0',
       'not in gpio.inputs',
     ],
+    // Found by test/fuzz/config.test.ts: `in` also found the names every object inherits.
+    [
+      'record input named like an inherited property',
+      (c) => (c['controls'] = { recordInput: 'constructor' }),
+      'controls.recordInput',
+      'gpio.inputs',
+    ],
+    [
+      'trigger input named like an inherited property',
+      (c) => (c['controls'] = { triggerInputs: ['toString'] }),
+      'controls.triggerInputs.0',
+      'not in gpio.inputs',
+    ],
   ])('%s', (_name, mutate, key, message) => {
     const doc = base();
     mutate(doc);
