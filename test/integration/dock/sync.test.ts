@@ -22,6 +22,7 @@ import { silentLogger } from '../../../src/lib/logger.ts';
 import { downTopic } from '../../../src/protocol/messages.ts';
 import { agentTls, connectMqtt, endAll, enrollCamera, makeDock, until } from '../../harness/broker.ts';
 import { type Camera, cli, Daemon, list, makeSimCamera } from '../../harness/daemon.ts';
+import { indexIntegrity, verifyStorage } from '../../harness/faults.ts';
 
 const small =
   (device: string, bitrate = 400, width = 320, height = 240) =>
@@ -180,6 +181,14 @@ describe('dock sync', () => {
     const resent = ((summary?.receivedTotal ?? 0) - total.bytes) / total.bytes;
     expect(resent).toBeGreaterThanOrEqual(0);
     expect(resent).toBeLessThan(0.5);
+    // The camera's side came through as well: a sound index, its storage (manifests and receipts) verifies, and
+    // it records again.
+    expect(indexIntegrity(camera)).toBe('ok');
+    const verified = verifyStorage(camera);
+    expect(verified.code, verified.output).toBe(0);
+    setDock(camera, 'off');
+    await recordIncident(daemon, 3);
+    expect(segments(camera).filter((s) => !s.offloaded).length).toBeGreaterThan(0);
   }, 240_000);
 
   it('a forged receipt deletes nothing; a segment failing verification is refused, reported and kept', async () => {
