@@ -33,9 +33,9 @@ const syntheticSource = s.object({
   speed: s
     .number()
     .min(0.25)
-    .max(16)
+    .max(64)
     .default(1)
-    .describe('media seconds per wall second (1 = real time; tests go faster)'),
+    .describe('media seconds per wall second (1 = real time; tests and the accelerated soak go faster)'),
 });
 
 const v4l2Source = s.object({
