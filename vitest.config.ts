@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The device lab boots VMs: `npm run test:lab` (vitest.lab.config.ts) runs it.
+    exclude: [...configDefaults.exclude, 'test/lab/**'],
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

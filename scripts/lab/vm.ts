@@ -72,6 +72,8 @@ export interface RunOptions {
   memoryMb?: number;
   /** Virtual CPUs (at most 2: the machine's two cores are shared). */
   cpus?: number;
+  /** The host directory shared as $LAB_OUT (default: a new temp directory); the caller may put inputs there. */
+  outDir?: string;
 }
 
 export interface LabRun {
@@ -91,7 +93,7 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** Boots the lab, runs `command` and powers off. Rejects only when the VM itself fails (no exit code came back). */
 export async function runInLab(options: RunOptions): Promise<LabRun> {
   const lab = prepareLab();
-  const outDir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-lab-'));
+  const outDir = options.outDir ?? mkdtempSync(path.join(os.tmpdir(), 'bodycam-lab-'));
   const env: Record<string, string> = {
     PATH: `${path.join(REPO, 'node_modules/.bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: '/root',

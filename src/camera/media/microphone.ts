@@ -31,7 +31,9 @@ export async function probeMicrophone(
   processes: ProcessRunner,
   ffmpegPath: string,
   mic: Microphone,
-  timeoutMs = 5000,
+  // Generous: a missing or mismatched microphone fails at once; a slow start (a loaded or emulated machine) is not
+  // a fault.
+  timeoutMs = 15_000,
 ): Promise<MicrophoneProbe> {
   const r = await processes.run({ command: ffmpegPath, args: microphoneProbeArgs(mic) }, { timeoutMs });
   if (r.error === undefined && r.code === 0 && !r.timedOut) return { ok: true, message: '' };
