@@ -18,16 +18,18 @@ done
 # ffmpeg: capture; age: custodians decrypt (and the tests' oracle); espeak-ng: the spoken warning's prompts;
 # sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera; mosquitto and openssl: the dock's
 # broker and PKI (mosquitto-clients for hands-on checks); qemu, kmod, cpio and busybox-static: the device lab
-# (scripts/lab).
+# (scripts/lab); GStreamer and python3-gi: the benchmark's comparison with a GStreamer pre-record pipeline
+# (scripts/bench/compare; a value may name several packages).
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
   [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
+  [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()
 for cmd in "${!providers[@]}"; do
   # Debian puts mosquitto in /usr/sbin, which is not on every user's PATH.
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${providers[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || { read -ra pkgs <<<"${providers[$cmd]}"; missing+=("${pkgs[@]}"); }
 done
 if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

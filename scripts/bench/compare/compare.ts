@@ -1,0 +1,187 @@
+/**
+ * bodycam against what people build instead, in one run and one process tree, on one encoded source
+ * (feed.ts): bodycam, an ffmpeg segment_wrap loop recorder with a copying controller, and a GStreamer leaky
+ * queue opened on the trigger (with a blocking probe, and as the bare queue+valve recipe). The same trigger
+ * frames for all. Per recorder and trigger: activation → durable pre-roll and its ratio to age-sealing + writing +
+ * fsyncing the same number of bytes of the same stream directly (the floor, measured right after, while the
+ * others are idle); pre-roll requested vs recorded (ffprobe); first frame a keyframe; frames lost or duplicated
+ * (each frame recognised by its slice hash); controller and recorder CPU per hour of footage; peak RSS.
+ * Writes bench-results/compare.json and compare.svg and prints the README table.
+ *
+ *   npm run bench    or   node scripts/bench/compare/compare.ts   (BENCH_COMPARE_TRIGGERS=N, default 4)
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writevSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
+import { AgeSealer } from '../../../src/age/sealer.ts';
+import { DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
+import { framesOfRecording } from './analyze.ts';
+import { Feed, loadClip, type Source } from './feed.ts';
+import { TreeSampler } from './procstat.ts';
+import { seamReport } from './seam.ts';
+import { type SystemResult, summarise, table, writeChart } from './summary.ts';
+import { Controller, gstreamerMissing, systemSpecs } from './systems.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const SOURCE: Source = { width: 1920, height: 1080, fps: 30, kbps: 8000, seconds: 20 };
+const PREROLL_S = 30;
+const POST_S = 5;
+const STAGGER_MS = 3000;
+const TRIGGERS = Number(process.env['BENCH_COMPARE_TRIGGERS'] ?? 4);
+/** First trigger once 30 s are buffered; then every ~36 s (the GStreamer queue refills only after a stop), the
+ *  fractions moving the trigger across the GOP. */
+const triggerFrames = Array.from({ length: TRIGGERS }, (_, j) => Math.round((33.2 + j * 36.37) * SOURCE.fps));
+
+/**
+ * Seal + write + fsync `bytes` of the stream, the better of two tries. Synchronous on purpose: the feed's FIFO
+ * writes can hold every libuv pool thread, which would make an asynchronous floor wait for a thread.
+ */
+function floorMs(clip: Buffer, bytes: number, dir: string, recipients: Buffer[]): number {
+  const plain: Buffer[] = [];
+  for (let left = bytes; left > 0; left -= clip.length) plain.push(clip.subarray(0, Math.min(left, clip.length)));
+  const once = () => {
+    const t0 = performance.now();
+    const sealer = new AgeSealer(recipients);
+    const fd = openSync(path.join(dir, 'floor.age'), 'w');
+    writevSync(fd, [sealer.header, ...plain.map((p) => sealer.push(p)), sealer.sealTail()]);
+    fsyncSync(fd);
+    const ms = performance.now() - t0;
+    closeSync(fd);
+    return ms;
+  };
+  return Math.min(once(), once());
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const clip = loadClip(SOURCE, path.join(REPO, '.cache/bench'));
+  const clipIndex = new Map(clip.units.map((u, i) => [u.id, i]));
+  if (clipIndex.size !== clip.units.length) throw new Error('compare: the clip has repeated frames');
+  const gstMissing = gstreamerMissing();
+  if (gstMissing !== null) process.stderr.write(`compare: GStreamer rows skipped: ${gstMissing}\n`);
+  const specs = systemSpecs(
+    {
+      prerollSeconds: PREROLL_S,
+      fps: SOURCE.fps,
+      kbps: SOURCE.kbps,
+      width: SOURCE.width,
+      height: SOURCE.height,
+      nodeFlags: DAEMON_NODE_FLAGS,
+    },
+    gstMissing === null,
+  );
+  const work = mkdtempSync(path.join(os.tmpdir(), 'bodycam-compare-'));
+  const recipients = [parseRecipient(generateIdentity().recipient)];
+  const runs = specs.map((spec) => {
+    const dir = path.join(work, spec.key);
+    mkdirSync(dir);
+    const fifo = path.join(dir, 'feed.h264');
+    spawnSync('mkfifo', [fifo]);
+    const controller = new Controller(spec, fifo, dir);
+    return { spec, dir, fifo, controller, sampler: new TreeSampler(controller.child.pid ?? 0), floors: [] as number[] };
+  });
+  const floorQueue: Promise<void>[] = [];
+  const post = POST_S * SOURCE.fps;
+  const feed = new Feed(
+    clip.units,
+    SOURCE.fps,
+    STAGGER_MS,
+    runs.map((run) => ({
+      fifo: run.fifo,
+      onFrame: (n) => {
+        const j = triggerFrames.indexOf(n);
+        if (j >= 0) {
+          run.controller.send({ cmd: 'trigger', id: j });
+          // The floor for the same bytes, right after this recorder's durable report (the others are idle then).
+          floorQueue.push(
+            run.controller
+              .next((r) => r.event === 'durable' && r.id === j, 20_000)
+              .then(async (r) => {
+                if (r?.event === 'durable') run.floors[j] = floorMs(clip.bytes, r.bytes, run.dir, recipients);
+              }),
+          );
+        }
+        const s = triggerFrames.indexOf(n - post);
+        if (s >= 0) run.controller.send({ cmd: 'stop', id: s });
+      },
+    })),
+  );
+  const ready = await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'ready', 60_000)));
+  if (ready.some((r) => r === undefined)) throw new Error('compare: a recorder did not start');
+  for (const r of runs) r.sampler.mark();
+  feed.start();
+  const sampling = setInterval(() => {
+    for (const r of runs) r.sampler.sample();
+  }, 1000);
+  const lastTrigger = TRIGGERS - 1;
+  await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'stopped' && x.id === lastTrigger, 600_000)));
+  for (const r of runs) r.sampler.sample();
+  const footageSeconds = feed.seconds();
+  clearInterval(sampling);
+  await Promise.all(floorQueue);
+  feed.stop();
+  await Promise.all(runs.map((r) => r.controller.quit(5000)));
+
+  const identity = runs.find((r) => r.spec.key === 'bodycam')?.controller.reports.find((x) => x.event === 'ready');
+  const results: SystemResult[] = runs.map((run) => {
+    const triggers = triggerFrames.map((frame, j) => {
+      const durable = run.controller.reports.find((x) => x.event === 'durable' && x.id === j);
+      const stopped = run.controller.reports.find((x) => x.event === 'stopped' && x.id === j);
+      const files = stopped?.event === 'stopped' ? stopped.files : [];
+      const key = run.spec.key === 'bodycam' && identity?.event === 'ready' ? identity.identity : undefined;
+      const frames = framesOfRecording(files, key);
+      return {
+        frame,
+        durableMs: durable?.event === 'durable' ? durable.ms : null,
+        durableBytes: durable?.event === 'durable' ? durable.bytes : null,
+        floorMs: run.floors[j] ?? null,
+        seam: seamReport(frames, clipIndex, clip.units.length, {
+          frame,
+          stopFrame: frame + POST_S * SOURCE.fps,
+          fps: SOURCE.fps,
+        }),
+      };
+    });
+    const totals = run.sampler.totals(run.spec.exclude);
+    return {
+      key: run.spec.key,
+      label: run.spec.label,
+      counted: run.spec.counted,
+      triggers,
+      cpuPerHour: {
+        controller: (totals.controller.cpu / footageSeconds) * 3600,
+        recorder: (totals.tree.cpu / footageSeconds) * 3600,
+      },
+      peakRss: { controller: totals.controller.rss, recorder: totals.tree.rss },
+    };
+  });
+  rmSync(work, { recursive: true, force: true });
+
+  const summary = summarise(results, { prerollSeconds: PREROLL_S, gopSeconds: 1 });
+  const outDir = path.join(REPO, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const doc = {
+    command: 'npm run bench (node scripts/bench/compare/compare.ts)',
+    date: new Date().toISOString(),
+    source: { ...SOURCE, gop: SOURCE.fps, bFrames: 0, clip: path.relative(REPO, clip.file), looped: true },
+    prerollSeconds: PREROLL_S,
+    postRollSeconds: POST_S,
+    staggerMs: STAGGER_MS,
+    triggerFrames,
+    footageSecondsPerRecorder: footageSeconds,
+    wallSeconds: (performance.now() - started) / 1000,
+    gstreamer: gstMissing ?? 'present',
+    summary,
+    results,
+  };
+  writeFileSync(path.join(outDir, 'compare.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  writeChart(path.join(outDir, 'compare.svg'), summary, PREROLL_S);
+  process.stdout.write(
+    `${table(summary)}\nwall ${doc.wallSeconds.toFixed(0)} s; bench-results/compare.json, compare.svg\n`,
+  );
+}
+
+await main();

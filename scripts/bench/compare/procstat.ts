@@ -1,0 +1,100 @@
+/**
+ * CPU time and peak RSS of a process tree from /proc, sampled: each process's user+sys ticks (kept from its last
+ * sample after it exits) and its VmHWM (the kernel's own peak RSS). A process whose command is in `exclude` (the
+ * stand-in for the camera's encoder) is left out of the sums but not its children.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+export interface ProcSample {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+/** Fields of /proc/<pid>/stat after the command (which may hold spaces and parentheses). */
+export function parseStat(text: string): { comm: string; ppid: number; ticks: number } {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return { comm: text.slice(open + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+}
+
+function read(pid: number): ProcSample | undefined {
+  try {
+    const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return {
+      pid,
+      ppid: stat.ppid,
+      comm: stat.comm,
+      cpuSeconds: stat.ticks / TICKS_PER_SECOND,
+      peakRssBytes: Number(hwm?.[1] ?? 0) * 1024,
+    };
+  } catch {
+    return undefined; // exited between listing and reading
+  }
+}
+
+export class TreeSampler {
+  readonly #root: number;
+  readonly #seen = new Map<number, ProcSample>();
+  #baseline = new Map<number, number>();
+
+  constructor(root: number) {
+    this.#root = root;
+  }
+
+  sample(): void {
+    const all = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => read(Number(d)))
+      .filter((p): p is ProcSample => p !== undefined);
+    const inTree = new Set([this.#root]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const p of all) {
+        if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+          inTree.add(p.pid);
+          grew = true;
+        }
+      }
+    }
+    for (const p of all) if (inTree.has(p.pid)) this.#seen.set(p.pid, p);
+  }
+
+  /** CPU spent so far (start-up) is not counted. */
+  mark(): void {
+    this.sample();
+    this.#baseline = new Map([...this.#seen.values()].map((p) => [p.pid, p.cpuSeconds]));
+  }
+
+  #cpu(p: ProcSample): number {
+    return p.cpuSeconds - (this.#baseline.get(p.pid) ?? 0);
+  }
+
+  /** The root alone (the controller) and the whole tree without the excluded commands. */
+  totals(exclude: readonly string[]): { controller: { cpu: number; rss: number }; tree: { cpu: number; rss: number } } {
+    const kept = [...this.#seen.values()].filter((p) => !exclude.includes(p.comm));
+    const root = this.#seen.get(this.#root);
+    return {
+      controller: { cpu: root === undefined ? 0 : this.#cpu(root), rss: root?.peakRssBytes ?? 0 },
+      tree: {
+        cpu: kept.reduce((n, p) => n + this.#cpu(p), 0),
+        rss: kept.reduce((n, p) => n + p.peakRssBytes, 0),
+      },
+    };
+  }
+
+  processes(): ProcSample[] {
+    return [...this.#seen.values()];
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The comparison's figures per recorder (medians and ranges over the triggers), its README table and its chart.
+ */
+import { writeFileSync } from 'node:fs';
+import { renderChart } from './chart.ts';
+import type { SeamReport } from './seam.ts';
+
+export interface TriggerResult {
+  frame: number;
+  durableMs: number | null;
+  durableBytes: number | null;
+  floorMs: number | null;
+  seam: SeamReport;
+}
+
+export interface SystemResult {
+  key: string;
+  label: string;
+  counted: string;
+  triggers: TriggerResult[];
+  /** CPU seconds per hour of footage: the controller process alone, and the recorder's whole process tree. */
+  cpuPerHour: { controller: number; recorder: number };
+  peakRss: { controller: number; recorder: number };
+}
+
+export interface Summary {
+  key: string;
+  label: string;
+  triggers: number;
+  durableMs: number | null;
+  floorMs: number | null;
+  ratio: number | null;
+  prerollMin: number;
+  prerollMax: number;
+  withinGop: number;
+  keyframeFirst: number;
+  lost: number;
+  duplicated: number;
+  unknown: number;
+  cpuPerHour: { controller: number; recorder: number };
+  peakRssMB: { controller: number; recorder: number };
+}
+
+export const median = (xs: readonly number[]): number | null =>
+  xs.length === 0 ? null : ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? null);
+
+/** Whether a recorded pre-roll is the request or longer by at most one GOP (and one frame of rounding). */
+export function withinOneGop(actual: number, requested: number, gop: number, fps: number): boolean {
+  return actual >= requested - 0.5 / fps && actual <= requested + gop + 0.5 / fps;
+}
+
+export function summarise(
+  results: readonly SystemResult[],
+  o: { prerollSeconds: number; gopSeconds: number; fps?: number },
+): Summary[] {
+  const fps = o.fps ?? 30;
+  return results.map((r) => {
+    const ms = r.triggers.flatMap((t) => (t.durableMs === null ? [] : [t.durableMs]));
+    const floors = r.triggers.flatMap((t) => (t.floorMs === null ? [] : [t.floorMs]));
+    // No ratio where nothing was held: a floor for an empty pre-roll measures nothing.
+    const ratios = r.triggers.flatMap((t) =>
+      t.durableMs === null || t.floorMs === null || t.seam.prerollFrames < fps ? [] : [t.durableMs / t.floorMs],
+    );
+    const pre = r.triggers.map((t) => t.seam.prerollSeconds);
+    return {
+      key: r.key,
+      label: r.label,
+      triggers: r.triggers.length,
+      durableMs: median(ms),
+      floorMs: median(floors),
+      ratio: median(ratios),
+      prerollMin: Math.min(...pre),
+      prerollMax: Math.max(...pre),
+      withinGop: pre.filter((p) => withinOneGop(p, o.prerollSeconds, o.gopSeconds, fps)).length,
+      keyframeFirst: r.triggers.filter((t) => t.seam.firstIsKeyframe).length,
+      lost: r.triggers.reduce((n, t) => n + t.seam.lost, 0),
+      duplicated: r.triggers.reduce((n, t) => n + t.seam.duplicated, 0),
+      unknown: r.triggers.reduce((n, t) => n + t.seam.unknown, 0),
+      cpuPerHour: r.cpuPerHour,
+      peakRssMB: { controller: r.peakRss.controller / 1e6, recorder: r.peakRss.recorder / 1e6 },
+    };
+  });
+}
+
+const f = (v: number | null, digits = 0) => (v === null ? 'n/a' : v.toFixed(digits));
+
+export function table(summary: readonly Summary[]): string {
+  const head =
+    '| recorder | activation → durable pre-roll, median | × floor (seal + write + fsync of the same bytes) | pre-roll recorded (requested 30 s) | within one GOP | starts on a keyframe | frames lost / duplicated | CPU s per hour of footage: controller / recorder | peak RSS MB: controller / recorder |\n' +
+    '|---|---|---|---|---|---|---|---|---|';
+  const rows = summary.map(
+    (s) =>
+      `| ${s.label} | ${f(s.durableMs)} ms | ${f(s.ratio, 2)}× (floor ${f(s.floorMs)} ms) | ` +
+      `${s.prerollMin.toFixed(2)}–${s.prerollMax.toFixed(2)} s | ${s.withinGop}/${s.triggers} | ` +
+      `${s.keyframeFirst}/${s.triggers} | ${s.lost} / ${s.duplicated}${s.unknown > 0 ? ` (+${s.unknown} unreadable)` : ''} | ` +
+      `${s.cpuPerHour.controller.toFixed(0)} / ${s.cpuPerHour.recorder.toFixed(0)} | ` +
+      `${s.peakRssMB.controller.toFixed(0)} / ${s.peakRssMB.recorder.toFixed(0)} |`,
+  );
+  return [head, ...rows].join('\n');
+}
+
+export function writeChart(file: string, summary: readonly Summary[], prerollSeconds: number): void {
+  const svg = renderChart(
+    'bodycam vs. loop recorders: 1080p30 8 Mbit/s, 30 s pre-roll, same triggers',
+    summary.map((s) => s.label),
+    [
+      {
+        title: 'activation → durable ÷ floor',
+        unit: '×, lower is better',
+        values: summary.map((s) => s.ratio),
+        mark: { value: 1, label: 'floor' },
+      },
+      {
+        title: 'pre-roll recorded, shortest',
+        unit: 's',
+        values: summary.map((s) => s.prerollMin),
+        mark: { value: prerollSeconds, label: 'requested' },
+      },
+      { title: 'frames lost + duplicated', unit: 'all triggers', values: summary.map((s) => s.lost + s.duplicated) },
+      {
+        title: 'recordings starting on a keyframe',
+        unit: '%',
+        values: summary.map((s) => (100 * s.keyframeFirst) / s.triggers),
+      },
+      { title: 'recorder CPU per hour of footage', unit: 's', values: summary.map((s) => s.cpuPerHour.recorder) },
+      { title: 'recorder peak RSS', unit: 'MB', values: summary.map((s) => s.peakRssMB.recorder) },
+    ],
+  );
+  writeFileSync(file, svg);
+}
