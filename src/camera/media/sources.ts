@@ -125,12 +125,17 @@ function maps(audio: boolean): string[] {
 /**
  * The microphone input: a deep queue so a busy encoder does not make ALSA overrun (ffmpeg warns "Thread message
  * queue blocking"), and the channels and rate asked of the device (ffmpeg's ALSA default is 2 channels, which a
- * mono microphone opened at `hw:` refuses). The output is resampled to mono 48 kHz AAC either way.
+ * mono microphone opened at `hw:` refuses). They are the ALSA demuxer's own options, `-channels` and
+ * `-sample_rate`: ffmpeg 5.1 does not pass an input `-ac` on to it (found in the device lab). The output is
+ * resampled to mono 48 kHz AAC either way.
  */
 export function alsaInput(mic: Microphone): FfmpegInput {
   const channels = String(mic.audioChannels ?? 1);
   const rate = String(mic.audioRate ?? AUDIO_RATE);
-  return { url: mic.alsaDevice, options: ['-f', 'alsa', '-thread_queue_size', '1024', '-ac', channels, '-ar', rate] };
+  return {
+    url: mic.alsaDevice,
+    options: ['-f', 'alsa', '-thread_queue_size', '1024', '-channels', channels, '-sample_rate', rate],
+  };
 }
 
 export interface PlanOptions {

@@ -107,7 +107,15 @@ export const microphoneCheck: Check = async (ctx) => {
   const source = ctx.config.capture.source;
   if (!source.audio) return warn('microphone', 'audio capture is off', 'set capture.source.audio to true');
   if (source.kind === 'synthetic') return pass('microphone', 'synthetic tone (simulation)');
-  const args = ['-hide_banner', '-f', 'alsa', '-ac', String(source.audioChannels), '-ar', String(source.audioRate)];
+  const args = [
+    '-hide_banner',
+    '-f',
+    'alsa',
+    '-channels',
+    String(source.audioChannels),
+    '-sample_rate',
+    String(source.audioRate),
+  ];
   args.push('-i', source.alsaDevice, '-t', '0.3', '-f', 'null', '-');
   const r = await ctx.runner.run({ command: ctx.config.capture.ffmpegPath, args }, { timeoutMs: PROBE_TIMEOUT_MS });
   if (r.error !== undefined || r.code !== 0 || r.timedOut) {

@@ -72,7 +72,7 @@ describe('doctor checks', () => {
     expect(r.detail).toBe('hw:Loopback,1,0 does not record (hw:Loopback,1,0: Input/output error)');
     expect(r.fix).toContain('plughw: converts');
     expect(runner.callsOf('ffmpeg')[0]?.args).toEqual(
-      expect.arrayContaining(['-ac', '2', '-ar', '48000', '-i', 'hw:Loopback,1,0']),
+      expect.arrayContaining(['-channels', '2', '-sample_rate', '48000', '-i', 'hw:Loopback,1,0']),
     );
   });
 

@@ -51,7 +51,7 @@ describe('buildCapturePlan', () => {
             ...['-framerate', '30', '-video_size', '1280x720'],
           ],
         },
-        { url: 'plughw:CARD=Device', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] },
+        { url: 'plughw:CARD=Device', options: [...ALSA_IN, '-channels', '1', '-sample_rate', '48000'] },
       ],
       output: [...AV, ...X264_2M, '-fps_mode', 'cfr', '-r', '30', ...GOP30, ...AAC, ...FMP4],
     },
@@ -92,7 +92,7 @@ describe('buildCapturePlan', () => {
           url: 'pipe:0',
           options: ['-f', 'h264', '-framerate', '30', '-fflags', '+genpts', '-thread_queue_size', '512'],
         },
-        { url: 'hw:CARD=Loopback,DEV=1', options: [...ALSA_IN, '-ac', '2', '-ar', '44100'] },
+        { url: 'hw:CARD=Loopback,DEV=1', options: [...ALSA_IN, '-channels', '2', '-sample_rate', '44100'] },
       ],
       output: [...AV, '-c:v', 'copy', ...AAC, ...FMP4],
     },
@@ -104,7 +104,7 @@ describe('buildCapturePlan', () => {
           url: 'pipe:0',
           options: ['-f', 'h264', '-framerate', '30', '-fflags', '+genpts', '-thread_queue_size', '512'],
         },
-        { url: 'plughw:1,0', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] },
+        { url: 'plughw:1,0', options: [...ALSA_IN, '-channels', '1', '-sample_rate', '48000'] },
       ],
       output: [...AV, '-c:v', 'copy', ...AAC, ...FMP4],
     },
@@ -156,7 +156,7 @@ describe('microphone settings from the config schema', () => {
     const r = validateConfig(doc({ kind }), '/etc/bodycam');
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const mic = buildCapturePlan(r.config.capture.source).inputs[1];
-    expect(mic).toEqual({ url: 'plughw:1,0', options: [...ALSA_IN, '-ac', '1', '-ar', '48000'] });
+    expect(mic).toEqual({ url: 'plughw:1,0', options: [...ALSA_IN, '-channels', '1', '-sample_rate', '48000'] });
   });
 
   it('passes the board profile channels and rate through to the ALSA input', () => {
@@ -167,9 +167,9 @@ describe('microphone settings from the config schema', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(buildCapturePlan(r.config.capture.source).inputs[1]?.options).toEqual([
       ...ALSA_IN,
-      '-ac',
+      '-channels',
       '2',
-      '-ar',
+      '-sample_rate',
       '16000',
     ]);
   });
