@@ -32,9 +32,10 @@ describe('device lab: a failing microphone never stops the video', () => {
       // The logged ffmpeg tail is the error, not the banner.
       expect(s.daemonLog).not.toContain('configuration: --prefix');
 
-      // Back with sound: the status says so and the LED no longer warns.
+      // Back with sound: the status says so and the LED no longer warns of it (the guest's small tmpfs may show
+      // storage-low).
       expect(s.result.status.capture.microphone).toEqual({ device: MICROPHONE, state: 'ok', message: '' });
-      expect(s.result.status.outputs?.led?.warning).toBeNull();
+      expect(s.result.status.outputs?.led?.warning).not.toBe('microphone-fault');
       report(
         'microphone failure',
         s,
