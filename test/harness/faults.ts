@@ -3,7 +3,7 @@
  * files the fault left), every closed segment verifies offline with the device's public key, and the footage
  * decrypts and decodes from a keyframe with the frame count the index holds.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,7 +27,9 @@ export function indexIntegrity(camera: Camera, storage = storageOf(camera)): str
 
 /** `bodycam verify` of the camera's storage with its public key: exit code and the report's first lines. */
 export function verifyStorage(camera: Camera, storage = storageOf(camera)): { code: number; output: string } {
-  const r = cli(['verify', storage, '--key', path.join(camera.dir, 'identity', 'device.pub')], 120_000);
+  const { device } = JSON.parse(readFileSync(camera.configFile, 'utf8')) as { device: { id: string } };
+  const key = `${device.id}=${path.join(camera.dir, 'identity', 'device.pub')}`;
+  const r = cli(['verify', storage, '--key', key], 120_000);
   return { code: r.code, output: `${r.stdout}${r.stderr}`.slice(0, 4000) };
 }
 
