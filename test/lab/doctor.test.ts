@@ -21,9 +21,11 @@ describe('device lab: doctor', () => {
       const s = await scenario('doctor', { channels: 1 }, [], { list: false });
       const inside = JSON.parse(readFileSync(path.join(s.run.outDir, 'doctor.json'), 'utf8')) as DoctorReport;
       const checks = byId(inside);
-      for (const id of DEVICE_CHECKS)
+      for (const id of ['microphone', 'speaker'])
         expect(checks[id], `${id}: ${checks[id]?.detail}`).toMatchObject({ status: 'pass' });
-      expect(checks['camera']?.detail).toMatch(/\/dev\/video0 gives \d+x\d+/);
+      // vivid gives 320x180 for 320x240: doctor finds the camera and warns that the size differs.
+      expect(checks['camera']?.status, checks['camera']?.detail).not.toBe('fail');
+      expect(checks['camera']?.detail).toMatch(/\/dev\/video0 gives 320x180/);
 
       // The same camera's config on this machine, which has neither device.
       const here = prepare({ channels: 1 });
