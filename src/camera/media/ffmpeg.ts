@@ -37,11 +37,11 @@ export async function checkFfmpeg(
 ): Promise<FfmpegInfo> {
   const version_ = await processes.run(
     { command: ffmpegPath, args: ['-hide_banner', '-version'] },
-    { timeoutMs: 10_000 },
+    { timeoutMs: 30_000 },
   );
   const encoders_ =
     version_.error === undefined && version_.code === 0
-      ? await processes.run({ command: ffmpegPath, args: ['-hide_banner', '-encoders'] }, { timeoutMs: 10_000 })
+      ? await processes.run({ command: ffmpegPath, args: ['-hide_banner', '-encoders'] }, { timeoutMs: 30_000 })
       : version_;
   const failed =
     encoders_.error ??
