@@ -1,0 +1,42 @@
+/**
+ * The unit suite under the arm64 Node (qemu-aarch64 user emulation), run by scripts/arm64/test.sh from a work
+ * tree whose node_modules were installed for linux/arm64. What it leaves out, and why:
+ */
+import { defineConfig } from 'vitest/config';
+
+/** Whole files. */
+const EXCLUDED_FILES: readonly string[] = [
+  // Dependency rules over the source tree: nothing in it depends on the CPU, and `npm test` runs it natively.
+  'test/unit/architecture.test.ts',
+];
+
+/** Single tests, by name. */
+const EXCLUDED_TESTS: readonly string[] = [
+  // Asserts the x86 case, where npm leaves out the arm-only @iiot2k/gpiox; on arm64 it is installed and loads.
+  'gpiox not installed (x64)',
+  // Re-parses a real stream split at every byte offset: pure JavaScript, so the same on every CPU, but ~150 s
+  // under emulation (seconds natively); the parser's other tests on the real stream still run.
+  'gives the same result for a split at every byte offset',
+  // Wall-clock budgets (at most 500 ms between the prompts of the warning), which emulation on a busy two-core
+  // machine does not keep; the same code runs natively in `npm test`.
+  'plays the tone then each language in order',
+  // Waits a fixed 30 ms of real time for the file speaker's write before looking; under emulation it comes later.
+  'reminds every 2 minutes of recording with a tone and a pulse',
+];
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    exclude: [...EXCLUDED_FILES, '**/node_modules/**'],
+    testNamePattern: new RegExp(`^(?!.*(?:${EXCLUDED_TESTS.map(escapeRegExp).join('|')}))`),
+    // Worker threads, not forked processes: a fork would exec the arm64 node binary, which the kernel cannot run
+    // without a binfmt_misc registration (only qemu-aarch64-static itself knows how).
+    pool: 'threads',
+    maxWorkers: 2,
+    // Emulation runs ~5-10x slower than native.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
