@@ -1,19 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { RELEASE } from '../lib/version.ts';
-import { configCheckCommand } from './config-check.ts';
-import { ctlEvents, ctlPress, ctlSet, ctlStatus } from './ctl.ts';
-import { dockEnrollCommand, dockInitCommand } from './dock.ts';
-import { dockRunCommand, dockStatusCommand } from './dock-station.ts';
-import { doctorCommand } from './doctor/index.ts';
-import { exportCommand } from './export.ts';
-import { identityCommand } from './identity.ts';
-import { initCommand } from './init.ts';
-import { keygenCommand } from './keygen.ts';
-import { listCommand } from './list.ts';
-import { promptsCommand } from './prompts.ts';
-import { provisionCommand } from './provision.ts';
-import { runCommand } from './run.ts';
-import { verifyCommand } from './verify.ts';
+
+/*
+ * Each command's module is imported when that command runs, so `bodycam run` holds only the daemon's code in memory
+ * (the provisioning, doctor, dock and custodian tools stay unloaded: a few MB of the daemon's budget).
+ */
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -36,7 +27,7 @@ export function buildProgram(): Command {
     .command('keygen')
     .description('create a custodian age identity (keep it off the cameras) and print its recipient')
     .requiredOption('--out <file>', 'where to write the identity (mode 0600; refuses to overwrite)')
-    .action(async (opts: { out: string }) => keygenCommand(opts.out));
+    .action(async (opts: { out: string }) => (await import('./keygen.ts')).keygenCommand(opts.out));
 
   program
     .command('init')
@@ -59,7 +50,7 @@ export function buildProgram(): Command {
         deviceId?: string;
         force: boolean;
         stealth: boolean;
-      }) => initCommand(opts),
+      }) => (await import('./init.ts')).initCommand(opts),
     );
 
   program
@@ -89,7 +80,7 @@ export function buildProgram(): Command {
         languages?: string;
         stealth: boolean;
         force: boolean;
-      }) => provisionCommand(opts),
+      }) => (await import('./provision.ts')).provisionCommand(opts),
     );
 
   program
@@ -97,33 +88,35 @@ export function buildProgram(): Command {
     .description('check a camera: ffmpeg and encoder, camera, microphone, speaker, GPIO, storage, clock, keys, dock')
     .option('--config <file>', 'config file', '/etc/bodycam/config.json')
     .option('--json', 'print the report as JSON', false)
-    .action(async (opts: { config: string; json: boolean }) => doctorCommand(opts));
+    .action(async (opts: { config: string; json: boolean }) => (await import('./doctor/index.ts')).doctorCommand(opts));
 
   program
     .command('identity')
     .description("create the device's Ed25519 signing key (evidence.keyFile, mode 0600) and its device.pub")
     .requiredOption('--config <file>', 'config file')
-    .action(async (opts: { config: string }) => identityCommand(opts.config));
+    .action(async (opts: { config: string }) => (await import('./identity.ts')).identityCommand(opts.config));
 
   program
     .command('prompts')
     .description('make the spoken warning prompts (warning-<lang>.wav) from the configured texts with espeak-ng')
     .requiredOption('--config <file>', 'config file')
     .option('--force', 'replace existing prompt files too (they may be recorded voices: kept by default)', false)
-    .action(async (opts: { config: string; force: boolean }) => promptsCommand(opts.config, opts.force));
+    .action(async (opts: { config: string; force: boolean }) =>
+      (await import('./prompts.ts')).promptsCommand(opts.config, opts.force),
+    );
 
   const config = program.command('config').description('configuration tools');
   config
     .command('check')
     .description('validate a config file and list every error with its key')
     .argument('<file>', 'config file (JSON)')
-    .action(async (file: string) => configCheckCommand(file));
+    .action(async (file: string) => (await import('./config-check.ts')).configCheckCommand(file));
 
   program
     .command('run')
     .description('run the camera daemon (JSON logs on stdout; SIGTERM closes the open segment cleanly)')
     .requiredOption('--config <file>', 'config file')
-    .action(async (opts: { config: string }) => runCommand(opts.config));
+    .action(async (opts: { config: string }) => (await import('./run.ts')).runCommand(opts.config));
 
   const ctl = program
     .command('ctl')
@@ -132,7 +125,7 @@ export function buildProgram(): Command {
   ctl
     .command('status')
     .description('print state, pre-record ring seconds and bytes, open incident (JSON)')
-    .action(async () => ctlStatus(ctl.opts<{ config: string }>().config));
+    .action(async () => (await import('./ctl.ts')).ctlStatus(ctl.opts<{ config: string }>().config));
   ctl
     .command('press')
     .description('drive an input line (sim driver only) through the same debounce and pattern logic as hardware')
@@ -140,7 +133,7 @@ export function buildProgram(): Command {
     .option('--count <n>', 'number of presses', integer(1, 10), 1)
     .option('--hold <ms>', 'hold the last press this long (ms)', integer(0, 60_000), 0)
     .action(async (input: string, opts: { count: number; hold: number }) =>
-      ctlPress(ctl.opts<{ config: string }>().config, input, opts.count, opts.hold),
+      (await import('./ctl.ts')).ctlPress(ctl.opts<{ config: string }>().config, input, opts.count, opts.hold),
     );
 
   ctl
@@ -148,14 +141,16 @@ export function buildProgram(): Command {
     .description('hold a level input of a sim camera, such as the dock-sense line: set dock on')
     .argument('<input>', 'input name from the config (sim board: dock)')
     .argument('<level>', 'on or off')
-    .action(async (input: string, level: string) => ctlSet(ctl.opts<{ config: string }>().config, input, level));
+    .action(async (input: string, level: string) =>
+      (await import('./ctl.ts')).ctlSet(ctl.opts<{ config: string }>().config, input, level),
+    );
   ctl
     .command('events')
     .description("print the running camera's event log (activations, warnings, stealth, faults, …), oldest first")
     .option('--json', 'print JSON: {"events": [...]}', false)
     .option('--limit <n>', 'newest N events', integer(1, 10_000), 100)
     .action(async (opts: { json: boolean; limit: number }) =>
-      ctlEvents(ctl.opts<{ config: string }>().config, opts.json, opts.limit),
+      (await import('./ctl.ts')).ctlEvents(ctl.opts<{ config: string }>().config, opts.json, opts.limit),
     );
 
   program
@@ -171,7 +166,7 @@ export function buildProgram(): Command {
       (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
     )
     .action(async (p: string, opts: { json: boolean; key?: string[] }) =>
-      verifyCommand(p, { json: opts.json, key: opts.key ?? [] }),
+      (await import('./verify.ts')).verifyCommand(p, { json: opts.json, key: opts.key ?? [] }),
     );
 
   program
@@ -197,7 +192,7 @@ export function buildProgram(): Command {
         config?: string;
         key?: string[];
         force: boolean;
-      }) => exportCommand({ ...opts, key: opts.key ?? [] }),
+      }) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [] }),
     );
 
   const dock = program.command('dock').description('dock station: PKI, broker, camera enrolment, offload');
@@ -220,34 +215,38 @@ export function buildProgram(): Command {
     .option('--force', 'rewrite an existing dock.json, broker config and certificates (keys are always kept)', false)
     .action(
       async (opts: { dir: string; host: string; port: number; bind: string; external: boolean; force: boolean }) =>
-        dockInitCommand(opts),
+        (await import('./dock.ts')).dockInitCommand(opts),
     );
   dock
     .command('enroll')
     .description("issue a camera's client certificate and write the dock section of its config")
     .requiredOption('--dir <dir>', 'the dock directory')
     .requiredOption('--device-config <file>', "the camera's config.json (it must have its signing key)")
-    .action(async (opts: { dir: string; deviceConfig: string }) => dockEnrollCommand(opts));
+    .action(async (opts: { dir: string; deviceConfig: string }) => (await import('./dock.ts')).dockEnrollCommand(opts));
   dock
     .command('run')
     .description(
       'run the dock station: the broker (unless external) and the agent that pulls, verifies and stores footage',
     )
     .requiredOption('--dir <dir>', 'the dock directory')
-    .action(async (opts: { dir: string }) => dockRunCommand(opts.dir));
+    .action(async (opts: { dir: string }) => (await import('./dock-station.ts')).dockRunCommand(opts.dir));
   dock
     .command('status')
     .description('what each camera has handed over: segments stored, receiving, refused (and why), audit log')
     .requiredOption('--dir <dir>', 'the dock directory')
     .option('--json', 'print JSON: {"devices": [...]}', false)
-    .action(async (opts: { dir: string; json: boolean }) => dockStatusCommand(opts.dir, opts.json));
+    .action(async (opts: { dir: string; json: boolean }) =>
+      (await import('./dock-station.ts')).dockStatusCommand(opts.dir, opts.json),
+    );
 
   program
     .command('list')
     .description('list incidents and their segments')
     .requiredOption('--config <file>', 'config file')
     .option('--json', 'print JSON: {"incidents": [...]}', false)
-    .action(async (opts: { config: string; json: boolean }) => listCommand(opts.config, opts.json));
+    .action(async (opts: { config: string; json: boolean }) =>
+      (await import('./list.ts')).listCommand(opts.config, opts.json),
+    );
 
   return program;
 }
