@@ -13,8 +13,10 @@
  *   --config FILE  run this camera's config instead of a fresh sim camera (see realtime-24h.sh)
  *   --csv FILE     also write the samples as CSV
  *   --json FILE    also write the samples and the verdict as JSON
+ *   --daemon-log FILE  append the daemon's log (JSON lines) to FILE
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runSoak } from './soak.ts';
 import { judge } from './verdict.ts';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     config: { type: 'string' },
     csv: { type: 'string' },
     json: { type: 'string' },
+    'daemon-log': { type: 'string' },
   },
 });
 
@@ -49,6 +52,7 @@ const options = {
   sampleMin: positive('sample', values.sample),
   ...(values.config === undefined ? {} : { config: values.config }),
   ...(values.csv === undefined ? {} : { csv: values.csv }),
+  ...(values['daemon-log'] === undefined ? {} : { daemonLog: values['daemon-log'] }),
   log: (line: string) => process.stdout.write(`${line}\n`),
 };
 if (options.everyMin > 0 && options.recordS >= options.everyMin * 60) {
@@ -73,6 +77,9 @@ for (const c of verdict.checks) process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'
 for (const f of run.faults) process.stdout.write(`  FAIL camera: ${f}\n`);
 const ok = verdict.ok && run.faults.length === 0;
 process.stdout.write(`verdict: ${ok ? 'flat (no growth beyond the evidence)' : 'GROWTH OR FAULT'}\n`);
+if (values.config === undefined) {
+  process.stdout.write(`the sim camera, its footage and index: ${path.dirname(run.configFile)} (delete when done)\n`);
+}
 if (values.json !== undefined) {
   writeFileSync(values.json, `${JSON.stringify({ options: { ...options, log: undefined }, run, verdict }, null, 2)}\n`);
 }

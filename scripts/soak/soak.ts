@@ -8,7 +8,17 @@
  * activations need `gpio.driver: "sim"` there, since they are pressed through the control socket.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,6 +46,8 @@ export interface SoakOptions {
   config?: string;
   /** Samples are appended here as CSV as they are taken. */
   csv?: string;
+  /** The daemon's log (JSON lines) is appended here. */
+  daemonLog?: string;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -161,9 +173,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakRun> {
   const startPresses = config.controls.startPattern === 'double' ? 2 : 1;
   const startHoldMs = config.controls.startPattern === 'hold' ? stopHoldMs : 0;
 
+  // The daemon's JSON log goes to `daemonLog` when given (to find out why a soak failed), else nowhere.
+  const logFd = o.daemonLog === undefined ? 'ignore' : openSync(o.daemonLog, 'a');
   const daemon: ChildProcess = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFd, 'pipe'],
   });
+  if (typeof logFd === 'number') closeSync(logFd);
   let stderrTail = '';
   daemon.stderr?.on('data', (d: Buffer) => {
     stderrTail = (stderrTail + d.toString()).slice(-4000);

@@ -4,6 +4,8 @@
  * descriptors and the index per segment must stay flat (scripts/soak/verdict.ts), and the camera must report no
  * gap, write failure or listener error. The full soak is `npm run soak` (8 media hours by default).
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSoak } from '../../scripts/soak/soak.ts';
 import { judge } from '../../scripts/soak/verdict.ts';
@@ -28,5 +30,7 @@ describe.skipIf(!LONG)('accelerated soak (runs with BODYCAM_LONG=1)', () => {
     expect(run.activations).toBeGreaterThanOrEqual(12);
     expect(run.samples.at(-1)?.segments).toBeGreaterThanOrEqual(run.activations);
     expect(verdict.checks.filter((c) => !c.ok)).toEqual([]);
+    // The sim camera's temp directory (about 70 MB of footage).
+    rmSync(path.dirname(path.dirname(run.configFile)), { recursive: true, force: true });
   }, 300_000);
 });
