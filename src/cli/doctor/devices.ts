@@ -6,14 +6,37 @@ import { loadWarningClips } from '../../camera/feedback/prompts.ts';
 import { aplayArgs } from '../../hal/audio/alsa.ts';
 import { buildWav } from '../../hal/audio/wav.ts';
 import { headerChipBase, readGpioChips, SYSFS_GPIO_ROOT } from '../../hal/gpio/onoff.ts';
-import { type Check, fail, lastLine, pass, warn } from './check.ts';
+import { type Check, type CheckResult, fail, lastLine, pass, warn } from './check.ts';
 
 const lineList = (ctx: Parameters<Check>[0]): string =>
   Object.entries({ ...ctx.config.gpio.inputs, ...ctx.config.gpio.outputs })
     .map(([name, p]) => `${name}=BCM${p.pin}`)
     .join(' ');
 
+/**
+ * The dock-sense and silent lines may be absent (a 0.1.0 camera has no silent button), so the config accepts a name
+ * no line has; doctor warns, since a typo there silently turns off dock sensing or silent activation.
+ */
 export const gpioCheck: Check = async (ctx) => {
+  const lines = await gpioLines(ctx);
+  const controls = ctx.config.controls;
+  const unwired = [
+    ['controls.dockInput', controls.dockInput, 'the dock is not sensed: footage is never offloaded'],
+    ['controls.silentInput', controls.silentInput, 'no silent activation or stealth'],
+  ].filter(([, name]) => !Object.hasOwn(ctx.config.gpio.inputs, name as string));
+  return [
+    lines,
+    ...unwired.map(([key, name, effect]) =>
+      warn(
+        'gpio',
+        `${key} names "${name}", which gpio.inputs does not define: ${effect}`,
+        `add the line to gpio.inputs or fix ${key}`,
+      ),
+    ),
+  ];
+};
+
+async function gpioLines(ctx: Parameters<Check>[0]): Promise<CheckResult> {
   const driver = ctx.config.gpio.driver;
   if (driver === 'sim') return pass('gpio', `simulated lines (sim driver): ${lineList(ctx)}`);
   if (driver === 'onoff') {
@@ -51,7 +74,7 @@ export const gpioCheck: Check = async (ctx) => {
     }
   }
   return pass('gpio', `GPIO character devices ${chips.join(', ')}: ${lineList(ctx)}`);
-};
+}
 
 /** 0.2 s of silence, played the way the warning is: a WAV on aplay's stdin. */
 function silence(): Buffer {

@@ -1,7 +1,7 @@
 /** Doctor checks against scripted tools: what a real device answers, and what the technician is told. */
 import { describe, expect, it } from 'vitest';
 import type { DoctorContext } from '../../../src/cli/doctor/check.ts';
-import { speakerCheck } from '../../../src/cli/doctor/devices.ts';
+import { gpioCheck, speakerCheck } from '../../../src/cli/doctor/devices.ts';
 import { cameraCheck, encoderCheck, microphoneCheck } from '../../../src/cli/doctor/media.ts';
 import { clockCheck } from '../../../src/cli/doctor/trust.ts';
 import { buildInitialConfig } from '../../../src/cli/init.ts';
@@ -99,6 +99,18 @@ describe('doctor checks', () => {
       detail: 'plughw:CARD=Headphones does not play (aplay: main:831: audio open error: No such device)',
     });
     expect(runner.callsOf('aplay')[0]?.args).toEqual(['-q', '-D', 'plughw:CARD=Headphones', '-t', 'wav', '-']);
+  });
+
+  it('warns when the dock-sense or silent line names no GPIO input (a typo turns the feature off silently)', async () => {
+    const ctx = context(new ScriptedProcesses(), (d) => {
+      d['gpio'].driver = 'sim';
+      d['controls'] = { dockInput: 'dok' };
+    });
+    const results = (await gpioCheck(ctx)) as Array<{ status: string; detail: string }>;
+    expect(results.map((r) => r.status)).toEqual(['pass', 'warn']);
+    expect(results[1]?.detail).toBe(
+      'controls.dockInput names "dok", which gpio.inputs does not define: the dock is not sensed: footage is never offloaded',
+    );
   });
 
   it('fails an unset clock', async () => {
