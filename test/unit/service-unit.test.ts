@@ -1,6 +1,7 @@
 /** The systemd unit in hardware/systemd: valid to systemd-analyze, Type=notify with a watchdog, sandboxed. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
@@ -15,10 +16,25 @@ const settings = (key: string) =>
     .map((l) => l.slice(key.length + 1));
 
 describe('bodycam.service', () => {
+  /** The Node the bundle ships (scripts/image/build-image.sh --bundle): Raspberry Pi OS's own nodejs is not 24. */
+  const BUNDLED_NODE = '/opt/bodycam/node/bin/node';
+
   itWith('systemd-analyze')('passes systemd-analyze verify without a single complaint', () => {
-    const r = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8' });
+    // verify also checks that ExecStart's binary exists: this machine has no /opt/bodycam, so the copy verified
+    // here runs this test's own Node from the same place in the line; every other line is the unit's own.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-unit-'));
+    const copy = path.join(dir, 'bodycam.service');
+    writeFileSync(copy, text.replace(`ExecStart=${BUNDLED_NODE} `, `ExecStart=${process.execPath} `));
+    expect(readFileSync(copy, 'utf8')).not.toBe(text);
+    const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it("runs the bundle's Node 24, where build-image.sh --bundle puts it", () => {
+    expect(settings('ExecStart')[0]?.split(' ')[0]).toBe(BUNDLED_NODE);
+    const bundle = readFileSync(path.resolve(import.meta.dirname, '../../scripts/image/build-image.sh'), 'utf8');
+    expect(bundle).toContain('cp "$ARM64_NODE" "$stage/node/bin/node"');
   });
 
   it('is Type=notify with NotifyAccess=all and a watchdog, restarted by systemd', () => {
