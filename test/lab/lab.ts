@@ -182,11 +182,18 @@ export function checkFootage(incident: ListedIncident, identity: string): Footag
     audioPackets += probeAudio(dec.out).packets.length;
     files.push(dec.out);
   }
+  // A V4L2 device stamps each frame when it delivers it, so the timeline follows the device (vivid under emulation
+  // delivers a frame now and then a fifth of a frame late, which a synthetic source never does). What the camera
+  // must not do is lose or repeat one: every step is forward, and shorter than two frames (a lost frame makes one
+  // step two frames long).
+  const nominal = video[0]?.duration ?? Number.NaN;
   for (let i = 1; i < video.length; i++) {
     const prev = video[i - 1];
     const cur = video[i];
     if (prev === undefined || cur === undefined) throw new Error('unreachable');
-    expect(cur.pts, `frame ${i}: no gap, no duplicate`).toBe(prev.pts + (prev.duration ?? Number.NaN));
+    const step = cur.pts - prev.pts;
+    expect(step, `frame ${i}: no duplicate`).toBeGreaterThan(0);
+    expect(step, `frame ${i}: no lost frame (step ${step}, a frame is ${nominal})`).toBeLessThan(1.5 * nominal);
   }
   return { files, video, timeBase, audioPackets, ...frameSize(files[0] ?? '') };
 }
