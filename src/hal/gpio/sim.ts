@@ -79,7 +79,8 @@ export class SimGpio implements GpioDriver {
     return this.#inputs.get(name)?.level;
   }
 
-  /** Play presses in (injected) real time: down `pressMs`, up `gapMs`, the last one down `holdMs` if given. */
+  /** Play presses in (injected) real time: down `pressMs`, up `gapMs` (after the last one too), the last one down
+   * `holdMs` if given. */
   async press(name: string, opts: PressOptions = {}): Promise<void> {
     this.#input(name);
     const count = opts.count ?? 1;
@@ -93,7 +94,9 @@ export class SimGpio implements GpioDriver {
       await this.#sleep(i === count && opts.holdMs !== undefined ? opts.holdMs : this.#pressMs);
       if (this.#closed) return;
       this.set(name, false);
-      if (i < count) await this.#sleep(gap);
+      // After the last release too: the next `press` (another ctl command) comes no sooner than a person's next
+      // press could, instead of within the debounce time of this release, where the two would merge into one.
+      await this.#sleep(gap);
     }
   }
 
