@@ -6,29 +6,16 @@
  *   npm run bench:memory            BENCH_MINUTES=1 npm run bench:memory for a quick look
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { childPids, rssOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli/bodycam.js');
 const MINUTES = Number(process.env['BENCH_MINUTES'] ?? 10);
-
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
-function childPids(pid: number): number[] {
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-mem-'));

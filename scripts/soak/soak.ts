@@ -26,6 +26,7 @@ import { controlRequest } from '../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../src/camera/status.ts';
 import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
 import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { childPids, rssOf } from '../bench/proc.ts';
 import type { Sample } from './verdict.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -80,23 +81,6 @@ export function csvLine(s: Sample): string {
     s.events,
     s.evidenceBytes,
   ].join(',');
-}
-
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 function fdCount(pid: number): number {

@@ -11,6 +11,7 @@ import { createDeviceIdentity } from '../camera/identity.ts';
 import { type BoardMap, knownBoards, loadBoard, wiringSummary } from '../config/boards.ts';
 import { LANGUAGES, type Language } from '../config/feedback-schema.ts';
 import { validateConfig } from '../config/load.ts';
+import { DEVICE_ID } from '../config/schema.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { buildInitialConfig, checkRecipients } from './init.ts';
@@ -27,8 +28,6 @@ export interface ProvisionOptions {
   stealth?: boolean;
   force: boolean;
 }
-
-const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 function usage(message: string): BodycamError {
   return new BodycamError(ErrorCode.USAGE, message);

@@ -61,6 +61,18 @@ function crossCheck(config: Config): ConfigProblem[] {
   return problems;
 }
 
+/** A configuration file's JSON; text that is not JSON is CONFIG_INVALID at the root. */
+export function parseConfigJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON: ${(e as Error).message}`, {
+      file,
+      problems: [{ key: '(root)', message: (e as Error).message }],
+    });
+  }
+}
+
 /** Read, parse and validate a config file; throws CONFIG_UNREADABLE or CONFIG_INVALID listing every problem. */
 export function loadConfig(file: string): Config {
   let text: string;
@@ -71,16 +83,7 @@ export function loadConfig(file: string): Config {
       file,
     });
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON: ${(e as Error).message}`, {
-      file,
-      problems: [{ key: '(root)', message: (e as Error).message }],
-    });
-  }
-  const result = validateConfig(doc, path.dirname(path.resolve(file)));
+  const result = validateConfig(parseConfigJson(text, file), path.dirname(path.resolve(file)));
   if (!result.ok) {
     const lines = result.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
     throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} has ${result.problems.length} error(s):\n${lines}`, {

@@ -76,15 +76,15 @@ const outputLine = s.object({
 
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 
+/** A device identity: it names the camera's incidents, topics and certificate. */
+export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 export const configSchema = s.object({
   device: s
     .object({
       id: s
         .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
-          'letters, digits, "-" and "_", at most 64, starting with a letter or digit',
-        )
+        .regex(DEVICE_ID, 'letters, digits, "-" and "_", at most 64, starting with a letter or digit')
         .describe('device identity, used in incident ids'),
       board: s.string().nonEmpty().default('sim').describe('board pin map under hardware/boards/'),
     })

@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { describeIssues } from '../config/load.ts';
+import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 
@@ -150,14 +150,5 @@ export function loadDockConfig(dir: string): DockConfig {
       { file },
     );
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} is not valid JSON: ${(e as Error).message}`, {
-      file,
-      problems: [{ key: '(root)', message: (e as Error).message }],
-    });
-  }
-  return parseDockConfig(doc, file);
+  return parseDockConfig(parseConfigJson(text, file), file);
 }

@@ -14,24 +14,26 @@ beforeAll(() => {
   recipient = r.stdout.trim();
 });
 
+/** `bodycam provision` for `board` into `dir` and `storage`, device id z5-BOARD. */
+const provisionArgs = (board: string, dir: string, storage: string) => [
+  'provision',
+  '--board',
+  board,
+  '--device-id',
+  `z5-${board}`,
+  '--recipient',
+  recipient,
+  '--dir',
+  dir,
+  '--storage',
+  storage,
+];
+
 function provision(board: string, extra: string[] = []) {
   const root = tmp();
   const dir = path.join(root, 'etc');
   const storage = path.join(root, 'var');
-  const r = cli([
-    'provision',
-    '--board',
-    board,
-    '--device-id',
-    `z5-${board}`,
-    '--recipient',
-    recipient,
-    '--dir',
-    dir,
-    '--storage',
-    storage,
-    ...extra,
-  ]);
+  const r = cli([...provisionArgs(board, dir, storage), ...extra]);
   return { r, dir, storage, configFile: path.join(dir, 'config.json') };
 }
 
@@ -86,35 +88,10 @@ describe('bodycam provision', () => {
     expect(first.r.code).toBe(0);
     expect(JSON.parse(readFileSync(first.configFile, 'utf8')).warning.languages).toEqual(['fr', 'nl']);
     const key = readFileSync(path.join(first.dir, 'identity', 'device.key'));
-    const again = cli([
-      'provision',
-      '--board',
-      'pi4',
-      '--device-id',
-      'z5-pi4',
-      '--recipient',
-      recipient,
-      '--dir',
-      first.dir,
-      '--storage',
-      first.storage,
-    ]);
+    const again = cli(provisionArgs('pi4', first.dir, first.storage));
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('--force');
-    const forced = cli([
-      'provision',
-      '--board',
-      'pi4',
-      '--device-id',
-      'z5-pi4',
-      '--recipient',
-      recipient,
-      '--dir',
-      first.dir,
-      '--storage',
-      first.storage,
-      '--force',
-    ]);
+    const forced = cli([...provisionArgs('pi4', first.dir, first.storage), '--force']);
     expect(forced.code).toBe(0);
     expect(readFileSync(path.join(first.dir, 'identity', 'device.key'))).toEqual(key);
   });
