@@ -10,6 +10,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
 import { DOCK_AGENT_CN } from './layout.ts';
 
 /** Topic tree of the dock protocol: `bodycam/cam/<deviceId>/{up,down}/…` and the dock's `bodycam/dock/…`. */
@@ -66,6 +67,9 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     'log_type information',
     'connection_messages true',
     `acl_file ${value('acl_file', c.aclFile)}`,
+    '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
+    `max_packet_size ${MAX_PACKET_BYTES}`,
+    `message_size_limit ${MAX_PAYLOAD_BYTES}`,
     '',
     `listener ${c.port} ${value('bind address', c.bind)}`,
     `cafile ${value('cafile', c.cafile)}`,
@@ -73,6 +77,8 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     `keyfile ${value('keyfile', c.keyfile)}`,
     'require_certificate true',
     'use_identity_as_username true',
+    '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
+    'use_username_as_clientid true',
     'tls_version tlsv1.2',
     '',
   ].join('\n');

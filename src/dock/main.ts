@@ -13,7 +13,7 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
-import { deviceFiles, dockLayout, loadDockConfig } from './layout.ts';
+import { DOCK_AGENT_CN, deviceFiles, dockLayout, loadDockConfig } from './layout.ts';
 import { DockAgent } from './sync/agent.ts';
 import { FilesystemEvidenceStore } from './sync/evidence-store.ts';
 import { Progress } from './sync/progress.ts';
@@ -77,7 +77,9 @@ export class DockStation {
       servername: config.host,
       port: config.port,
       protocolVersion: 5,
-      clientId: `dock-agent-${process.pid}`,
+      // The broker replaces every client id with the certificate's CN (use_username_as_clientid): ours is fixed to
+      // it, so no camera can take it over and disconnect the agent.
+      clientId: DOCK_AGENT_CN,
       ca: readFileSync(layout.pki.caCert),
       cert: readFileSync(layout.pki.agentCert),
       key: readFileSync(layout.pki.agentKey),
@@ -86,6 +88,10 @@ export class DockStation {
       clean: true,
     });
     client.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));
+    client.on('connect', () => this.#log.info({ clientId: DOCK_AGENT_CN }, 'connected to the broker'));
+    client.on('close', () => {
+      if (!client.disconnecting) this.#log.warn('lost the broker connection');
+    });
     const keys = new Map<string, { key: KeyObject; pem: string; keyId: string }>();
     const agent = new DockAgent({
       client,

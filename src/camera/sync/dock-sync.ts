@@ -101,7 +101,8 @@ export class DockSync {
     const [ca, cert, key] = files;
     const client = connect(`mqtts://${c.host}:${c.port}`, {
       protocolVersion: 5,
-      clientId: `${this.#o.device}-${randomUUID().slice(0, 8)}`,
+      // The broker names every client by its certificate (use_username_as_clientid): the device id.
+      clientId: this.#o.device,
       ca,
       cert,
       key,

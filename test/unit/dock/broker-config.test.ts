@@ -7,6 +7,7 @@ import {
   mosquittoArgs,
 } from '../../../src/dock/broker-config.ts';
 import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
+import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../../src/protocol/limits.ts';
 
 const INPUT = {
   port: 8883,
@@ -35,6 +36,9 @@ describe('mosquitto.conf', () => {
         'log_type information',
         'connection_messages true',
         'acl_file /srv/dock/broker/acl',
+        '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
+        `max_packet_size ${MAX_PACKET_BYTES}`,
+        `message_size_limit ${MAX_PAYLOAD_BYTES}`,
         '',
         'listener 8883 192.168.1.20',
         'cafile /srv/dock/pki/ca.crt',
@@ -42,6 +46,8 @@ describe('mosquitto.conf', () => {
         'keyfile /srv/dock/pki/server.key',
         'require_certificate true',
         'use_identity_as_username true',
+        '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
+        'use_username_as_clientid true',
         'tls_version tlsv1.2',
         '',
       ].join('\n'),
