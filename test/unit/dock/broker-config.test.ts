@@ -4,6 +4,7 @@ import {
   buildMosquittoConf,
   DEBIAN_MOSQUITTO,
   findMosquitto,
+  missingHardening,
   mosquittoArgs,
 } from '../../../src/dock/broker-config.ts';
 import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
@@ -39,6 +40,8 @@ describe('mosquitto.conf', () => {
         '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
         `max_packet_size ${MAX_PACKET_BYTES}`,
         `message_size_limit ${MAX_PAYLOAD_BYTES}`,
+        '# Nothing is kept for later subscribers: a client that publishes a retained message is disconnected.',
+        'retain_available false',
         '',
         'listener 8883 192.168.1.20',
         'cafile /srv/dock/pki/ca.crt',
@@ -52,6 +55,19 @@ describe('mosquitto.conf', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('holds every hardening line; one written by an earlier release is told apart', () => {
+    expect(missingHardening(buildMosquittoConf(INPUT))).toEqual([]);
+    const old = buildMosquittoConf(INPUT)
+      .split('\n')
+      .filter((l) => !/^(use_username_as_clientid|retain_available|max_packet_size)/.test(l))
+      .join('\n');
+    expect(missingHardening(old)).toEqual([
+      'use_username_as_clientid true',
+      'retain_available false',
+      `max_packet_size ${MAX_PACKET_BYTES}`,
+    ]);
   });
 
   it('names per_listener_settings before any listener (Mosquitto requires it first)', () => {
