@@ -26,8 +26,8 @@ export async function dockRunCommand(dir: string): Promise<void> {
     await station.stop().catch(() => undefined);
     throw e;
   }
-  process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before saying ready: a signal sent on "ready" must stop the dock, not kill it.
+  const stopped = new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGTERM', done);
       process.off('SIGINT', done);
@@ -36,6 +36,8 @@ export async function dockRunCommand(dir: string): Promise<void> {
     process.on('SIGTERM', done);
     process.on('SIGINT', done);
   });
+  process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
+  await stopped;
   await station.stop();
   logger.flush();
 }
