@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokersUsing } from '../../../src/dock/broker.ts';
 import { dockLayout } from '../../../src/dock/layout.ts';
-import { makeDock, until } from '../../harness/broker.ts';
-import { CLI } from '../../harness/daemon.ts';
+import { enrollCamera, makeDock, until } from '../../harness/broker.ts';
+import { CLI, cli, makeSimCamera } from '../../harness/daemon.ts';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -69,5 +69,23 @@ describe('bodycam dock run as a process', () => {
     );
     expect(run.output()).toContain(`kill ${orphan.pid}`);
     orphan.kill('SIGKILL');
+  });
+});
+
+describe('bodycam dock status', () => {
+  it('lists a camera enrolled but never docked', async () => {
+    const dock = await makeDock();
+    expect(cli(['dock', 'status', '--dir', dock.dir]).stdout).toBe('no camera is enrolled at this dock\n');
+    const camera = makeSimCamera((c) => {
+      c['device'].id = 'cam-new';
+    });
+    enrollCamera(dock.dir, camera.configFile);
+    const text = cli(['dock', 'status', '--dir', dock.dir]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe('cam-new: enrolled, never docked\n');
+    const json = JSON.parse(cli(['dock', 'status', '--dir', dock.dir, '--json']).stdout);
+    expect(json.devices).toEqual([
+      expect.objectContaining({ device: 'cam-new', enrolled: true, lastSeen: null, stored: 0 }),
+    ]);
   });
 });
