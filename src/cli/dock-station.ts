@@ -4,6 +4,7 @@ import { DockStation } from '../dock/main.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
+import { listenForStop } from '../lib/signals.ts';
 
 /**
  * `bodycam dock run`: the broker (unless external) and the agent, until SIGTERM or SIGINT. Per-camera progress
@@ -20,24 +21,16 @@ export async function dockRunCommand(dir: string): Promise<void> {
       process.stderr.write(`${device}: ${line}\n`);
     },
   });
+  const stop = listenForStop();
   try {
     await station.start();
   } catch (e) {
     await station.stop().catch(() => undefined);
+    stop.dispose();
     throw e;
   }
-  // Listen for the stop signals before saying ready: a signal sent on "ready" must stop the dock, not kill it.
-  const stopped = new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGTERM', done);
-      process.off('SIGINT', done);
-      resolve();
-    };
-    process.on('SIGTERM', done);
-    process.on('SIGINT', done);
-  });
   process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
-  await stopped;
+  logger.info({ signal: await stop.received }, 'stopping');
   await station.stop();
   logger.flush();
 }
