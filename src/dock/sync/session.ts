@@ -69,6 +69,7 @@ export class CameraSession implements Addressee {
   #work: Promise<void>;
   /** The newest inventory not yet taken up, as it came (parsed when taken up). */
   #inventory: Buffer | null = null;
+  #inventoryKey: KeyObject | null = null;
   #inventoryTimer: TimerHandle | null = null;
   /** When the last inventory's handling ended (Clock port time). */
   #inventoryDone = Number.NEGATIVE_INFINITY;
@@ -124,31 +125,40 @@ export class CameraSession implements Addressee {
 
   /**
    * An inventory, as it came; taken up after the work before it and at least INVENTORY_INTERVAL_MS after the last
-   * one, unless a newer one comes first (which replaces it, unparsed).
+   * one was done, unless a newer one comes first (which replaces it, unparsed).
    */
   offer(payload: Buffer, key: KeyObject): void {
-    const waiting = this.#takeInventory() !== null;
+    if (this.#ended) return;
+    const waiting = this.#takeInventory() !== null; // then a step to take it up is already on its way
     this.#inventory = payload;
+    this.#inventoryKey = key;
     this.#d.gate.hold(this.device, payload.length);
-    if (waiting || this.#ended) return;
-    const enqueue = () => {
-      this.#inventoryTimer = null;
-      this.serially(async () => {
-        const newest = this.#takeInventory();
-        if (newest === null || this.#ended) return;
-        const m = checkInventoryHead(newest, this.#d.limits.maxOffersPerInventory);
-        if ('error' in m || m.ok.inventory.session !== this.id) {
-          const reason = 'error' in m ? m.error : 'another session';
-          this.#d.gate.warn(this.device, 'a camera message was refused', { topic: 'inventory', reason });
-        } else {
-          await this.#onInventory(m.ok.inventory, m.ok.notConsidered, key);
-        }
-        this.#inventoryDone = this.#d.clock.now();
-      });
-    };
-    const wait = this.#inventoryDone + INVENTORY_INTERVAL_MS - this.#d.clock.now();
-    if (wait > 0) this.#inventoryTimer = this.#d.clock.setTimeout(enqueue, wait);
-    else enqueue();
+    if (!waiting) this.#takeUpInventory();
+  }
+
+  #takeUpInventory(): void {
+    this.serially(async () => {
+      if (this.#inventory === null || this.#ended) return;
+      const wait = this.#inventoryDone + INVENTORY_INTERVAL_MS - this.#d.clock.now();
+      if (wait > 0) {
+        this.#inventoryTimer = this.#d.clock.setTimeout(() => {
+          this.#inventoryTimer = null;
+          this.#takeUpInventory();
+        }, wait);
+        return;
+      }
+      const newest = this.#takeInventory();
+      const key = this.#inventoryKey;
+      if (newest === null || key === null) return;
+      const m = checkInventoryHead(newest, this.#d.limits.maxOffersPerInventory);
+      if ('error' in m || m.ok.inventory.session !== this.id) {
+        const reason = 'error' in m ? m.error : 'another session';
+        this.#d.gate.warn(this.device, 'a camera message was refused', { topic: 'inventory', reason });
+      } else {
+        await this.#onInventory(m.ok.inventory, m.ok.notConsidered, key);
+      }
+      this.#inventoryDone = this.#d.clock.now();
+    });
   }
 
   /** The inventory waiting to be taken up (its bytes no longer held), if any. */

@@ -1,0 +1,123 @@
+/**
+ * One camera's session at the dock, under fake time: inventories that come while one waits replace it, and one
+ * camera's inventories are taken up at most once per INVENTORY_INTERVAL_MS. Real SQLite and files; the MQTT client
+ * is a stand-in that keeps what would be published.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { limitsSchema } from '../../../src/dock/limits.ts';
+import { AuditIntake } from '../../../src/dock/sync/audit-intake.ts';
+import { FilesystemEvidenceStore } from '../../../src/dock/sync/evidence-store.ts';
+import { Gate } from '../../../src/dock/sync/gate.ts';
+import { Progress } from '../../../src/dock/sync/progress.ts';
+import { Replies } from '../../../src/dock/sync/replies.ts';
+import { CameraSession, INVENTORY_INTERVAL_MS } from '../../../src/dock/sync/session.ts';
+import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
+import { FakeClock } from '../../../src/hal/clock/fake.ts';
+import { captureLogger, logged } from '../../harness/dock.ts';
+
+function session() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-session-'));
+  const camera = generateDeviceKeys();
+  const dockKeys = generateDeviceKeys();
+  const key = loadPublicKey(camera.publicPem);
+  const enrolled = { key, pem: camera.publicPem, keyId: keyId(key) };
+  const published: Array<{ topic: string; body: string }> = [];
+  const client = {
+    publish: (topic: string, body: string | Buffer) => published.push({ topic, body: body.toString() }),
+  } as unknown as MqttClient;
+  const clock = new FakeClock();
+  const { logger, lines } = captureLogger();
+  const parsed = limitsSchema.safeParse({});
+  if (!parsed.ok) throw new Error('limits');
+  const limits = parsed.value;
+  const progress = Progress.open(dir);
+  const store = new FilesystemEvidenceStore(path.join(dir, 'evidence'));
+  const deviceKey = () => enrolled;
+  const replies = new Replies({
+    client,
+    progress,
+    deviceKey,
+    dock: { privateKey: loadPrivateKey(dockKeys.privatePem), keyId: 'dock' },
+    logger,
+    wallNow: () => clock.wallNow(),
+  });
+  const s = new CameraSession(
+    { id: 's1', device: 'cam', keyId: enrolled.keyId },
+    {
+      clock,
+      audit: new AuditIntake(progress, store, logger),
+      progress,
+      store,
+      incomingDir: path.join(dir, 'incoming'),
+      deviceKey,
+      limits,
+      logger,
+      replies,
+      gate: new Gate({ client, deviceKey, limits, clock, logger }),
+      freeBytes: async () => 1e12,
+      othersWillWrite: () => 0,
+      withdraw: () => undefined,
+    },
+    Promise.resolve(),
+  );
+  return { s, clock, lines, published, key: enrolled.key };
+}
+
+/** An inventory of `n` offers whose manifests are not signed. */
+const inventory = (n: number) =>
+  Buffer.from(
+    JSON.stringify({
+      session: 's1',
+      segments: Array.from({ length: n }, (_, i) => ({
+        incident: `i-${i}`,
+        seq: 0,
+        file: '0000.mp4.age',
+        bytes: 10,
+        sha256: 'ab'.repeat(32),
+        manifest: {},
+      })),
+      incidents: [],
+      auditHead: -1,
+    }),
+  );
+
+describe('a camera session', () => {
+  it('takes up the newest inventory, at most one per interval', async () => {
+    const { s, clock, lines, published, key } = session();
+    s.offer(inventory(0), key);
+    await clock.advance(0);
+    expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0]);
+
+    for (const n of [1, 2, 3]) s.offer(inventory(n), key);
+    await clock.advance(INVENTORY_INTERVAL_MS - 1);
+    expect(logged(lines, 'inventory handled')).toHaveLength(1);
+    await clock.advance(1);
+    await s.work;
+    // Only the newest of the three, once the interval had passed, and its refusals in one message.
+    expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0, 3]);
+    const refusals = published.filter((p) => p.topic === 'bodycam/cam/cam/down/refusals');
+    expect(refusals.map((r) => JSON.parse(r.body).segments.length)).toEqual([3]);
+  });
+
+  it('drops an audit batch nobody asked for, unread', async () => {
+    const { s, clock, lines, key } = session();
+    s.audit(Buffer.from('not even JSON'), key);
+    await clock.advance(0);
+    expect(logged(lines, 'a camera message was refused')).toEqual([
+      expect.objectContaining({ topic: 'audit', reason: 'not asked for' }),
+    ]);
+  });
+
+  it('takes nothing once ended', async () => {
+    const { s, clock, lines, key } = session();
+    s.end();
+    s.offer(inventory(1), key);
+    await clock.advance(INVENTORY_INTERVAL_MS);
+    await s.work;
+    expect(logged(lines, 'inventory received')).toEqual([]);
+  });
+});
