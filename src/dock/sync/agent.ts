@@ -164,11 +164,7 @@ export class DockAgent {
     }
     const old = this.#sessions.get(device);
     old?.end();
-    const session = new CameraSession(
-      { id: m.ok.session, device, keyId: key.keyId },
-      this.#deps,
-      old?.work ?? Promise.resolve(),
-    );
+    const session = new CameraSession({ id: m.ok.session, device, keyId: key.keyId }, this.#deps, old);
     this.#sessions.set(device, session);
     session.serially(async () => {
       // At most once a minute: a hello is cheap to send, a commit is not.

@@ -77,11 +77,15 @@ export class CameraSession implements Addressee {
   #auditPulls = 0;
   #ended = false;
 
-  /** `after`: the work of the camera's previous session, which this one follows. */
-  constructor(hello: { id: string; device: string; keyId: string }, deps: SessionDeps, after: Promise<void>) {
+  /**
+   * `previous`: the camera's session before this one, whose work this one follows and whose inventory interval it
+   * keeps (a new hello does not buy an inventory sooner).
+   */
+  constructor(hello: { id: string; device: string; keyId: string }, deps: SessionDeps, previous?: CameraSession) {
     ({ id: this.id, device: this.device, keyId: this.keyId } = hello);
     this.#d = deps;
-    this.#work = after;
+    this.#work = previous?.work ?? Promise.resolve();
+    this.#inventoryDone = previous === undefined ? Number.NEGATIVE_INFINITY : previous.#inventoryDone;
   }
 
   /** Everything done so far (for the next session, and for stopping). */

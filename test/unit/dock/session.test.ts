@@ -45,33 +45,31 @@ function session() {
     logger,
     wallNow: () => clock.wallNow(),
   });
-  const s = new CameraSession(
-    { id: 's1', device: 'cam', keyId: enrolled.keyId },
-    {
-      clock,
-      audit: new AuditIntake(progress, store, logger),
-      progress,
-      store,
-      incomingDir: path.join(dir, 'incoming'),
-      deviceKey,
-      limits,
-      logger,
-      replies,
-      gate: new Gate({ client, deviceKey, limits, clock, logger }),
-      freeBytes: async () => 1e12,
-      othersWillWrite: () => 0,
-      withdraw: () => undefined,
-    },
-    Promise.resolve(),
-  );
-  return { s, clock, lines, published, key: enrolled.key };
+  const deps = {
+    clock,
+    audit: new AuditIntake(progress, store, logger),
+    progress,
+    store,
+    incomingDir: path.join(dir, 'incoming'),
+    deviceKey,
+    limits,
+    logger,
+    replies,
+    gate: new Gate({ client, deviceKey, limits, clock, logger }),
+    freeBytes: async () => 1e12,
+    othersWillWrite: () => 0,
+    withdraw: () => undefined,
+  };
+  const make = (id: string, previous?: CameraSession) =>
+    new CameraSession({ id, device: 'cam', keyId: enrolled.keyId }, deps, previous);
+  return { s: make('s1'), make, clock, lines, published, key: enrolled.key };
 }
 
 /** An inventory of `n` offers whose manifests are not signed. */
-const inventory = (n: number) =>
+const inventory = (n: number, session = 's1') =>
   Buffer.from(
     JSON.stringify({
-      session: 's1',
+      session,
       segments: Array.from({ length: n }, (_, i) => ({
         incident: `i-${i}`,
         seq: 0,
@@ -101,6 +99,20 @@ describe('a camera session', () => {
     expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0, 3]);
     const refusals = published.filter((p) => p.topic === 'bodycam/cam/cam/down/refusals');
     expect(refusals.map((r) => JSON.parse(r.body).segments.length)).toEqual([3]);
+  });
+
+  it('keeps the interval across a new hello: a new session does not buy an inventory sooner', async () => {
+    const { s, make, clock, lines, key } = session();
+    s.offer(inventory(0), key);
+    await clock.advance(0);
+    s.end();
+    const again = make('s2', s);
+    again.offer(inventory(2, 's2'), key);
+    await clock.advance(INVENTORY_INTERVAL_MS - 1);
+    expect(logged(lines, 'inventory handled')).toHaveLength(1);
+    await clock.advance(1);
+    await again.work;
+    expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0, 2]);
   });
 
   it('drops an audit batch nobody asked for, unread', async () => {
