@@ -1,3 +1,4 @@
+import { DEVICE_ID } from '../lib/ids.ts';
 import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
@@ -77,7 +78,7 @@ const outputLine = s.object({
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 
 /** A device identity: it names the camera's incidents, topics and certificate. */
-export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export { DEVICE_ID };
 
 export const configSchema = s.object({
   device: s
