@@ -50,7 +50,7 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
   }
   const progress = Progress.open(dir, { readonly: true });
   try {
-    const devices = progress.summary();
+    const devices = progress.summary().map((d) => ({ ...d, docking: progress.dockings.last(d.device) }));
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
       return;
@@ -60,6 +60,13 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         `${d.device}: ${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen ?? 'never'}\n`,
       );
       for (const r of d.refusals) process.stdout.write(`  refused ${r.incident}#${r.seq}: ${r.reason}\n`);
+      const k = d.docking;
+      if (k !== null) {
+        const chain = k.chain === null ? 'none' : `0–${k.chain.seq}`;
+        const audit = k.audit === null ? 'none' : `0–${k.audit.seq}`;
+        process.stdout.write(`  docking record ${k.record.seq} (${k.signedAt}): manifests ${chain}, audit ${audit}\n`);
+        if (k.rollback !== null) process.stdout.write(`  ROLLED BACK: ${k.rollback}\n`);
+      }
     }
   } finally {
     progress.close();

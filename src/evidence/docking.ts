@@ -12,7 +12,8 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical.ts';
 import { type ChainHead, type Envelope, envelopeHash, sign } from './envelope.ts';
-import { type ParsedLine, parseSignedLine } from './lines.ts';
+import { parseBoundedJson } from './json.ts';
+import { MAX_LINE_BYTES, type ParsedLine, parseSignedLine } from './lines.ts';
 import {
   type Check,
   count,
@@ -87,6 +88,17 @@ export function signDocking(
 /** Parses one line of `dockings.jsonl` (or a record received as a message); never throws. */
 export function parseDockingLine(text: string): ParsedLine<DockingRecord> {
   return parseSignedLine<DockingRecord>(text, checkEnvelope);
+}
+
+/** Parses a record received as a message (any JSON layout; it is stored as canonical JSON); never throws. */
+export function parseDockingMessage(text: string): ParsedLine<DockingRecord> {
+  try {
+    const value = parseBoundedJson(text, 'the docking record', MAX_LINE_BYTES);
+    checkEnvelope(value, '$');
+    return { envelope: value as Envelope<DockingRecord> };
+  } catch (e) {
+    return { reason: (e as Error).message };
+  }
 }
 
 /** The line appended to `dockings.jsonl` for a record. */

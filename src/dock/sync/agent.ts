@@ -17,6 +17,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { checkAuditBatch, checkChunkHeader, checkHello, checkInventory } from '../../protocol/checks.ts';
 import { downTopic, parseTopic, type SegmentOffer } from '../../protocol/messages.ts';
 import { AuditIntake } from './audit-intake.ts';
+import { Dockings } from './dockings.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { Progress } from './progress.ts';
 import { Transfer, type TransferItem } from './transfer.ts';
@@ -57,10 +58,13 @@ export class DockAgent {
   readonly #o: AgentOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #audit: AuditIntake;
+  readonly #dockings: Dockings;
 
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#audit = new AuditIntake(options.progress, options.store, options.logger);
+    const { progress, store, dock, logger } = options;
+    this.#dockings = new Dockings({ progress, store, dock, logger, now: () => this.#now() });
   }
 
   async start(): Promise<void> {
@@ -168,6 +172,7 @@ export class DockAgent {
               session: session.id,
               fromSeq: this.#o.progress.auditHead(t.device).seq + 1,
             });
+          else await this.#settle(session);
         });
         return;
       }
@@ -198,11 +203,22 @@ export class DockAgent {
     s.queue = [];
     s.closings = new Map(inv.incidents.map((i) => [i.incident, i.manifest]));
     s.auditHead = inv.auditHead;
+    this.#dockings.compare(s.device, inv.heads);
     const offers = [...inv.segments].sort((a, b) => a.incident.localeCompare(b.incident) || a.seq - b.seq);
     for (const offer of offers) {
       const v = checkSegmentOffer(s.device, key, offer);
       if ('code' in v) {
         this.#refuse(s, offer, v.code, v.message);
+        continue;
+      }
+      const held = this.#o.progress.dockings.heldAt(s.device, v.ok.env.payload.chainSeq);
+      if (held !== undefined && held !== v.ok.hash) {
+        this.#refuse(
+          s,
+          offer,
+          'chain-fork',
+          `the dock holds another manifest at chainSeq ${v.ok.env.payload.chainSeq}`,
+        );
         continue;
       }
       const row = this.#o.progress.transfer(s.device, offer.incident, offer.seq);
@@ -228,7 +244,7 @@ export class DockAgent {
       await this.#closings(s);
       if (s.auditHead > this.#o.progress.auditHead(s.device).seq) {
         this.#send(s.device, 'audit-pull', { session: s.id, fromSeq: this.#o.progress.auditHead(s.device).seq + 1 });
-      }
+      } else await this.#settle(s);
     }
   }
 
@@ -275,6 +291,7 @@ export class DockAgent {
     } else {
       await this.#o.store.putSegment(s.device, offer.incident, offer.file, t.file, manifestFileText(env));
       this.#o.progress.finish(s.device, offer.incident, offer.seq, 'stored', null);
+      this.#o.progress.dockings.held(s.device, env.payload.chainSeq, hash);
       this.#o.logger.info(
         { device: s.device, incident: offer.incident, seq: offer.seq, bytes: offer.bytes },
         'segment stored and verified',
@@ -301,6 +318,13 @@ export class DockAgent {
       this.#o.dock.keyId,
     );
     this.#send(s.device, 'ack', env);
+  }
+
+  /** Everything offered is handed over: a docking record of what the dock now holds, to the camera too. */
+  async #settle(s: Session): Promise<void> {
+    if (s.queue.length > 0 || s.active.length > 0 || s.auditHead > this.#o.progress.auditHead(s.device).seq) return;
+    const env = await this.#dockings.settle(s.device);
+    if (env !== null) this.#send(s.device, 'docking', env);
   }
 
   #refuse(s: Session, offer: SegmentOffer, code: string, message: string): void {
@@ -345,6 +369,7 @@ export class DockAgent {
         await this.#o.store.putClosing(s.device, incident, manifestFileText(v.ok.env));
         this.#o.progress.storeIncident(s.device, incident, v.ok.hash);
       }
+      this.#o.progress.dockings.held(s.device, v.ok.env.payload.chainSeq, v.ok.hash);
       const env = signReceipt(
         {
           kind: 'incident',
