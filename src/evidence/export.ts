@@ -178,7 +178,14 @@ export async function exportIncident(o: ExportOptions): Promise<ExportReport> {
   const scan = entry.walk.incidents.find((s) => s.id === o.incident);
   if (scan === undefined) throw usage(`incident ${o.incident} of ${device} has no directory the walk could read`);
   const { segments, closing, left } = plan(scan, device);
-  if (segments.length === 0) throw usage(`incident ${o.incident} has no segment signed by ${device}'s key here`);
+  if (segments.length === 0 || (left.length > 0 && !o.force)) {
+    const gone = left.map((l) => `${l.seq} (${l.why})`).join(', ');
+    const what = segments.length === 0 ? 'no segment of it is here' : `segment(s) ${gone} are not here`;
+    throw usage(
+      `incident ${o.incident} of ${device}: ${what}${left.length > 0 && segments.length === 0 ? `: ${gone}` : ''}; ` +
+        'a segment offloaded to the dock is exported from the dock (--force exports what is here)',
+    );
+  }
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'bodycam-export-'));
   try {

@@ -127,7 +127,7 @@ export async function classify(given: string): Promise<Layout> {
   const base = { root, device: null, enrolment: null, evidenceProblem: null };
   if (has(names, 'config.json', 'file') && has(names, 'identity', 'dir')) {
     const { device, storage } = await cameraConfig(root);
-    const seen = ['config.json', 'identity/', `storage ${path.relative(root, storage) || storage}`];
+    const seen = ['config.json', 'identity/', `${path.relative(root, storage) || storage}/ (its storage.dir)`];
     return {
       ...base,
       kind: 'camera-directory',

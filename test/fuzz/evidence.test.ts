@@ -135,6 +135,31 @@ describe('the verifier on hostile input', () => {
   );
 
   it(
+    'an open incident whose one manifest claims a huge segment number costs nothing sized by that number',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 2 ** 20, max: Number.MAX_SAFE_INTEGER }), async (seq) => {
+          const dir = await copy();
+          const doc = JSON.parse(await readFile(path.join(dir, `${seg(INC_A, 1)}.manifest.json`), 'utf8'));
+          const open = 'cam-0042-20260302T100000Z-0bad';
+          Object.assign(doc.payload, { incident: open, chainSeq: seq, preroll: null });
+          doc.payload.segment.seq = seq;
+          await mkdir(path.join(dir, 'footage', open));
+          await writeFile(path.join(dir, 'footage', open, '0000.mp4.age.manifest.json'), JSON.stringify(doc));
+          const report = await verifyDirectory(dir, keysOf(device));
+          expect(report.ok).toBe(false);
+          expect(report.findings.find((f) => f.code === 'incident-incomplete')?.message).toBe(
+            `segment(s) 0–${seq - 1} missing`,
+          );
+          await rm(dir, { recursive: true, force: true });
+        }),
+        runs(20),
+      );
+    },
+    LIMIT,
+  );
+
+  it(
     'an audit log or docking records of arbitrary lines: every line accounted for once',
     async () => {
       await fc.assert(
