@@ -13,7 +13,7 @@ import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
-import { fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
+import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
 import { CHUNK_BYTES, type Inventory } from '../../protocol/messages.ts';
 import type { CameraStore } from '../storage/store.ts';
 
@@ -127,13 +127,7 @@ export class Offload {
       throw e;
     });
     if (held.split('\n').includes(line.trimEnd())) return { kept: false, seq: env.payload.seq };
-    const fh = await open(file, 'a');
-    try {
-      await fh.write(line);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    await appendLinesDurably(file, line);
     return { kept: true, seq: env.payload.seq };
   }
 

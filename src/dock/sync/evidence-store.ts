@@ -5,13 +5,13 @@
  * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
  * `<root>/<device>/<incident>/incident.manifest.json`.
  */
-import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DOCKINGS_LOG } from '../../evidence/docking.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
 import { errnoCode } from '../../lib/errors.ts';
-import { fsyncDir, writeFileDurably } from '../../lib/fs.ts';
+import { appendLinesDurably, fsyncDir, writeFileDurably } from '../../lib/fs.ts';
 
 export interface EvidenceStore {
   /** Moves a verified segment (a local file) into the store, with its manifest. */
@@ -78,9 +78,7 @@ export class FilesystemEvidenceStore implements EvidenceStore {
 
   async #append(file: string, text: string): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, text);
-    const fh = await open(file, 'r');
-    await fh.datasync().finally(() => fh.close());
+    await appendLinesDurably(file, text);
   }
 
   async putDeviceKey(device: string, pem: string): Promise<void> {
