@@ -82,6 +82,8 @@ describe('untouched evidence verifies in every layout, and exports', () => {
     expect(verify(storageOf(A()), ...keyArg(A()), '--dock-key', scene.dockKey).code).toBe(0);
     const dock = verify(scene.dock.dir);
     expect(dock.report.findings).toEqual([]);
+    // Completeness is proven up to each camera's newest manifest the dock holds, by the dock's own record.
+    expect(dock.report.devices.every((d) => (d.completeness.chain?.seq ?? -1) > 0)).toBe(true);
     expect(dock.report.devices.map((d) => [d.device, d.keySource])).toEqual([
       ['cam-a', 'enrolment'],
       ['cam-b', 'enrolment'],
