@@ -5,11 +5,12 @@
  * dock and custodians find it.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateDeviceKeys, keyId, loadPrivateKey, publicKeyPem } from '../evidence/keys.ts';
 import { DEVICE_KEY_FILE } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { makePrivate, privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
 
 export interface DeviceIdentity {
   privateKey: KeyObject;
@@ -25,7 +26,7 @@ export function publicKeyFileFor(keyFile: string): string {
 /** Writes a new key pair; refuses to replace one (a new key would start a new chain of trust). */
 export async function createDeviceIdentity(keyFile: string): Promise<{ keyId: string; publicFile: string }> {
   const { privatePem, publicPem } = generateDeviceKeys();
-  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+  await privateDirectory(path.dirname(keyFile), 0o700);
   try {
     await writeFile(keyFile, privatePem, { mode: 0o600, flag: 'wx' });
   } catch (e) {
@@ -38,8 +39,26 @@ export async function createDeviceIdentity(keyFile: string): Promise<{ keyId: st
     throw e;
   }
   const publicFile = publicKeyFileFor(keyFile);
-  await writeFile(publicFile, publicPem, { mode: 0o644 });
+  await writeFileNoFollow(publicFile, publicPem, 0o644);
   return { keyId: keyId(createPublicKey(publicPem)), publicFile };
+}
+
+/**
+ * The device's signing key for provisioning: kept when it exists as a regular file (its mode tightened to 0600), else
+ * created. Never used or written through a symbolic link. Returns the new key's id, or null when one was kept.
+ */
+export async function ensureDeviceIdentity(keyFile: string): Promise<{ keyId: string; publicFile: string } | null> {
+  const found = await lstat(keyFile).catch(() => null);
+  if (found === null) return await createDeviceIdentity(keyFile);
+  if (!found.isFile()) {
+    throw new BodycamError(
+      ErrorCode.USAGE,
+      `${keyFile} is not a regular file (a symbolic link?): refusing to use it as the device key`,
+      { file: keyFile },
+    );
+  }
+  await makePrivate(keyFile);
+  return null;
 }
 
 /** Loads the signing key; a missing, unreadable or too open key stops the start, naming the file and the fix. */

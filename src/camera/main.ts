@@ -17,6 +17,7 @@ import type { GpioDriver } from '../hal/gpio/port.ts';
 import { SimGpio } from '../hal/gpio/sim.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
+import { makePrivate } from '../lib/fs.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
 import { Journal } from './audit/journal.ts';
@@ -91,7 +92,9 @@ export class Camera {
     const recipients = c.encryption.recipients.map((r) => parseRecipient(r));
     // A missing prompt stops the start here, naming the file and the fix, before anything else is opened.
     const clips = c.warning.enabled ? await loadWarningClips(c.warning, this.#deps.configFile) : null;
-    await mkdir(c.storage.dir, { recursive: true });
+    // Evidence, its index and the audit log are the daemon's alone (storage made by an older release is tightened).
+    await mkdir(c.storage.dir, { recursive: true, mode: 0o700 });
+    await makePrivate(c.storage.dir, 0o700);
 
     const identity = await loadDeviceIdentity(c.evidence.keyFile, this.#deps.configFile);
     await publishDeviceKey(c.storage.dir, identity);
@@ -244,6 +247,7 @@ export class Camera {
           speed: source.kind === 'synthetic' ? source.speed : 1,
           wallNow: () => clock.wallNow(),
           logger: log.child({ component: 'manifests' }),
+          onInternalError: () => status.countInternalError(),
         }),
       ),
     );

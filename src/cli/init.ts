@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseRecipient } from '../age/keys.ts';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
-import { createDeviceIdentity } from '../camera/identity.ts';
+import { ensureDeviceIdentity } from '../camera/identity.ts';
 import { boardAudioConfig, boardSourceConfig, loadBoard } from '../config/boards.ts';
 import type { Language } from '../config/feedback-schema.ts';
 import { validateConfig } from '../config/load.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
 
 export interface InitOptions {
   dir: string;
@@ -84,13 +84,11 @@ export async function initCommand(opts: InitOptions): Promise<void> {
       problems: checked.problems,
     });
   }
-  await mkdir(dir, { recursive: true });
-  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
+  await privateDirectory(dir);
+  await writeFileNoFollow(file, `${JSON.stringify(doc, null, 2)}\n`, 0o644);
   // The device's signing key; an existing one is kept (`--force` rewrites the config, never the identity).
-  if (!existsSync(checked.config.evidence.keyFile)) {
-    const identity = await createDeviceIdentity(checked.config.evidence.keyFile);
-    process.stderr.write(`device key ${identity.keyId}: ${identity.publicFile}\n`);
-  }
+  const identity = await ensureDeviceIdentity(checked.config.evidence.keyFile);
+  if (identity !== null) process.stderr.write(`device key ${identity.keyId}: ${identity.publicFile}\n`);
   // The spoken warning's prompts, from the configured texts (kept if they exist: they may be recorded voices).
   try {
     await generatePrompts(new NodeProcessRunner(), checked.config.warning, { force: false });

@@ -4,16 +4,16 @@
  * them the board's config.txt lines and wiring table for the technician. `bodycam init` is the same for `sim`.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generatePrompts } from '../camera/feedback/prompts.ts';
-import { createDeviceIdentity } from '../camera/identity.ts';
+import { ensureDeviceIdentity } from '../camera/identity.ts';
 import { type BoardMap, knownBoards, loadBoard, wiringSummary } from '../config/boards.ts';
 import { LANGUAGES, type Language } from '../config/feedback-schema.ts';
 import { validateConfig } from '../config/load.ts';
-import { DEVICE_ID } from '../config/schema.ts';
+import { DEVICE_ID, DEVICE_ID_RULE } from '../config/schema.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
-import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { BodycamError, ErrorCode, errnoCode, isBodycamError } from '../lib/errors.ts';
+import { privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
 import { buildInitialConfig, checkRecipients } from './init.ts';
 
 export interface ProvisionOptions {
@@ -42,9 +42,7 @@ export function checkProvisionOptions(opts: ProvisionOptions): { board: BoardMap
   }
   const board = loadBoard(opts.board);
   if (!DEVICE_ID.test(opts.deviceId)) {
-    throw usage(
-      `--device-id ${JSON.stringify(opts.deviceId)}: use letters, digits, "-" and "_", at most 64, starting with a letter or digit (e.g. zone5-cam017)`,
-    );
+    throw usage(`--device-id ${JSON.stringify(opts.deviceId)}: use ${DEVICE_ID_RULE} (e.g. zone5-cam017)`);
   }
   checkRecipients(opts.recipient);
   if (opts.storage !== undefined && !path.isAbsolute(opts.storage)) {
@@ -91,21 +89,21 @@ export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
     throw new BodycamError(ErrorCode.CONFIG_INVALID, `the config for ${opts.deviceId} would not be valid:\n${lines}`);
   }
   const config = checked.config;
-  await mkdir(dir, { recursive: true });
+  // Every directory written into is the technician's own: a symlink or a file planted by a local user is refused.
+  await privateDirectory(dir);
   try {
-    await mkdir(config.storage.dir, { recursive: true, mode: 0o700 });
+    await privateDirectory(config.storage.dir, 0o700);
   } catch (e) {
+    if (isBodycamError(e)) throw e;
     throw usage(
       `--storage ${config.storage.dir}: cannot create it (${errnoCode(e) ?? (e as Error).message}); run as root or choose another`,
     );
   }
-  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
-  let keyId = 'kept';
-  if (!existsSync(config.evidence.keyFile)) keyId = (await createDeviceIdentity(config.evidence.keyFile)).keyId;
-  await chmod(config.evidence.keyFile, 0o600);
+  await writeFileNoFollow(file, `${JSON.stringify(doc, null, 2)}\n`, 0o644);
+  const keyId = (await ensureDeviceIdentity(config.evidence.keyFile))?.keyId ?? 'kept';
   const sheet = boardSheet(board);
-  await writeFile(path.join(dir, 'config.txt.add'), sheet.configTxt);
-  await writeFile(path.join(dir, 'WIRING.txt'), sheet.wiring);
+  await writeFileNoFollow(path.join(dir, 'config.txt.add'), sheet.configTxt, 0o644);
+  await writeFileNoFollow(path.join(dir, 'WIRING.txt'), sheet.wiring, 0o644);
   try {
     await generatePrompts(new NodeProcessRunner(), config.warning, { force: false });
   } catch (e) {

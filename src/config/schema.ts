@@ -64,29 +64,35 @@ export const sourceSchema = s
 
 const bcmPin = () => s.number().int().min(0).max(27).describe('BCM line number on the 40-pin header');
 
-const inputLine = s.object({
-  pin: bcmPin(),
-  activeLow: s.boolean().default(true).describe('low level means active (button to ground with pull-up)'),
-  pull: s.enum(['up', 'down', 'none']).default('up').describe('bias resistor'),
-});
+const inputLine = s
+  .object({
+    pin: bcmPin(),
+    activeLow: s.boolean().default(true).describe('low level means active (button to ground with pull-up)'),
+    pull: s.enum(['up', 'down', 'none']).default('up').describe('bias resistor'),
+  })
+  .describe('an input line: its BCM pin, polarity and bias');
 
-const outputLine = s.object({
-  pin: bcmPin(),
-  activeLow: s.boolean().default(false).describe('low level lights the LED / drives the motor'),
-});
+const outputLine = s
+  .object({
+    pin: bcmPin(),
+    activeLow: s.boolean().default(false).describe('low level lights the LED / drives the motor'),
+  })
+  .describe('an output line (ledRed, ledGreen, haptic): its BCM pin and polarity');
 
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 
-/** A device identity: it names the camera's incidents, topics and certificate. */
+/**
+ * A device identity: it names the camera's incidents, topics and certificate (its CN, the broker's user name). Never
+ * `dock` in any case: that is the dock agent's certificate name, which the broker's ACL gives the whole topic tree.
+ */
 export { DEVICE_ID };
+/** What DEVICE_ID allows, for messages. */
+export const DEVICE_ID_RULE = 'letters, digits, "-" and "_", at most 64, starting with a letter or digit, not "dock"';
 
 export const configSchema = s.object({
   device: s
     .object({
-      id: s
-        .string()
-        .regex(DEVICE_ID, 'letters, digits, "-" and "_", at most 64, starting with a letter or digit')
-        .describe('device identity, used in incident ids'),
+      id: s.string().regex(DEVICE_ID, DEVICE_ID_RULE).describe('device identity, used in incident ids'),
       board: s.string().nonEmpty().default('sim').describe('board pin map under hardware/boards/'),
     })
     .describe('who this camera is'),

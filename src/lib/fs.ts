@@ -4,8 +4,8 @@
  * create, rename or unlink is made durable by fsyncing its directory.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { chmod, type FileHandle, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from './errors.ts';
 
@@ -139,4 +139,58 @@ export async function sha256OfFile(path: string): Promise<{ bytes: number; sha25
     throw storageError(e, path, 'reading');
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * A directory only the running user may write: created with `mode` when missing (and its missing parents), never a
+ * symbolic link, never writable by others unless it is sticky and ours. Provisioning writes keys and configs into
+ * such directories only, so a local user cannot redirect a write (a planted symlink) or swap a file under it.
+ * USAGE naming the directory and what is wrong.
+ */
+export async function privateDirectory(dir: string, mode = 0o755): Promise<void> {
+  await mkdir(dir, { recursive: true, mode });
+  const info = await lstat(dir);
+  const problem = !info.isDirectory()
+    ? 'is a symbolic link or not a directory'
+    : info.uid !== (process.getuid?.() ?? info.uid) && info.uid !== 0
+      ? `belongs to another user (uid ${info.uid})`
+      : (info.mode & 0o022) !== 0
+        ? `is writable by others (mode ${(info.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem !== undefined) {
+    throw new BodycamError(
+      ErrorCode.USAGE,
+      `${dir} ${problem}: refusing to write keys or configuration there (a local user could redirect the writes); use a directory only you can write`,
+      { path: dir },
+    );
+  }
+}
+
+/**
+ * Writes a whole file with `mode`, never through a symbolic link (O_NOFOLLOW) and with that mode even when the file
+ * existed with a looser one. For files in a `privateDirectory`.
+ */
+export async function writeFileNoFollow(path: string, data: string | Buffer, mode: number): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+  } catch (e) {
+    if (errnoCode(e) === 'ELOOP') {
+      throw new BodycamError(ErrorCode.USAGE, `${path} is a symbolic link: refusing to write through it`, { path });
+    }
+    throw e;
+  }
+  try {
+    await handle.chmod(mode);
+    await writeAll(handle, typeof data === 'string' ? Buffer.from(data) : data, 0);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Takes group and other access away from `path` when it has any (a file only its owner should read). */
+export async function makePrivate(path: string, mode = 0o600): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  if (info === null || info.isSymbolicLink() || (info.mode & 0o077) === 0) return;
+  if (info.uid === (process.getuid?.() ?? info.uid)) await chmod(path, mode);
 }

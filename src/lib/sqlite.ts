@@ -1,3 +1,4 @@
+import { chmodSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { BodycamError, ErrorCode } from './errors.ts';
 import type { Migration } from './migration.ts';
@@ -61,6 +62,9 @@ export class Database {
         }
         return new Database(db, found);
       }
+      // Only its owner reads it (its WAL and shared-memory files take the same mode from it).
+      const { mode, uid } = statSync(file);
+      if ((mode & 0o077) !== 0 && uid === process.getuid?.()) chmodSync(file, 0o600);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');

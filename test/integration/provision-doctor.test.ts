@@ -1,5 +1,17 @@
 /** A technician's two commands: `provision` for each real board, and `doctor` on this machine and on a sim camera. */
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +111,8 @@ describe('bodycam provision', () => {
   it.each([
     [['--board', 'pi9'], /--board pi9: no such board profile; choose one of cm4, pi4, pi5, sim, zero2w/],
     [['--device-id', 'cam/17'], /--device-id "cam\/17": use letters, digits/],
+    [['--device-id', 'dock'], /--device-id "dock": use .*not "dock"/],
+    [['--device-id', 'DocK'], /--device-id "DocK": use .*not "dock"/],
     [['--recipient', 'age1qqqq'], /--recipient age1qqqq: .*not valid bech32/],
     [['--recipient', 'AGE-SECRET-KEY-1QQQ'], /--recipient \[redacted\]: .*secret identity/],
     [['--languages', 'nl,xx'], /--languages nl,xx: use a comma-separated list of nl, fr, de, en/],
@@ -117,6 +131,53 @@ describe('bodycam provision', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('bodycam provision against a local user', () => {
+  it('never writes through a symbolic link planted in its directory', () => {
+    const root = tmp();
+    const dir = path.join(root, 'etc');
+    mkdirSync(dir);
+    const victim = path.join(root, 'victim');
+    writeFileSync(victim, 'precious\n');
+    for (const name of ['config.json', 'WIRING.txt']) {
+      const where = path.join(dir, name);
+      symlinkSync(victim, where);
+      const r = cli([...provisionArgs('pi4', dir, path.join(root, 'var')), '--force']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${where} is a symbolic link: refusing to write through it`);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      rmSync(where);
+    }
+    const fresh = path.join(root, 'etc2');
+    mkdirSync(path.join(fresh, 'identity'), { recursive: true, mode: 0o700 });
+    symlinkSync(victim, path.join(fresh, 'identity', 'device.key'));
+    const key = cli(provisionArgs('pi4', fresh, path.join(root, 'var')));
+    expect(key.code).toBe(2);
+    expect(key.stderr).toMatch(/device\.key is not a regular file/);
+    expect(statSync(victim).mode & 0o777).not.toBe(0o600);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+  });
+
+  it('refuses a directory others can write to, or a symlinked identity directory', () => {
+    const root = tmp();
+    const shared = path.join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const r = cli(provisionArgs('pi4', shared, path.join(root, 'var')));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${shared} is writable by others (mode 777)`);
+    expect(existsSync(path.join(shared, 'config.json'))).toBe(false);
+    const dir = path.join(root, 'etc');
+    mkdirSync(dir);
+    const elsewhere = path.join(root, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    symlinkSync(elsewhere, path.join(dir, 'identity'));
+    const linked = cli(provisionArgs('pi4', dir, path.join(root, 'var')));
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toContain(`${path.join(dir, 'identity')} is a symbolic link or not a directory`);
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 });
 

@@ -39,6 +39,11 @@ describe('record button scenario on sim defaults', () => {
         ),
     );
     expect(footage).toEqual([]);
+    // The evidence store is the daemon's alone: nobody else reads the index or the audit log.
+    const storage = path.join(camera.dir, 'storage');
+    expect(statSync(storage).mode & 0o777).toBe(0o700);
+    for (const f of ['index.sqlite', 'index.sqlite-wal', 'audit.jsonl'])
+      expect(statSync(path.join(storage, f)).mode & 0o077).toBe(0);
     const status = await daemon.status();
     expect(status.state).toBe('buffering');
     expect(status.indication).toBe('standby');

@@ -92,7 +92,7 @@ export class AuditTrail {
         const count = this.#pending.length;
         let size: number | undefined;
         try {
-          this.#handle ??= await open(this.#file, 'a');
+          this.#handle ??= await open(this.#file, 'a', 0o600);
           size = (await this.#handle.stat()).size;
           await writeAll(this.#handle, Buffer.from(lines));
           await this.#handle.datasync();

@@ -4,13 +4,14 @@
  * 22050 Hz mono is what the simulation's microphone mixes). Loaded once at start-up: a missing or unreadable
  * prompt stops the camera from starting, naming the file and the fix, rather than leaving it silent.
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Language } from '../../config/feedback-schema.ts';
 import type { AudioClip } from '../../hal/audio/port.ts';
 import { clipFromWav, concatClips, silenceClip, toneClip } from '../../hal/audio/wav.ts';
 import type { ProcessRunner } from '../../hal/process/port.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
+import { privateDirectory } from '../../lib/fs.ts';
 
 export interface PromptSettings {
   languages: readonly Language[];
@@ -82,9 +83,12 @@ function promptError(file: string, problem: string, configFile: string): Bodycam
   );
 }
 
-/** espeak-ng's arguments for one prompt: the language's voice, written to a WAV file. */
+/**
+ * espeak-ng's arguments for one prompt: the language's voice, written to a WAV file. The text comes after `--`, so a
+ * phrase that begins with `-` is spoken, not taken for an option.
+ */
 export function espeakArgs(language: Language, file: string, text: string): string[] {
-  return ['-v', language, '-s', '165', '-w', file, text];
+  return ['-v', language, '-s', '165', '-w', file, '--', text];
 }
 
 /**
@@ -96,16 +100,20 @@ export async function generatePrompts(
   s: Pick<PromptSettings, 'languages' | 'phrases' | 'promptsDir'>,
   options: { force: boolean },
 ): Promise<{ written: string[]; kept: string[] }> {
-  await mkdir(s.promptsDir, { recursive: true });
+  await privateDirectory(s.promptsDir);
   const written: string[] = [];
   const kept: string[] = [];
   for (const language of s.languages) {
     const file = promptFile(s.promptsDir, language);
-    const exists = await access(file).then(
-      () => true,
-      () => false,
-    );
-    if (exists && !options.force) {
+    const found = await lstat(file).catch(() => null);
+    if (found !== null && !found.isFile()) {
+      throw new BodycamError(
+        ErrorCode.USAGE,
+        `${file} is not a regular file (a symbolic link or a directory): remove it, then make the prompts again`,
+        { file },
+      );
+    }
+    if (found !== null && !options.force) {
       kept.push(file);
       continue;
     }
@@ -121,6 +129,17 @@ export async function generatePrompts(
       throw new BodycamError(ErrorCode.HAL_AUDIO_FAILED, `cannot make the ${language} warning prompt ${file}: ${why}`, {
         file,
       });
+    }
+    // espeak-ng may exit 0 without writing anything; only a file that loads as a prompt counts as written.
+    try {
+      clipFromWav(`warning-${language}`, await readFile(file));
+    } catch (e) {
+      const why = errnoCode(e) === 'ENOENT' ? 'it wrote no file' : `it wrote no usable WAV (${(e as Error).message})`;
+      throw new BodycamError(
+        ErrorCode.HAL_AUDIO_FAILED,
+        `cannot make the ${language} warning prompt ${file}: espeak-ng exited 0 but ${why}`,
+        { file },
+      );
     }
     written.push(file);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ describe('warning prompts', () => {
       '165',
       '-w',
       '/p/warning-de.wav',
+      '--',
       'Achtung.',
     ]);
     const forced = await generatePrompts(processes, settings(dir), { force: true });
@@ -75,6 +76,43 @@ describe('warning prompts', () => {
       ['fr', 'warning-fr'],
     ]);
     expect(clips.tone.durationMs).toBeCloseTo(550, 0); // 400 ms of tone and a 150 ms pause
+  });
+
+  it('does not report a prompt espeak-ng exited 0 without writing', async () => {
+    const processes = new ScriptedProcesses().define('espeak-ng', (call) => call.exit(0));
+    const error = await generatePrompts(processes, settings(tmp()), { force: false }).catch((e: unknown) => e);
+    expect(isBodycamError(error, 'HAL_AUDIO_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/warning-nl\.wav: espeak-ng exited 0 but it wrote no file/);
+  });
+
+  it('never writes through a symbolic link or into a directory others can write', async () => {
+    const dir = tmp();
+    const victim = path.join(tmp(), 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, promptFile(dir, 'nl'));
+    const processes = new ScriptedProcesses().define('espeak-ng', (call) => call.exit(0));
+    const linked = await generatePrompts(processes, settings(dir), { force: true }).catch((e: unknown) => e);
+    expect(isBodycamError(linked, 'USAGE')).toBe(true);
+    expect((linked as Error).message).toContain('not a regular file');
+    expect(processes.calls).toHaveLength(0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    const open = tmp();
+    chmodSync(open, 0o777);
+    const shared = await generatePrompts(processes, settings(open), { force: false }).catch((e: unknown) => e);
+    expect((shared as Error).message).toContain('is writable by others (mode 777)');
+    expect(processes.calls).toHaveLength(0);
+  });
+
+  itWith('espeak-ng')('speaks a phrase that begins with "-" instead of taking it for an option', async () => {
+    const dir = tmp();
+    const s = {
+      ...settings(dir),
+      languages: ['en'] as const,
+      phrases: { ...DEFAULT_PHRASES, en: '-q you are filmed' },
+    };
+    const r = await generatePrompts(new NodeProcessRunner(), s, { force: false });
+    expect(r.written).toEqual([promptFile(dir, 'en')]);
+    expect(clipFromWav('en', readFileSync(promptFile(dir, 'en'))).durationMs).toBeGreaterThan(700);
   });
 
   itWith('espeak-ng')('speaks every default phrase with the real espeak-ng', async () => {
