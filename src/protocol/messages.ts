@@ -17,6 +17,8 @@
  *   bodycam/cam/<id>/down/refuse    dock → camera  JSON  the segment failed verification: keep it, and why
  *   bodycam/cam/<id>/down/docking   dock → camera  JSON  a docking record signed by the dock (`bodycam-docking/1`):
  *                                                         the chain and audit heads it now holds; the camera keeps it
+ *   bodycam/cam/<id>/down/refusals  dock → camera  JSON  offers of one inventory the dock will not take now (each
+ *                                                         with why) and how many it did not consider: keep them
  */
 
 export const PROTOCOL = 'bodycam-sync/1';
@@ -30,7 +32,7 @@ export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
 export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit';
-export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse' | 'docking';
+export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse' | 'refusals' | 'docking';
 
 export const upTopic = (device: string, type: UpType) => `bodycam/cam/${device}/up/${type}`;
 export const downTopic = (device: string, type: DownType) => `bodycam/cam/${device}/down/${type}`;
@@ -125,4 +127,12 @@ export interface Refusal {
   seq: number;
   code: string;
   message: string;
+}
+
+/** The offers of one inventory the dock refused, in one message; every one stays on the camera. */
+export interface Refusals {
+  session: string;
+  segments: Array<{ incident: string; seq: number; code: string; message: string }>;
+  /** Offers past the dock's per-inventory budget, not looked at: offer them again later. */
+  notConsidered: number;
 }

@@ -14,7 +14,14 @@ import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
-import { CHUNK_BYTES, type Inventory } from '../../protocol/messages.ts';
+import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
+import { CHUNK_BYTES, type Inventory, MAX_JSON_BYTES } from '../../protocol/messages.ts';
+
+/** An inventory's size at most: its JSON message with room to spare. */
+const INVENTORY_BYTES = MAX_JSON_BYTES - 256 * 1024;
+/** An offer's fields besides its manifest, in JSON, at most. */
+const OFFER_BYTES = 512;
+
 import type { CameraStore } from '../storage/store.ts';
 
 export interface OffloadOptions {
@@ -40,11 +47,22 @@ export class Offload {
     this.#o = options;
   }
 
-  async inventory(session: string): Promise<Inventory> {
+  /**
+   * What waits for the dock, oldest first but those in `later` (refused while docked) last, at most
+   * MAX_OFFERS_PER_INVENTORY segments and closings and well under MAX_JSON_BYTES: the rest in a later inventory.
+   */
+  async inventory(session: string, later: ReadonlySet<string> = new Set()): Promise<Inventory> {
     const { store, storageDir } = this.#o;
     const segments: Inventory['segments'] = [];
-    for (const s of store.segments.awaitingOffload()) {
-      const manifest = JSON.parse(await readFile(manifestFileFor(s.path), 'utf8')) as unknown;
+    const waiting = store.segments.awaitingOffload();
+    const first = waiting.filter((s) => !later.has(`${s.incidentId}#${s.seq}`));
+    let room = INVENTORY_BYTES;
+    for (const s of [...first, ...waiting.filter((s) => later.has(`${s.incidentId}#${s.seq}`))]) {
+      if (segments.length >= MAX_OFFERS_PER_INVENTORY) break;
+      const text = await readFile(manifestFileFor(s.path), 'utf8');
+      if (text.length + OFFER_BYTES > room) break;
+      room -= text.length + OFFER_BYTES;
+      const manifest = JSON.parse(text) as unknown;
       segments.push({
         incident: s.incidentId,
         seq: s.seq,
@@ -56,8 +74,11 @@ export class Offload {
     }
     const incidents: Inventory['incidents'] = [];
     for (const id of store.incidents.closingsAwaitingOffload()) {
-      const file = path.join(storageDir, 'footage', id, INCIDENT_MANIFEST);
-      incidents.push({ incident: id, manifest: JSON.parse(await readFile(file, 'utf8')) as unknown });
+      if (incidents.length >= MAX_OFFERS_PER_INVENTORY) break;
+      const text = await readFile(path.join(storageDir, 'footage', id, INCIDENT_MANIFEST), 'utf8');
+      if (text.length + OFFER_BYTES > room) break;
+      room -= text.length + OFFER_BYTES;
+      incidents.push({ incident: id, manifest: JSON.parse(text) as unknown });
     }
     const audit = await this.#auditHead();
     const heads = {

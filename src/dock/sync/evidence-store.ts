@@ -5,13 +5,13 @@
  * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
  * `<root>/<device>/<incident>/incident.manifest.json`.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DOCKINGS_LOG } from '../../evidence/docking.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
 import { errnoCode } from '../../lib/errors.ts';
-import { appendLinesDurably, fsyncDir, writeFileDurably } from '../../lib/fs.ts';
+import { appendLinesDurably, fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
 
 export interface EvidenceStore {
   /** Moves a verified segment (a local file) into the store, with its manifest. */
@@ -24,10 +24,24 @@ export interface EvidenceStore {
   /** The last complete line of the device's docking records, or null when there are none. */
   lastDocking(device: string): Promise<string | null>;
   putDeviceKey(device: string, pem: string): Promise<void>;
+  /** Does the store hold this segment with exactly this size and SHA-256 (checked now, not from memory)? */
+  holdsSegment(
+    device: string,
+    incident: string,
+    file: string,
+    expect: { bytes: number; sha256: string },
+  ): Promise<boolean>;
+  /** Does the store hold exactly this closing manifest? */
+  holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean>;
 }
+
+/** Files whose hash was checked are not hashed again while they stay the same file (their change time included). */
+const HASHED_MAX = 10_000;
 
 export class FilesystemEvidenceStore implements EvidenceStore {
   readonly root: string;
+  /** Segment file → the stat stamp it had when its hash matched. */
+  readonly #hashed = new Map<string, string>();
 
   constructor(root: string) {
     this.root = root;
@@ -84,6 +98,30 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   async putDeviceKey(device: string, pem: string): Promise<void> {
     await mkdir(path.join(this.root, device), { recursive: true });
     await writeFile(path.join(this.root, device, DEVICE_KEY_FILE), pem);
+  }
+
+  async holdsSegment(
+    device: string,
+    incident: string,
+    file: string,
+    expect: { bytes: number; sha256: string },
+  ): Promise<boolean> {
+    const target = path.join(this.root, device, incident, file);
+    const st = await stat(target, { bigint: true }).catch(() => null);
+    if (st === null || !st.isFile() || st.size !== BigInt(expect.bytes)) return false;
+    const stamp = `${expect.sha256}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (this.#hashed.get(target) === stamp) return true;
+    const actual = await sha256OfFile(target).catch(() => null);
+    if (actual?.sha256 !== expect.sha256 || actual.bytes !== expect.bytes) return false;
+    this.#hashed.delete(target);
+    this.#hashed.set(target, stamp);
+    if (this.#hashed.size > HASHED_MAX) this.#hashed.delete(this.#hashed.keys().next().value ?? '');
+    return true;
+  }
+
+  async holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean> {
+    const text = await readFile(path.join(this.root, device, incident, INCIDENT_MANIFEST), 'utf8').catch(() => null);
+    return text === manifestText;
   }
 
   async #dir(device: string, incident: string): Promise<string> {
