@@ -87,10 +87,10 @@ describe('dock sync', () => {
       before.map((s) => `${path.basename(path.dirname(s.path))}/${path.basename(s.path)}`).sort(),
     );
 
-    // The audit log follows the footage.
+    // The audit log follows the footage; once it is in, the docking settles with a signed docking record.
     await until(
-      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-sync', 'audit.jsonl')),
-      'the audit log at the dock',
+      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-sync', 'dockings.jsonl')),
+      'the audit log and the docking record at the dock',
       30_000,
     );
     const dockCheck = cli(['verify', dock.dir, '--json']);
