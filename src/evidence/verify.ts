@@ -66,7 +66,8 @@ export async function verifyTree(path: string | Tree, options: VerifyOptions = {
       continue;
     }
     const f = new DeviceFindings(device.id);
-    const walk = await walkDevice(device, f, files);
+    const named = [...(options.devices?.keys() ?? [])];
+    const walk = await walkDevice(device, f, files, named.length === 1 ? named[0] : undefined);
     ids.push(walk.device.id);
     const anchor = anchors.device(walk.device.id, tree.devices.length, f);
     if (anchor !== null) report.anchors.push(Anchors.describe(walk.device.id, anchor));

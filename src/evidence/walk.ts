@@ -197,10 +197,16 @@ async function topLevel(p: Pending, f: DeviceFindings, files: FileRead[]): Promi
 
 /**
  * Walks one device directory. A camera storage's device id, unknown from the layout, is settled here from its
- * manifests (`f.device` is updated). An incident whose id is not of this device is an error (its content is
- * still checked and reported).
+ * manifests, else its incident ids, else `hint` (the one device a key was given for: a storage with nothing signed
+ * yet is whoever its audit log's signatures say); `f.device` is updated. An incident whose id is not of this device
+ * is an error (its content is still checked and reported).
  */
-export async function walkDevice(device: TreeDevice, f: DeviceFindings, files: FileRead[]): Promise<DeviceWalk> {
+export async function walkDevice(
+  device: TreeDevice,
+  f: DeviceFindings,
+  files: FileRead[],
+  hint?: string,
+): Promise<DeviceWalk> {
   const walk: DeviceWalk = {
     device: { ...device },
     audit: null,
@@ -214,7 +220,7 @@ export async function walkDevice(device: TreeDevice, f: DeviceFindings, files: F
   for (const d of p.incidentDirs) {
     walk.incidents.push(await scanIncident(d.abs, d.rel, d.name, device.kind === 'camera', f, files));
   }
-  if (walk.device.id === '') walk.device.id = majorityDevice(walk.incidents);
+  if (walk.device.id === '') walk.device.id = majorityDevice(walk.incidents) || (hint ?? '');
   f.device = walk.device.id;
   for (const s of walk.incidents) {
     if (isIncidentOf(s.id, walk.device.id)) continue;

@@ -144,6 +144,24 @@ describe('verifyDirectory: trust anchors', () => {
     expect(summary(single)).toContain(`error wrong-device ${seg(INC_A, 0)}`);
   });
 
+  it('names a storage with nothing signed yet after the device a key was given for; its signatures decide', async () => {
+    const dir = await tempDir();
+    const d = new DeviceBuilder('cam-8', dir);
+    await d.writeKey();
+    await d.log('started');
+    await d.log('storage_ok');
+    const report = await verifyDirectory(dir, keysOf(d));
+    expect(summary(report)).toEqual([]);
+    expect(report.devices.map((x) => [x.device, x.auditEntries])).toEqual([['cam-8', 2]]);
+    const other = new DeviceBuilder('cam-8', dir); // the same name, another key
+    const wrong = await verifyDirectory(dir, keysOf(other));
+    expect(summary(wrong)).toEqual([
+      'error device-key-differs device.pub',
+      'error wrong-device audit.jsonl:1',
+      'error wrong-device audit.jsonl:2',
+    ]);
+  });
+
   it('refuses a key file that lies inside the evidence checked', async () => {
     const dir = await tempDir();
     const d = await standardDevice(dir);
