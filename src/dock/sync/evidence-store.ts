@@ -5,7 +5,7 @@
  * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
  * `<root>/<device>/<incident>/incident.manifest.json`.
  */
-import { appendFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DOCKINGS_LOG } from '../../evidence/docking.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
