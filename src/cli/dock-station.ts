@@ -98,7 +98,10 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
     throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
   const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
-    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []);
+    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => ({
+      ...d,
+      docking: progress?.dockings.last(d.device) ?? null,
+    }));
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
       return;
@@ -113,6 +116,13 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         `${d.device}: ${d.enrolled ? '' : 'NOT ENROLLED (withdrawn); '}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
       );
       process.stdout.write(refusalLines(d.refusals));
+      const k = d.docking;
+      if (k !== null) {
+        const chain = k.chain === null ? 'none' : `0–${k.chain.seq}`;
+        const audit = k.audit === null ? 'none' : `0–${k.audit.seq}`;
+        process.stdout.write(`  docking record ${k.record.seq} (${k.signedAt}): manifests ${chain}, audit ${audit}\n`);
+        if (k.rollback !== null) process.stdout.write(`  ROLLED BACK: ${k.rollback}\n`);
+      }
     }
   } finally {
     progress?.close();

@@ -91,6 +91,19 @@ function offer(v: unknown): SegmentOffer {
   };
 }
 
+function chainHead(v: unknown, what: string): { seq: number; hash: string } | null {
+  if (v === null) return null;
+  if (!isRec(v)) throw new Error(`${what} must be null or { seq, hash }`);
+  return { seq: int(v, 'seq'), hash: str(v, 'hash', HEX64) };
+}
+
+/** The optional `heads` of an inventory: undefined when absent (an older camera). */
+function heads(v: unknown): Inventory['heads'] {
+  if (v === undefined) return undefined;
+  if (!isRec(v)) throw new Error('heads must be an object');
+  return { chain: chainHead(v['chain'], 'heads.chain'), audit: chainHead(v['audit'], 'heads.audit') };
+}
+
 export const checkInventory = (p: Buffer): Checked<Inventory> => {
   const r = checkInventoryHead(p, Number.POSITIVE_INFINITY);
   return 'error' in r ? r : { ok: r.ok.inventory };
@@ -102,6 +115,7 @@ export const checkInventory = (p: Buffer): Checked<Inventory> => {
  */
 export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: Inventory; notConsidered: number }> =>
   check(p, (r) => {
+    const h = heads(r['heads']);
     const segs = r['segments'];
     const incs = r['incidents'];
     if (!Array.isArray(segs) || segs.length > 100_000) throw new Error('segments must be a list');
@@ -115,6 +129,7 @@ export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: I
         return { incident: str(v, 'incident'), manifest: v['manifest'] };
       }),
       auditHead: int(r, 'auditHead', Number.MAX_SAFE_INTEGER, -1),
+      ...(h === undefined ? {} : { heads: h }),
     };
     return { inventory, notConsidered: segs.length - considered.length };
   });

@@ -249,6 +249,16 @@ export class DockSync {
         this.#o.bus.emit('offload.done', { done: r.done, file: r.file, sha256: r.sha256 });
         return;
       }
+      case 'docking': {
+        if (payload.length > 64 * 1024) {
+          this.#reject(topic, 'a docking record far larger than any');
+          return;
+        }
+        const r = await this.#o.offload.docking(payload.toString('utf8'));
+        if ('refused' in r) this.#o.logger.warn({ reason: r.refused }, 'a docking record was refused');
+        else if (r.kept) this.#o.logger.info({ record: r.seq }, 'docking record kept');
+        return;
+      }
       case 'refuse': {
         const m = checkRefusal(payload);
         if ('error' in m) {

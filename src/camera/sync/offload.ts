@@ -6,12 +6,14 @@
 import type { KeyObject } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { parseAuditLine } from '../../evidence/audit.ts';
+import { DOCKINGS_LOG, dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
 import type { Envelope } from '../../evidence/envelope.ts';
-import { envelopeHash } from '../../evidence/envelope.ts';
+import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
-import { fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
+import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
 import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
 import { CHUNK_BYTES, type Inventory, MAX_JSON_BYTES } from '../../protocol/messages.ts';
 
@@ -78,7 +80,12 @@ export class Offload {
       room -= text.length + OFFER_BYTES;
       incidents.push({ incident: id, manifest: JSON.parse(text) as unknown });
     }
-    return { session, segments, incidents, auditHead: await this.#auditHead() };
+    const audit = await this.#auditHead();
+    const heads = {
+      chain: store.manifests.head(),
+      audit: audit.hash === null ? null : { seq: audit.seq, hash: audit.hash },
+    };
+    return { session, segments, incidents, auditHead: audit.seq, heads };
   }
 
   /** Up to `count` chunks of a segment from `offset` (fewer at its end); none for a segment no longer here. */
@@ -111,12 +118,38 @@ export class Offload {
     return lines.slice(fromSeq, fromSeq + max).filter((l) => l.endsWith('}'));
   }
 
-  async #auditHead(): Promise<number> {
+  /** The audit log's last complete entry: its seq (-1 when none) and envelope hash. */
+  async #auditHead(): Promise<{ seq: number; hash: string | null }> {
     const text = await readFile(path.join(this.#o.storageDir, 'audit.jsonl'), 'utf8').catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') return '';
       throw e;
     });
-    return text.split('\n').filter((l) => l.endsWith('}')).length - 1;
+    const lines = text.split('\n').filter((l) => l.endsWith('}'));
+    const last = lines.at(-1);
+    const parsed = last === undefined ? null : parseAuditLine(last);
+    const hash = parsed === null || 'reason' in parsed ? null : envelopeHash(parsed.envelope);
+    return { seq: lines.length - 1, hash };
+  }
+
+  /**
+   * A docking record from the dock: kept in `dockings.jsonl` when it is signed by the enrolled dock for this camera
+   * (a verifier given the dock's key then knows what the dock held at that docking); anything else is refused.
+   */
+  async docking(text: string): Promise<{ kept: boolean; seq: number } | { refused: string }> {
+    const parsed = parseDockingMessage(text);
+    if ('reason' in parsed) return { refused: `not a docking record (${parsed.reason})` };
+    const env = parsed.envelope;
+    if (env.payload.device !== this.#o.device) return { refused: `a record of ${env.payload.device}` };
+    if (!verifySignature(env, this.#o.dockKey)) return { refused: 'not signed by the enrolled dock' };
+    const file = path.join(this.#o.storageDir, DOCKINGS_LOG);
+    const line = dockingLine(env);
+    const held = await readFile(file, 'utf8').catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') return '';
+      throw e;
+    });
+    if (held.split('\n').includes(line.trimEnd())) return { kept: false, seq: env.payload.seq };
+    await appendLinesDurably(file, line);
+    return { kept: true, seq: env.payload.seq };
   }
 
   /**

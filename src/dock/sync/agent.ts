@@ -18,6 +18,7 @@ import { checkChunkHeader, checkHello } from '../../protocol/checks.ts';
 import type { EnrolledKey } from '../enrolled.ts';
 import type { DockLimits } from '../limits.ts';
 import { AuditIntake } from './audit-intake.ts';
+import { Dockings } from './dockings.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import { Gate } from './gate.ts';
 import { PartialExpiry } from './partials.ts';
@@ -77,8 +78,10 @@ export class DockAgent {
       logger: options.logger,
       inUse: () => new Set([...this.#sessions.values()].flatMap((s) => s.files)),
     });
+    const { progress, store, dock, logger } = options;
     this.#deps = {
       ...options,
+      dockings: new Dockings({ progress, store, dock, logger, now: () => this.#now() }),
       audit: this.#audit,
       replies: this.#replies,
       gate: this.#gate,

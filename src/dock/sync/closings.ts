@@ -44,6 +44,7 @@ export async function takeClosings(
       await d.store.putClosing(s.device, incident, text);
       d.progress.storeIncident(s.device, incident, v.ok.hash);
     }
+    d.progress.dockings.held(s.device, v.ok.env.payload.chainSeq, v.ok.hash);
     const receipt = { kind: 'incident' as const, incident, seq: v.ok.env.payload.segments.length };
     const closing = { file: INCIDENT_MANIFEST, sha256: v.ok.hash, bytes: 0, manifest: v.ok.hash };
     if (!d.replies.receipt(s, { ...receipt, ...closing })) return false;

@@ -1,14 +1,17 @@
 /**
  * Where the dock keeps verified evidence. An interface, so an S3-compatible store (with object lock) can stand in
  * for the filesystem one later; the filesystem layout is the one `bodycam verify` reads:
- * `<root>/<device>/device.pub`, `<root>/<device>/audit.jsonl`, `<root>/<device>/<incident>/<NNNN>.mp4.age` with its
- * `.manifest.json`, and `<root>/<device>/<incident>/incident.manifest.json`.
+ * `<root>/<device>/device.pub`, `<root>/<device>/audit.jsonl`, `<root>/<device>/dockings.jsonl` (the dock's signed
+ * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
+ * `<root>/<device>/<incident>/incident.manifest.json`.
  */
-import { appendFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DOCKINGS_LOG } from '../../evidence/docking.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
-import { fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
+import { errnoCode } from '../../lib/errors.ts';
+import { appendLinesDurably, fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
 
 export interface EvidenceStore {
   /** Moves a verified segment (a local file) into the store, with its manifest. */
@@ -16,6 +19,10 @@ export interface EvidenceStore {
   putClosing(device: string, incident: string, manifestText: string): Promise<void>;
   /** Appends verified audit lines (each ending in a newline). */
   appendAudit(device: string, lines: string): Promise<void>;
+  /** Appends one docking record line (`dockings.jsonl`), durably. */
+  appendDocking(device: string, line: string): Promise<void>;
+  /** The last complete line of the device's docking records, or null when there are none. */
+  lastDocking(device: string): Promise<string | null>;
   putDeviceKey(device: string, pem: string): Promise<void>;
   /** Does the store hold this segment with exactly this size and SHA-256 (checked now, not from memory)? */
   holdsSegment(
@@ -64,11 +71,28 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   }
 
   async appendAudit(device: string, lines: string): Promise<void> {
-    const file = path.join(this.root, device, 'audit.jsonl');
+    await this.#append(path.join(this.root, device, 'audit.jsonl'), lines);
+  }
+
+  async appendDocking(device: string, line: string): Promise<void> {
+    await this.#append(path.join(this.root, device, DOCKINGS_LOG), line);
+  }
+
+  async lastDocking(device: string): Promise<string | null> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.root, device, DOCKINGS_LOG), 'utf8');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return null;
+      throw e;
+    }
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    return complete.trimEnd().split('\n').at(-1) || null;
+  }
+
+  async #append(file: string, text: string): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, lines);
-    const fh = await open(file, 'r');
-    await fh.datasync().finally(() => fh.close());
+    await appendLinesDurably(file, text);
   }
 
   async putDeviceKey(device: string, pem: string): Promise<void> {

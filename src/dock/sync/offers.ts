@@ -69,6 +69,12 @@ export async function assessOffers(segments: readonly SegmentOffer[], o: AssessO
       a.refused.push({ offer, ...v });
       continue;
     }
+    const held = o.progress.dockings.heldAt(o.device, v.ok.env.payload.chainSeq);
+    if (held !== undefined && held !== v.ok.hash) {
+      const chainSeq = v.ok.env.payload.chainSeq;
+      a.refused.push({ offer, code: 'chain-fork', message: `the dock holds another manifest at chainSeq ${chainSeq}` });
+      continue;
+    }
     const row = o.progress.transfer(o.device, offer.incident, offer.seq);
     const stored = row?.state === 'stored' && row.sha256 === offer.sha256;
     if (stored && (await o.store.holdsSegment(o.device, offer.incident, offer.file, offer))) {

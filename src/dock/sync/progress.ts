@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Migration } from '../../lib/migration.ts';
 import { Database } from '../../lib/sqlite.ts';
+import { DOCKING_MIGRATION, DockingState } from './docking-state.ts';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -33,6 +34,7 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  DOCKING_MIGRATION,
 ];
 
 /** Refusals kept per camera in `transfers` (the newest); the log keeps every one. */
@@ -59,9 +61,12 @@ const COLS = `device, incident, seq, file, bytes, sha256, chain_seq AS chainSeq,
 
 export class Progress {
   readonly #db: Database;
+  /** Manifests held, docking records signed, rollbacks seen (docking-state.ts). */
+  readonly dockings: DockingState;
 
   private constructor(db: Database) {
     this.#db = db;
+    this.dockings = new DockingState(db);
   }
 
   static open(dockDir: string, options: { readonly?: boolean } = {}): Progress {

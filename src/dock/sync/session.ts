@@ -20,6 +20,7 @@ import { type DockLimits, MiB } from '../limits.ts';
 import type { AuditIntake } from './audit-intake.ts';
 import type { BudgetState } from './budget.ts';
 import { takeClosings } from './closings.ts';
+import type { Dockings } from './dockings.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { Gate } from './gate.ts';
 import { assessOffers, offerKey } from './offers.ts';
@@ -46,6 +47,8 @@ export interface SessionDeps {
   logger: Logger;
   replies: Replies;
   gate: Gate;
+  /** Docking records: what the dock holds of each camera, compared at each inventory, signed once it settles. */
+  dockings: Dockings;
   /** Free bytes on the dock's disk now. */
   freeBytes: () => Promise<number>;
   /** What the other cameras' transfers (under way, and queued unless only under way is asked) will still write. */
@@ -188,6 +191,7 @@ export class CameraSession implements Addressee {
         return;
       }
       if (await this.#d.audit.take(this.device, key, m.ok)) this.#pullAudit();
+      else await this.#settle();
     }, payload.length);
   }
 
@@ -232,6 +236,7 @@ export class CameraSession implements Addressee {
     this.#queue = [];
     this.#closings = new Map(inv.incidents.map((i) => [i.incident, i.manifest]));
     this.#auditHead = inv.auditHead;
+    this.#d.dockings.compare(device, inv.heads);
     const a = await assessOffers(inv.segments, {
       device,
       key,
@@ -289,6 +294,15 @@ export class CameraSession implements Addressee {
       return;
     }
     if (this.#auditHead > this.#d.progress.auditHead(this.device).seq) this.#pullAudit();
+    else await this.#settle();
+  }
+
+  /** Everything offered is handed over: a docking record of what the dock now holds, to the camera too. */
+  async #settle(): Promise<void> {
+    if (this.#queue.length > 0 || this.#active.length > 0 || this.#ended) return;
+    if (this.#auditHead > this.#d.progress.auditHead(this.device).seq) return;
+    const env = await this.#d.dockings.settle(this.device);
+    if (env !== null) this.#d.replies.send(this.device, 'docking', env);
   }
 
   /** The disk may have filled since the inventory: checked again as each transfer starts. */
@@ -335,6 +349,7 @@ export class CameraSession implements Addressee {
     } else {
       await this.#d.store.putSegment(this.device, offer.incident, offer.file, t.file, manifestFileText(env));
       this.#d.progress.finish(this.device, offer.incident, offer.seq, 'stored', null);
+      this.#d.progress.dockings.held(this.device, env.payload.chainSeq, hash);
       this.#d.logger.info(
         { device: this.device, incident: offer.incident, seq: offer.seq, bytes: offer.bytes },
         'segment stored and verified',
