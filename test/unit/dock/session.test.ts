@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { limitsSchema } from '../../../src/dock/limits.ts';
 import { AuditIntake } from '../../../src/dock/sync/audit-intake.ts';
+import { Dockings } from '../../../src/dock/sync/dockings.ts';
 import { FilesystemEvidenceStore } from '../../../src/dock/sync/evidence-store.ts';
 import { Gate } from '../../../src/dock/sync/gate.ts';
 import { Progress } from '../../../src/dock/sync/progress.ts';
@@ -37,17 +38,12 @@ function session() {
   const progress = Progress.open(dir);
   const store = new FilesystemEvidenceStore(path.join(dir, 'evidence'));
   const deviceKey = () => enrolled;
-  const replies = new Replies({
-    client,
-    progress,
-    deviceKey,
-    dock: { privateKey: loadPrivateKey(dockKeys.privatePem), keyId: 'dock' },
-    logger,
-    wallNow: () => clock.wallNow(),
-  });
+  const dock = { privateKey: loadPrivateKey(dockKeys.privatePem), keyId: 'dock' };
+  const replies = new Replies({ client, progress, deviceKey, dock, logger, wallNow: () => clock.wallNow() });
   const deps = {
     clock,
     audit: new AuditIntake(progress, store, logger),
+    dockings: new Dockings({ progress, store, dock, logger, now: () => clock.wallNow() }),
     progress,
     store,
     incomingDir: path.join(dir, 'incoming'),
@@ -87,10 +83,11 @@ describe('a camera session', () => {
   it('takes up the newest inventory, at most one per interval', async () => {
     const { s, clock, lines, published, key } = session();
     s.offer(inventory(0), key);
-    await clock.advance(0);
+    await s.work;
     expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0]);
 
     for (const n of [1, 2, 3]) s.offer(inventory(n), key);
+    await s.work;
     await clock.advance(INVENTORY_INTERVAL_MS - 1);
     expect(logged(lines, 'inventory handled')).toHaveLength(1);
     await clock.advance(1);
@@ -104,10 +101,11 @@ describe('a camera session', () => {
   it('keeps the interval across a new hello: a new session does not buy an inventory sooner', async () => {
     const { s, make, clock, lines, key } = session();
     s.offer(inventory(0), key);
-    await clock.advance(0);
+    await s.work;
     s.end();
     const again = make('s2', s);
     again.offer(inventory(2, 's2'), key);
+    await again.work;
     await clock.advance(INVENTORY_INTERVAL_MS - 1);
     expect(logged(lines, 'inventory handled')).toHaveLength(1);
     await clock.advance(1);
