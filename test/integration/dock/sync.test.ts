@@ -96,6 +96,8 @@ describe('dock sync', () => {
     const dockCheck = cli(['verify', dock.dir, '--json']);
     expect(JSON.parse(dockCheck.stdout).findings).toEqual([]);
     expect(dockCheck.code).toBe(0);
+    // The camera keeps its copy of the record when the dock's message reaches it, a moment after the dock's.
+    await until(() => existsSync(path.join(camera.dir, 'storage', 'dockings.jsonl')), 'the camera keeps the record');
     const camCheck = cli([
       'verify',
       path.join(camera.dir, 'storage'),
