@@ -110,8 +110,9 @@ export const checkInventory = (p: Buffer): Checked<Inventory> => {
 };
 
 /**
- * An inventory with only its first `n` segment offers checked and kept; the others are counted, not looked at
- * (a camera may list thousands more than the dock considers).
+ * An inventory with only its first `n` segment offers and `n` closing manifests checked and kept; the other
+ * segment offers are counted, not looked at, and the other closings left for a later inventory (a camera may list
+ * thousands more than the dock considers).
  */
 export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: Inventory; notConsidered: number }> =>
   check(p, (r) => {
@@ -124,7 +125,7 @@ export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: I
     const inventory = {
       session: str(r, 'session'),
       segments: considered.map(offer),
-      incidents: incs.map((v) => {
+      incidents: incs.slice(0, n).map((v) => {
         if (!isRec(v)) throw new Error('an incident offer must be an object');
         return { incident: str(v, 'incident'), manifest: v['manifest'] };
       }),

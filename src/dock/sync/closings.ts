@@ -18,6 +18,9 @@ export interface ClosingDeps {
   logger: Logger;
 }
 
+/** Closings checked between two turns of the event loop (a signature check each). */
+const SLICE = 32;
+
 /** Stores and receipts the closings of complete incidents; false when a receipt was withheld (withdrawn camera). */
 export async function takeClosings(
   s: Addressee,
@@ -25,10 +28,13 @@ export async function takeClosings(
   closings: ReadonlyMap<string, unknown>,
   d: ClosingDeps,
 ): Promise<boolean> {
+  const refused: Array<{ incident: string; code: string; message: string }> = [];
+  let checked = 0;
   for (const [incident, manifest] of closings) {
+    if (++checked % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     const v = checkClosing(s.device, key, incident, manifest);
     if ('code' in v) {
-      d.logger.error({ device: s.device, incident, ...v }, 'closing manifest refused');
+      refused.push({ incident, ...v });
       continue;
     }
     const complete = v.ok.env.payload.segments.every((seg) => {
@@ -48,6 +54,9 @@ export async function takeClosings(
     const receipt = { kind: 'incident' as const, incident, seq: v.ok.env.payload.segments.length };
     const closing = { file: INCIDENT_MANIFEST, sha256: v.ok.hash, bytes: 0, manifest: v.ok.hash };
     if (!d.replies.receipt(s, { ...receipt, ...closing })) return false;
+  }
+  if (refused.length > 0) {
+    d.logger.error({ device: s.device, refused: refused.length, first: refused[0] }, 'closing manifests refused');
   }
   return true;
 }

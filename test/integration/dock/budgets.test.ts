@@ -124,6 +124,26 @@ describe('per-camera budgets', () => {
     expect(devices.find((x) => x.device === 'cam-honest')?.stored).toBe(4);
   }, 300_000);
 
+  it('an inventory of 50,000 bogus closing manifests: the first thousand checked, one line logged', async () => {
+    const d = await makeDock();
+    const { logger, lines } = captureLogger();
+    const station = new DockStation(d.dir, logger);
+    stations.push(station);
+    await station.start();
+    const evil = enrolledIdentity(d.dir, 'cam-evil');
+    const h = await HostileCamera.connect(d.port, evil.camera, 'cam-evil');
+    hostile.push(h);
+    await h.hello(evil.keyId);
+    await h.nth('time');
+    const incidents = Array.from({ length: 50_000 }, (_, i) => ({ incident: `c-${i}`, manifest: {} }));
+    await h.publish('inventory', JSON.stringify({ session: h.session, segments: [], incidents, auditHead: -1 }));
+    await until(() => logged(lines, 'closing manifests refused').length > 0, 'the closings checked', 60_000);
+    expect(logged(lines, 'closing manifests refused')).toEqual([
+      expect.objectContaining({ device: 'cam-evil', refused: 1000 }),
+    ]);
+    expect(h.of('ack')).toEqual([]);
+  }, 120_000);
+
   it("a compromised camera's 64 GiB segment is refused before a byte moves: size cap, quota, free-space floor", async () => {
     const d = await makeDock();
     const evil = enrolledIdentity(d.dir, 'cam-evil');
