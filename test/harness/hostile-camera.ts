@@ -68,6 +68,23 @@ export class HostileCamera {
     );
   }
 
+  /**
+   * Says hello until the dock answers (its `time`), as a camera does when the dock announces itself: a hello sent
+   * before the agent has subscribed reaches no one.
+   */
+  async greet(keyId: string): Promise<DownMessage> {
+    const before = this.of('time').length;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await this.hello(keyId);
+      const answered = await until(() => this.of('time').length > before, 'the dock to answer', 1000).then(
+        () => true,
+        () => false,
+      );
+      if (answered) return this.of('time')[before] as DownMessage;
+    }
+    throw new Error('the dock never answered hello');
+  }
+
   /** The `n`-th message (0-based) of `type` the dock sent, once it is there. */
   async nth(type: string, n = 0, timeoutMs = 30_000): Promise<DownMessage> {
     await until(() => this.of(type).length > n, `message ${n} of type ${type} from the dock`, timeoutMs);

@@ -75,8 +75,7 @@ describe('per-camera budgets', () => {
     daemons.push(honest.daemon);
     const h = await HostileCamera.connect(d.port, evil.camera, 'cam-evil');
     hostile.push(h);
-    await h.hello(evil.keyId);
-    await h.nth('time');
+    await h.greet(evil.keyId);
     const flood = floodInventory(h.session, 22_000);
     expect(flood.length).toBeGreaterThan(3.7e6);
     expect(flood.length).toBeLessThan(4e6);
@@ -133,8 +132,7 @@ describe('per-camera budgets', () => {
     const evil = enrolledIdentity(d.dir, 'cam-evil');
     const h = await HostileCamera.connect(d.port, evil.camera, 'cam-evil');
     hostile.push(h);
-    await h.hello(evil.keyId);
-    await h.nth('time');
+    await h.greet(evil.keyId);
     const incidents = Array.from({ length: 50_000 }, (_, i) => ({ incident: `c-${i}`, manifest: {} }));
     await h.publish('inventory', JSON.stringify({ session: h.session, segments: [], incidents, auditHead: -1 }));
     await until(() => logged(lines, 'closing manifests refused').length > 0, 'the closings checked', 60_000);
@@ -161,8 +159,7 @@ describe('per-camera budgets', () => {
       await station.start();
       const h = await HostileCamera.connect(d.port, evil.camera, 'cam-evil');
       hostile.push(h);
-      await h.hello(evil.keyId);
-      await h.nth('time');
+      await h.greet(evil.keyId);
       const inventory = await inventoryOf(evil.camera, h.session);
       const [offer] = inventory.segments;
       if (offer === undefined) throw new Error('nothing to offer');

@@ -83,8 +83,7 @@ describe('size limits', () => {
     const stored = await storeIncident(evil.camera.configFile, { segments: 1, bytesEach: 2 * MiB });
     const h = await HostileCamera.connect(d.port, evil.camera, 'cam-evil');
     hostile.push(h);
-    await h.hello(evil.keyId);
-    await h.nth('time');
+    await h.greet(evil.keyId);
     const inventory = await inventoryOf(evil.camera, h.session);
     const offer = inventory.segments[0];
     if (offer === undefined) throw new Error('nothing to offer');
