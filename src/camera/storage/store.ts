@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Database } from '../../lib/sqlite.ts';
 import { EventLog, type EventTap } from './event-log.ts';
@@ -15,9 +16,11 @@ export class CameraStore {
   readonly incidents: Incidents;
   readonly segments: Segments;
   readonly manifests: Manifests;
+  readonly #file: string;
 
   private constructor(db: Database, storageDir: string, wallNow: () => number, tap: EventTap | undefined) {
     this.db = db;
+    this.#file = path.join(storageDir, INDEX_FILE);
     this.events = new EventLog(db, wallNow, tap);
     this.manifests = new Manifests(db);
     this.incidents = new Incidents(db, this.events, wallNow);
@@ -34,6 +37,17 @@ export class CameraStore {
       readonly: options.readonly === true,
     });
     return new CameraStore(db, storageDir, options.wallNow ?? Date.now, options.onEvent);
+  }
+
+  /** What the card holds that the storage reserve is sized from (docs/design.md §18). */
+  contents(): { segmentsOnCard: number; incidentsOnCard: number; walBytesNow: number } {
+    let walBytesNow = 0;
+    try {
+      walBytesNow = statSync(`${this.#file}-wal`).size;
+    } catch {
+      // no write-ahead log yet
+    }
+    return { segmentsOnCard: this.segments.countOnCard(), incidentsOnCard: this.incidents.countOnCard(), walBytesNow };
   }
 
   close(): void {

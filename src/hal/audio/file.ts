@@ -3,7 +3,8 @@
  * played as numbered WAV files and takes as long as a speaker would, on the injected clock. `NoAudio` is a board
  * without a speaker: it refuses every clip, so nobody is ever told a warning was played when it was not.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
@@ -53,6 +54,22 @@ export class FileAudio implements AudioOutput {
     const drained = this.#queue.cancel();
     this.#abort?.();
     await drained;
+  }
+
+  /** The simulated speaker works while its directory can take files; nothing is written. */
+  check(): Promise<void> {
+    return this.#queue.enqueue(
+      async () => {
+        try {
+          await mkdir(this.#dir, { recursive: true });
+          if (!(await stat(this.#dir)).isDirectory()) throw new Error('not a directory');
+          await access(this.#dir, constants.W_OK);
+        } catch (e) {
+          throw failed(this.#dir, e);
+        }
+      },
+      () => stopped({ name: 'speaker-check' }),
+    );
   }
 
   async #playNow(clip: AudioClip, current: () => boolean): Promise<Played> {
@@ -120,9 +137,19 @@ export class NoAudio implements AudioOutput {
   }
 
   async stop(): Promise<void> {}
+
+  check(): Promise<void> {
+    return Promise.reject(
+      new BodycamError(
+        ErrorCode.HAL_AUDIO_UNAVAILABLE,
+        `this board has no speaker configured (audio driver 'none')`,
+        {},
+      ),
+    );
+  }
 }
 
-function stopped(clip: AudioClip): BodycamError {
+function stopped(clip: Pick<AudioClip, 'name'>): BodycamError {
   return new BodycamError(ErrorCode.HAL_AUDIO_STOPPED, `'${clip.name}' was stopped`, { clip: clip.name });
 }
 
