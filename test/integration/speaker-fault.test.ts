@@ -14,7 +14,7 @@ import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
 const small = (c: Record<string, any>) => {
   c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 15, videoBitrateKbps: 400 };
   c['preRecord'].seconds = 2;
-  c['feedback'].speakerCheckSeconds = 2;
+  c['feedback'] = { ...c['feedback'], speakerCheckSeconds: 2 };
 };
 const hasAplay = spawnSync('aplay', ['--version']).status === 0;
 

@@ -106,8 +106,10 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     expect(after.every((s) => !existsSync(s.path) && existsSync(`${s.path}.receipt.json`))).toBe(true);
     expect(storedAtDock(dock.dir, 'cam-full')).toEqual(before.map((s) => nameOf(s.path)).sort());
     expect(daemon.log).not.toContain('a receipt could not be handled');
-    const emptied = await daemon.waitFor((s) => s.storage?.level === 'ok', 15_000, 'storage ok again');
-    expect(emptied.storage?.minutesLeft).toBeGreaterThan(0);
+    // A 32 MiB card holds well under 30 minutes at 4 Mbit/s: "low", no longer "full".
+    const emptied = await daemon.waitFor((s) => s.storage?.level === 'low', 15_000, 'storage no longer full');
+    expect(emptied.storage?.minutesLeft).toBeGreaterThan(0.5);
+    expect(emptied.indication).toBe('standby');
     expect(freeSpace(card.dir).freeBytes).toBeGreaterThan(footage);
     await until(
       () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-full', 'audit.jsonl')),

@@ -174,12 +174,18 @@ describe('AlsaAudio', () => {
     });
     await clock.advance(200);
     await playing;
-    await clock.advance(50);
+    expect(checked).toBe(false);
+    // aplay for the check starts once the beep's has ended; step the clock until its 50 ms are played.
+    for (let i = 0; i < 20 && !checked; i++) {
+      await new Promise((r) => setImmediate(r));
+      await clock.advance(10);
+    }
     await check;
     expect(checked).toBe(true);
+    expect(clock.now()).toBeGreaterThanOrEqual(1250);
     expect(processes.calls.map((c) => c.args)).toEqual([aplayArgs(DEVICE), aplayArgs(DEVICE)]);
     const sent = clipFromWav('check', (await processes.calls[1]?.stdin) ?? Buffer.alloc(0));
-    expect(sent.durationMs).toBe(50);
+    expect(sent.durationMs).toBeCloseTo(50, 0);
     expect(parseWav(sent.wav).data.every((b) => b === 0)).toBe(true); // silence: nothing audible
   });
 
