@@ -112,7 +112,7 @@ export interface CameraEvents {
   /** An activation could not store footage (storage full up to its reserve): refused, nothing recorded. */
   'activation.refused': ActivationRefused;
   /** The speaker path checked in standby (a short silent play, or the device's presence) works or fails. */
-  'health.speaker': { state: 'ok' | 'fault'; message: string };
+  'health.speaker': { state: 'ok' | 'fault'; code: string; message: string };
   /** The wall clock is unset (a Pi without RTC before NTP) or set again, and where it comes from. */
   'health.clock': { state: ClockState; source: ClockSource; wallMs: number };
   /** The dock's signed receipt arrived; a segment's file was deleted (or a closing manifest acknowledged). */

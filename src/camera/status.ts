@@ -93,8 +93,8 @@ export class StatusBoard {
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
     });
-    this.#subs.on('health.speaker', (speaker) => {
-      this.#speaker = speaker;
+    this.#subs.on('health.speaker', ({ state, message }) => {
+      this.#speaker = { state, message };
     });
     this.#subs.on('speaker.fault', ({ message }) => {
       this.#speaker = { state: 'fault', message };

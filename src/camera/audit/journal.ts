@@ -65,10 +65,14 @@ export class Journal {
       speaker = 'fault';
       this.#append('speaker_fault', { clip: name, code, message }, this.#incident);
     });
-    s.on('health.speaker', ({ state, message }) => {
+    s.on('health.speaker', ({ state, code, message }) => {
       if (state === speaker) return;
       speaker = state;
-      this.#append(state === 'fault' ? 'speaker_fault' : 'speaker_ok', state === 'fault' ? { message } : {}, null);
+      this.#append(
+        state === 'fault' ? 'speaker_fault' : 'speaker_ok',
+        state === 'fault' ? { code, message } : {},
+        null,
+      );
     });
     s.on('health.microphone', ({ state, device, message }) =>
       this.#append(

@@ -14,16 +14,17 @@ export interface SpeakerCheckOptions {
   logger: Logger;
 }
 
-export type SpeakerVerdict = { state: 'ok' | 'fault'; message: string } | null;
+export type SpeakerVerdict = { state: 'ok' | 'fault'; code: string; message: string } | null;
 
 /**
  * What a check's outcome means: a stopped check (the daemon stopping, stealth silencing the speaker) says nothing;
  * anything else that failed is a fault.
  */
 export function speakerVerdict(outcome: { ok: true } | { ok: false; error: unknown }): SpeakerVerdict {
-  if (outcome.ok) return { state: 'ok', message: '' };
+  if (outcome.ok) return { state: 'ok', code: '', message: '' };
   if (isBodycamError(outcome.error, 'HAL_AUDIO_STOPPED')) return null;
-  return { state: 'fault', message: (outcome.error as Error).message ?? String(outcome.error) };
+  const code = isBodycamError(outcome.error) ? outcome.error.code : 'unknown';
+  return { state: 'fault', code, message: (outcome.error as Error).message ?? String(outcome.error) };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
@@ -56,16 +56,23 @@ export class FileAudio implements AudioOutput {
     await drained;
   }
 
-  /** The simulated speaker works while its directory can take files; nothing is written. */
+  /**
+   * The simulated speaker works while its directory can take files (or be made where it is missing); nothing is
+   * written or created.
+   */
   check(): Promise<void> {
     return this.#queue.enqueue(
       async () => {
-        try {
-          await mkdir(this.#dir, { recursive: true });
-          if (!(await stat(this.#dir)).isDirectory()) throw new Error('not a directory');
-          await access(this.#dir, constants.W_OK);
-        } catch (e) {
-          throw failed(this.#dir, e);
+        let at = this.#dir;
+        for (;;) {
+          try {
+            if (!(await stat(at)).isDirectory()) throw new Error(`${at} is not a directory`);
+            await access(at, constants.W_OK);
+            return;
+          } catch (e) {
+            if (errnoCode(e) !== 'ENOENT' || path.dirname(at) === at) throw failed(this.#dir, e);
+            at = path.dirname(at); // missing: it is made at the first clip, if its parent takes it
+          }
         }
       },
       () => stopped({ name: 'speaker-check' }),

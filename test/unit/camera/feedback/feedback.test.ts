@@ -216,12 +216,12 @@ describe('officer feedback', () => {
 
   it('shows a speaker found failing in standby with its own red pattern beside green, and clears it', async () => {
     const { clock, bus, feedback, rises } = await setup();
-    bus.emit('health.speaker', { state: 'fault', message: 'Unknown PCM nosuch' });
+    bus.emit('health.speaker', { state: 'fault', code: 'HAL_AUDIO_FAILED', message: 'Unknown PCM nosuch' });
     const t0 = clock.now();
     await clock.advance(1999);
     expect(feedback.outputs().led).toMatchObject({ red: 'wink', green: 'on', warning: 'speaker-fault' });
     expect(rises['ledRed']?.filter((t) => t >= t0).map((t) => t - t0)).toEqual([0, 900]);
-    bus.emit('health.speaker', { state: 'ok', message: '' });
+    bus.emit('health.speaker', { state: 'ok', code: '', message: '' });
     expect(feedback.outputs().led).toMatchObject({ red: 'off', green: 'on', warning: null });
   });
 });

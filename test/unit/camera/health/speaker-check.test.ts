@@ -2,7 +2,7 @@
  * The speaker check on fake time: at start and every minute in standby, never while recording, a verdict published
  * only when it changes, a stopped check taken as no news; and the file driver's check against a real directory.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,12 +19,16 @@ const stopped = new BodycamError(ErrorCode.HAL_AUDIO_STOPPED, "'speaker-check' w
 
 describe('speaker verdict', () => {
   it.each([
-    ['worked', { ok: true } as const, { state: 'ok', message: '' }],
-    ['failed', { ok: false, error: failed } as const, { state: 'fault', message: failed.message }],
+    ['worked', { ok: true } as const, { state: 'ok', code: '', message: '' }],
+    [
+      'failed',
+      { ok: false, error: failed } as const,
+      { state: 'fault', code: 'HAL_AUDIO_FAILED', message: failed.message },
+    ],
     [
       'no speaker',
       { ok: false, error: new BodycamError(ErrorCode.HAL_AUDIO_UNAVAILABLE, 'none') } as const,
-      { state: 'fault', message: 'none' },
+      { state: 'fault', code: 'HAL_AUDIO_UNAVAILABLE', message: 'none' },
     ],
     ['stopped: no news', { ok: false, error: stopped } as const, null],
   ])('%s', (_name, outcome, verdict) => {
@@ -115,10 +119,16 @@ describe('speaker drivers: check', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'bodycam-speaker-'));
     const dir = path.join(root, 'speaker');
     const audio = new FileAudio({ dir, clock: new FakeClock() });
+    await expect(audio.check()).resolves.toBeUndefined(); // missing, but it can be made: nothing is created
+    expect(readdirSync(root)).toEqual([]);
+    mkdirSync(dir);
     await expect(audio.check()).resolves.toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true });
     writeFileSync(dir, 'not a directory');
+    await expect(audio.check()).rejects.toMatchObject({ code: 'HAL_AUDIO_FAILED' });
+    const under = new FileAudio({ dir: path.join(dir, 'x'), clock: new FakeClock() });
+    await expect(under.check()).rejects.toMatchObject({ code: 'HAL_AUDIO_FAILED' });
     await expect(audio.check()).rejects.toMatchObject({ code: 'HAL_AUDIO_FAILED' });
     rmSync(dir);
     await expect(audio.check()).resolves.toBeUndefined();
