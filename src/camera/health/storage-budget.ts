@@ -54,8 +54,24 @@ export class StorageBudget {
     this.#o = options;
   }
 
-  /** Reads free space and what the card holds; false (the last reading kept) when statfs fails. */
+  /** Reads free space and what the card holds (the reserve); false (the last reading kept) when statfs fails. */
   refresh(): boolean {
+    if (!this.readFree()) return false;
+    try {
+      this.#reserve = storageReserve({ blockSize: this.#blockSize, ...this.#o.contents() }).bytes;
+    } catch {
+      // The index cannot be read: keep the last reserve (or the floor); the write failures will say the rest.
+      this.#reserve = Math.max(this.#reserve, storageReserve({ blockSize: this.#blockSize, ...EMPTY }).bytes);
+    }
+    return true;
+  }
+
+  /**
+   * Reads free space only (one statfs), keeping the reserve of the last `refresh()`: the recorder's reading at each
+   * activation and sync, so the activation path runs no query. The storage monitor refreshes the reserve every few
+   * seconds; it grows by a few KiB per segment, well inside its margin.
+   */
+  readFree(): boolean {
     let reading: SpaceReading;
     try {
       reading = (this.#o.probe ?? statfsReading)(this.#o.dir);
@@ -65,13 +81,8 @@ export class StorageBudget {
     this.#free = reading.freeBytes;
     this.#blockSize = reading.blockSize;
     this.#written = 0;
+    if (!this.#readable) this.#reserve = storageReserve({ blockSize: this.#blockSize, ...EMPTY }).bytes;
     this.#readable = true;
-    try {
-      this.#reserve = storageReserve({ blockSize: this.#blockSize, ...this.#o.contents() }).bytes;
-    } catch {
-      // The index cannot be read: keep the last reserve (or the floor); the write failures will say the rest.
-      this.#reserve = Math.max(this.#reserve, storageReserve({ blockSize: this.#blockSize, ...EMPTY }).bytes);
-    }
     return true;
   }
 

@@ -96,7 +96,7 @@ export class Recorder {
    */
   activate(a: Activation): string | null {
     const space = this.#o.space;
-    if (this.#state === 'buffering') space?.refresh();
+    if (this.#state === 'buffering') space?.readFree();
     const t = transition(this.#state, { type: 'activate', canStore: space?.canRecord() ?? true });
     if (t.action === 'refuse') {
       this.#refuse(a.trigger);
@@ -281,7 +281,7 @@ export class Recorder {
         } catch (e) {
           this.#onWriteError(e);
         }
-        this.#o.space?.refresh();
+        this.#o.space?.readFree();
       }
     });
   }

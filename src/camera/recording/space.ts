@@ -5,8 +5,8 @@
 import type { MediaFragment } from '../media/types.ts';
 
 export interface FootageSpace {
-  /** Reads free space and what the card holds again. */
-  refresh(): void;
+  /** Reads free space again (cheap: no index query). */
+  readFree(): void;
   /** Whether an activation can store footage (one GOP before the reserve). */
   canRecord(): boolean;
   /** Bytes footage may still take before it reaches the reserve. */

@@ -209,6 +209,35 @@ describe('storage budget', () => {
     expect(budget.view()).toMatchObject({ reserveBytes: floor, headroomBytes: 50_000, level: 'full' });
   });
 
+  it('readFree() reads statfs only and keeps the reserve; refresh() sizes it again from the card', () => {
+    let segmentsOnCard = 0;
+    let probes = 0;
+    let queries = 0;
+    const budget = new StorageBudget({
+      dir: '/unused',
+      rate,
+      segmentSeconds: 60,
+      lowMinutes: 30,
+      contents: () => {
+        queries += 1;
+        return { segmentsOnCard, incidentsOnCard: 0, walBytesNow: 0 };
+      },
+      probe: () => {
+        probes += 1;
+        return { freeBytes: 200 * MIB, blockSize: 4096 };
+      },
+    });
+    budget.readFree(); // before any refresh: the reserve of an empty card
+    expect(budget.view().reserveBytes).toBe(floor);
+    budget.refresh();
+    segmentsOnCard = 10_000;
+    budget.readFree();
+    expect([probes, queries]).toEqual([3, 1]);
+    expect(budget.view().reserveBytes).toBe(floor);
+    budget.refresh();
+    expect(budget.view().reserveBytes).toBeGreaterThan(100 * MIB);
+  });
+
   it('shows minutes left beyond the reserve in its view', () => {
     const { budget } = setup(floor + 45 * 60 * 100_000);
     expect(budget.view()).toMatchObject({ level: 'ok', reserveBytes: floor, minutesLeft: 45 });
