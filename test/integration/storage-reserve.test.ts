@@ -2,7 +2,8 @@
  * The storage reserve on a real filesystem (docs/design.md §18): a sim camera on a small tmpfs records until only
  * its reserve is left and stops cleanly (stop time, closing manifest, reason storage-full, no failed write); an
  * activation on that full card gives the refusal signal and an audit entry, plays no warning and claims nothing; and
- * the card still verifies. Needs root to mount the tmpfs.
+ * the card still verifies. A card with no room at all (the reserve taken by another writer) is named as full at
+ * start. Needs root to mount the tmpfs.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,9 +11,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RESERVE_COSTS } from '../../src/camera/health/reserve.ts';
 import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
 import { indexIntegrity, verifyStorage } from '../harness/faults.ts';
-import { freeSpace, mountTmpfs, unmountTmpfs } from '../harness/tmpfs.ts';
+import { fillLeaving, freeSpace, mountTmpfs, unmountTmpfs } from '../harness/tmpfs.ts';
 
 const card = mountTmpfs(24);
+const bare = mountTmpfs(8);
 
 /** The kinds of the signed audit log's entries, in order. */
 const auditKinds = (storage: string) =>
@@ -21,11 +23,12 @@ const auditKinds = (storage: string) =>
     .filter((l) => l !== '')
     .map((l) => (JSON.parse(l) as { payload: { kind: string } }).payload.kind);
 
-describe.skipIf(!card.mounted)('storage reserve on a 24 MiB tmpfs (needs root to mount it)', () => {
+describe.skipIf(!card.mounted || !bare.mounted)('storage reserve on small tmpfs (needs root to mount them)', () => {
   const daemons: Daemon[] = [];
   afterAll(async () => {
     for (const d of daemons) await d.terminate();
     unmountTmpfs(card);
+    unmountTmpfs(bare);
   });
 
   it('records up to the reserve and stops cleanly; a full card refuses an activation truthfully', async () => {
@@ -104,6 +107,23 @@ describe.skipIf(!card.mounted)('storage reserve on a 24 MiB tmpfs (needs root to
     const verified = verifyStorage(camera, card.dir);
     expect(verified.code, verified.output).toBe(0);
   }, 180_000);
+
+  it('a card with no room at all (its reserve taken by another writer) is named as full at start', async () => {
+    const camera = makeSimCamera((c) => {
+      c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 15, speed: 4, videoBitrateKbps: 400 };
+      c['storage'].dir = bare.dir;
+    });
+    const first = new Daemon(camera);
+    daemons.push(first);
+    await first.waitFor((s) => s.state === 'buffering', 60_000, 'first start');
+    await first.terminate();
+    fillLeaving(bare.dir, 0);
+    const second = new Daemon(camera);
+    daemons.push(second);
+    expect(await second.exited).not.toBe(0);
+    expect(second.log).toContain('cannot be opened: the storage is full');
+    expect(second.log).toContain('STORAGE_FULL');
+  }, 90_000);
 });
 
 async function until(pred: () => boolean, what: string, timeoutMs: number): Promise<void> {

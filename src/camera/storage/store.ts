@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { BodycamError, ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import { Database } from '../../lib/sqlite.ts';
 import { EventLog, type EventTap } from './event-log.ts';
 import { Incidents } from './incidents.ts';
@@ -32,10 +33,15 @@ export class CameraStore {
     storageDir: string,
     options: { readonly?: boolean; wallNow?: () => number; onEvent?: EventTap } = {},
   ): CameraStore {
-    const db = Database.open(path.join(storageDir, INDEX_FILE), {
-      migrations: MIGRATIONS,
-      readonly: options.readonly === true,
-    });
+    let db: Database;
+    try {
+      db = Database.open(path.join(storageDir, INDEX_FILE), {
+        migrations: MIGRATIONS,
+        readonly: options.readonly === true,
+      });
+    } catch (e) {
+      throw fullStorage(storageDir, e) ?? e;
+    }
     return new CameraStore(db, storageDir, options.wallNow ?? Date.now, options.onEvent);
   }
 
@@ -53,4 +59,30 @@ export class CameraStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** Below this, SQLite cannot make its shared-memory file: an index that will not open is a full card, not a bad one. */
+const OPEN_NEEDS_BYTES = 64 * 1024;
+
+/**
+ * SQLite reports a full card at open as a disk I/O error. Said plainly instead: a card with no room left at all
+ * (its reserve taken by another writer, or filled by a release without one, docs/design.md §18).
+ */
+function fullStorage(storageDir: string, e: unknown): BodycamError | null {
+  if (!isBodycamError(e, 'STORAGE_INDEX')) return null;
+  let free: number;
+  try {
+    const s = statfsSync(storageDir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+  if (free >= OPEN_NEEDS_BYTES) return null;
+  return new BodycamError(
+    ErrorCode.STORAGE_FULL,
+    `the index in ${storageDir} cannot be opened: the storage is full (${free} bytes free). Make room on it ` +
+      "(another writer's files, or copy the footage off): the camera keeps its storage reserve from then on",
+    { storageDir, freeBytes: free },
+    { cause: e },
+  );
 }
