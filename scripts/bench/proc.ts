@@ -3,8 +3,17 @@ import { readFileSync } from 'node:fs';
 
 /** Resident set size in bytes (0 once the process is gone). */
 export function rssOf(pid: number): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/** The most resident memory the process has had so far, in bytes (0 once it is gone). */
+export function peakRssOf(pid: number): number {
+  return statusBytes(pid, 'VmHWM');
+}
+
+function statusBytes(pid: number, field: string): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
   } catch {
     return 0;

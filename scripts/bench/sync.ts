@@ -17,21 +17,23 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'mqtt';
-import { generateIdentity, parseRecipient } from '../../src/age/keys.ts';
-import { ManifestWriter } from '../../src/camera/audit/manifests.ts';
+import { generateIdentity } from '../../src/age/keys.ts';
 import { createCameraBus } from '../../src/camera/events.ts';
 import { createDeviceIdentity, loadDeviceIdentity } from '../../src/camera/identity.ts';
-import { SegmentWriter } from '../../src/camera/recording/segments/writer.ts';
 import { CameraStore } from '../../src/camera/storage/store.ts';
 import { dockSync } from '../../src/camera/sync/wiring.ts';
 import { dockEnrollCommand, dockInitCommand } from '../../src/cli/dock.ts';
 import { buildInitialConfig } from '../../src/cli/init.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { MosquittoBroker } from '../../src/dock/broker.ts';
+import { findMosquitto } from '../../src/dock/broker-config.ts';
 import { dockLayout } from '../../src/dock/layout.ts';
 import { DockStation } from '../../src/dock/main.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
+import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/messages.ts';
+import { storeIncident } from '../../test/harness/stored-footage.ts';
 
 const SEGMENTS = 6;
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -60,61 +62,10 @@ async function camera(dockDir: string, run: number): Promise<{ configFile: strin
   const doc = buildInitialConfig({ dir, recipient: [recipient], board: 'sim', deviceId: `bench-${run}`, force: false });
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(doc));
-  let config = loadConfig(configFile);
-  await createDeviceIdentity(config.evidence.keyFile);
+  await createDeviceIdentity(loadConfig(configFile).evidence.keyFile);
   await silently(() => dockEnrollCommand({ dir: dockDir, deviceConfig: configFile }));
-  config = loadConfig(configFile);
-  mkdirSync(config.storage.dir, { recursive: true });
-  const store = CameraStore.open(config.storage.dir);
-  const incident = `bench-${run}-20260101T000000Z-0000`;
-  store.incidents.open(
-    {
-      id: incident,
-      trigger: 'bench',
-      activatedAt: new Date().toISOString(),
-      activationMediaMs: 30_000,
-      prerollRequestedMs: 30_000,
-      prerollActualMs: 30_000,
-      firstMediaMs: 0,
-      warning: { state: 'suppressed', reason: 'disabled' },
-    },
-    {},
-  );
-  let bytes = 0;
-  for (let seq = 0; seq < SEGMENTS; seq++) {
-    const relative = `footage/${incident}/${String(seq).padStart(4, '0')}.mp4.age`;
-    const file = path.join(config.storage.dir, relative);
-    mkdirSync(path.dirname(file), { recursive: true });
-    const id = store.segments.insert(incident, seq, relative, seq * 10_000);
-    const w = await SegmentWriter.create({ path: file, recipients: [parseRecipient(recipient)] });
-    await w.write(randomBytes(SEGMENT_BYTES));
-    const sealed = await w.close();
-    store.segments.finish(
-      id,
-      'closed',
-      { endMediaMs: (seq + 1) * 10_000, frames: 300, fragments: 10, bytes: sealed.bytes },
-      sealed.sha256,
-    );
-    bytes += sealed.bytes;
-  }
-  store.incidents.close(incident, 'closed', SEGMENTS * 10_000, 'bench');
-  const writer = new ManifestWriter({
-    bus: createCameraBus(),
-    incidents: store.incidents,
-    segments: store.segments,
-    manifests: store.manifests,
-    storageDir: config.storage.dir,
-    device: config.device.id,
-    identity: await loadDeviceIdentity(config.evidence.keyFile),
-    retention: { policeAccessDays: 30, maxMonths: 12 },
-    speed: 1,
-    wallNow: Date.now,
-    logger: silentLogger(),
-  });
-  await writer.start();
-  await writer.stop();
-  store.close();
-  return { configFile, bytes };
+  const stored = await storeIncident(configFile, { segments: SEGMENTS, bytesEach: SEGMENT_BYTES });
+  return { configFile, bytes: stored.segmentBytes.reduce((n, b) => n + b, 0) };
 }
 
 /** In the child: the camera's sync offloads everything, then reports how long it took. */
@@ -220,22 +171,33 @@ async function bareRun(dockDir: string, configFile: string, bytes: number): Prom
 async function main(): Promise<void> {
   const dockDir = path.join(root, 'dock');
   await silently(() =>
-    dockInitCommand({ dir: dockDir, host: 'localhost', port: PORT, bind: '127.0.0.1', external: false, force: false }),
+    dockInitCommand({ dir: dockDir, host: 'localhost', port: PORT, bind: '127.0.0.1', external: true, force: false }),
   );
-  const station = new DockStation(dockDir, silentLogger());
-  await station.start();
+  // One broker for both measures. The bare subscriber holds the agent's certificate, and the broker names clients
+  // by certificate, so the dock agent runs only during the sync runs.
+  const broker = new MosquittoBroker({
+    runner: new NodeProcessRunner(),
+    clock: realClock,
+    mosquittoPath: findMosquitto(),
+    confFile: dockLayout(dockDir).broker.conf,
+    bind: '127.0.0.1',
+    port: PORT,
+  });
+  await broker.start();
   const sync: number[] = [];
   const bare: number[] = [];
   let bytes = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
-      const s = await syncRun(dockDir, run);
+      const station = new DockStation(dockDir, silentLogger());
+      await station.start();
+      const s = await syncRun(dockDir, run).finally(() => station.stop());
       bytes = s.bytes;
       sync.push(bytes / 1e6 / (s.ms / 1000));
       bare.push(bytes / 1e6 / ((await bareRun(dockDir, path.join(root, `cam-${run}`, 'config.json'), bytes)) / 1000));
     }
   } finally {
-    await station.stop();
+    await broker.stop();
     rmSync(root, { recursive: true, force: true });
   }
   const s = median(sync);

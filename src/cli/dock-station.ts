@@ -72,13 +72,36 @@ function enrolledDevices(dir: string): string[] {
     .map((e) => e.name);
 }
 
+/** Refusals shown per camera in the text status (`--json` lists them all). */
+const REFUSALS_SHOWN = 10;
+
+/** A camera's refusals for the terminal: how many of each code, then the first few. */
+export function refusalLines(
+  refusals: ReadonlyArray<{ incident: string; seq: number; reason: string | null }>,
+): string {
+  if (refusals.length === 0) return '';
+  const codes = new Map<string, number>();
+  for (const r of refusals) {
+    const code = /^([a-z-]+):/.exec(r.reason ?? '')?.[1] ?? 'other';
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+  }
+  const lines = [`  refused: ${[...codes].map(([code, n]) => `${n} ${code}`).join(', ')}`];
+  for (const r of refusals.slice(0, REFUSALS_SHOWN)) lines.push(`  refused ${r.incident}#${r.seq}: ${r.reason}`);
+  if (refusals.length > REFUSALS_SHOWN)
+    lines.push(`  … ${refusals.length - REFUSALS_SHOWN} more (--json lists them all)`);
+  return `${lines.join('\n')}\n`;
+}
+
 /** `bodycam dock status`: every enrolled camera and what it has handed over, from the dock's progress database. */
 export async function dockStatusCommand(dir: string, json: boolean): Promise<void> {
   if (!existsSync(dockLayout(dir).config))
     throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
   const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
-    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []);
+    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => ({
+      ...d,
+      docking: progress?.dockings.last(d.device) ?? null,
+    }));
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
       return;
@@ -92,7 +115,14 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
       process.stdout.write(
         `${d.device}: ${d.enrolled ? '' : 'NOT ENROLLED (withdrawn); '}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
       );
-      for (const r of d.refusals) process.stdout.write(`  refused ${r.incident}#${r.seq}: ${r.reason}\n`);
+      process.stdout.write(refusalLines(d.refusals));
+      const k = d.docking;
+      if (k !== null) {
+        const chain = k.chain === null ? 'none' : `0–${k.chain.seq}`;
+        const audit = k.audit === null ? 'none' : `0–${k.audit.seq}`;
+        process.stdout.write(`  docking record ${k.record.seq} (${k.signedAt}): manifests ${chain}, audit ${audit}\n`);
+        if (k.rollback !== null) process.stdout.write(`  ROLLED BACK: ${k.rollback}\n`);
+      }
     }
   } finally {
     progress?.close();

@@ -118,6 +118,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     bind: opts.bind,
     broker: opts.external ? 'external' : 'managed',
     mosquittoPath,
+    ...(await keptLimits(l.config)),
   };
   await writeProtected(l.config, `${JSON.stringify(config, null, 2)}\n`, PUBLIC, false);
   loadDockConfig(l.dir); // what was written reads back
@@ -134,6 +135,18 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     `next: bodycam dock enroll --dir ${l.dir} --device-config CAMERA/config.json`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The operator's `limits` of an existing dock.json, which `init --force` keeps (none when there are none). */
+async function keptLimits(file: string): Promise<{ limits?: unknown }> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return {};
+  try {
+    const limits = (JSON.parse(text) as { limits?: unknown }).limits;
+    return limits === undefined ? {} : { limits };
+  } catch {
+    return {};
+  }
 }
 
 function findOr(fallback: string): string {

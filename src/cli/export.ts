@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { exportIncident } from '../evidence/export.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
-import { keysFromSpecs } from './verify.ts';
+import { givenKeys } from './verify.ts';
 
 export interface ExportCliOptions {
   identity: string;
@@ -12,7 +12,9 @@ export interface ExportCliOptions {
   out: string;
   from?: string;
   config?: string;
+  device?: string;
   key: string[];
+  dockKey: string[];
   force: boolean;
 }
 
@@ -36,15 +38,19 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
       out: o.out,
       identities,
       processes: new NodeProcessRunner(),
-      verify: { publicKeys: keysFromSpecs(from, o.key) },
+      keys: givenKeys(o.key, o.dockKey),
       force: o.force,
+      ...(o.device === undefined ? {} : { device: o.device }),
     });
     const power = report.segments.filter((s) => s.endedAtPowerLoss).map((s) => s.file);
     process.stdout.write(
-      `${report.output.file} (${report.segments.length} segment(s), ${report.verification.ok ? 'verified' : 'NOT VERIFIED'}` +
+      `${report.output.file} (${report.segments.length} segment(s) of ${report.device}, ${report.verification.ok ? 'verified' : 'NOT VERIFIED'}` +
         `${power.length > 0 ? `; ended at a power loss: ${power.join(', ')}` : ''}); report ${o.out.replace(/\.mp4$/, '')}.json\n`,
     );
   } catch (e) {
+    if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {
+      throw new BodycamError(ErrorCode.USAGE, e.message);
+    }
     if (isDamagedAgeFile(e))
       throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `a segment is damaged: ${(e as Error).message}`);
     throw e;

@@ -153,20 +153,34 @@ export function buildProgram(): Command {
       (await import('./ctl.ts')).ctlEvents(ctl.opts<{ config: string }>().config, opts.json, opts.limit),
     );
 
+  const repeat = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
   program
     .command('verify')
     .description(
-      "check a camera's storage or a dock's evidence offline with public keys only: signatures, chains, hashes, completeness (exit 0 ok, 1 not, 2 usage)",
+      'check evidence offline with public keys given from outside it: what the path is, every file in it, signatures, ' +
+        'chains, hashes, completeness (exit 0 ok, 1 not, 2 usage)',
     )
-    .argument('<path>', 'storage directory of a camera, or evidence directory of a dock')
+    .argument(
+      '<path>',
+      "a camera directory, a camera's storage directory, a dock directory or a dock's evidence directory",
+    )
     .option('--json', 'print the report as JSON', false)
     .option(
       '--key <[device=]file>',
-      "the device's public key (device.pub from provisioning records); repeat for several devices",
-      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+      "a device's public key from its provisioning records; repeat for several devices (a dock directory's enrolment records need none)",
+      repeat,
     )
-    .action(async (p: string, opts: { json: boolean; key?: string[] }) =>
-      (await import('./verify.ts')).verifyCommand(p, { json: opts.json, key: opts.key ?? [] }),
+    .option(
+      '--dock-key <file>',
+      "the dock's public key (its identity/dock.pub): checks receipts and docking records",
+      repeat,
+    )
+    .action(async (p: string, opts: { json: boolean; key?: string[]; dockKey?: string[] }) =>
+      (await import('./verify.ts')).verifyCommand(p, {
+        json: opts.json,
+        key: opts.key ?? [],
+        dockKey: opts.dockKey ?? [],
+      }),
     );
 
   program
@@ -175,13 +189,15 @@ export function buildProgram(): Command {
     .requiredOption('--identity <file>', "a custodian's age identity (AGE-SECRET-KEY-1…)")
     .requiredOption('--incident <id>', 'incident id (bodycam list)')
     .requiredOption('--out <file.mp4>', 'the MP4 to write; the report goes beside it as .json')
-    .option('--from <path>', "a camera's storage directory or a dock's evidence directory")
+    .option('--from <path>', 'a camera directory or its storage, a dock directory or its evidence directory')
     .option('--config <file>', 'take the evidence from this camera config (its storage.dir)')
+    .option('--device <id>', 'the device whose incident it is, when the id is present under several')
     .option(
       '--key <[device=]file>',
-      "the device's public key; repeat for several",
-      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+      "the device's public key from its provisioning records; repeat for several",
+      repeat,
     )
+    .option('--dock-key <file>', "the dock's public key, for receipts and docking records", repeat)
     .option('--force', 'export even an incident that does not verify (the report says so)', false)
     .action(
       async (opts: {
@@ -190,9 +206,11 @@ export function buildProgram(): Command {
         out: string;
         from?: string;
         config?: string;
+        device?: string;
         key?: string[];
+        dockKey?: string[];
         force: boolean;
-      }) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [] }),
+      }) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [], dockKey: opts.dockKey ?? [] }),
     );
 
   const dock = program.command('dock').description('dock station: PKI, broker, camera enrolment, offload');

@@ -1,89 +1,78 @@
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { GivenKeys } from '../evidence/anchors.ts';
 import { loadPublicKey } from '../evidence/keys.ts';
 import { formatReport, verifyDirectory } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
+import { DEVICE_ID } from '../lib/ids.ts';
 
 export interface VerifyOptions {
   json: boolean;
-  /** `DEVICE=FILE`, or `FILE` for a single device's directory. */
+  /** `DEVICE=FILE`, or `FILE` for a tree of one device. */
   key: string[];
+  /** The dock's public key (its `identity/dock.pub`), for receipts and docking records. */
+  dockKey: string[];
 }
 
 /**
- * `bodycam verify PATH`: checks a camera's storage directory, a dock directory (its evidence, against the keys
- * enrolled there) or an evidence directory offline, with public keys only. Exit 0 when everything verifies, 1 when anything does not (the report names each segment and why),
- * 2 on a usage error.
+ * `bodycam verify PATH`: checks a camera directory, a camera's storage, a dock directory (against its enrolment
+ * records) or a dock's evidence directory offline, with public keys given from outside it. Exit 0 when everything
+ * verifies, 1 when anything does not (the report names each file and why), 2 on a usage error (including a path that
+ * is none of those layouts, or a key file inside the evidence).
  */
 export async function verifyCommand(path_: string, opts: VerifyOptions): Promise<void> {
-  // A dock directory: its evidence store, checked against the keys recorded at enrollment (not found in the store).
-  const dock = existsSync(path.join(path_, 'dock.json'));
-  const root = dock ? path.join(path_, 'evidence') : path_;
-  const publicKeys = dock ? enrolledKeys(path_) : new Map<string, KeyObject>();
-  for (const [device, key] of keysFromSpecs(root, opts.key)) publicKeys.set(device, key);
+  const keys = givenKeys(opts.key, opts.dockKey);
   let report: Awaited<ReturnType<typeof verifyDirectory>>;
   try {
-    report = await verifyDirectory(root, { publicKeys });
+    report = await verifyDirectory(path_, keys);
   } catch (e) {
-    if (isBodycamError(e, 'EVIDENCE_UNREADABLE')) throw new BodycamError(ErrorCode.USAGE, e.message);
+    if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {
+      throw new BodycamError(ErrorCode.USAGE, e.message);
+    }
     throw e;
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   process.exitCode = report.ok ? 0 : 1;
 }
 
-/** The signing keys of the cameras enrolled at a dock (DOCKDIR/devices/<id>/device.pub). */
-function enrolledKeys(dockDir: string): Map<string, KeyObject> {
-  const keys = new Map<string, KeyObject>();
-  const devices = path.join(dockDir, 'devices');
-  for (const id of existsSync(devices) ? readdirSync(devices) : []) {
-    const file = path.join(devices, id, 'device.pub');
-    if (existsSync(file)) keys.set(id, loadPublicKey(readFileSync(file, 'utf8')));
+function readKey(file: string, what: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BodycamError(ErrorCode.USAGE, `cannot read the ${what} ${file}: ${(e as Error).message}`);
   }
-  return keys;
+  try {
+    return loadPublicKey(pem);
+  } catch (e) {
+    throw new BodycamError(ErrorCode.USAGE, `${file} is not a ${what}: ${(e as Error).message}`);
+  }
 }
 
-/** Public keys from `--key DEVICE=FILE` or `--key FILE` (the single device of `root`). */
-export function keysFromSpecs(root: string, specs: readonly string[]): Map<string, KeyObject> {
-  const publicKeys = new Map<string, KeyObject>();
+/**
+ * The keys of `--key DEVICE=FILE` / `--key FILE` (one, for a tree of one device) and `--dock-key FILE`: trust
+ * anchors from outside the checked tree (the verifier refuses a key file inside the evidence).
+ */
+export function givenKeys(specs: readonly string[], dockSpecs: readonly string[]): GivenKeys {
+  const devices = new Map<string, KeyObject>();
+  const files: string[] = [];
+  let single: KeyObject | undefined;
   for (const spec of specs) {
     const eq = spec.indexOf('=');
-    const file = eq < 0 ? spec : spec.slice(eq + 1);
-    const device = eq < 0 ? singleDevice(root) : spec.slice(0, eq);
-    let pem: string;
-    try {
-      pem = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new BodycamError(ErrorCode.USAGE, `cannot read the key ${file}: ${(e as Error).message}`);
-    }
-    try {
-      publicKeys.set(device, loadPublicKey(pem));
-    } catch (e) {
-      throw new BodycamError(ErrorCode.USAGE, `${file} is not a device public key: ${(e as Error).message}`);
-    }
-  }
-  return publicKeys;
-}
-
-/** The device id of a single camera's storage directory, from its manifests (for `--key FILE`). */
-function singleDevice(root: string): string {
-  const footage = path.join(root, 'footage');
-  try {
-    for (const incident of readdirSync(footage)) {
-      for (const name of readdirSync(path.join(footage, incident))) {
-        if (!name.endsWith('.manifest.json')) continue;
-        const env = JSON.parse(readFileSync(path.join(footage, incident, name), 'utf8')) as {
-          payload?: { device?: unknown };
-        };
-        if (typeof env.payload?.device === 'string') return env.payload.device;
+    const device = eq > 0 ? spec.slice(0, eq) : '';
+    if (DEVICE_ID.test(device) && eq < spec.length - 1) {
+      if (devices.has(device)) throw new BodycamError(ErrorCode.USAGE, `--key ${device}=… is given twice`);
+      devices.set(device, readKey(spec.slice(eq + 1), 'device public key'));
+      files.push(spec.slice(eq + 1));
+    } else {
+      if (single !== undefined) {
+        throw new BodycamError(ErrorCode.USAGE, 'only one --key FILE without a device name; give --key DEVICE=FILE');
       }
+      single = readKey(spec, 'device public key');
+      files.push(spec);
     }
-  } catch {
-    // fall through
   }
-  throw new BodycamError(
-    ErrorCode.USAGE,
-    `cannot tell which device --key belongs to in ${root}; give it as --key DEVICE=FILE`,
-  );
+  const docks = dockSpecs.map((file) => readKey(file, 'dock public key'));
+  files.push(...dockSpecs);
+  return { devices, docks, files, ...(single === undefined ? {} : { single }) };
 }

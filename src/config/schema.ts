@@ -1,3 +1,4 @@
+import { DEVICE_ID } from '../lib/ids.ts';
 import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
@@ -84,7 +85,7 @@ const lineName = /^[a-z][a-zA-Z0-9]*$/;
  * A device identity: it names the camera's incidents, topics and certificate (its CN, the broker's user name). Never
  * `dock` in any case: that is the dock agent's certificate name, which the broker's ACL gives the whole topic tree.
  */
-export const DEVICE_ID = /^(?![dD][oO][cC][kK]$)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export { DEVICE_ID };
 /** What DEVICE_ID allows, for messages. */
 export const DEVICE_ID_RULE = 'letters, digits, "-" and "_", at most 64, starting with a letter or digit, not "dock"';
 

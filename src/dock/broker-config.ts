@@ -10,6 +10,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
 import { DOCK_AGENT_CN } from './layout.ts';
 
 /** Topic tree of the dock protocol: `bodycam/cam/<deviceId>/{up,down}/…` and the dock's `bodycam/dock/…`. */
@@ -46,10 +47,10 @@ function value(name: string, v: string): string {
 }
 
 /**
- * mosquitto.conf for the dock: one TLS listener, client certificates required (CN = user name), no anonymous
- * clients, the static ACL, TLS 1.2 at least, no persistence (MQTT is a transport, never the store: the outbox is in
- * the camera's SQLite), logs to stderr (kept by the supervisor). Nothing else: every default left alone is at least
- * as strict.
+ * mosquitto.conf for the dock: one TLS listener, client certificates required (CN = user name = client id), no
+ * anonymous clients, the static ACL, TLS 1.2 at least, no persistence (MQTT is a transport, never the store: the
+ * outbox is in the camera's SQLite), no retained messages, no packet larger than the protocol's largest message,
+ * logs to stderr (kept by the supervisor). Nothing else: every default left alone is at least as strict.
  */
 export function buildMosquittoConf(c: BrokerConfigInput): string {
   return [
@@ -66,6 +67,11 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     'log_type information',
     'connection_messages true',
     `acl_file ${value('acl_file', c.aclFile)}`,
+    '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
+    `max_packet_size ${MAX_PACKET_BYTES}`,
+    `message_size_limit ${MAX_PAYLOAD_BYTES}`,
+    '# Nothing is kept for later subscribers: a client that publishes a retained message is disconnected.',
+    'retain_available false',
     '',
     `listener ${c.port} ${value('bind address', c.bind)}`,
     `cafile ${value('cafile', c.cafile)}`,
@@ -73,6 +79,8 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     `keyfile ${value('keyfile', c.keyfile)}`,
     'require_certificate true',
     'use_identity_as_username true',
+    '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
+    'use_username_as_clientid true',
     'tls_version tlsv1.2',
     '',
   ].join('\n');
@@ -92,6 +100,20 @@ export function buildAcl(): string {
     `pattern read ${TOPIC_ROOT}/dock/#`,
     '',
   ].join('\n');
+}
+
+/** Lines of this release's mosquitto.conf that keep one camera from stopping the dock. */
+export const HARDENING_LINES = [
+  'use_username_as_clientid true',
+  'retain_available false',
+  `max_packet_size ${MAX_PACKET_BYTES}`,
+  `message_size_limit ${MAX_PAYLOAD_BYTES}`,
+] as const;
+
+/** Which of HARDENING_LINES a mosquitto.conf (written by an earlier release, or edited) lacks. */
+export function missingHardening(conf: string): string[] {
+  const lines = new Set(conf.split('\n').map((l) => l.trim()));
+  return HARDENING_LINES.filter((l) => !lines.has(l));
 }
 
 /** The mosquitto command line for a config file. */

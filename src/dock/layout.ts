@@ -4,7 +4,7 @@
  *
  * ```
  * DOCKDIR/
- *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath }
+ *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, limits? }
  *   pki/ca.key                the dock site's CA key (0600; only `bodycam dock` reads it)
  *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
  *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
@@ -15,6 +15,7 @@
  *   devices/<id>/device.pub   an enrolled camera's signing key
  *   devices/<id>/client.crt   the client certificate issued to it
  *   evidence/                 the evidence store
+ *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
  *   dock.sqlite               the dock agent's database
  * ```
  */
@@ -24,6 +25,7 @@ import path from 'node:path';
 import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { limitsSchema } from './limits.ts';
 
 /** The MQTT user name (certificate CN) of the dock agent; the ACL gives it the whole `bodycam/#` tree. */
 export const DOCK_AGENT_CN = 'dock';
@@ -47,6 +49,7 @@ export interface DockLayout {
   identity: { dir: string; key: string; pub: string };
   devicesDir: string;
   evidenceDir: string;
+  incomingDir: string;
   database: string;
 }
 
@@ -72,6 +75,7 @@ export function dockLayout(dir: string): DockLayout {
     identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: path.join(identity, 'dock.pub') },
     devicesDir: path.join(root, 'devices'),
     evidenceDir: path.join(root, 'evidence'),
+    incomingDir: path.join(root, 'incoming'),
     database: path.join(root, 'dock.sqlite'),
   };
 }
@@ -106,6 +110,7 @@ export const dockConfigSchema = s.object({
     .enum(['managed', 'external'])
     .describe('managed: the dock starts Mosquitto itself; external: the site runs it (with broker/mosquitto.conf)'),
   mosquittoPath: s.string().nonEmpty().describe('the mosquitto binary a managed broker runs'),
+  limits: limitsSchema,
 });
 
 /** A validated dock.json. */

@@ -3,17 +3,20 @@
  * agent's MQTT client with its certificate, the progress database, the evidence store and the agent. Parts start
  * in dependency order and stop in reverse.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { keyId, loadPrivateKey, loadPublicKey } from '../evidence/keys.ts';
+import { statfs } from 'node:fs/promises';
+import { keyId, loadPrivateKey } from '../evidence/keys.ts';
 import type { Clock } from '../hal/clock/port.ts';
 import { realClock } from '../hal/clock/real.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
+import { MAX_PACKET_BYTES } from '../protocol/limits.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
-import { deviceFiles, dockLayout, loadDockConfig } from './layout.ts';
+import { missingHardening } from './broker-config.ts';
+import { EnrolledDevices } from './enrolled.ts';
+import { DOCK_AGENT_CN, dockLayout, loadDockConfig } from './layout.ts';
 import { DockAgent } from './sync/agent.ts';
 import { FilesystemEvidenceStore } from './sync/evidence-store.ts';
 import { Progress } from './sync/progress.ts';
@@ -58,6 +61,20 @@ export class DockStation {
     const privateKey = loadPrivateKey(readFileSync(layout.identity.key, 'utf8'));
     const dock = { privateKey, keyId: keyId(createPublicKey(privateKey)) };
 
+    const conf = (() => {
+      try {
+        return readFileSync(layout.broker.conf, 'utf8');
+      } catch {
+        return null; // an external broker's configuration may live elsewhere
+      }
+    })();
+    const missing = conf === null ? [] : missingHardening(conf);
+    if (missing.length > 0) {
+      this.#log.error(
+        { file: layout.broker.conf, missing },
+        'the broker configuration lacks settings that keep one camera from stopping the dock; rewrite it with `bodycam dock init --force` (an external broker: add them)',
+      );
+    }
     const progress = Progress.open(this.#dir);
     this.#started.push({ name: 'progress', stop: async () => progress.close() });
     if (config.broker === 'managed') {
@@ -77,33 +94,35 @@ export class DockStation {
       servername: config.host,
       port: config.port,
       protocolVersion: 5,
-      clientId: `dock-agent-${process.pid}`,
+      // The broker replaces every client id with the certificate's CN (use_username_as_clientid): ours is fixed to
+      // it, so no camera can take it over and disconnect the agent.
+      clientId: DOCK_AGENT_CN,
       ca: readFileSync(layout.pki.caCert),
       cert: readFileSync(layout.pki.agentCert),
       key: readFileSync(layout.pki.agentKey),
       rejectUnauthorized: true,
       reconnectPeriod: 1000,
       clean: true,
+      // The broker sends nothing larger; a larger packet would not be a message of ours.
+      properties: { maximumPacketSize: MAX_PACKET_BYTES },
     });
     client.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));
-    const keys = new Map<string, { key: KeyObject; pem: string; keyId: string }>();
+    client.on('connect', () => this.#log.info({ clientId: DOCK_AGENT_CN }, 'connected to the broker'));
+    client.on('close', () => {
+      if (!client.disconnecting) this.#log.warn('lost the broker connection');
+    });
+    const enrolled = new EnrolledDevices(this.#dir);
     const agent = new DockAgent({
       client,
       progress,
       store: new FilesystemEvidenceStore(layout.evidenceDir),
-      incomingDir: path.join(layout.dir, 'incoming'),
-      deviceKey: (device) => {
-        const known = keys.get(device);
-        if (known !== undefined) return known;
-        try {
-          const pem = readFileSync(deviceFiles(this.#dir, device).pub, 'utf8');
-          const key = loadPublicKey(pem);
-          const entry = { key, pem, keyId: keyId(key) };
-          keys.set(device, entry);
-          return entry;
-        } catch {
-          return null;
-        }
+      incomingDir: layout.incomingDir,
+      deviceKey: (device) => enrolled.key(device),
+      limits: config.limits,
+      clock,
+      freeBytes: async () => {
+        const fs = await statfs(layout.dir);
+        return fs.bavail * fs.bsize;
       },
       dock,
       logger: this.#log.child({ component: 'agent' }),

@@ -10,6 +10,7 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical.ts';
 import { type ChainHead, checkedHead, type Envelope, envelopeHash, sign } from './envelope.ts';
+import { type ParsedLine, parseSignedLine } from './lines.ts';
 import {
   type Check,
   count,
@@ -105,20 +106,9 @@ export interface AuditLog {
 
 const checkEnvelope = envelopeOf(checkAuditEntry);
 
-function parseLine(text: string): { envelope: Envelope<AuditEntry> } | { reason: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { reason: 'not JSON' };
-  }
-  try {
-    checkEnvelope(value, '$');
-  } catch (e) {
-    return { reason: e instanceof Error ? e.message : String(e) };
-  }
-  if (canonicalJson(value) !== text) return { reason: 'not written as canonical JSON' };
-  return { envelope: value as Envelope<AuditEntry> };
+/** Parses one complete line of `audit.jsonl` (without its newline); never throws. */
+export function parseAuditLine(text: string): ParsedLine<AuditEntry> {
+  return parseSignedLine<AuditEntry>(text, checkEnvelope);
 }
 
 /**
@@ -138,7 +128,7 @@ export function parseAuditLog(content: string | Buffer): AuditLog {
           .toString('utf8')
           .split('\n');
   lines.forEach((line, i) => {
-    const parsed = parseLine(line);
+    const parsed = parseAuditLine(line);
     if ('reason' in parsed) log.malformed.push({ line: i + 1, reason: parsed.reason });
     else log.entries.push({ line: i + 1, envelope: parsed.envelope, hash: envelopeHash(parsed.envelope) });
   });

@@ -1,24 +1,32 @@
 /**
- * What `verifyDirectory` reports: per device the key it checked against and what it found, and a flat list of
- * findings (each naming the device, the incident and the file, relative to the checked root) plus notes.
+ * What `verifyDirectory` reports: the layout it read the path as, the trust anchors it used (never taken from the
+ * checked tree), per device the key it checked against, what it found and up to where completeness is proven by a
+ * dock's signed record; a flat list of findings (each naming the device, the incident and the file, relative to the
+ * evidence root) and notes; and every file it read with its SHA-256.
  */
+import type { LayoutKind } from './layout.ts';
+import type { FileRead } from './tree-fs.ts';
 
 /**
- * Why a finding was raised. Errors: `bad-signature`, `unknown-key`, `wrong-device`, `chain-gap`, `chain-broken`,
- * `duplicate-seq`, `missing-segment`, `size-mismatch`, `hash-mismatch`, `misplaced`, `unmanifested`,
- * `incident-incomplete`, `incident-extra-segment`, `audit-gap`, `audit-broken`, `audit-malformed`, `malformed`,
- * `unreadable`. Warnings: `chain-starts-late`, `incident-open`, `audit-torn-tail`, `audit-starts-late`,
- * `audit-missing`, `key-not-given`, `device-key-differs`; `incident-incomplete` is a warning when the missing
- * segments precede the earliest manifest present (offloaded earlier, as `chain-starts-late`).
+ * Why a finding was raised. Errors: everything but the warnings below. Warnings: `incident-open` (being recorded,
+ * or the newest incident's end not yet written), `audit-torn-tail` (a power cut mid-append), `audit-missing` (at a
+ * dock, before the audit log arrived), `lost-found` (an empty one), `dockings-unchecked` (records present, no dock
+ * key given), `no-docking-record` (receipts or stored evidence, but no record of a docking).
  */
 export type FindingCode =
+  | 'unexpected-entry'
+  | 'too-many-entries'
+  | 'foreign-incident'
   | 'bad-signature'
   | 'unknown-key'
+  | 'key-unused'
+  | 'device-key-differs'
+  | 'dock-key-differs'
   | 'wrong-device'
   | 'chain-gap'
   | 'chain-broken'
-  | 'duplicate-seq'
   | 'chain-starts-late'
+  | 'duplicate-seq'
   | 'missing-segment'
   | 'size-mismatch'
   | 'hash-mismatch'
@@ -27,31 +35,41 @@ export type FindingCode =
   | 'incident-incomplete'
   | 'incident-extra-segment'
   | 'incident-open'
+  | 'manifest-missing'
+  | 'manifest-replaced'
   | 'audit-gap'
   | 'audit-broken'
-  | 'audit-torn-tail'
   | 'audit-starts-late'
+  | 'audit-torn-tail'
   | 'audit-malformed'
   | 'audit-missing'
+  | 'below-dock-record'
+  | 'rolled-back'
+  | 'docking-malformed'
+  | 'docking-bad-signature'
+  | 'docking-gap'
+  | 'docking-broken'
+  | 'dockings-unchecked'
+  | 'no-docking-record'
+  | 'lost-found'
   | 'malformed'
-  | 'unreadable'
-  | 'key-not-given'
-  | 'device-key-differs';
+  | 'unreadable';
 
 /** Something wrong (`error`) or worth knowing that may be benign (`warning`), and where. */
 export interface Finding {
   severity: 'error' | 'warning';
+  /** The device concerned; '' for the tree itself (an entry outside any device directory). */
   device: string;
   incident?: string;
-  /** The file concerned (segment, manifest or audit log), relative to the checked root, `/`-separated. */
+  /** The file concerned, relative to the evidence root, `/`-separated. */
   segment?: string;
-  /** Line in the audit log, for audit findings about one line. */
+  /** Line in the audit log or docking records, for findings about one line. */
   line?: number;
   code: FindingCode;
   message: string;
 }
 
-/** Information that is not a defect: `recovered` (a segment ended at a power loss), `partial` (being written). */
+/** Information that is not a defect: a segment recovered at a power loss, one being written, one offloaded. */
 export interface Note {
   device: string;
   incident?: string;
@@ -63,10 +81,10 @@ export interface Note {
 /** A segment file described by a manifest in an incident directory. */
 export interface SegmentResult {
   seq: number;
-  /** Relative to the checked root. */
+  /** Relative to the evidence root. */
   file: string;
   ending: 'closed' | 'recovered';
-  /** Manifest signed by the device key, in its place, and the file present with its size and SHA-256. */
+  /** Manifest signed by the device's anchor key, in its place, and the file present with its size and SHA-256. */
   verified: boolean;
 }
 
@@ -78,29 +96,51 @@ export interface IncidentResult {
   segments: SegmentResult[];
 }
 
+/** A head a dock's signed record vouches for, and which record. */
+export interface ProvenHead {
+  seq: number;
+  record: { seq: number; at: string; dockKeyId: string };
+}
+
 /** One device's evidence and the key it was checked against. */
 export interface DeviceResult {
   device: string;
   /**
-   * `given`: a key from `options.publicKeys` (proves integrity against anyone without the device key).
-   * `directory`: `device.pub` from the checked directory itself (proves integrity against accident only: whoever
-   * replaced the evidence could have replaced the key). `none`: no key, signatures unchecked (an error).
+   * `given`: a key given on the command line (from provisioning records). `enrolment`: the dock's enrolment record
+   * (`devices/<id>/device.pub` of the dock directory checked). `none`: no trust anchor, nothing proven (an error).
    */
-  keySource: 'given' | 'directory' | 'none';
+  keySource: 'given' | 'enrolment' | 'none';
   keyId: string | null;
   incidents: IncidentResult[];
   manifests: number;
   auditEntries: number;
+  /** Up to where a dock's signed record proves the chain and the audit log complete (null: no record vouches). */
+  completeness: { chain: ProvenHead | null; audit: ProvenHead | null };
+}
+
+/** A trust anchor the verifier used, and where it came from (never the checked tree). */
+export interface AnchorUsed {
+  role: 'device' | 'dock';
+  device?: string;
+  keyId: string;
+  source: 'given' | 'enrolment';
+  file?: string;
 }
 
 /** The outcome of `verifyDirectory`. */
 export interface VerifyReport {
   /** No finding of severity `error`. */
   ok: boolean;
+  /** The path given. */
   root: string;
+  /** What the path was read as, the entries that decided it, and where the evidence is. */
+  layout: { kind: LayoutKind; seen: string[]; evidence: string };
+  anchors: AnchorUsed[];
   devices: DeviceResult[];
   findings: Finding[];
   notes: Note[];
+  /** Every file read, relative to the evidence root, with its size and SHA-256. */
+  files: FileRead[];
 }
 
 /** Where a finding or note points. */
@@ -140,39 +180,4 @@ export class DeviceFindings {
   notes(): Note[] {
     return this.#notes.map((n) => ({ device: this.device, ...n }));
   }
-}
-
-function place(f: { device: string; incident?: string; segment?: string; line?: number }): string {
-  const file = f.segment ?? f.incident ?? '';
-  return `${f.device}${file === '' ? '' : ` ${file}`}${f.line === undefined ? '' : `:${f.line}`}`;
-}
-
-const KEY_SOURCE: Record<DeviceResult['keySource'], string> = {
-  given: 'key given by the verifier',
-  directory: 'device.pub from the checked directory (proves integrity against accident, not against replacement)',
-  none: 'NO KEY: signatures not checked',
-};
-
-/** A human-readable report: one line per finding and note, then a summary per device and a verdict. */
-export function formatReport(report: VerifyReport): string {
-  const out: string[] = [`Evidence check of ${report.root}`];
-  for (const f of report.findings) {
-    out.push(`${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${place(f)}: ${f.code}: ${f.message}`);
-  }
-  for (const n of report.notes) out.push(`note    ${place(n)}: ${n.code}: ${n.message}`);
-  for (const d of report.devices) {
-    const segments = d.incidents.flatMap((i) => i.segments);
-    const verified = segments.filter((s) => s.verified).length;
-    const open = d.incidents.filter((i) => i.ending === 'open').length;
-    out.push(
-      `${d.device}: ${KEY_SOURCE[d.keySource]}${d.keyId === null ? '' : ` [key ${d.keyId}]`}; ` +
-        `${d.incidents.length} incident(s) (${open} open), ${verified} of ${segments.length} segment(s) verified, ` +
-        `${d.manifests} manifest(s), ${d.auditEntries} audit entr${d.auditEntries === 1 ? 'y' : 'ies'}`,
-    );
-  }
-  const errors = report.findings.filter((f) => f.severity === 'error').length;
-  const warnings = report.findings.length - errors;
-  if (report.devices.length === 0) out.push('No device evidence found.');
-  out.push(`${report.ok ? 'OK' : 'FAILED'}: ${errors} error(s), ${warnings} warning(s)`);
-  return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
  * shape it has not seen). Objects must have exactly the listed keys: a new field means a new format version.
  */
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { parseBoundedJson } from './json.ts';
 
 /** Throws EVIDENCE_FORMAT naming the path (`$.segment.bytes`) unless the value fits. */
 export type Check = (value: unknown, path: string) => void;
@@ -120,16 +121,10 @@ export function envelopeOf(payload: Check): Check {
   });
 }
 
-/** `JSON.parse`, with a parse failure as EVIDENCE_FORMAT. */
+/** Manifests, receipts and docking records are a few kilobytes; far larger text is not one of them. */
+export const MAX_RECORD_CHARS = 1 << 20;
+
+/** `JSON.parse` of one record's text, bounded (size and depth, see json.ts); a failure is EVIDENCE_FORMAT. */
 export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new BodycamError(
-      ErrorCode.EVIDENCE_FORMAT,
-      `${what} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
-      {},
-      { cause: e },
-    );
-  }
+  return parseBoundedJson(text, what, MAX_RECORD_CHARS);
 }

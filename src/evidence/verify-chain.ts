@@ -1,10 +1,11 @@
 /**
- * The manifest chain of one device, across all its incidents: positions contiguous from the lowest found, one
- * manifest per position, each `prev` naming the manifest before it. Identical copies of one manifest count once
- * (a copy in the wrong place is reported as `misplaced`); manifests of another device are left out.
+ * The manifest chain of one device, across all its incidents: positions contiguous from 0 (nothing on a camera ever
+ * deletes a manifest, and a dock receives every one since enrolment), one manifest per position, each `prev` naming
+ * the manifest before it. Identical copies of one manifest count once (a copy in the wrong place is reported as
+ * `misplaced`); manifests of another device are left out.
  */
 import type { DeviceFindings } from './report.ts';
-import type { ManifestRecord } from './scan.ts';
+import type { ManifestRecord } from './walk-incident.ts';
 
 function range(from: number, to: number): string {
   return from === to ? `${from}` : `${from}–${to}`;
@@ -34,10 +35,10 @@ export function checkChain(records: readonly ManifestRecord[], f: DeviceFindings
   if (lowest === undefined) return null;
   const first = bySeq.get(lowest) ?? [];
   if (lowest > 0) {
-    f.warn(
+    f.error(
       'chain-starts-late',
       `the earliest manifest here is chainSeq ${lowest} (${names(first)}); manifests ${range(0, lowest - 1)} ` +
-        'were offloaded earlier or are kept elsewhere',
+        'are missing: removed (no camera or dock deletes a manifest)',
     );
   }
   const altered = records.filter((r) => r.status === 'bad').length;

@@ -1,26 +1,27 @@
 /**
  * One incident directory: every segment file against its manifest (streamed SHA-256 and size), manifests in their
- * place, no segment without a manifest, and the incident complete against its closing manifest.
+ * place, no segment without a manifest, and the incident complete against its closing manifest. A segment file that
+ * is gone counts only when a receipt signed by an anchored dock key vouches for exactly it.
  */
-import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { sha256OfFile } from '../lib/fs.ts';
+import { createHash } from 'node:crypto';
+import { errnoCode } from '../lib/errors.ts';
+import type { Anchor } from './anchors.ts';
 import type { Envelope } from './envelope.ts';
 import type { IncidentManifest, SegmentManifest } from './manifest.ts';
-import { receiptFileFor, receiptMatches } from './receipt.ts';
+import { receiptMatches } from './receipt.ts';
 import type { DeviceFindings, IncidentResult, SegmentResult, Where } from './report.ts';
-import type { IncidentScan, ManifestRecord } from './scan.ts';
+import { type FileRead, openFile } from './tree-fs.ts';
+import type { IncidentScan, ManifestRecord } from './walk-incident.ts';
 
 /** What an incident check needs to know about the rest of the device. */
 export interface IncidentContext {
   f: DeviceFindings;
-  /** Lowest chainSeq of the device's manifest chain here, or null when it has none. */
-  lowest: number | null;
   /** SHA-256 → segment file of every segment manifest of the device, to name swapped content. */
   contents: ReadonlyMap<string, string>;
-  /** The dock's public key, for offload receipts (`dock.pub` beside the device's evidence), or null. */
-  dockKey: KeyObject | null;
+  /** Anchored dock keys, for offload receipts. */
+  docks: readonly Anchor[];
+  /** Every file read, with its hash. */
+  files: FileRead[];
 }
 
 type SegmentRecord = ManifestRecord & { env: Envelope<SegmentManifest> };
@@ -29,43 +30,91 @@ function isSegment(r: ManifestRecord): r is SegmentRecord {
   return r.env.payload.kind === 'segment';
 }
 
-/** A receipt beside the manifest, signed by the dock for this very segment: the camera deleted it after offload. */
-async function offloaded(scan: IncidentScan, r: SegmentRecord, ctx: IncidentContext): Promise<boolean> {
-  const name = receiptFileFor(r.file);
-  if (ctx.dockKey === null || !scan.files.has(name)) return false;
-  let env: unknown;
-  try {
-    env = JSON.parse(await readFile(path.join(scan.abs, name), 'utf8'));
-  } catch {
-    return false;
+/** `0–3, 6` */
+export function ranges(seqs: readonly number[]): string {
+  const out: string[] = [];
+  let start: number | undefined;
+  let prev: number | undefined;
+  for (const s of [...seqs, Number.NaN]) {
+    if (start !== undefined && prev !== undefined && s === prev + 1) {
+      prev = s;
+      continue;
+    }
+    if (start !== undefined && prev !== undefined) out.push(start === prev ? `${start}` : `${start}–${prev}`);
+    start = s;
+    prev = s;
   }
+  return out.join(', ');
+}
+
+/** The gaps below and between `present` (sorted, distinct, ≥ 0) as ranges, without allocating by their values. */
+export function gaps(present: readonly number[]): string[] {
+  const out: string[] = [];
+  let expect = 0;
+  for (const s of present) {
+    if (s > expect) out.push(s - 1 === expect ? `${expect}` : `${expect}–${s - 1}`);
+    expect = s + 1;
+  }
+  return out;
+}
+
+/** Whether the receipt beside a missing segment is signed by an anchored dock for exactly it; or why not. */
+function offloaded(scan: IncidentScan, r: SegmentRecord, ctx: IncidentContext): true | string {
+  const receipt = scan.receipts.get(r.file);
+  if (receipt === undefined) return 'no receipt is here';
+  if (ctx.docks.length === 0) return 'a receipt is here, but no dock key was given to check it (--dock-key)';
   const p = r.env.payload;
-  return receiptMatches(env, ctx.dockKey, {
-    kind: 'segment',
+  const expected = {
+    kind: 'segment' as const,
     device: p.device,
     incident: p.incident,
     seq: p.segment.seq,
     file: p.segment.file,
     sha256: p.segment.sha256,
     bytes: p.segment.bytes,
-  });
+  };
+  if (ctx.docks.some((d) => receiptMatches(receipt.env, d.key, expected))) return true;
+  return 'the receipt here is not signed by the given dock key for exactly this segment';
+}
+
+/** Streams a segment file, hashing it (recorded in `ctx.files`). */
+async function hashSegment(abs: string, rel: string, ctx: IncidentContext): Promise<{ bytes: number; sha256: string }> {
+  const { fh } = await openFile(abs);
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(1 << 20);
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+    const read = { bytes, sha256: hash.digest('hex') };
+    ctx.files.push({ file: rel, ...read });
+    return read;
+  } finally {
+    await fh.close();
+  }
 }
 
 async function fileIntact(scan: IncidentScan, r: SegmentRecord, ctx: IncidentContext, where: Where) {
   const claimed = r.env.payload.segment;
-  if (!scan.files.has(r.file)) {
-    if (await offloaded(scan, r, ctx)) {
+  const file = scan.segmentFiles.get(r.file);
+  if (file === undefined) {
+    const why = offloaded(scan, r, ctx);
+    if (why === true) {
       ctx.f.note('offloaded', 'offloaded to the dock, which signed a receipt for exactly this segment', where);
       return false;
     }
-    ctx.f.error('missing-segment', `the segment file is missing; its manifest is here (${claimed.bytes} bytes)`, where);
+    ctx.f.error('missing-segment', `the segment file is missing (${claimed.bytes} bytes); ${why}`, where);
     return false;
   }
   let actual: { bytes: number; sha256: string };
   try {
-    actual = await sha256OfFile(path.join(scan.abs, r.file));
+    actual = await hashSegment(file.abs, file.rel, ctx);
   } catch (e) {
-    ctx.f.error('unreadable', `the segment file cannot be read: ${(e as Error).message}`, where);
+    ctx.f.error('unreadable', `the segment file cannot be read (${errnoCode(e) ?? (e as Error).message})`, where);
     return false;
   }
   if (actual.sha256 === claimed.sha256 && actual.bytes === claimed.bytes) return true;
@@ -104,48 +153,6 @@ async function checkSegment(scan: IncidentScan, r: SegmentRecord, ctx: IncidentC
   return { seq: p.segment.seq, file: r.target, ending: p.segment.ending, verified };
 }
 
-/** `0–3, 6` */
-function ranges(seqs: readonly number[]): string {
-  const out: string[] = [];
-  let start = seqs[0];
-  let prev = start;
-  for (const s of [...seqs.slice(1), Number.NaN]) {
-    if (start === undefined || prev === undefined) break;
-    if (s === prev + 1) {
-      prev = s;
-      continue;
-    }
-    out.push(start === prev ? `${start}` : `${start}–${prev}`);
-    start = s;
-    prev = s;
-  }
-  return out.join(', ');
-}
-
-function reportMissing(
-  scan: IncidentScan,
-  missing: number[],
-  members: SegmentRecord[],
-  closing: ManifestRecord | null,
-  ctx: IncidentContext,
-): void {
-  if (missing.length === 0) return;
-  const earliest = Math.min(...[...members, ...(closing === null ? [] : [closing])].map((r) => r.env.payload.chainSeq));
-  const firstPresent = Math.min(...members.map((r) => r.env.payload.segment.seq));
-  // Segments before the first present one, in an incident that begins the chain here, were offloaded earlier.
-  const offloaded = ctx.lowest === earliest ? missing.filter((s) => s < firstPresent) : [];
-  const lost = missing.filter((s) => !offloaded.includes(s));
-  const where = { incident: scan.id, segment: scan.rel };
-  if (lost.length > 0) ctx.f.error('incident-incomplete', `segment(s) ${ranges(lost)} missing`, where);
-  if (offloaded.length > 0) {
-    ctx.f.warn(
-      'incident-incomplete',
-      `segment(s) ${ranges(offloaded)} are not here; they precede the earliest manifest here (offloaded earlier)`,
-      where,
-    );
-  }
-}
-
 function checkAgainstClosing(
   scan: IncidentScan,
   closing: IncidentManifest,
@@ -154,8 +161,7 @@ function checkAgainstClosing(
 ): void {
   const listed = closing.segments;
   if (listed.some((s, i) => s.seq !== i)) {
-    const seqs = listed.map((s) => s.seq).join(', ');
-    ctx.f.error('incident-incomplete', `the closing manifest lists segments ${seqs}, not 0…n−1`, {
+    ctx.f.error('incident-incomplete', 'the closing manifest does not list segments 0…n−1 in order', {
       incident: scan.id,
       segment: scan.closing?.target ?? scan.rel,
     });
@@ -168,7 +174,12 @@ function checkAgainstClosing(
     // An altered manifest is reported as bad-signature; its hash cannot match.
     else if (!members.some((r) => r.status === 'bad' && r.env.payload.segment.seq === s.seq)) missing.push(s.seq);
   }
-  reportMissing(scan, missing, members, scan.closing, ctx);
+  if (missing.length > 0) {
+    ctx.f.error('incident-incomplete', `segment(s) ${ranges(missing)} missing`, {
+      incident: scan.id,
+      segment: scan.rel,
+    });
+  }
   for (const r of members) {
     if (matched.has(r) || r.status === 'bad') continue;
     ctx.f.error('incident-extra-segment', 'the closing manifest of the incident does not list this segment', {
@@ -192,43 +203,11 @@ function checkOpen(scan: IncidentScan, members: SegmentRecord[], ctx: IncidentCo
       ctx.f.error('duplicate-seq', `segment ${seq} of the incident is also claimed by ${other.target}`, where);
     }
   }
-  const top = Math.max(-1, ...bySeq.keys());
-  const missing = Array.from({ length: top + 1 }, (_, i) => i).filter((i) => !bySeq.has(i));
-  reportMissing(scan, missing, members, null, ctx);
-}
-
-/** Checks one incident directory and describes it for the report. */
-export async function checkIncident(scan: IncidentScan, ctx: IncidentContext): Promise<IncidentResult> {
-  for (const name of scan.work) {
-    ctx.f.note('partial', 'a segment being written, or awaiting recovery at start-up: not yet evidence', {
-      incident: scan.id,
-      segment: `${scan.rel}/${name}`,
-    });
+  const missing = gaps([...bySeq.keys()].sort((a, b) => a - b));
+  if (missing.length > 0) {
+    const where = { incident: scan.id, segment: scan.rel };
+    ctx.f.error('incident-incomplete', `segment(s) ${missing.join(', ')} missing`, where);
   }
-  const segments: SegmentResult[] = [];
-  const members: SegmentRecord[] = [];
-  for (const r of scan.segments) {
-    if (!isSegment(r)) {
-      const where = { incident: scan.id, segment: r.target };
-      ctx.f.error('misplaced', "a segment's manifest file holds an incident's closing manifest", where);
-      continue;
-    }
-    segments.push(await checkSegment(scan, r, ctx));
-    // An altered manifest stays a member wherever it claims to belong: its fields cannot be trusted either way.
-    if (r.status === 'bad' || (r.status !== 'foreign' && r.env.payload.incident === scan.id)) members.push(r);
-  }
-  for (const file of scan.segmentFiles) {
-    if (scan.manifested.has(file)) continue;
-    ctx.f.error('unmanifested', 'a segment file without a manifest: inserted, or its manifest was removed', {
-      incident: scan.id,
-      segment: `${scan.rel}/${file}`,
-    });
-  }
-  const closing = usableClosing(scan, ctx);
-  if (closing === null) checkOpen(scan, members, ctx);
-  else if (scan.closing?.status !== 'bad') checkAgainstClosing(scan, closing, members, ctx);
-  segments.sort((a, b) => a.seq - b.seq || a.file.localeCompare(b.file));
-  return { id: scan.id, ending: closing?.ending ?? 'open', segments };
 }
 
 function usableClosing(scan: IncidentScan, ctx: IncidentContext): IncidentManifest | null {
@@ -249,4 +228,38 @@ function usableClosing(scan: IncidentScan, ctx: IncidentContext): IncidentManife
     return null;
   }
   return p;
+}
+
+/** Checks one incident directory and describes it for the report. */
+export async function checkIncident(scan: IncidentScan, ctx: IncidentContext): Promise<IncidentResult> {
+  for (const name of scan.work) {
+    ctx.f.note('partial', 'a file being written, or awaiting recovery at start-up: not yet evidence', {
+      incident: scan.id,
+      segment: `${scan.rel}/${name}`,
+    });
+  }
+  const segments: SegmentResult[] = [];
+  const members: SegmentRecord[] = [];
+  for (const r of scan.segments) {
+    if (!isSegment(r)) {
+      const where = { incident: scan.id, segment: r.target };
+      ctx.f.error('misplaced', "a segment's manifest file holds an incident's closing manifest", where);
+      continue;
+    }
+    segments.push(await checkSegment(scan, r, ctx));
+    // An altered manifest stays a member wherever it claims to belong: its fields cannot be trusted either way.
+    if (r.status === 'bad' || (r.status !== 'foreign' && r.env.payload.incident === scan.id)) members.push(r);
+  }
+  for (const [file, ref] of scan.segmentFiles) {
+    if (scan.manifested.has(file)) continue;
+    ctx.f.error('unmanifested', 'a segment file without a manifest: inserted, or its manifest was removed', {
+      incident: scan.id,
+      segment: ref.rel,
+    });
+  }
+  const closing = usableClosing(scan, ctx);
+  if (closing === null) checkOpen(scan, members, ctx);
+  else if (scan.closing?.status !== 'bad') checkAgainstClosing(scan, closing, members, ctx);
+  segments.sort((a, b) => a.seq - b.seq || a.file.localeCompare(b.file));
+  return { id: scan.id, ending: closing?.ending ?? 'open', segments };
 }

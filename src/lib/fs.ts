@@ -92,6 +92,40 @@ export async function writeFileDurably(path: string, data: Buffer): Promise<void
   }
 }
 
+/** The length of `handle`'s content up to and including its last newline (0 when it has none). */
+async function completeLength(handle: FileHandle, size: number): Promise<number> {
+  const block = Buffer.alloc(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - block.length);
+    const { bytesRead } = await handle.read(block, 0, end - start, start);
+    const nl = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (nl >= 0) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * Appends complete lines (`text` ends in a newline) to a line file and fdatasyncs it. A torn last line left by a
+ * power cut during an earlier append is cut off first, so the new lines never glue onto it.
+ */
+export async function appendLinesDurably(path: string, text: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'a+');
+    const { size } = await handle.stat();
+    const complete = size === 0 ? 0 : await completeLength(handle, size);
+    if (complete < size) await handle.truncate(complete);
+    await writeAll(handle, Buffer.from(text));
+    await handle.datasync();
+  } catch (e) {
+    throw storageError(e, path, 'appending to');
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** Size and hex SHA-256 of a file, read as a stream. */
 export async function sha256OfFile(path: string): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');

@@ -2,6 +2,8 @@
  * Checks of incoming sync messages: every field's type and bounds, so a hostile or broken peer gets a clear reason
  * (`{ error }`) and nothing else happens. Never throws.
  */
+
+import { MAX_OFFERS_PER_INVENTORY } from './limits.ts';
 import {
   type AuditBatch,
   type AuditPull,
@@ -13,6 +15,7 @@ import {
   PROTOCOL,
   type Pull,
   type Refusal,
+  type Refusals,
   type SegmentOffer,
 } from './messages.ts';
 
@@ -88,21 +91,47 @@ function offer(v: unknown): SegmentOffer {
   };
 }
 
-export const checkInventory = (p: Buffer): Checked<Inventory> =>
+function chainHead(v: unknown, what: string): { seq: number; hash: string } | null {
+  if (v === null) return null;
+  if (!isRec(v)) throw new Error(`${what} must be null or { seq, hash }`);
+  return { seq: int(v, 'seq'), hash: str(v, 'hash', HEX64) };
+}
+
+/** The optional `heads` of an inventory: undefined when absent (an older camera). */
+function heads(v: unknown): Inventory['heads'] {
+  if (v === undefined) return undefined;
+  if (!isRec(v)) throw new Error('heads must be an object');
+  return { chain: chainHead(v['chain'], 'heads.chain'), audit: chainHead(v['audit'], 'heads.audit') };
+}
+
+export const checkInventory = (p: Buffer): Checked<Inventory> => {
+  const r = checkInventoryHead(p, Number.POSITIVE_INFINITY);
+  return 'error' in r ? r : { ok: r.ok.inventory };
+};
+
+/**
+ * An inventory with only its first `n` segment offers checked and kept; the others are counted, not looked at
+ * (a camera may list thousands more than the dock considers).
+ */
+export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: Inventory; notConsidered: number }> =>
   check(p, (r) => {
+    const h = heads(r['heads']);
     const segs = r['segments'];
     const incs = r['incidents'];
     if (!Array.isArray(segs) || segs.length > 100_000) throw new Error('segments must be a list');
     if (!Array.isArray(incs) || incs.length > 100_000) throw new Error('incidents must be a list');
-    return {
+    const considered = segs.slice(0, n);
+    const inventory = {
       session: str(r, 'session'),
-      segments: segs.map(offer),
+      segments: considered.map(offer),
       incidents: incs.map((v) => {
         if (!isRec(v)) throw new Error('an incident offer must be an object');
         return { incident: str(v, 'incident'), manifest: v['manifest'] };
       }),
       auditHead: int(r, 'auditHead', Number.MAX_SAFE_INTEGER, -1),
+      ...(h === undefined ? {} : { heads: h }),
     };
+    return { inventory, notConsidered: segs.length - considered.length };
   });
 
 /** A decimal user property; anything else (empty, blanks, hex, exponent, sign) is NaN, which `int` refuses. */
@@ -173,3 +202,18 @@ export const checkRefusal = (p: Buffer): Checked<Refusal> =>
     code: str(r, 'code'),
     message: typeof r['message'] === 'string' ? (r['message'] as string).slice(0, 2000) : '',
   }));
+
+export const checkRefusals = (p: Buffer): Checked<Refusals> =>
+  check(p, (r) => {
+    const segs = r['segments'];
+    if (!Array.isArray(segs) || segs.length > MAX_OFFERS_PER_INVENTORY) throw new Error('segments must be a list');
+    return {
+      session: str(r, 'session'),
+      segments: segs.map((v) => {
+        if (!isRec(v)) throw new Error('a refusal must be an object');
+        const message = typeof v['message'] === 'string' ? v['message'].slice(0, 2000) : '';
+        return { incident: str(v, 'incident'), seq: int(v, 'seq', 99_999), code: str(v, 'code'), message };
+      }),
+      notConsidered: int(r, 'notConsidered'),
+    };
+  });

@@ -15,6 +15,10 @@
  *   bodycam/cam/<id>/down/ack       dock → camera  JSON  a receipt signed by the dock: the segment is stored and
  *                                                         verified; only then may the camera delete it
  *   bodycam/cam/<id>/down/refuse    dock → camera  JSON  the segment failed verification: keep it, and why
+ *   bodycam/cam/<id>/down/docking   dock → camera  JSON  a docking record signed by the dock (`bodycam-docking/1`):
+ *                                                         the chain and audit heads it now holds; the camera keeps it
+ *   bodycam/cam/<id>/down/refusals  dock → camera  JSON  offers of one inventory the dock will not take now (each
+ *                                                         with why) and how many it did not consider: keep them
  */
 
 export const PROTOCOL = 'bodycam-sync/1';
@@ -28,7 +32,7 @@ export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
 export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit';
-export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse';
+export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse' | 'refusals' | 'docking';
 
 export const upTopic = (device: string, type: UpType) => `bodycam/cam/${device}/up/${type}`;
 export const downTopic = (device: string, type: DownType) => `bodycam/cam/${device}/down/${type}`;
@@ -67,6 +71,17 @@ export interface Inventory {
   incidents: Array<{ incident: string; manifest: unknown }>;
   /** The last sequence number of the camera's audit log (-1 when empty). */
   auditHead: number;
+  /**
+   * The camera's manifest chain head and audit head (seq and envelope hash; null when empty), so the dock notices a
+   * camera that no longer extends what it recorded. Absent from cameras before `bodycam-docking/1`.
+   */
+  heads?: { chain: ChainHead | null; audit: ChainHead | null };
+}
+
+/** The last link of a hash chain: its seq and envelope hash. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
 }
 
 /** MQTT 5 user properties of a chunk message. */
@@ -112,4 +127,12 @@ export interface Refusal {
   seq: number;
   code: string;
   message: string;
+}
+
+/** The offers of one inventory the dock refused, in one message; every one stays on the camera. */
+export interface Refusals {
+  session: string;
+  segments: Array<{ incident: string; seq: number; code: string; message: string }>;
+  /** Offers past the dock's per-inventory budget, not looked at: offer them again later. */
+  notConsidered: number;
 }

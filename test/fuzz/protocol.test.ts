@@ -12,10 +12,13 @@ import {
   checkChunkHeader,
   checkHello,
   checkInventory,
+  checkInventoryHead,
   checkPull,
   checkRefusal,
+  checkRefusals,
   checkTime,
 } from '../../src/protocol/checks.ts';
+import { MAX_OFFERS_PER_INVENTORY } from '../../src/protocol/limits.ts';
 import { downTopic, MAX_JSON_BYTES, PROTOCOL, parseTopic, upTopic } from '../../src/protocol/messages.ts';
 import { runs } from './runs.ts';
 
@@ -150,7 +153,7 @@ function mutation(fields: Record<string, Rule>) {
 
 describe('dock protocol checks', () => {
   it('answer random bytes with a reason, never a throw', () => {
-    const all = [...Object.values(MESSAGES).map((m) => m.check), checkInventory];
+    const all = [...Object.values(MESSAGES).map((m) => m.check), checkInventory, checkRefusals];
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
         for (const check of all) {
@@ -174,6 +177,7 @@ describe('dock protocol checks', () => {
           }
         }
         expectAnswer(checkInventory(json(doc)));
+        expectAnswer(checkRefusals(json(doc)));
       }),
       runs(300),
     );
@@ -242,6 +246,46 @@ describe('dock protocol checks', () => {
         },
       ),
       runs(150),
+    );
+  });
+
+  it('inventory head: the first n offers checked and kept, the rest only counted (broken ones included)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(record(offerFields), { maxLength: 6 }),
+        fc.array(anyValue, { maxLength: 4 }),
+        fc.nat(8),
+        (good, junk, n) => {
+          const msg = { session: 's', segments: [...good, ...junk], incidents: [], auditHead: -1 };
+          const r = checkInventoryHead(json(msg), n);
+          expectAnswer(r);
+          if (n > good.length && junk.length > 0) return; // junk was looked at: refused or not, it is answered
+          expect(r).toEqual({
+            ok: {
+              inventory: expect.objectContaining({ segments: JSON.parse(JSON.stringify(good.slice(0, n))) }),
+              notConsidered: good.length + junk.length - Math.min(n, good.length + junk.length),
+            },
+          });
+        },
+      ),
+      runs(150),
+    );
+  });
+
+  it('refusals: a list of refused offers within the per-inventory bound, and a count', () => {
+    const refused = fc.record({ incident: id.gen, seq: seq.gen, code: id.gen, message: fc.string({ maxLength: 40 }) });
+    fc.assert(
+      fc.property(id.gen, fc.array(refused, { maxLength: 5 }), fc.nat(), (session, segments, notConsidered) => {
+        expect(checkRefusals(json({ session, segments, notConsidered }))).toEqual({
+          ok: JSON.parse(JSON.stringify({ session, segments, notConsidered })),
+        });
+        const over = Array.from({ length: MAX_OFFERS_PER_INVENTORY + 1 }, () => segments[0] ?? {});
+        expect(checkRefusals(json({ session, segments: over, notConsidered }))).toHaveProperty('error');
+        expect(checkRefusals(json({ session, segments, notConsidered: -1 }))).toEqual({
+          error: expect.stringContaining('notConsidered'),
+        });
+      }),
+      runs(100),
     );
   });
 

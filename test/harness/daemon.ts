@@ -146,6 +146,16 @@ export class Daemon {
   }
 }
 
+/** One incident of about `seconds` of media, recorded by a running sim daemon (trigger press, hold to stop). */
+export async function recordIncident(daemon: Daemon, seconds: number): Promise<void> {
+  await daemon.waitFor((s) => s.ring.seconds >= 2 && s.state === 'buffering', 60_000, 'pre-roll');
+  await daemon.press('trigger', 1);
+  const start = (await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording')).capture.mediaMs;
+  await daemon.waitFor((s) => s.capture.mediaMs >= start + seconds * 1000, 90_000, 'footage');
+  await daemon.press('record', 1, 3500);
+  await daemon.waitFor((s) => s.state === 'buffering', 20_000, 'stop');
+}
+
 export interface DeviceEvent {
   id: number;
   at: string;

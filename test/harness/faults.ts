@@ -25,11 +25,19 @@ export function indexIntegrity(camera: Camera, storage = storageOf(camera)): str
   }
 }
 
-/** `bodycam verify` of the camera's storage with its public key: exit code and the report's first lines. */
-export function verifyStorage(camera: Camera, storage = storageOf(camera)): { code: number; output: string } {
+/**
+ * `bodycam verify` of the camera's storage with its public key (and the dock's, for a camera that offloaded): exit
+ * code and the report's first lines.
+ */
+export function verifyStorage(
+  camera: Camera,
+  storage = storageOf(camera),
+  dockKey?: string,
+): { code: number; output: string } {
   const { device } = JSON.parse(readFileSync(camera.configFile, 'utf8')) as { device: { id: string } };
   const key = `${device.id}=${path.join(camera.dir, 'identity', 'device.pub')}`;
-  const r = cli(['verify', storage, '--key', key], 120_000);
+  const dock = dockKey === undefined ? [] : ['--dock-key', dockKey];
+  const r = cli(['verify', storage, '--key', key, ...dock], 120_000);
   return { code: r.code, output: `${r.stdout}${r.stderr}`.slice(0, 4000) };
 }
 

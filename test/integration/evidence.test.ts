@@ -283,7 +283,7 @@ describe('evidence integrity', () => {
     const wrong = path.join(mkdtempSync(path.join(os.tmpdir(), 'bodycam-wrong-')), 'k');
     expect(cli(['keygen', '--out', wrong]).code).toBe(0);
     const out = path.join(path.dirname(wrong), 'x.mp4');
-    const r = cli(['export', '--identity', wrong, '--incident', a.id, '--out', out, '--from', storage()]);
+    const r = cli(['export', '--identity', wrong, '--incident', a.id, '--out', out, '--from', storage(), '--key', key]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('does not open');
     expect(r.stderr).toContain('not one of the custodian keys');

@@ -11,7 +11,8 @@ import { sha256Hex } from '../../evidence/canonical.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { checkAuditPull, checkPull, checkRefusal, checkTime, parseJson } from '../../protocol/checks.ts';
+import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
+import { MAX_PACKET_BYTES } from '../../protocol/limits.ts';
 import { PROTOCOL, parseTopic, upTopic } from '../../protocol/messages.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
 import type { Offload } from './offload.ts';
@@ -55,6 +56,8 @@ export class DockSync {
   #work: Promise<void> = Promise.resolve();
   /** Receipts run on a queue of their own: their fsyncs must not hold up the chunks the dock is waiting for. */
   #receipts: Promise<void> = Promise.resolve();
+  /** Segments (`incident#seq`) the dock refused while docked: offered after the others, so they hold up none. */
+  readonly #refusedHere = new Set<string>();
   readonly #status: SyncStatus = { docked: false, connected: false, offloaded: 0, refused: 0 };
 
   constructor(options: DockSyncOptions) {
@@ -101,7 +104,8 @@ export class DockSync {
     const [ca, cert, key] = files;
     const client = connect(`mqtts://${c.host}:${c.port}`, {
       protocolVersion: 5,
-      clientId: `${this.#o.device}-${randomUUID().slice(0, 8)}`,
+      // The broker names every client by its certificate (use_username_as_clientid): the device id.
+      clientId: this.#o.device,
       ca,
       cert,
       key,
@@ -109,6 +113,7 @@ export class DockSync {
       reconnectPeriod: 1000,
       connectTimeout: 5000,
       clean: true,
+      properties: { maximumPacketSize: MAX_PACKET_BYTES },
     });
     this.#client = client;
     client.on('connect', () => {
@@ -141,6 +146,7 @@ export class DockSync {
   async #disconnect(): Promise<void> {
     const client = this.#client;
     this.#client = null;
+    this.#refusedHere.clear();
     this.#status.connected = false;
     if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
     this.#idle = null;
@@ -168,7 +174,7 @@ export class DockSync {
   }
 
   async #offer(): Promise<void> {
-    this.#publish('inventory', await this.#o.offload.inventory(this.#session));
+    this.#publish('inventory', await this.#o.offload.inventory(this.#session, this.#refusedHere));
     this.#armIdle();
   }
 
@@ -243,6 +249,16 @@ export class DockSync {
         this.#o.bus.emit('offload.done', { done: r.done, file: r.file, sha256: r.sha256 });
         return;
       }
+      case 'docking': {
+        if (payload.length > 64 * 1024) {
+          this.#reject(topic, 'a docking record far larger than any');
+          return;
+        }
+        const r = await this.#o.offload.docking(payload.toString('utf8'));
+        if ('refused' in r) this.#o.logger.warn({ reason: r.refused }, 'a docking record was refused');
+        else if (r.kept) this.#o.logger.info({ record: r.seq }, 'docking record kept');
+        return;
+      }
       case 'refuse': {
         const m = checkRefusal(payload);
         if ('error' in m) {
@@ -250,12 +266,35 @@ export class DockSync {
           return;
         }
         this.#status.refused += 1;
+        this.#refusedHere.add(`${m.ok.incident}#${m.ok.seq}`);
         this.#o.logger.error({ ...m.ok }, 'the dock refused a segment: kept on the camera');
         this.#o.bus.emit('offload.refused', {
           by: 'dock',
           file: `${m.ok.incident}#${m.ok.seq}`,
           reason: `${m.ok.code}: ${m.ok.message}`,
         });
+        return;
+      }
+      case 'refusals': {
+        const m = checkRefusals(payload);
+        if ('error' in m) {
+          this.#reject(topic, m.error);
+          return;
+        }
+        const codes = new Map<string, number>();
+        for (const r of m.ok.segments) {
+          this.#refusedHere.add(`${r.incident}#${r.seq}`);
+          codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+        }
+        const reasons = [...codes].map(([code, n]) => `${n} ${code}`);
+        if (m.ok.notConsidered > 0) reasons.push(`${m.ok.notConsidered} not considered (offered again later)`);
+        this.#status.refused += m.ok.segments.length;
+        this.#o.logger.error(
+          { refused: m.ok.segments.length, notConsidered: m.ok.notConsidered, first: m.ok.segments[0] },
+          'the dock refused offers: kept on the camera',
+        );
+        // One event for the lot: the audit log gets one line, however many the dock refused.
+        this.#o.bus.emit('offload.refused', { by: 'dock', file: null, reason: reasons.join(', ') });
         return;
       }
       case 'time': {

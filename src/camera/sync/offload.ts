@@ -6,13 +6,22 @@
 import type { KeyObject } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { parseAuditLine } from '../../evidence/audit.ts';
+import { DOCKINGS_LOG, dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
 import type { Envelope } from '../../evidence/envelope.ts';
-import { envelopeHash } from '../../evidence/envelope.ts';
+import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
-import { fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
-import { CHUNK_BYTES, type Inventory } from '../../protocol/messages.ts';
+import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
+import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
+import { CHUNK_BYTES, type Inventory, MAX_JSON_BYTES } from '../../protocol/messages.ts';
+
+/** An inventory's size at most: its JSON message with room to spare. */
+const INVENTORY_BYTES = MAX_JSON_BYTES - 256 * 1024;
+/** An offer's fields besides its manifest, in JSON, at most. */
+const OFFER_BYTES = 512;
+
 import type { CameraStore } from '../storage/store.ts';
 
 export interface OffloadOptions {
@@ -38,11 +47,22 @@ export class Offload {
     this.#o = options;
   }
 
-  async inventory(session: string): Promise<Inventory> {
+  /**
+   * What waits for the dock, oldest first but those in `later` (refused while docked) last, at most
+   * MAX_OFFERS_PER_INVENTORY segments and closings and well under MAX_JSON_BYTES: the rest in a later inventory.
+   */
+  async inventory(session: string, later: ReadonlySet<string> = new Set()): Promise<Inventory> {
     const { store, storageDir } = this.#o;
     const segments: Inventory['segments'] = [];
-    for (const s of store.segments.awaitingOffload()) {
-      const manifest = JSON.parse(await readFile(manifestFileFor(s.path), 'utf8')) as unknown;
+    const waiting = store.segments.awaitingOffload();
+    const first = waiting.filter((s) => !later.has(`${s.incidentId}#${s.seq}`));
+    let room = INVENTORY_BYTES;
+    for (const s of [...first, ...waiting.filter((s) => later.has(`${s.incidentId}#${s.seq}`))]) {
+      if (segments.length >= MAX_OFFERS_PER_INVENTORY) break;
+      const text = await readFile(manifestFileFor(s.path), 'utf8');
+      if (text.length + OFFER_BYTES > room) break;
+      room -= text.length + OFFER_BYTES;
+      const manifest = JSON.parse(text) as unknown;
       segments.push({
         incident: s.incidentId,
         seq: s.seq,
@@ -54,10 +74,18 @@ export class Offload {
     }
     const incidents: Inventory['incidents'] = [];
     for (const id of store.incidents.closingsAwaitingOffload()) {
-      const file = path.join(storageDir, 'footage', id, INCIDENT_MANIFEST);
-      incidents.push({ incident: id, manifest: JSON.parse(await readFile(file, 'utf8')) as unknown });
+      if (incidents.length >= MAX_OFFERS_PER_INVENTORY) break;
+      const text = await readFile(path.join(storageDir, 'footage', id, INCIDENT_MANIFEST), 'utf8');
+      if (text.length + OFFER_BYTES > room) break;
+      room -= text.length + OFFER_BYTES;
+      incidents.push({ incident: id, manifest: JSON.parse(text) as unknown });
     }
-    return { session, segments, incidents, auditHead: await this.#auditHead() };
+    const audit = await this.#auditHead();
+    const heads = {
+      chain: store.manifests.head(),
+      audit: audit.hash === null ? null : { seq: audit.seq, hash: audit.hash },
+    };
+    return { session, segments, incidents, auditHead: audit.seq, heads };
   }
 
   /** Up to `count` chunks of a segment from `offset` (fewer at its end); none for a segment no longer here. */
@@ -90,12 +118,38 @@ export class Offload {
     return lines.slice(fromSeq, fromSeq + max).filter((l) => l.endsWith('}'));
   }
 
-  async #auditHead(): Promise<number> {
+  /** The audit log's last complete entry: its seq (-1 when none) and envelope hash. */
+  async #auditHead(): Promise<{ seq: number; hash: string | null }> {
     const text = await readFile(path.join(this.#o.storageDir, 'audit.jsonl'), 'utf8').catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') return '';
       throw e;
     });
-    return text.split('\n').filter((l) => l.endsWith('}')).length - 1;
+    const lines = text.split('\n').filter((l) => l.endsWith('}'));
+    const last = lines.at(-1);
+    const parsed = last === undefined ? null : parseAuditLine(last);
+    const hash = parsed === null || 'reason' in parsed ? null : envelopeHash(parsed.envelope);
+    return { seq: lines.length - 1, hash };
+  }
+
+  /**
+   * A docking record from the dock: kept in `dockings.jsonl` when it is signed by the enrolled dock for this camera
+   * (a verifier given the dock's key then knows what the dock held at that docking); anything else is refused.
+   */
+  async docking(text: string): Promise<{ kept: boolean; seq: number } | { refused: string }> {
+    const parsed = parseDockingMessage(text);
+    if ('reason' in parsed) return { refused: `not a docking record (${parsed.reason})` };
+    const env = parsed.envelope;
+    if (env.payload.device !== this.#o.device) return { refused: `a record of ${env.payload.device}` };
+    if (!verifySignature(env, this.#o.dockKey)) return { refused: 'not signed by the enrolled dock' };
+    const file = path.join(this.#o.storageDir, DOCKINGS_LOG);
+    const line = dockingLine(env);
+    const held = await readFile(file, 'utf8').catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') return '';
+      throw e;
+    });
+    if (held.split('\n').includes(line.trimEnd())) return { kept: false, seq: env.payload.seq };
+    await appendLinesDurably(file, line);
+    return { kept: true, seq: env.payload.seq };
   }
 
   /**

@@ -1,14 +1,17 @@
 /**
  * Where the dock keeps verified evidence. An interface, so an S3-compatible store (with object lock) can stand in
  * for the filesystem one later; the filesystem layout is the one `bodycam verify` reads:
- * `<root>/<device>/device.pub`, `<root>/<device>/audit.jsonl`, `<root>/<device>/<incident>/<NNNN>.mp4.age` with its
- * `.manifest.json`, and `<root>/<device>/<incident>/incident.manifest.json`.
+ * `<root>/<device>/device.pub`, `<root>/<device>/audit.jsonl`, `<root>/<device>/dockings.jsonl` (the dock's signed
+ * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
+ * `<root>/<device>/<incident>/incident.manifest.json`.
  */
-import { appendFile, mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DOCKINGS_LOG } from '../../evidence/docking.ts';
 import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
 import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
-import { fsyncDir, writeFileDurably } from '../../lib/fs.ts';
+import { errnoCode } from '../../lib/errors.ts';
+import { appendLinesDurably, fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
 
 export interface EvidenceStore {
   /** Moves a verified segment (a local file) into the store, with its manifest. */
@@ -16,11 +19,29 @@ export interface EvidenceStore {
   putClosing(device: string, incident: string, manifestText: string): Promise<void>;
   /** Appends verified audit lines (each ending in a newline). */
   appendAudit(device: string, lines: string): Promise<void>;
+  /** Appends one docking record line (`dockings.jsonl`), durably. */
+  appendDocking(device: string, line: string): Promise<void>;
+  /** The last complete line of the device's docking records, or null when there are none. */
+  lastDocking(device: string): Promise<string | null>;
   putDeviceKey(device: string, pem: string): Promise<void>;
+  /** Does the store hold this segment with exactly this size and SHA-256 (checked now, not from memory)? */
+  holdsSegment(
+    device: string,
+    incident: string,
+    file: string,
+    expect: { bytes: number; sha256: string },
+  ): Promise<boolean>;
+  /** Does the store hold exactly this closing manifest? */
+  holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean>;
 }
+
+/** Files whose hash was checked are not hashed again while they stay the same file (their change time included). */
+const HASHED_MAX = 10_000;
 
 export class FilesystemEvidenceStore implements EvidenceStore {
   readonly root: string;
+  /** Segment file → the stat stamp it had when its hash matched. */
+  readonly #hashed = new Map<string, string>();
 
   constructor(root: string) {
     this.root = root;
@@ -50,16 +71,57 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   }
 
   async appendAudit(device: string, lines: string): Promise<void> {
-    const file = path.join(this.root, device, 'audit.jsonl');
+    await this.#append(path.join(this.root, device, 'audit.jsonl'), lines);
+  }
+
+  async appendDocking(device: string, line: string): Promise<void> {
+    await this.#append(path.join(this.root, device, DOCKINGS_LOG), line);
+  }
+
+  async lastDocking(device: string): Promise<string | null> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.root, device, DOCKINGS_LOG), 'utf8');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return null;
+      throw e;
+    }
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    return complete.trimEnd().split('\n').at(-1) || null;
+  }
+
+  async #append(file: string, text: string): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, lines);
-    const fh = await open(file, 'r');
-    await fh.datasync().finally(() => fh.close());
+    await appendLinesDurably(file, text);
   }
 
   async putDeviceKey(device: string, pem: string): Promise<void> {
     await mkdir(path.join(this.root, device), { recursive: true });
     await writeFile(path.join(this.root, device, DEVICE_KEY_FILE), pem);
+  }
+
+  async holdsSegment(
+    device: string,
+    incident: string,
+    file: string,
+    expect: { bytes: number; sha256: string },
+  ): Promise<boolean> {
+    const target = path.join(this.root, device, incident, file);
+    const st = await stat(target, { bigint: true }).catch(() => null);
+    if (st === null || !st.isFile() || st.size !== BigInt(expect.bytes)) return false;
+    const stamp = `${expect.sha256}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (this.#hashed.get(target) === stamp) return true;
+    const actual = await sha256OfFile(target).catch(() => null);
+    if (actual?.sha256 !== expect.sha256 || actual.bytes !== expect.bytes) return false;
+    this.#hashed.delete(target);
+    this.#hashed.set(target, stamp);
+    if (this.#hashed.size > HASHED_MAX) this.#hashed.delete(this.#hashed.keys().next().value ?? '');
+    return true;
+  }
+
+  async holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean> {
+    const text = await readFile(path.join(this.root, device, incident, INCIDENT_MANIFEST), 'utf8').catch(() => null);
+    return text === manifestText;
   }
 
   async #dir(device: string, incident: string): Promise<string> {

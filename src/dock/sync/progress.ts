@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Migration } from '../../lib/migration.ts';
 import { Database } from '../../lib/sqlite.ts';
+import { DOCKING_MIGRATION, DockingState } from './docking-state.ts';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -33,7 +34,11 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  DOCKING_MIGRATION,
 ];
+
+/** Refusals kept per camera in `transfers` (the newest); the log keeps every one. */
+export const REFUSALS_KEPT = 1000;
 
 export interface TransferRow {
   device: string;
@@ -56,9 +61,12 @@ const COLS = `device, incident, seq, file, bytes, sha256, chain_seq AS chainSeq,
 
 export class Progress {
   readonly #db: Database;
+  /** Manifests held, docking records signed, rollbacks seen (docking-state.ts). */
+  readonly dockings: DockingState;
 
   private constructor(db: Database) {
     this.#db = db;
+    this.dockings = new DockingState(db);
   }
 
   static open(dockDir: string, options: { readonly?: boolean } = {}): Progress {
@@ -80,13 +88,17 @@ export class Progress {
     );
   }
 
-  /** Starts (or restarts, for a changed file) a transfer; returns the row to resume from. */
+  /**
+   * Starts (or restarts, for a changed file, or `again` for one the store no longer holds as it should) a transfer;
+   * returns the row to resume from.
+   */
   begin(
     t: Pick<TransferRow, 'device' | 'incident' | 'seq' | 'file' | 'bytes' | 'sha256' | 'chainSeq' | 'manifestHash'>,
+    again = false,
   ): TransferRow {
     const now = new Date().toISOString();
     const had = this.transfer(t.device, t.incident, t.seq);
-    if (had === undefined || had.sha256 !== t.sha256 || had.state === 'refused') {
+    if (again || had === undefined || had.sha256 !== t.sha256 || had.state === 'refused') {
       this.#db.run(
         `INSERT OR REPLACE INTO transfers (device, incident, seq, file, bytes, sha256, chain_seq, manifest_hash, received,
            received_total, state, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'receiving', NULL, ?)`,
@@ -127,6 +139,55 @@ export class Progress {
       device,
       incident,
       seq,
+    );
+  }
+
+  /**
+   * Records refused offers in one transaction (one commit, however many). A segment the dock has stored stays
+   * stored: a later offer under its name refused does not hide it. At most `keep` refusals are kept per camera,
+   * the newest, so a camera cannot grow the database by offering garbage under ever new names.
+   */
+  refuseAll(
+    device: string,
+    rows: ReadonlyArray<Pick<TransferRow, 'incident' | 'seq' | 'file' | 'bytes' | 'sha256'> & { reason: string }>,
+    keep = REFUSALS_KEPT,
+  ): void {
+    if (rows.length === 0) return;
+    const now = new Date().toISOString();
+    this.#db.transaction(() => {
+      for (const r of rows) {
+        this.#db.run(
+          `INSERT INTO transfers (device, incident, seq, file, bytes, sha256, state, reason, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?)
+           ON CONFLICT (device, incident, seq) DO UPDATE SET state = 'refused', reason = excluded.reason,
+             updated_at = excluded.updated_at WHERE transfers.state != 'stored'`,
+          device,
+          r.incident,
+          r.seq,
+          r.file,
+          r.bytes,
+          r.sha256,
+          r.reason,
+          now,
+        );
+      }
+      this.#db.run(
+        `DELETE FROM transfers WHERE device = ? AND state = 'refused' AND rowid NOT IN
+           (SELECT rowid FROM transfers WHERE device = ? AND state = 'refused' ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
+        device,
+        device,
+        keep,
+      );
+    });
+  }
+
+  /** Bytes of this camera's footage the dock has stored. */
+  storedBytes(device: string): number {
+    return (
+      this.#db.get<{ n: number }>(
+        `SELECT coalesce(sum(bytes), 0) AS n FROM transfers WHERE device = ? AND state = 'stored'`,
+        device,
+      )?.n ?? 0
     );
   }
 

@@ -18,10 +18,29 @@ import type { checkReceived } from './verify-offer.ts';
 
 const STALL_MS = 10_000;
 
+/**
+ * Why a chunk is not one a pull asked for, or undefined when it is: pulls name offsets on chunk boundaries and
+ * every chunk is CHUNK_BYTES long but the segment's last, so offset and length say exactly what may come.
+ */
+export function chunkProblem(
+  chunk: { offset: number; length: number },
+  segment: { bytes: number; requested: number },
+): string | undefined {
+  const { offset, length } = chunk;
+  if (length > CHUNK_BYTES) return `${length} bytes: a chunk holds at most ${CHUNK_BYTES}`;
+  if (offset % CHUNK_BYTES !== 0) return `offset ${offset} is not on a chunk boundary`;
+  if (offset >= segment.requested) return `offset ${offset} was not asked for`;
+  const expected = Math.min(CHUNK_BYTES, segment.bytes - offset);
+  if (length !== expected) return `${length} bytes at offset ${offset}: the pull asked for ${expected}`;
+  return undefined;
+}
+
 export interface TransferItem {
   offer: SegmentOffer;
   hash: string;
   env: Parameters<typeof checkReceived>[0];
+  /** Stored before, but the store no longer holds it as it should: pulled again from the start. */
+  again?: boolean;
 }
 
 export interface TransferOptions {
@@ -68,12 +87,20 @@ export class Transfer {
     this.#hashing = o.row.received === 0;
   }
 
-  /** Opens (or resumes) the incoming file at the durable length and asks for the first window. */
+  /**
+   * Opens (or resumes) the incoming file at the durable length and asks for the first window. A file shorter than
+   * its recorded durable length (expired, or removed by hand) starts over from 0, never resumes over a hole.
+   */
   static async open(o: TransferOptions): Promise<Transfer> {
     await (await open(o.file, 'a')).close();
     const fh = await open(o.file, 'r+');
-    await fh.truncate(o.row.received);
-    const t = new Transfer(o, fh);
+    let row = o.row;
+    if ((await fh.stat()).size < row.received) {
+      row = { ...row, received: 0 };
+      o.progress.received(row.device, row.incident, row.seq, 0, row.receivedTotal);
+    }
+    await fh.truncate(row.received);
+    const t = new Transfer({ ...o, row }, fh);
     if (!t.complete) t.#askFrom(t.#expected);
     return t;
   }
@@ -82,10 +109,25 @@ export class Transfer {
     return this.#durable >= this.#o.offer.bytes;
   }
 
-  /** Takes one chunk; 'complete' once the whole segment is durably here. */
-  async chunk(h: ChunkHeader, bytes: Buffer): Promise<'more' | 'complete'> {
+  /** Why this chunk is not one that was asked for (undefined when it is). */
+  problem(h: ChunkHeader, length: number): string | undefined {
+    return chunkProblem({ offset: h.offset, length }, { bytes: this.#o.offer.bytes, requested: this.#requested });
+  }
+
+  /** Bytes received in order so far. */
+  get received(): number {
+    return this.#expected;
+  }
+
+  /**
+   * Takes one chunk; 'complete' once the whole segment is durably here; a reason when it is not a chunk that was
+   * asked for (it is not written).
+   */
+  async chunk(h: ChunkHeader, bytes: Buffer): Promise<'more' | 'complete' | { refused: string }> {
     const { offer } = this.#o;
     if (h.incident !== offer.incident || h.seq !== offer.seq) return 'more';
+    const problem = this.problem(h, bytes.length);
+    if (problem !== undefined) return { refused: problem };
     if (createHash('sha256').update(bytes).digest('hex') !== h.sha256) return 'more'; // damaged: asked for again
     this.#total += bytes.length;
     if (h.offset !== this.#expected) return 'more'; // a repeat, or after a lost one: the stall asks again

@@ -1,6 +1,7 @@
 /**
  * The dock's checks before it stores anything: a manifest offered by a camera must be signed by that camera's
- * enrolled key and describe exactly the segment offered; a received file must have the manifest's size and SHA-256;
+ * enrolled key, be of an incident id of that camera (never a directory name of its own choosing, nor another
+ * camera's incident) and describe exactly the segment offered; a received file must have the manifest's size and SHA-256;
  * and the manifest must link to the one before it in the camera's chain whenever the dock holds that one.
  */
 import type { KeyObject } from 'node:crypto';
@@ -11,6 +12,7 @@ import {
   parseManifest,
   type SegmentManifest,
 } from '../../evidence/manifest.ts';
+import { isIncidentOf } from '../../lib/ids.ts';
 import type { SegmentOffer } from '../../protocol/messages.ts';
 
 export type Verdict<T> = { ok: T } | { code: string; message: string };
@@ -30,6 +32,9 @@ export function checkSegmentOffer(
     return { code: 'bad-signature', message: "the manifest is not signed by this camera's enrolled key" };
   const p = env.payload;
   if (p.kind !== 'segment') return { code: 'malformed-manifest', message: 'not a segment manifest' };
+  if (!isIncidentOf(offer.incident, device)) {
+    return { code: 'foreign-incident', message: `${offer.incident} is not an incident id of ${device}` };
+  }
   const same =
     p.device === device &&
     p.incident === offer.incident &&
@@ -55,6 +60,9 @@ export function checkClosing(
   }
   if (!verifySignature(env, key))
     return { code: 'bad-signature', message: "the closing manifest is not signed by this camera's enrolled key" };
+  if (!isIncidentOf(incident, device)) {
+    return { code: 'foreign-incident', message: `${incident} is not an incident id of ${device}` };
+  }
   if (env.payload.kind !== 'incident' || env.payload.device !== device || env.payload.incident !== incident) {
     return { code: 'manifest-mismatch', message: 'not the closing manifest of this incident' };
   }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockBroker, type MosquittoBroker } from '../../../src/dock/broker.ts';
+import { missingHardening } from '../../../src/dock/broker-config.ts';
 import { dockLayout } from '../../../src/dock/layout.ts';
 import { Openssl } from '../../../src/dock/pki.ts';
 import { realClock } from '../../../src/hal/clock/real.ts';
@@ -205,6 +206,16 @@ describe('bodycam dock init and enroll', () => {
     expect(forced.code).toBe(0);
     const after = [l.pki.caKey, l.pki.serverKey, l.pki.agentKey, l.identity.key].map((f) => readFileSync(f, 'utf8'));
     expect(after).toEqual(keys);
+  });
+
+  it("init --force keeps the operator's limits in dock.json, and the broker config gets every hardening line", () => {
+    const l = dockLayout(dock.dir);
+    const doc = JSON.parse(readFileSync(l.config, 'utf8'));
+    writeFileSync(l.config, JSON.stringify({ ...doc, limits: { cameraQuotaMiB: 2048, minFreeMiB: 10_000 } }));
+    const forced = cli(['dock', 'init', '--dir', dock.dir, '--port', String(dock.port), '--force']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(l.config, 'utf8')).limits).toEqual({ cameraQuotaMiB: 2048, minFreeMiB: 10_000 });
+    expect(missingHardening(readFileSync(l.broker.conf, 'utf8'))).toEqual([]);
   });
 
   it('refuses a device id already enrolled with another signing key (exit 2)', () => {

@@ -21,7 +21,7 @@ import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { downTopic } from '../../../src/protocol/messages.ts';
 import { agentTls, connectMqtt, endAll, enrollCamera, makeDock, until } from '../../harness/broker.ts';
-import { type Camera, cli, Daemon, list, makeSimCamera } from '../../harness/daemon.ts';
+import { type Camera, cli, Daemon, list, makeSimCamera, recordIncident } from '../../harness/daemon.ts';
 import { indexIntegrity, verifyStorage } from '../../harness/faults.ts';
 
 const small =
@@ -33,16 +33,6 @@ const small =
     c['recording'].segmentSeconds = 10;
     c['warning'].enabled = false;
   };
-
-/** One incident of about `seconds` of media, recorded by a running daemon. */
-async function recordIncident(daemon: Daemon, seconds: number): Promise<void> {
-  await daemon.waitFor((s) => s.ring.seconds >= 2 && s.state === 'buffering', 60_000, 'pre-roll');
-  await daemon.press('trigger', 1);
-  const start = (await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording')).capture.mediaMs;
-  await daemon.waitFor((s) => s.capture.mediaMs >= start + seconds * 1000, 90_000, 'footage');
-  await daemon.press('record', 1, 3500);
-  await daemon.waitFor((s) => s.state === 'buffering', 20_000, 'stop');
-}
 
 const setDock = (camera: Camera, level: 'on' | 'off') => {
   const r = cli(['ctl', '--config', camera.configFile, 'set', 'dock', level]);
@@ -97,10 +87,10 @@ describe('dock sync', () => {
       before.map((s) => `${path.basename(path.dirname(s.path))}/${path.basename(s.path)}`).sort(),
     );
 
-    // The audit log follows the footage.
+    // The audit log follows the footage; once it is in, the docking settles with a signed docking record.
     await until(
-      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-sync', 'audit.jsonl')),
-      'the audit log at the dock',
+      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-sync', 'dockings.jsonl')),
+      'the audit log and the docking record at the dock',
       30_000,
     );
     const dockCheck = cli(['verify', dock.dir, '--json']);
@@ -111,8 +101,11 @@ describe('dock sync', () => {
       path.join(camera.dir, 'storage'),
       '--key',
       path.join(camera.dir, 'identity', 'device.pub'),
+      '--dock-key',
+      dockLayout(dock.dir).identity.pub,
       '--json',
     ]);
+    expect(JSON.parse(camCheck.stdout).findings).toEqual([]);
     expect(camCheck.code).toBe(0);
     expect(JSON.parse(camCheck.stdout).notes.filter((n: { code: string }) => n.code === 'offloaded')).toHaveLength(
       before.length,
@@ -184,7 +177,7 @@ describe('dock sync', () => {
     // The camera's side came through as well: a sound index, its storage (manifests and receipts) verifies, and
     // it records again.
     expect(indexIntegrity(camera)).toBe('ok');
-    const verified = verifyStorage(camera);
+    const verified = verifyStorage(camera, undefined, dockLayout(dock.dir).identity.pub);
     expect(verified.code, verified.output).toBe(0);
     setDock(camera, 'off');
     await recordIncident(daemon, 3);

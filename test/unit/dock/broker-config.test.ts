@@ -4,9 +4,11 @@ import {
   buildMosquittoConf,
   DEBIAN_MOSQUITTO,
   findMosquitto,
+  missingHardening,
   mosquittoArgs,
 } from '../../../src/dock/broker-config.ts';
 import { ErrorCode, isBodycamError } from '../../../src/lib/errors.ts';
+import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../../src/protocol/limits.ts';
 
 const INPUT = {
   port: 8883,
@@ -35,6 +37,11 @@ describe('mosquitto.conf', () => {
         'log_type information',
         'connection_messages true',
         'acl_file /srv/dock/broker/acl',
+        '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
+        `max_packet_size ${MAX_PACKET_BYTES}`,
+        `message_size_limit ${MAX_PAYLOAD_BYTES}`,
+        '# Nothing is kept for later subscribers: a client that publishes a retained message is disconnected.',
+        'retain_available false',
         '',
         'listener 8883 192.168.1.20',
         'cafile /srv/dock/pki/ca.crt',
@@ -42,10 +49,25 @@ describe('mosquitto.conf', () => {
         'keyfile /srv/dock/pki/server.key',
         'require_certificate true',
         'use_identity_as_username true',
+        '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
+        'use_username_as_clientid true',
         'tls_version tlsv1.2',
         '',
       ].join('\n'),
     );
+  });
+
+  it('holds every hardening line; one written by an earlier release is told apart', () => {
+    expect(missingHardening(buildMosquittoConf(INPUT))).toEqual([]);
+    const old = buildMosquittoConf(INPUT)
+      .split('\n')
+      .filter((l) => !/^(use_username_as_clientid|retain_available|max_packet_size)/.test(l))
+      .join('\n');
+    expect(missingHardening(old)).toEqual([
+      'use_username_as_clientid true',
+      'retain_available false',
+      `max_packet_size ${MAX_PACKET_BYTES}`,
+    ]);
   });
 
   it('names per_listener_settings before any listener (Mosquitto requires it first)', () => {

@@ -21,6 +21,16 @@ const VALID = {
   mosquittoPath: '/usr/sbin/mosquitto',
 };
 
+/** The budgets a dock.json without a `limits` section gets. */
+const DEFAULT_LIMITS = {
+  maxOffersPerInventory: 1000,
+  maxInFlightMiB: 64,
+  maxSegmentMiB: 4096,
+  cameraQuotaMiB: 262_144,
+  minFreeMiB: 4096,
+  partialMaxAgeHours: 72,
+};
+
 function problemsOf(doc: unknown): { key: string; message: string }[] {
   try {
     parseDockConfig(doc, '/srv/dock/dock.json');
@@ -50,6 +60,7 @@ describe('dock directory layout', () => {
       identity: { dir: '/srv/dock/identity', key: '/srv/dock/identity/dock.key', pub: '/srv/dock/identity/dock.pub' },
       devicesDir: '/srv/dock/devices',
       evidenceDir: '/srv/dock/evidence',
+      incomingDir: '/srv/dock/incoming',
       database: '/srv/dock/dock.sqlite',
     });
     expect(deviceFiles('/srv/dock', 'cam-7')).toEqual({
@@ -65,10 +76,26 @@ describe('dock directory layout', () => {
 });
 
 describe('dock.json validation', () => {
-  it('accepts a valid dock.json and fills the bind address', () => {
-    expect(parseDockConfig(VALID, 'dock.json')).toEqual(VALID);
+  it('accepts a valid dock.json and fills the bind address and every limit', () => {
+    expect(parseDockConfig(VALID, 'dock.json')).toEqual({ ...VALID, limits: DEFAULT_LIMITS });
     const { bind: _, ...noBind } = VALID;
     expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
+    const tuned = parseDockConfig({ ...VALID, limits: { cameraQuotaMiB: 2048 } }, 'dock.json');
+    expect(tuned.limits).toEqual({ ...DEFAULT_LIMITS, cameraQuotaMiB: 2048 });
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['more offers than the protocol sends', { maxOffersPerInventory: 1001 }, 'maxOffersPerInventory', /at most 1000/],
+    ['less in flight than an honest camera sends', { maxInFlightMiB: 8 }, 'maxInFlightMiB', /at least 29/],
+    ['a segment cap over the protocol bound', { maxSegmentMiB: 65_537 }, 'maxSegmentMiB', /at most 65536/],
+    ['a quota of nothing', { cameraQuotaMiB: 0 }, 'cameraQuotaMiB', /at least 1/],
+    ['a negative floor', { minFreeMiB: -1 }, 'minFreeMiB', /at least 0/],
+    ['a fractional age', { partialMaxAgeHours: 1.5 }, 'partialMaxAgeHours', /whole number/],
+    ['an unknown limit', { maxCameras: 3 }, 'maxCameras', /unknown key/],
+  ])('names the limit of %s', (_name, limits, key, message) => {
+    expect(problemsOf({ ...VALID, limits })).toEqual([
+      { key: `limits.${key}`, message: expect.stringMatching(message) },
+    ]);
   });
 
   it.each<[string, Record<string, unknown>, string, RegExp]>([
@@ -108,7 +135,7 @@ describe('dock.json validation', () => {
     writeFileSync(path.join(dir, 'dock.json'), '{"version": 1,');
     expect(() => loadDockConfig(dir)).toThrow(/not valid JSON/);
     writeFileSync(path.join(dir, 'dock.json'), JSON.stringify(VALID));
-    expect(loadDockConfig(dir)).toEqual(VALID);
+    expect(loadDockConfig(dir)).toEqual({ ...VALID, limits: DEFAULT_LIMITS });
     mkdirSync(path.join(dir, 'sub'));
     expect(() => loadDockConfig(path.join(dir, 'sub'))).toThrow(/is .* a dock directory/);
   });

@@ -21,6 +21,7 @@ import {
   segmentManifest,
 } from '../../../src/evidence/manifest.ts';
 import type { VerifyReport } from '../../../src/evidence/report.ts';
+import type { VerifyOptions } from '../../../src/evidence/verify.ts';
 
 const created: string[] = [];
 
@@ -60,16 +61,27 @@ export class DeviceBuilder {
     this.incidentsDir = layout === 'device' ? path.join(dir, 'footage') : dir;
   }
 
+  /** `device.pub` in the directory (and, for a camera's storage, the index file that marks that layout). */
   async writeKey(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFile(path.join(this.dir, 'device.pub'), this.keys.publicPem);
+    if (this.incidentsDir !== this.dir) await writeFile(path.join(this.dir, 'index.sqlite'), '');
+  }
+
+  /** An incident id of this device, `n` minutes after the builder's start. */
+  incident(n: number): string {
+    const at = new Date(T0 + n * 60_000)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    return `${this.id}-${at}-${n.toString(16).padStart(4, '0')}`;
   }
 
   /** Appends a segment of `bytes` random bytes to `incident`; returns its envelope (also written to disk). */
   async segment(
     incident: string,
     bytes: number,
-    options: { ending?: 'closed' | 'recovered'; write?: boolean } = {},
+    options: { ending?: 'closed' | 'recovered'; write?: boolean; audit?: boolean } = {},
   ): Promise<Envelope<SegmentManifest>> {
     const list = this.#segments.get(incident) ?? [];
     const seq = list.length;
@@ -100,11 +112,21 @@ export class DeviceBuilder {
       await writeFile(path.join(dir, file), data);
       await writeFile(path.join(dir, manifestFileFor(file)), manifestFileText(env));
     }
+    if (options.audit !== false) await this.#named(env, `footage/${incident}/${manifestFileFor(file)}`);
     return env;
   }
 
+  /** The audit entry the camera writes for every manifest (its journal's `manifest` entry). */
+  async #named(env: Envelope<ManifestPayload>, file: string): Promise<void> {
+    const { chainSeq, kind, incident } = env.payload;
+    await this.log('manifest', incident, { chainSeq, hash: this.chain.head?.hash ?? '', kind, file });
+  }
+
   /** Writes the closing manifest of `incident`, listing every segment appended to it. */
-  async close(incident: string, options: { write?: boolean } = {}): Promise<Envelope<ManifestPayload>> {
+  async close(
+    incident: string,
+    options: { write?: boolean; audit?: boolean } = {},
+  ): Promise<Envelope<ManifestPayload>> {
     const env = this.chain.append(
       incidentManifest({
         device: this.id,
@@ -129,6 +151,7 @@ export class DeviceBuilder {
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, INCIDENT_MANIFEST), manifestFileText(env));
     }
+    if (options.audit !== false) await this.#named(env, `footage/${incident}/${INCIDENT_MANIFEST}`);
     return env;
   }
 
@@ -139,28 +162,38 @@ export class DeviceBuilder {
   }
 }
 
-/** Incident ids used by the standard device. */
-export const INC_A = 'cam-0042-20260301T100000Z-a1b2';
-export const INC_B = 'cam-0042-20260301T110000Z-c3d4';
+/** Incident ids used by the standard device (of `cam-0042`; `incA(id)` of another device). */
+export const incA = (id: string) => `${id}-20260301T100000Z-a1b2`;
+export const incB = (id: string) => `${id}-20260301T110000Z-c3d4`;
+export const INC_A = incA('cam-0042');
+export const INC_B = incB('cam-0042');
 
 /**
  * The standard evidence of one camera: incident A with 3 segments (closed), incident B with 2 segments (closed),
- * six audit entries, `device.pub`. Segment sizes differ so size and content are told apart.
+ * thirteen audit entries (six events, and one naming each of the seven manifests), `device.pub`. Segment sizes
+ * differ so size and content are told apart. Another device's incident ids carry its own id.
  */
 export async function standardDevice(dir: string, layout: 'device' | 'dock' = 'device', id = 'cam-0042') {
   const d = new DeviceBuilder(id, dir, layout);
+  const a = incA(id);
+  const b = incB(id);
   await d.writeKey();
-  await d.log('activation', INC_A, { trigger: 'button' });
-  for (const bytes of [3000, 2500, 2000]) await d.segment(INC_A, bytes);
-  await d.close(INC_A);
-  await d.log('stop', INC_A, { reason: 'officer' });
-  await d.log('activation', INC_B, { trigger: 'holster' });
-  await d.log('warning_given', INC_B, { languages: ['nl'] });
-  for (const bytes of [4000, 1500]) await d.segment(INC_B, bytes);
-  await d.close(INC_B);
-  await d.log('stop', INC_B, { reason: 'officer' });
+  await d.log('activation', a, { trigger: 'button' });
+  for (const bytes of [3000, 2500, 2000]) await d.segment(a, bytes);
+  await d.close(a);
+  await d.log('stop', a, { reason: 'officer' });
+  await d.log('activation', b, { trigger: 'holster' });
+  await d.log('warning_given', b, { languages: ['nl'] });
+  for (const bytes of [4000, 1500]) await d.segment(b, bytes);
+  await d.close(b);
+  await d.log('stop', b, { reason: 'officer' });
   await d.log('docked');
   return d;
+}
+
+/** Verifier options giving each builder's public key (as from provisioning records). */
+export function keysOf(...devices: DeviceBuilder[]): VerifyOptions {
+  return { devices: new Map(devices.map((d) => [d.id, d.publicKey])) };
 }
 
 /** Findings as `severity code file` strings, sorted: compact to compare whole reports. */

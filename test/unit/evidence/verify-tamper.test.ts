@@ -7,7 +7,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestChain, manifestFileText, segmentManifest } from '../../../src/evidence/manifest.ts';
 import { verifyDirectory } from '../../../src/evidence/verify.ts';
-import { type DeviceBuilder, INC_A, INC_B, removeTempDirs, seg, standardDevice, summary, tempDir } from './builder.ts';
+import {
+  type DeviceBuilder,
+  INC_A,
+  INC_B,
+  incA,
+  keysOf,
+  removeTempDirs,
+  seg,
+  standardDevice,
+  summary,
+  tempDir,
+} from './builder.ts';
 
 let pristine: string;
 let device: DeviceBuilder;
@@ -37,7 +48,7 @@ async function editJson(file: string, edit: (value: Record<string, any>) => void
 
 describe('verifyDirectory on a tampered copy', () => {
   it('finds nothing wrong with the untouched evidence', async () => {
-    const report = await verifyDirectory(await copy());
+    const report = await verifyDirectory(await copy(), keysOf(device));
     expect(summary(report)).toEqual([]);
     expect(report.ok).toBe(true);
   });
@@ -48,7 +59,7 @@ describe('verifyDirectory on a tampered copy', () => {
     const bytes = await readFile(file);
     bytes[1234] = (bytes[1234] ?? 0) ^ 0x01;
     await writeFile(file, bytes);
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([`error hash-mismatch ${seg(INC_A, 1)}`]);
     expect(report.ok).toBe(false);
     const verified = report.devices[0]?.incidents.flatMap((i) => i.segments.map((s) => [s.file, s.verified]));
@@ -58,7 +69,7 @@ describe('verifyDirectory on a tampered copy', () => {
   it('names a truncated segment', async () => {
     const dir = await copy();
     await truncate(path.join(dir, seg(INC_A, 2)), 1000);
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([`error size-mismatch ${seg(INC_A, 2)}`]);
     expect(report.findings[0]?.message).toMatch(/1000 bytes instead of 2000: truncated/);
   });
@@ -66,7 +77,7 @@ describe('verifyDirectory on a tampered copy', () => {
   it('names an extended segment', async () => {
     const dir = await copy();
     await appendFile(path.join(dir, seg(INC_B, 1)), Buffer.alloc(16));
-    expect(summary(await verifyDirectory(dir))).toEqual([`error size-mismatch ${seg(INC_B, 1)}`]);
+    expect(summary(await verifyDirectory(dir, keysOf(device)))).toEqual([`error size-mismatch ${seg(INC_B, 1)}`]);
   });
 
   it('names both segments of an incident whose contents were swapped', async () => {
@@ -75,7 +86,7 @@ describe('verifyDirectory on a tampered copy', () => {
     const [da, db] = [await readFile(a), await readFile(b)];
     await writeFile(a, db);
     await writeFile(b, da);
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([`error hash-mismatch ${seg(INC_A, 0)}`, `error hash-mismatch ${seg(INC_A, 1)}`]);
     expect(report.findings.find((f) => f.segment === seg(INC_A, 0))?.message).toContain(`content of ${seg(INC_A, 1)}`);
   });
@@ -88,22 +99,26 @@ describe('verifyDirectory on a tampered copy', () => {
       await rename(path.join(base, `0001.mp4.age${suffix}`), path.join(base, `0000.mp4.age${suffix}`));
       await rename(path.join(base, `tmp${suffix}`), path.join(base, `0001.mp4.age${suffix}`));
     }
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([`error misplaced ${seg(INC_A, 0)}`, `error misplaced ${seg(INC_A, 1)}`]);
   });
 
   it('names a segment whose file was deleted', async () => {
     const dir = await copy();
     await rm(path.join(dir, seg(INC_B, 0)));
-    expect(summary(await verifyDirectory(dir))).toEqual([`error missing-segment ${seg(INC_B, 0)}`]);
+    expect(summary(await verifyDirectory(dir, keysOf(device)))).toEqual([`error missing-segment ${seg(INC_B, 0)}`]);
   });
 
   it('reports a chain gap and an incomplete incident when a segment and its manifest were deleted', async () => {
     const dir = await copy();
     await rm(path.join(dir, seg(INC_A, 1)));
     await rm(path.join(dir, `${seg(INC_A, 1)}.manifest.json`));
-    const report = await verifyDirectory(dir);
-    expect(summary(report)).toEqual(['error chain-gap -', `error incident-incomplete footage/${INC_A}`]);
+    const report = await verifyDirectory(dir, keysOf(device));
+    expect(summary(report)).toEqual([
+      'error chain-gap -',
+      `error incident-incomplete footage/${INC_A}`,
+      `error manifest-missing ${seg(INC_A, 1)}.manifest.json`,
+    ]);
     expect(report.findings.find((f) => f.code === 'chain-gap')?.message).toMatch(/chainSeq 1 missing, between/);
     expect(report.findings.find((f) => f.code === 'incident-incomplete')?.message).toBe('segment(s) 1 missing');
   });
@@ -112,8 +127,12 @@ describe('verifyDirectory on a tampered copy', () => {
     const dir = await copy();
     await rm(path.join(dir, seg(INC_B, 0)));
     await rm(path.join(dir, `${seg(INC_B, 0)}.manifest.json`));
-    const report = await verifyDirectory(dir);
-    expect(summary(report)).toEqual(['error chain-gap -', `error incident-incomplete footage/${INC_B}`]);
+    const report = await verifyDirectory(dir, keysOf(device));
+    expect(summary(report)).toEqual([
+      'error chain-gap -',
+      `error incident-incomplete footage/${INC_B}`,
+      `error manifest-missing ${seg(INC_B, 0)}.manifest.json`,
+    ]);
   });
 
   it('names a segment copied in with its manifest from another incident', async () => {
@@ -121,7 +140,7 @@ describe('verifyDirectory on a tampered copy', () => {
     for (const suffix of ['', '.manifest.json']) {
       await cp(path.join(dir, seg(INC_B, 1) + suffix), path.join(dir, seg(INC_A, 3) + suffix));
     }
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([`error misplaced ${seg(INC_A, 3)}`, `error misplaced ${seg(INC_A, 3)}`]);
     expect(report.findings.map((f) => f.message).join()).toMatch(new RegExp(`segment 1 of incident ${INC_B}`));
   });
@@ -129,9 +148,9 @@ describe('verifyDirectory on a tampered copy', () => {
   it('names a segment copied in from another device, signed by its key', async () => {
     const dir = await copy();
     for (const suffix of ['', '.manifest.json']) {
-      await cp(path.join(other, seg(INC_A, 0) + suffix), path.join(dir, seg(INC_B, 2) + suffix));
+      await cp(path.join(other, seg(incA('cam-0099'), 0) + suffix), path.join(dir, seg(INC_B, 2) + suffix));
     }
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toContain(`error wrong-device ${seg(INC_B, 2)}`);
     expect(report.findings.every((f) => f.segment === seg(INC_B, 2))).toBe(true);
     expect(report.ok).toBe(false);
@@ -160,7 +179,7 @@ describe('verifyDirectory on a tampered copy', () => {
   ])('names a manifest whose %s was edited', async (_field, file, named, edit, only) => {
     const dir = await copy();
     await editJson(path.join(dir, file), (m) => edit(m['payload']));
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(report.ok).toBe(false);
     expect(summary(report)).toContain(`error bad-signature ${named}`);
     const elsewhere = report.findings.filter((f) => f.severity === 'error' && f.segment !== named);
@@ -172,7 +191,7 @@ describe('verifyDirectory on a tampered copy', () => {
     await editJson(path.join(dir, A(1)), (m) => {
       m['signature'] = `${'A'.repeat(86)}==`;
     });
-    expect(summary(await verifyDirectory(dir))).toEqual([`error bad-signature ${seg(INC_A, 1)}`]);
+    expect(summary(await verifyDirectory(dir, keysOf(device)))).toEqual([`error bad-signature ${seg(INC_A, 1)}`]);
   });
 
   it('names a manifest whose key id was changed (not signed by this device)', async () => {
@@ -180,13 +199,13 @@ describe('verifyDirectory on a tampered copy', () => {
     await editJson(path.join(dir, `${seg(INC_A, 1)}.manifest.json`), (m) => {
       m['keyId'] = '0'.repeat(32);
     });
-    expect(summary(await verifyDirectory(dir))).toContain(`error wrong-device ${seg(INC_A, 1)}`);
+    expect(summary(await verifyDirectory(dir, keysOf(device)))).toContain(`error wrong-device ${seg(INC_A, 1)}`);
   });
 
   it('names a segment file that has no manifest', async () => {
     const dir = await copy();
     await writeFile(path.join(dir, seg(INC_B, 5)), 'inserted');
-    expect(summary(await verifyDirectory(dir))).toEqual([`error unmanifested ${seg(INC_B, 5)}`]);
+    expect(summary(await verifyDirectory(dir, keysOf(device)))).toEqual([`error unmanifested ${seg(INC_B, 5)}`]);
   });
 
   it('reports a broken link when a manifest is replaced by another one signed with the device key', async () => {
@@ -199,11 +218,12 @@ describe('verifyDirectory on a tampered copy', () => {
       device.kid,
     );
     await writeFile(path.join(dir, B(0)), manifestFileText(replaced));
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([
       `error chain-broken ${seg(INC_B, 1)}`,
       `error incident-extra-segment ${seg(INC_B, 0)}`,
       `error incident-incomplete footage/${INC_B}`,
+      `error manifest-replaced ${seg(INC_B, 0)}`,
     ]);
   });
 
@@ -219,7 +239,7 @@ describe('verifyDirectory on a tampered copy', () => {
     );
     await cp(path.join(dir, seg(INC_B, 1)), path.join(dir, seg(INC_B, 2)));
     await writeFile(path.join(dir, B(2)), manifestFileText(forged));
-    const report = await verifyDirectory(dir);
+    const report = await verifyDirectory(dir, keysOf(device));
     expect(summary(report)).toEqual([
       `error duplicate-seq ${seg(INC_B, 1)}`,
       `error duplicate-seq ${seg(INC_B, 2)}`,
