@@ -2,7 +2,8 @@
  * The storage reserve and the thresholds in recording time (docs/design.md §18), as pure functions tested as
  * tables. The reserve is the part of the card that footage never takes: it holds what must always fit after the
  * footage filled the rest (the receipts of an offload, the index's growth and its write-ahead log, audit lines, the
- * manifests still to be signed, closing the open segment, start-ups and dockings), so a full camera always starts,
+ * manifests still to be signed, closing the open segment, start-ups and dockings with their signed docking records),
+ * so a full camera always starts,
  * docks, stores its receipts, frees what the dock holds and records again.
  */
 import { SEALED_CHUNK_SIZE } from '../../age/sealer.ts';
@@ -37,9 +38,12 @@ export const RESERVE_COSTS = {
   /** Start-ups the reserve holds (each: started, clock, storage and speaker state, config change). */
   startups: 16,
   auditLinesPerStartup: 6,
-  /** Dockings the reserve holds (each: docked, clock offset, undocked, a refusal or two). */
+  /** Dockings the reserve holds (each: docked, clock offset, undocked, a refusal or two; the dock's signed records). */
   dockings: 16,
   auditLinesPerDocking: 5,
+  /** Docking records the dock hands over per docking (one when it settles, one more if footage came while docked). */
+  dockingRecordsPerDocking: 2,
+  dockingRecordLine: 1 * KIB,
   /** SQLite's write-ahead log: the auto-checkpoint size (1000 pages of 4 KiB plus frame headers) and slack. */
   walBytes: 1100 * (4096 + 24) + 32,
   /** SQLite's shared-memory index beside the WAL. */
@@ -76,7 +80,7 @@ export interface Reserve {
  *
  *   (S+1) × (receipt + segment manifest + 3 audit lines + index per segment)
  * + (I+1) × (closing manifest + its receipt + 8 audit lines + index per incident)
- * + closing the open segment (final chunk + recovery tail) + 16 start-ups + 16 dockings
+ * + closing the open segment (final chunk + recovery tail) + 16 start-ups + 16 dockings (audit lines, docking records)
  * + (WAL at its checkpoint size − WAL now) + shared-memory index
  *
  * times 1.25, and never below 8 MiB. S and I are the segments and incidents on the card (+1: the one being recorded);
@@ -94,7 +98,7 @@ export function storageReserve(input: ReserveInput): Reserve {
     incidents: (Math.max(0, input.incidentsOnCard) + 1) * perIncident,
     closingSegment: file(c.closingSegment),
     startups: c.startups * c.auditLinesPerStartup * c.auditLine,
-    dockings: c.dockings * c.auditLinesPerDocking * c.auditLine,
+    dockings: c.dockings * (c.auditLinesPerDocking * c.auditLine + c.dockingRecordsPerDocking * c.dockingRecordLine),
     wal: Math.max(0, c.walBytes - Math.max(0, input.walBytesNow)) + c.shmBytes,
   };
   const sum = Object.values(parts).reduce((n, v) => n + v, 0);

@@ -3,7 +3,8 @@
  * stores on its own small tmpfs, the dock station runs with a real Mosquitto. A camera recorded until its storage is
  * full hands every segment to the dock, stores the receipts in its reserve, frees the files and records a new
  * incident; a camera started with 0 bytes free outside its reserve answers status, docks and offloads. Every test
- * ends with `bodycam verify` passing on both sides, with the device key from provisioning as the trust anchor.
+ * ends with `bodycam verify` passing on both sides, with the trust anchors from provisioning and enrolment (the device
+ * key; for the camera's receipts and docking records, the dock's key).
  * Needs root to mount the tmpfs.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -112,8 +113,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     expect(emptied.indication).toBe('standby');
     expect(freeSpace(card.dir).freeBytes).toBeGreaterThan(footage);
     await until(
-      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-full', 'audit.jsonl')),
-      'the audit log at the dock',
+      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-full', 'dockings.jsonl')),
+      'the audit log and the docking record at the dock',
       30_000,
     );
     setDock(camera, 'off');
@@ -129,7 +130,7 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     // Both sides verify, with the provisioned device key.
     await daemon.terminate();
     expect(indexIntegrity(camera, card.dir)).toBe('ok');
-    const cam = verifyStorage(camera, card.dir);
+    const cam = verifyStorage(camera, card.dir, dockLayout(dock.dir).identity.pub);
     expect(cam.code, cam.output).toBe(0);
     const atDock = verifyDock(dock.dir, camera, 'cam-full');
     expect(atDock.code, atDock.output).toBe(0);
@@ -171,8 +172,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     expect(storedAtDock(dock.dir, 'cam-zero')).toEqual(before.map((s) => nameOf(s.path)).sort());
     expect(second.log).not.toContain('a receipt could not be handled');
     await until(
-      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-zero', 'audit.jsonl')),
-      'the audit log at the dock',
+      () => existsSync(path.join(dockLayout(dock.dir).evidenceDir, 'cam-zero', 'dockings.jsonl')),
+      'the audit log and the docking record at the dock',
       30_000,
     );
     setDock(camera, 'off');
@@ -185,7 +186,7 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
 
     await second.terminate();
     expect(indexIntegrity(camera, card.dir)).toBe('ok');
-    const cam = verifyStorage(camera, card.dir);
+    const cam = verifyStorage(camera, card.dir, dockLayout(dock.dir).identity.pub);
     expect(cam.code, cam.output).toBe(0);
     const atDock = verifyDock(dock.dir, camera, 'cam-zero');
     expect(atDock.code, atDock.output).toBe(0);
