@@ -35,7 +35,10 @@ export function freeSpace(dir: string): { freeBytes: number; blockSize: number }
   return { freeBytes: s.bavail * s.bsize, blockSize: s.bsize };
 }
 
-/** Writes `<dir>/filler` so that at most one block more than `leaveBytes` stays free; returns its size. */
+/**
+ * Writes `<dir>/filler` (another writer's file: keep `dir` outside the camera's storage directory, whose verifier
+ * rejects what does not belong there) so that at most one block more than `leaveBytes` stays free; returns its size.
+ */
 export function fillLeaving(dir: string, leaveBytes: number): number {
   const { freeBytes, blockSize } = freeSpace(dir);
   const bytes = Math.max(0, Math.floor((freeBytes - leaveBytes) / blockSize) * blockSize);

@@ -82,7 +82,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     const station = new DockStation(dock.dir, silentLogger());
     stations.push(station);
     await station.start();
-    const camera = makeSimCamera(settings('cam-full', card.dir, 4000, 640, 480));
+    const storage = path.join(card.dir, 'storage');
+    const camera = makeSimCamera(settings('cam-full', storage, 4000, 640, 480));
     enrollCamera(dock.dir, camera.configFile);
     const daemon = new Daemon(camera);
     daemons.push(daemon);
@@ -129,8 +130,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
 
     // Both sides verify, with the provisioned device key.
     await daemon.terminate();
-    expect(indexIntegrity(camera, card.dir)).toBe('ok');
-    const cam = verifyStorage(camera, card.dir, dockLayout(dock.dir).identity.pub);
+    expect(indexIntegrity(camera, storage)).toBe('ok');
+    const cam = verifyStorage(camera, storage, dockLayout(dock.dir).identity.pub);
     expect(cam.code, cam.output).toBe(0);
     const atDock = verifyDock(dock.dir, camera, 'cam-full');
     expect(atDock.code, atDock.output).toBe(0);
@@ -142,7 +143,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     const station = new DockStation(dock.dir, silentLogger());
     stations.push(station);
     await station.start();
-    const camera = makeSimCamera(settings('cam-zero', card.dir, 400));
+    const storage = path.join(card.dir, 'storage');
+    const camera = makeSimCamera(settings('cam-zero', storage, 400));
     enrollCamera(dock.dir, camera.configFile);
     const first = new Daemon(camera);
     daemons.push(first);
@@ -151,8 +153,9 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     const before = segments(camera);
     expect(before.length).toBeGreaterThanOrEqual(2);
 
-    // Something else took every byte outside the reserve the camera will compute for this card.
-    const reserve = cardReserve(card.dir);
+    // Something else on the card (beside the storage directory) took every byte outside the reserve the camera
+    // will compute for it.
+    const reserve = cardReserve(storage);
     fillLeaving(card.dir, reserve);
     const outside = freeSpace(card.dir).freeBytes - reserve;
     expect(outside).toBeGreaterThanOrEqual(0);
@@ -185,8 +188,8 @@ describe.skipIf(!mounted)('a full camera at the dock (needs root to mount a tmpf
     expect(list(camera).at(-1)).toMatchObject({ state: 'closed', stopReason: 'button-hold' });
 
     await second.terminate();
-    expect(indexIntegrity(camera, card.dir)).toBe('ok');
-    const cam = verifyStorage(camera, card.dir, dockLayout(dock.dir).identity.pub);
+    expect(indexIntegrity(camera, storage)).toBe('ok');
+    const cam = verifyStorage(camera, storage, dockLayout(dock.dir).identity.pub);
     expect(cam.code, cam.output).toBe(0);
     const atDock = verifyDock(dock.dir, camera, 'cam-zero');
     expect(atDock.code, atDock.output).toBe(0);
