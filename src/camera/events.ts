@@ -72,6 +72,13 @@ export interface StorageFault {
   incidentId: string | null;
 }
 
+export interface ActivationRefused {
+  trigger: string;
+  reason: 'storage-full';
+  freeBytes: number;
+  reserveBytes: number;
+}
+
 export interface WarningFinished {
   incidentId: string;
   state: 'given' | 'partial' | 'failed' | 'suppressed';
@@ -100,8 +107,12 @@ export interface CameraEvents {
   'stealth.changed': { on: boolean; reason: string };
   /** Stealth was asked for where policy does not allow it. */
   'stealth.refused': { from: string };
-  /** Free space on the evidence storage changed level. */
-  'health.storage': { level: StorageLevel; freeBytes: number };
+  /** Free space on the evidence storage changed level (in minutes of recording left beyond the reserve). */
+  'health.storage': { level: StorageLevel; freeBytes: number; reserveBytes: number; minutesLeft: number };
+  /** An activation could not store footage (storage full up to its reserve): refused, nothing recorded. */
+  'activation.refused': ActivationRefused;
+  /** The speaker path checked in standby (a short silent play, or the device's presence) works or fails. */
+  'health.speaker': { state: 'ok' | 'fault'; code: string; message: string };
   /** The wall clock is unset (a Pi without RTC before NTP) or set again, and where it comes from. */
   'health.clock': { state: ClockState; source: ClockSource; wallMs: number };
   /** The dock's signed receipt arrived; a segment's file was deleted (or a closing manifest acknowledged). */

@@ -31,6 +31,9 @@ import { attentionTone, loadWarningClips, refusedTone, reminderTone } from './fe
 import { StealthPolicy } from './feedback/stealth.ts';
 import { SpokenWarning } from './feedback/warning.ts';
 import { ClockCheck } from './health/clock-check.ts';
+import { recordingRate } from './health/reserve.ts';
+import { SpeakerCheck } from './health/speaker-check.ts';
+import { StorageBudget } from './health/storage-budget.ts';
 import { StorageSpace } from './health/storage-space.ts';
 import { loadDeviceIdentity, publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
@@ -112,6 +115,16 @@ export class Camera {
     if (report.recovered + report.lost + report.failed + report.interruptedIncidents > 0) {
       log.warn(report, 'recovered after an unclean stop');
     }
+    // Footage never takes the storage reserve (docs/design.md §18).
+    const budget = new StorageBudget({
+      dir: c.storage.dir,
+      rate: recordingRate(c.capture.source),
+      segmentSeconds: c.recording.segmentSeconds,
+      lowMinutes: c.storage.lowMinutes,
+      contents: () => store.contents(),
+    });
+    if (c.feedback.storageLowMb !== undefined)
+      log.warn('feedback.storageLowMb is deprecated and ignored: storage shows as low by storage.lowMinutes');
     const gpio = this.#deps.gpio ?? (await createGpioDriver(c.gpio.driver, { clock }));
     await this.#start({ name: 'gpio', start: idle, stop: () => gpio.close() });
 
@@ -155,6 +168,7 @@ export class Camera {
       openSegmentFile: (file) => SegmentWriter.create({ path: file, recipients }),
       clock,
       logger: log.child({ component: 'recorder' }),
+      space: budget,
     });
     const mediaNowMs = () => capture.mediaNowMs();
     const activation = new Activation({
@@ -193,6 +207,7 @@ export class Camera {
       mediaNowMs,
       outputs: () => feedback.outputs(),
       sync: () => sync?.status() ?? null,
+      storage: () => (budget.refresh() ? budget.view() : null),
       microphone: source.kind !== 'synthetic' && source.audio ? source.alsaDevice : null,
     });
     this.#status = status;
@@ -253,15 +268,18 @@ export class Camera {
     );
     await this.#start(named('feedback', feedback));
     await this.#start(named('warning', warning));
+    const speakerCheck = {
+      bus,
+      audio,
+      clock,
+      everyMs: c.feedback.speakerCheckSeconds * 1000,
+      logger: log.child({ component: 'speaker' }),
+    };
+    await this.#start(named('speaker check', new SpeakerCheck(speakerCheck)));
     await this.#start(
       named('stealth', new StealthPolicy({ bus, allowed: c.stealth.allowed, reason: c.stealth.reason, logger: log })),
     );
-    await this.#start(
-      named(
-        'storage space',
-        new StorageSpace({ bus, dir: c.storage.dir, lowBytes: c.feedback.storageLowMb * 1024 * 1024, clock }),
-      ),
-    );
+    await this.#start(named('storage space', new StorageSpace({ bus, budget, clock })));
     await this.#start(named('clock check', new ClockCheck({ bus, clock })));
     // Recorder and ring subscribe before capture publishes its first init segment.
     await this.#start(named('recorder', recorder));

@@ -1,6 +1,7 @@
 import { Subscriptions } from '../lib/event-bus.ts';
 import type { CameraBus, CameraEvents } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
+import type { StorageView } from './health/storage-budget.ts';
 import type { RingStats } from './media/ring.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
 import type { SyncStatus } from './sync/dock-sync.ts';
@@ -27,6 +28,13 @@ export interface CameraStatus {
     /** The microphone (null without one): `fault` while capture records video without sound and retries it. */
     microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
   };
+  /**
+   * The evidence storage in recording time (docs/design.md §18): level, free bytes, the reserve footage never takes,
+   * and minutes of recording left beyond it at the configured bitrate.
+   */
+  storage: StorageView | null;
+  /** The speaker path as last checked or used: `fault` with what failed. */
+  speaker: { state: 'ok' | 'fault'; message: string };
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -41,6 +49,7 @@ export interface StatusSources {
   mediaNowMs: () => number;
   outputs: () => FeedbackOutputs | null;
   sync: () => SyncStatus | null;
+  storage: () => StorageView | null;
   /** The configured microphone's ALSA device, or null when the source has none. */
   microphone: string | null;
 }
@@ -56,6 +65,7 @@ export class StatusBoard {
   #internalErrors = 0;
   #video: { width: number; height: number } | null = null;
   #microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
+  #speaker: { state: 'ok' | 'fault'; message: string } = { state: 'ok', message: '' };
 
   constructor(sources: StatusSources) {
     this.#o = sources;
@@ -82,6 +92,15 @@ export class StatusBoard {
     });
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
+    });
+    this.#subs.on('health.speaker', ({ state, message }) => {
+      this.#speaker = { state, message };
+    });
+    this.#subs.on('speaker.fault', ({ message }) => {
+      this.#speaker = { state: 'fault', message };
+    });
+    this.#subs.on('audio.played', () => {
+      this.#speaker = { state: 'ok', message: '' };
     });
   }
 
@@ -116,6 +135,8 @@ export class StatusBoard {
         video: this.#video,
         microphone: this.#microphone,
       },
+      storage: this.#o.storage(),
+      speaker: this.#speaker,
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,
       memory: { rss, heapUsed, external, arrayBuffers },

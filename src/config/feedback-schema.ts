@@ -74,7 +74,18 @@ export const feedbackSchema = s
       .default(true)
       .describe('play the attention tone at an activation when the warning is disabled (the warning starts with it)'),
     hapticPulseMs: s.int(50, 1000, 150, 'length of one vibration pulse, ms'),
-    storageLowMb: s.int(0, 1_000_000, 1024, 'free space below which storage shows as low, MB'),
+    speakerCheckSeconds: s.int(
+      0,
+      3600,
+      60,
+      'in standby, check the speaker path this often (a short silent play), s (0: only at start)',
+    ),
+    storageLowMb: s
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('deprecated and ignored: storage shows as low in minutes of recording left (storage.lowMinutes)'),
   })
   .default({})
   .describe('what the officer sees, hears and feels');

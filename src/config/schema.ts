@@ -165,6 +165,12 @@ export const configSchema = s.object({
   storage: s
     .object({
       dir: s.string().nonEmpty().describe('footage and index directory (absolute, or relative to the config file)'),
+      lowMinutes: s.int(
+        0,
+        10_000,
+        30,
+        'storage shows as low below this many minutes of recording left beyond the reserve (0: never)',
+      ),
     })
     .describe('local evidence store'),
   gpio: s

@@ -1,7 +1,9 @@
 /**
- * Storage runs out mid-recording: the daemon keeps running, the officer is told (fault LED, write failures in
- * status), and what was synced stays on disk; once there is room again a restart recovers it and it decrypts.
- * Needs root to mount a small tmpfs as the camera's storage.
+ * Storage runs out mid-recording although the camera kept its reserve: something else on the card took every byte
+ * (docs/design.md §18: footage never takes the reserve, but the card may be shared). The recording stops at once,
+ * the daemon keeps running, the officer is told (full-storage LED, write failures in status), and what was synced
+ * stays on disk; once there is room again a restart recovers it and it decrypts. Needs root to mount a small tmpfs
+ * as the camera's storage.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,12 +13,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Daemon, list, makeSimCamera } from '../harness/daemon.ts';
 import { indexIntegrity, verifyStorage } from '../harness/faults.ts';
 import { ageDecrypt, decodeErrors, probeVideo } from '../harness/media-check.ts';
+import { fillLeaving } from '../harness/tmpfs.ts';
 
 const mount = mkdtempSync(path.join(os.tmpdir(), 'bodycam-full-'));
 const mounted =
-  process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]).status === 0;
+  process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount]).status === 0;
 
-describe.skipIf(!mounted)('storage full while recording (needs root for a 2 MB tmpfs)', () => {
+describe.skipIf(!mounted)('storage taken by another writer while recording (needs root for a 24 MB tmpfs)', () => {
   const daemons: Daemon[] = [];
   afterAll(async () => {
     for (const d of daemons) await d.terminate();
@@ -34,15 +37,22 @@ describe.skipIf(!mounted)('storage full while recording (needs root for a 2 MB t
     daemons.push(first);
     await first.waitFor((s) => s.ring.seconds >= 2, 60_000, 'pre-roll');
     await first.press('record', 2);
+    await first.waitFor(
+      (s) => s.state === 'recording' && s.incident !== null && s.incident.segments > 0,
+      30_000,
+      'recording',
+    );
+    // Another writer takes every byte, the reserve included.
+    fillLeaving(mount, 0);
     const full = await first
-      .waitFor((s) => s.writeFailures > 0, 60_000, 'a write failure')
+      .waitFor((s) => s.writeFailures > 0 && s.state === 'buffering', 60_000, 'the stop and a failed write')
       .catch((e) => {
         console.log(first.log.slice(-4000));
         throw e;
       });
-    expect(full.state).toBe('recording');
     expect(full.indication).toBe('storage-full');
-    // Still alive and answering a while later.
+    expect(full.storage?.level).toBe('full');
+    // Still alive and answering a while later; an activation now is refused, not half-recorded.
     await new Promise((r) => setTimeout(r, 2000));
     const later = await first.status().catch((e) => {
       console.log(first.log.slice(-6000));
@@ -50,9 +60,16 @@ describe.skipIf(!mounted)('storage full while recording (needs root for a 2 MB t
     });
     expect(later.capture.fragments).toBeGreaterThan(full.capture.fragments);
     expect(first.log).toContain('STORAGE_FULL');
+    await first.press('record', 2);
+    const deadline = Date.now() + 10_000;
+    while (!first.log.includes('activation refused') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(first.log).toContain('activation refused: storage is full up to its reserve');
+    expect((await first.status()).state).toBe('buffering');
     await first.kill9();
 
-    // Room again (an offload or a bigger card), then a restart recovers the synced part.
+    // Room again (the other writer's file gone, a bigger card), then a restart recovers the synced part.
+    rmSync(path.join(mount, 'filler'));
     expect(spawnSync('mount', ['-o', 'remount,size=64m', mount]).status).toBe(0);
     const second = new Daemon(camera);
     daemons.push(second);

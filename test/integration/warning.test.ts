@@ -177,9 +177,13 @@ describe('stealth, refusal and a failing speaker', () => {
       daemons.push(daemon);
       await daemon.waitFor((s) => s.ring.seconds >= 2, 60_000, 'pre-roll');
       await daemon.press('record', 2);
-      const faulty = await daemon.waitFor((s) => s.outputs?.led?.warning === 'speaker-fault', 15_000, 'speaker fault');
+      const faulty = await daemon.waitFor(
+        (s) => s.state === 'recording' && s.outputs?.led?.warning === 'speaker-fault',
+        15_000,
+        'speaker fault while recording',
+      );
       expect(faulty.state).toBe('recording');
-      expect(faulty.outputs?.led).toMatchObject({ red: 'on', green: 'flash2', indication: 'recording' });
+      expect(faulty.outputs?.led).toMatchObject({ red: 'on', green: 'wink', indication: 'recording' });
       const fault = await daemon.waitForEvent('speaker_fault', 5_000);
       expect(fault.data['code']).toBe('HAL_AUDIO_FAILED');
       expect(daemon.log).toContain('the speaker failed');

@@ -16,8 +16,8 @@ export interface JournalOptions {
 
 /**
  * Writes what happened to the device's event log: capture gaps, stops, storage faults (the first of a run and
- * every 30th) and storage levels, warnings given or suppressed, stealth on, off and refused, speaker and microphone
- * faults (and the microphone back), the
+ * every 30th) and storage levels, activations refused for want of storage, warnings given or suppressed, stealth on,
+ * off and refused, speaker and microphone faults (and both back), the
  * clock set or unset, dock changes. (Activations are written with their incident row, in one transaction.) Events are
  * evidence metadata but not evidence: when storage is full they go to the log instead, and nothing stops.
  */
@@ -60,9 +60,20 @@ export class Journal {
     s.on('stealth.refused', ({ from }) =>
       this.#append('stealth_refused', { from, why: 'not allowed by policy (stealth.allowed)' }, this.#incident),
     );
-    s.on('speaker.fault', ({ name, code, message }) =>
-      this.#append('speaker_fault', { clip: name, code, message }, this.#incident),
-    );
+    let speaker: 'ok' | 'fault' = 'ok';
+    s.on('speaker.fault', ({ name, code, message }) => {
+      speaker = 'fault';
+      this.#append('speaker_fault', { clip: name, code, message }, this.#incident);
+    });
+    s.on('health.speaker', ({ state, code, message }) => {
+      if (state === speaker) return;
+      speaker = state;
+      this.#append(
+        state === 'fault' ? 'speaker_fault' : 'speaker_ok',
+        state === 'fault' ? { code, message } : {},
+        null,
+      );
+    });
     s.on('health.microphone', ({ state, device, message }) =>
       this.#append(
         state === 'fault' ? 'microphone_fault' : 'microphone_ok',
@@ -70,7 +81,15 @@ export class Journal {
         this.#incident,
       ),
     );
-    s.on('health.storage', ({ level, freeBytes }) => this.#append(`storage_${level}`, { freeBytes }, null));
+    let storage: string | null = null;
+    s.on('health.storage', ({ level, freeBytes, reserveBytes, minutesLeft }) => {
+      if (level === storage) return; // published again after a refusal or an offload: no news
+      storage = level;
+      this.#append(`storage_${level}`, { freeBytes, reserveBytes, minutesLeft }, null);
+    });
+    s.on('activation.refused', ({ trigger, reason, freeBytes, reserveBytes }) =>
+      this.#append('activation_refused', { trigger, reason, freeBytes, reserveBytes }, null),
+    );
     s.on('health.clock', ({ state, source, wallMs }) =>
       this.#append(
         state === 'unset' ? 'clock_unset' : 'clock_ok',

@@ -43,7 +43,9 @@ export interface FeedbackOutputs {
 /**
  * What the officer sees, feels and hears, driven by camera events only: the LEDs follow `ledPlan` of the current
  * state; the motor pulses twice at start and once at stop; tones at start and a reminder while recording (neither
- * in a silent activation); stealth silences all of it. Outputs go through the GPIO and audio ports.
+ * in a silent activation); a refusal (stealth not allowed, no room for footage, a recording stopped by full storage)
+ * buzzes low with short pulses; a warning the speaker could not give gives long pulses; stealth silences all of it.
+ * Outputs go through the GPIO and audio ports.
  */
 export class Feedback {
   readonly #o: FeedbackOptions;
@@ -105,6 +107,7 @@ export class Feedback {
       if (code === 'STORAGE_FULL') this.#set({ storage: 'full' });
     });
     s.on('speaker.fault', () => this.#set({ speaker: 'fault' }));
+    s.on('health.speaker', ({ state }) => this.#set({ speaker: state }));
     s.on('health.microphone', ({ state }) => this.#set({ microphone: state }));
     s.on('audio.played', ({ name }) => {
       this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
@@ -116,13 +119,24 @@ export class Feedback {
       if (!warning.speak && !silent && this.#o.settings.startTone) this.#play(this.#o.tones.start);
       this.#startReminders(silent);
     });
-    s.on('incident.closed', () => {
+    s.on('incident.closed', ({ reason }) => {
       this.#stopReminders();
-      this.#cue('stop');
+      if (reason !== 'storage-full') {
+        this.#cue('stop');
+        return;
+      }
+      // The recording reached the storage reserve: full storage shows at once, with the refusal's buzz and pulses.
+      this.#set({ storage: 'full' });
+      this.#refused();
     });
-    s.on('stealth.refused', () => {
-      this.#cue('refused');
-      this.#play(this.#o.tones.refused);
+    s.on('activation.refused', () => {
+      this.#set({ storage: 'full' });
+      this.#refused();
+    });
+    s.on('stealth.refused', () => this.#refused());
+    s.on('warning.finished', ({ state }) => {
+      // The person filmed did not hear (all of) it: the officer feels that they must give it themselves.
+      if (state === 'failed' || state === 'partial') this.#cue('say-warning', true);
     });
   }
 
@@ -142,9 +156,15 @@ export class Feedback {
     this.#leds?.show(ledPlan(this.#state));
   }
 
-  #cue(cue: HapticCue): void {
+  #cue(cue: HapticCue, follow = false): void {
     if (this.#state.stealth) return;
-    this.#haptics?.play(cue, hapticSteps(cue, this.#o.settings.hapticPulseMs));
+    this.#haptics?.play(cue, hapticSteps(cue, this.#o.settings.hapticPulseMs), follow);
+  }
+
+  /** Something the officer asked for is not done: a low buzz and short pulses. */
+  #refused(): void {
+    this.#cue('refused');
+    this.#play(this.#o.tones.refused);
   }
 
   /** Plays a tone to the officer; a failure shows as a speaker fault, never as an error upward. */

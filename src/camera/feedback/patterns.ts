@@ -18,7 +18,7 @@ export interface FeedbackState {
 }
 
 /** How one LED is driven: steady, or a repeating sequence of on/off times. */
-export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3';
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'wink';
 
 export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
 
@@ -41,11 +41,13 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
   slow: [1000, 1000],
   flash2: [120, 120, 120, 640],
   flash3: [120, 120, 120, 120, 120, 640],
+  /** One long and one short flash: unlike the double flash of full storage, even with the green LED unseen. */
+  wink: [700, 200, 120, 980],
 };
 
 /** The secondary indication's LED mode: distinct per fault. */
 const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
-  'speaker-fault': 'flash2',
+  'speaker-fault': 'wink',
   'microphone-fault': 'flash3',
   'clock-unset': 'blink',
   'storage-low': 'slow',
@@ -76,9 +78,12 @@ export function ledPlan(s: FeedbackState): LedPlan {
     : { red: 'on', green: side, indication: 'recording', warning };
 }
 
-export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused';
+export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused' | 'say-warning';
 
-/** Vibration motor on/off times for a cue: two pulses at start, one at stop and reminders, three short on refusal. */
+/**
+ * Vibration motor on/off times for a cue: two pulses at start, one at stop and reminders, three short on refusal,
+ * three long when the spoken warning could not be given (the officer gives it).
+ */
 export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
   switch (cue) {
     case 'start':
@@ -89,6 +94,10 @@ export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
     case 'refused': {
       const short = Math.max(50, Math.round(pulseMs / 2));
       return [short, short, short, short, short];
+    }
+    case 'say-warning': {
+      const long = pulseMs * 4;
+      return [long, pulseMs * 2, long, pulseMs * 2, long];
     }
     default: {
       const never: never = cue;

@@ -1,31 +1,20 @@
-import { statfs } from 'node:fs/promises';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { CameraBus, CameraEvents, StorageLevel } from '../events.ts';
-
-/** A segment-sized margin: below it the next write is likely to fail, so storage shows as full already. */
-export const FULL_BELOW_BYTES = 32 * 1024 * 1024;
-
-/** The storage level for the free bytes: full below a segment's margin, low below the configured threshold. */
-export function storageLevel(freeBytes: number, lowBytes: number): StorageLevel {
-  if (freeBytes < FULL_BELOW_BYTES) return 'full';
-  if (freeBytes < lowBytes) return 'low';
-  return 'ok';
-}
+import type { StorageBudget } from './storage-budget.ts';
 
 export interface StorageSpaceOptions {
   bus: CameraBus;
-  dir: string;
-  lowBytes: number;
+  budget: StorageBudget;
   clock: Clock;
   everyMs?: number;
-  /** How free space is read (statfs of `dir`); a stand-in in tests. */
-  freeBytes?: (dir: string) => Promise<number>;
 }
 
 /**
- * Watches the free space of the evidence storage and publishes `health.storage` when its level changes, so the
- * officer sees low or full storage before a write fails; after a failed write it looks again at once.
+ * Watches the evidence storage in minutes of recording left (docs/design.md §18) and publishes `health.storage`
+ * when its level changes, so the officer sees low or full storage before recording stops. It looks again at once
+ * after a failed write, a refused activation, a recording that reached the reserve and an offload (space freed),
+ * and then publishes even an unchanged level, since the LEDs may have shown full meanwhile.
  */
 export class StorageSpace {
   readonly #o: StorageSpaceOptions;
@@ -39,9 +28,12 @@ export class StorageSpace {
   }
 
   async start(): Promise<void> {
-    await this.check();
-    this.#timer = this.#o.clock.setInterval(() => void this.check(), this.#o.everyMs ?? 10_000);
-    this.#subs.on('storage.fault', () => void this.check());
+    this.check();
+    this.#timer = this.#o.clock.setInterval(() => this.check(), this.#o.everyMs ?? 10_000);
+    this.#subs.on('storage.fault', () => this.check(true));
+    this.#subs.on('activation.refused', () => this.check(true));
+    this.#subs.on('offload.done', () => this.check(true));
+    this.#subs.on('incident.closed', ({ reason }) => this.check(reason === 'storage-full'));
   }
 
   async stop(): Promise<void> {
@@ -50,21 +42,16 @@ export class StorageSpace {
     this.#timer = null;
   }
 
-  async check(): Promise<void> {
-    let free: number;
-    try {
-      free = await (this.#o.freeBytes ?? statfsFree)(this.#o.dir);
-    } catch {
-      return; // unreadable: the write failures themselves will say so
-    }
-    const level = storageLevel(free, this.#o.lowBytes);
-    if (level === this.#level) return;
-    this.#level = level;
-    this.#o.bus.emit('health.storage', { level, freeBytes: free });
+  check(publish = false): void {
+    if (!this.#o.budget.refresh()) return; // unreadable: the write failures themselves will say so
+    const view = this.#o.budget.view();
+    if (view.level === this.#level && !publish) return;
+    this.#level = view.level;
+    this.#o.bus.emit('health.storage', {
+      level: view.level,
+      freeBytes: view.freeBytes,
+      reserveBytes: view.reserveBytes,
+      minutesLeft: view.minutesLeft,
+    });
   }
-}
-
-async function statfsFree(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
 }

@@ -74,7 +74,8 @@ export interface CapturePlan {
 }
 
 const AUDIO_RATE = 48_000;
-const AUDIO_KBPS = 64;
+/** The AAC bitrate of every source with a microphone, kbit/s. */
+export const AUDIO_KBPS = 64;
 
 /**
  * `separate_moof` gives one moof per track, so the ring can drop audio (policy) without rewriting boxes;

@@ -5,25 +5,17 @@ import { errnoCode, isBodycamError, isSubsystemError } from '../../lib/errors.ts
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { CameraBus, CameraEvents, RecorderState, WarningPlan } from '../events.ts';
+import type { CameraBus, CameraEvents, RecorderState } from '../events.ts';
 import { type InitSegment, type MediaFragment, sameInit } from '../media/types.ts';
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
+import { incidentId } from './incident-id.ts';
 import { segmentRelativePath } from './segments/paths.ts';
-import type { SegmentFile } from './segments/writer.ts';
+import { type FootageSpace, fitPreroll } from './space.ts';
 import { FailureRuns, shouldRotate, transition } from './state.ts';
+import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
 
-export type OpenSegmentFile = (finalPath: string) => Promise<SegmentFile>;
-
-export interface Activation {
-  trigger: string;
-  /** Capture-timeline position of the press, ms. */
-  activationMs: number;
-  requestedPrerollMs: number;
-  /** Pre-roll fragments in stream order, starting with a video keyframe. */
-  preroll: MediaFragment[];
-  warning: WarningPlan;
-}
+export type { Activation, OpenSegmentFile, RecorderStatus } from './types.ts';
 
 export interface RecorderOptions {
   bus: CameraBus;
@@ -36,32 +28,8 @@ export interface RecorderOptions {
   openSegmentFile: OpenSegmentFile;
   clock: Clock;
   logger: Logger;
-}
-
-interface OpenIncident {
-  id: string;
-  trigger: string;
-  activationMs: number;
-  seqNext: number;
-}
-
-interface OpenSegment {
-  rowId: number;
-  incidentId: string;
-  seq: number;
-  path: string;
-  file: SegmentFile;
-  init: InitSegment;
-  firstMs: number;
-  endMs: number;
-  frames: number;
-  fragments: number;
-}
-
-export interface RecorderStatus {
-  state: RecorderState;
-  incident: { id: string; trigger: string; segments: number; activationMs: number } | null;
-  writeFailures: number;
+  /** The storage reserve footage must leave free (docs/design.md §18); without it, footage takes what it finds. */
+  space?: FootageSpace;
 }
 
 /**
@@ -122,15 +90,26 @@ export class Recorder {
     };
   }
 
-  /** Start an incident. Returns its id, or null when already recording or when the index cannot take it. */
+  /**
+   * Start an incident. Returns its id, or null when already recording, when the index cannot take it, or when not
+   * even one GOP of footage fits before the storage reserve (refused: `activation.refused`, nothing recorded).
+   */
   activate(a: Activation): string | null {
-    const t = transition(this.#state, { type: 'activate' });
+    const space = this.#o.space;
+    if (this.#state === 'buffering') space?.readFree();
+    const t = transition(this.#state, { type: 'activate', canStore: space?.canRecord() ?? true });
+    if (t.action === 'refuse') {
+      this.#refuse(a.trigger);
+      return null;
+    }
     if (t.action !== 'openIncident') {
       this.#setState(t.next);
       if (this.#stopTimer !== null) this.#cancelStop();
       return null;
     }
-    const first = a.preroll.find((f) => f.kind === 'video');
+    // On a nearly full card the pre-roll gives up its oldest GOPs, so the footage after the press still fits.
+    const preroll = space === undefined ? a.preroll : fitPreroll(a.preroll, Math.max(0, space.headroom()) / 2);
+    const first = preroll.find((f) => f.kind === 'video');
     const firstMs = first?.startMs ?? a.activationMs;
     const wall = new Date(this.#o.clock.wallNow());
     const id = incidentId(this.#o.deviceId, wall);
@@ -176,8 +155,14 @@ export class Recorder {
       warning: a.warning,
     });
     const init = this.#init;
-    for (const f of a.preroll) this.#enqueue(() => this.#write(incident, init, f));
+    for (const f of preroll) this.#enqueueWrite(incident, init, f);
     return id;
+  }
+
+  #refuse(trigger: string): void {
+    const { freeBytes, reserveBytes } = this.#o.space?.view() ?? { freeBytes: 0, reserveBytes: 0 };
+    this.#log.warn({ trigger, freeBytes, reserveBytes }, 'activation refused: storage is full up to its reserve');
+    this.#o.bus.emit('activation.refused', { trigger, reason: 'storage-full', freeBytes, reserveBytes });
   }
 
   /** Ask to stop once the footage up to `atMs` (capture timeline) is written. */
@@ -196,9 +181,16 @@ export class Recorder {
   onFragment(f: MediaFragment): void {
     if (this.#state === 'buffering') return;
     if (f.kind === 'video') {
-      const t = transition(this.#state, { type: 'videoFragment', startMs: f.startMs, stopAtMs: this.#stopAtMs });
-      if (t.action === 'closeIncident') {
-        this.#closeIncident(this.#stopReason);
+      const fits = this.#o.space?.fits(f.bytes.length) ?? true;
+      const t = transition(this.#state, { type: 'videoFragment', startMs: f.startMs, stopAtMs: this.#stopAtMs, fits });
+      if (t.action === 'closeStorageFull') {
+        // The footage ends where this fragment would have started; closing it uses the reserve.
+        this.#cancelStop();
+        this.#stopAtMs = f.startMs;
+        this.#log.warn({ atMs: f.startMs }, 'storage is full up to its reserve: recording stops');
+      }
+      if (t.action === 'closeIncident' || t.action === 'closeStorageFull') {
+        this.#closeIncident(t.action === 'closeStorageFull' ? 'storage-full' : this.#stopReason);
         this.#setState(t.next);
         return;
       }
@@ -206,7 +198,20 @@ export class Recorder {
     // The incident is bound now: a stop may clear it before the chain reaches this write.
     const incident = this.#incident;
     const init = this.#init;
-    if (incident !== null) this.#enqueue(() => this.#write(incident, init, f));
+    if (incident !== null) this.#enqueueWrite(incident, init, f);
+  }
+
+  /** Queues a fragment's write, counted against the storage reserve from now on. */
+  #enqueueWrite(incident: OpenIncident, init: InitSegment | null, f: MediaFragment): void {
+    const bytes = f.bytes.length;
+    this.#o.space?.queued(bytes);
+    this.#enqueue(async () => {
+      try {
+        await this.#write(incident, init, f);
+      } finally {
+        this.#o.space?.wrote(bytes);
+      }
+    });
   }
 
   /** Resolves when every queued write and close has finished. */
@@ -276,6 +281,7 @@ export class Recorder {
         } catch (e) {
           this.#onWriteError(e);
         }
+        this.#o.space?.readFree();
       }
     });
   }
@@ -379,16 +385,4 @@ export class Recorder {
     this.#state = next;
     this.#o.bus.emit('recorder.state', { state: next, previous });
   }
-}
-
-/** `DEVICE-YYYYMMDDTHHMMSSZ-xxxx`: sortable by time, unique per device, safe as a directory name. */
-export function incidentId(deviceId: string, at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const rand = Math.floor(Math.random() * 0x10000)
-    .toString(16)
-    .padStart(4, '0');
-  return `${deviceId}-${stamp}-${rand}`;
 }

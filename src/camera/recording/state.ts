@@ -2,6 +2,8 @@
  * The recorder's state machine as a pure function, so every transition is a row in a table test.
  * buffering: only the RAM ring fills. recording: the ring was flushed and live fragments are written.
  * stopping: a stop was asked for at a media position; fragments are written until one starts past it.
+ * Storage (docs/design.md §18): an activation that cannot store footage is refused, and a video fragment that
+ * would reach the storage reserve closes the incident before it (`storage-full`).
  */
 
 import type { RecorderState } from '../events.ts';
@@ -9,12 +11,22 @@ import type { RecorderState } from '../events.ts';
 export type { RecorderState };
 
 export type RecorderInput =
-  | { type: 'activate' }
+  /** `canStore: false`: not even one GOP fits before the storage reserve. */
+  | { type: 'activate'; canStore?: boolean }
   | { type: 'stop' }
-  | { type: 'videoFragment'; startMs: number; stopAtMs: number | null }
+  /** `fits: false`: this fragment would reach the storage reserve. */
+  | { type: 'videoFragment'; startMs: number; stopAtMs: number | null; fits?: boolean }
   | { type: 'stopTimeout' };
 
-export type RecorderAction = 'openIncident' | 'write' | 'drop' | 'armStop' | 'closeIncident' | 'ignore';
+export type RecorderAction =
+  | 'openIncident'
+  | 'refuse'
+  | 'write'
+  | 'drop'
+  | 'armStop'
+  | 'closeIncident'
+  | 'closeStorageFull'
+  | 'ignore';
 
 export interface Transition {
   next: RecorderState;
@@ -25,7 +37,11 @@ export function transition(state: RecorderState, input: RecorderInput): Transiti
   switch (input.type) {
     case 'activate':
       // A second activation while recording changes nothing; while stopping it cancels the stop.
-      if (state === 'buffering') return { next: 'recording', action: 'openIncident' };
+      if (state === 'buffering') {
+        return input.canStore === false
+          ? { next: 'buffering', action: 'refuse' }
+          : { next: 'recording', action: 'openIncident' };
+      }
       if (state === 'stopping') return { next: 'recording', action: 'ignore' };
       return { next: state, action: 'ignore' };
     case 'stop':
@@ -35,6 +51,7 @@ export function transition(state: RecorderState, input: RecorderInput): Transiti
       if (state === 'stopping' && input.stopAtMs !== null && input.startMs >= input.stopAtMs) {
         return { next: 'buffering', action: 'closeIncident' };
       }
+      if (input.fits === false) return { next: 'buffering', action: 'closeStorageFull' };
       return { next: state, action: 'write' };
     case 'stopTimeout':
       return state === 'stopping' ? { next: 'buffering', action: 'closeIncident' } : { next: state, action: 'ignore' };

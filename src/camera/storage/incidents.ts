@@ -130,6 +130,13 @@ export class Incidents implements IncidentStore, WarningStore {
       .map((r) => r.id);
   }
 
+  /** Incidents whose closing has not reached a dock yet. */
+  countOnCard(): number {
+    return (
+      this.#db.get<{ n: number }>('SELECT COUNT(*) AS n FROM incidents WHERE closing_offloaded_at IS NULL')?.n ?? 0
+    );
+  }
+
   markClosingOffloaded(id: string): void {
     this.#db.run(
       'UPDATE incidents SET closing_offloaded_at = ? WHERE id = ?',

@@ -106,6 +106,14 @@ export class Segments implements SegmentStore {
     );
   }
 
+  /** Segments whose file is still on the card (not offloaded, not lost). */
+  countOnCard(): number {
+    return (
+      this.#db.get<{ n: number }>("SELECT COUNT(*) AS n FROM segments WHERE offloaded_at IS NULL AND state != 'lost'")
+        ?.n ?? 0
+    );
+  }
+
   markOffloaded(id: number): void {
     this.#db.run('UPDATE segments SET offloaded_at = ? WHERE id = ?', this.#iso(), id);
   }

@@ -211,9 +211,15 @@ export class Offload {
     return { done: 'segment', file: path.relative(storageDir, row.path), sha256: row.sha256, again };
   }
 
+  /** Receipts go into the storage reserve (docs/design.md §18); a failed write leaves no partial file behind. */
   async #keepReceipt(file: string, env: Envelope<Receipt>): Promise<void> {
-    await writeFileDurably(`${file}.tmp`, Buffer.from(receiptFileText(env)));
-    await rename(`${file}.tmp`, file);
+    try {
+      await writeFileDurably(`${file}.tmp`, Buffer.from(receiptFileText(env)));
+      await rename(`${file}.tmp`, file);
+    } catch (e) {
+      await unlinkIfPresent(`${file}.tmp`).catch(() => undefined);
+      throw e;
+    }
     await fsyncParent(file);
   }
 }

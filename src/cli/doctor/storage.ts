@@ -1,13 +1,12 @@
 /** Storage checks: the evidence directory, its free space, and whether it writes fast enough to keep up. */
-import { constants, type Stats } from 'node:fs';
+import { constants, type Stats, statSync } from 'node:fs';
 import { access, open, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { FULL_BELOW_BYTES } from '../../camera/health/storage-space.ts';
+import { recordingRate, storageOutlook, storageReserve } from '../../camera/health/reserve.ts';
+import { CameraStore, INDEX_FILE } from '../../camera/storage/store.ts';
 import { type Check, type CheckResult, fail, pass, warn } from './check.ts';
 
 const MIB = 1024 * 1024;
-/** Audio's share of the recording rate (AAC mono), kbit/s. */
-const AUDIO_KBPS = 64;
 /** Writing slower than this many times the recording rate fails; below the second figure it warns. */
 const FAIL_BELOW_RATIO = 2;
 const WARN_BELOW_RATIO = 5;
@@ -40,21 +39,48 @@ export const storageCheck: Check = async (ctx) => {
   }
   const fs = await statfs(found.dir);
   const free = fs.bavail * fs.bsize;
-  const source = ctx.config.capture.source;
-  const bytesPerSecond = ((source.videoBitrateKbps + AUDIO_KBPS) * 1000) / 8;
-  const hours = free / bytesPerSecond / 3600;
-  const freeText = `${(free / 1024 ** 3).toFixed(1)} GiB free (about ${hours.toFixed(1)} h of footage)`;
-  const lowBytes = ctx.config.feedback.storageLowMb * MIB;
-  if (free < FULL_BELOW_BYTES) {
-    results.push(fail('space', freeText, 'offload at the dock or free space: the camera cannot record'));
-  } else if (free < lowBytes) {
-    results.push(warn('space', `${freeText}, below feedback.storageLowMb`, 'offload at the dock soon'));
+  const rate = recordingRate(ctx.config.capture.source);
+  const reserve = storageReserve({ blockSize: fs.bsize, ...cardContents(dir) }).bytes;
+  const outlook = storageOutlook({
+    freeBytes: free,
+    reserveBytes: reserve,
+    bytesPerSecond: rate.bytesPerSecond,
+    segmentSeconds: ctx.config.recording.segmentSeconds,
+    lowMinutes: ctx.config.storage.lowMinutes,
+  });
+  const freeText =
+    `${(free / 1024 ** 3).toFixed(1)} GiB free, ${(reserve / MIB).toFixed(0)} MiB of it the reserve: ` +
+    `about ${(outlook.minutesLeft / 60).toFixed(1)} h of recording left`;
+  if (outlook.level === 'full') {
+    results.push(fail('space', freeText, 'offload at the dock or free space: not even one segment fits'));
+  } else if (outlook.level === 'low') {
+    results.push(warn('space', `${freeText}, below storage.lowMinutes`, 'offload at the dock soon'));
   } else {
     results.push(pass('space', freeText));
   }
-  results.push(await writeSpeed(found.dir, ctx.writeTestBytes, bytesPerSecond));
+  if (ctx.config.feedback.storageLowMb !== undefined) {
+    results.push(
+      warn('config', 'feedback.storageLowMb is deprecated and ignored', 'remove it; set storage.lowMinutes'),
+    );
+  }
+  results.push(await writeSpeed(found.dir, ctx.writeTestBytes, rate.bytesPerSecond));
   return results;
 };
+
+/** What the card holds, from its index when there is one (read-only, beside a running camera). */
+function cardContents(dir: string): { segmentsOnCard: number; incidentsOnCard: number; walBytesNow: number } {
+  try {
+    statSync(path.join(dir, INDEX_FILE));
+    const store = CameraStore.open(dir, { readonly: true });
+    try {
+      return store.contents();
+    } finally {
+      store.close();
+    }
+  } catch {
+    return { segmentsOnCard: 0, incidentsOnCard: 0, walBytesNow: 0 };
+  }
+}
 
 /** Write and fsync `bytes` in 1 MiB blocks, as segments are written; the file is removed afterwards. */
 async function writeSpeed(dir: string, bytes: number, needed: number): Promise<CheckResult> {

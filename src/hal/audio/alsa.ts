@@ -8,6 +8,12 @@ import { stopProcess } from '../process/node.ts';
 import type { ProcessExit, ProcessRunner, RunningProcess } from '../process/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
 import { PlayQueue } from './queue.ts';
+import { silenceClip } from './wav.ts';
+
+/** The speaker check: this much silence through the whole path (aplay, ALSA, the device), never audible. */
+const CHECK_CLIP = silenceClip('speaker-check', { durationMs: 50 });
+/** A check that has not finished by then (a hung device) counts as failed. */
+const CHECK_TIMEOUT_MS = 3000;
 
 /** stderr lines of aplay quoted in a failure message. */
 const TAIL_IN_MESSAGE = 5;
@@ -57,7 +63,15 @@ export class AlsaAudio implements AudioOutput {
     await drained;
   }
 
-  async #playNow(clip: AudioClip, current: () => boolean): Promise<Played> {
+  /** Plays 50 ms of silence: aplay must start, open the device and play it out. */
+  async check(): Promise<void> {
+    await this.#queue.enqueue(
+      (current) => this.#playNow(CHECK_CLIP, current, CHECK_TIMEOUT_MS),
+      () => stopped(this.#device, CHECK_CLIP),
+    );
+  }
+
+  async #playNow(clip: AudioClip, current: () => boolean, timeoutMs?: number): Promise<Played> {
     const startedAt = this.#clock.now();
     const proc = this.#processes.spawn({
       command: 'aplay',
@@ -68,8 +82,18 @@ export class AlsaAudio implements AudioOutput {
     this.#current = proc;
     proc.stdout.resume(); // -q: nothing expected, but never let a full pipe block it
     proc.stdin?.end(clip.wav);
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? null
+        : this.#clock.setTimeout(() => {
+            timedOut = true;
+            void stopProcess(proc, { clock: this.#clock, graceMs: this.#graceMs });
+          }, timeoutMs);
     const exit = await proc.exited;
+    if (timer !== null) this.#clock.clearTimeout(timer);
     this.#current = undefined;
+    if (timedOut) throw failed(this.#device, clip, exit, [`no end after ${timeoutMs} ms`, ...proc.stderrTail()]);
     if (exit.error === undefined && exit.code === 0) return { startedAt, endedAt: this.#clock.now() };
     if (!current()) throw stopped(this.#device, clip);
     throw failed(this.#device, clip, exit, proc.stderrTail());

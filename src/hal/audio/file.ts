@@ -3,8 +3,9 @@
  * played as numbered WAV files and takes as long as a speaker would, on the injected clock. `NoAudio` is a board
  * without a speaker: it refuses every clip, so nobody is ever told a warning was played when it was not.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path, { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
@@ -53,6 +54,29 @@ export class FileAudio implements AudioOutput {
     const drained = this.#queue.cancel();
     this.#abort?.();
     await drained;
+  }
+
+  /**
+   * The simulated speaker works while its directory can take files (or be made where it is missing); nothing is
+   * written or created.
+   */
+  check(): Promise<void> {
+    return this.#queue.enqueue(
+      async () => {
+        let at = this.#dir;
+        for (;;) {
+          try {
+            if (!(await stat(at)).isDirectory()) throw new Error(`${at} is not a directory`);
+            await access(at, constants.W_OK);
+            return;
+          } catch (e) {
+            if (errnoCode(e) !== 'ENOENT' || path.dirname(at) === at) throw failed(this.#dir, e);
+            at = path.dirname(at); // missing: it is made at the first clip, if its parent takes it
+          }
+        }
+      },
+      () => stopped({ name: 'speaker-check' }),
+    );
   }
 
   async #playNow(clip: AudioClip, current: () => boolean): Promise<Played> {
@@ -120,9 +144,19 @@ export class NoAudio implements AudioOutput {
   }
 
   async stop(): Promise<void> {}
+
+  check(): Promise<void> {
+    return Promise.reject(
+      new BodycamError(
+        ErrorCode.HAL_AUDIO_UNAVAILABLE,
+        `this board has no speaker configured (audio driver 'none')`,
+        {},
+      ),
+    );
+  }
 }
 
-function stopped(clip: AudioClip): BodycamError {
+function stopped(clip: Pick<AudioClip, 'name'>): BodycamError {
   return new BodycamError(ErrorCode.HAL_AUDIO_STOPPED, `'${clip.name}' was stopped`, { clip: clip.name });
 }
 

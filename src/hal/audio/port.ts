@@ -37,4 +37,9 @@ export interface AudioOutput {
   play(clip: AudioClip): Promise<Played>;
   /** Stops what is playing and drops what is queued (their play() calls reject with HAL_AUDIO_STOPPED). */
   stop(): Promise<void>;
+  /**
+   * Checks the speaker path without an audible sound (alsa: a short silent play on the device; file: its directory
+   * takes files; none: rejects). Rejects like play() when the path fails; runs in turn with the clips.
+   */
+  check(): Promise<void>;
 }

@@ -22,6 +22,20 @@ describe('config validation', () => {
     expect(r.config.capture.source).toMatchObject({ width: 1280, height: 720, fps: 30, gopSeconds: 1, speed: 1 });
     expect(r.config.controls).toMatchObject({ startPattern: 'double', stopHoldMs: 3000, recordInput: 'record' });
     expect(r.config.storage.dir).toBe('/etc/bodycam/storage');
+    expect(r.config.storage.lowMinutes).toBe(30);
+    expect(r.config.feedback.speakerCheckSeconds).toBe(60);
+    expect(r.config.feedback.storageLowMb).toBeUndefined();
+  });
+
+  it('still loads a config with the deprecated feedback.storageLowMb (ignored: thresholds are in minutes)', () => {
+    const c = base();
+    c['feedback'] = { storageLowMb: 2048 };
+    const r = validateConfig(c, '/etc/bodycam');
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.config.feedback.storageLowMb).toBe(2048);
+    expect(r.config.storage.lowMinutes).toBe(30);
+    c['feedback'] = { storageLowMb: -1 };
+    expect(validateConfig(c, '/etc/bodycam').ok).toBe(false);
   });
 
   it.each<[string, (c: Record<string, any>) => void, string, string]>([

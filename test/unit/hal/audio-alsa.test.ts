@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlsaAudio, aplayArgs } from '../../../src/hal/audio/alsa.ts';
-import { clipFromWav, toneClip } from '../../../src/hal/audio/wav.ts';
+import { clipFromWav, parseWav, toneClip } from '../../../src/hal/audio/wav.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
 import { type ScriptedCall, ScriptedProcesses } from '../../../src/hal/process/scripted.ts';
@@ -162,6 +162,50 @@ describe('AlsaAudio', () => {
     await stopping;
     expect(processes.calls[0]?.signals).toEqual(['SIGTERM', 'SIGKILL']);
     expect((await playing).code).toBe('HAL_AUDIO_STOPPED');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('check() plays 50 ms of silence on the device, in turn after what is playing', async () => {
+    const { clock, processes, audio } = rig();
+    const playing = audio.play(beep);
+    let checked = false;
+    const check = audio.check().then(() => {
+      checked = true;
+    });
+    await clock.advance(200);
+    await playing;
+    expect(checked).toBe(false);
+    // aplay for the check starts once the beep's has ended; step the clock until its 50 ms are played.
+    for (let i = 0; i < 20 && !checked; i++) {
+      await new Promise((r) => setImmediate(r));
+      await clock.advance(10);
+    }
+    await check;
+    expect(checked).toBe(true);
+    expect(clock.now()).toBeGreaterThanOrEqual(1250);
+    expect(processes.calls.map((c) => c.args)).toEqual([aplayArgs(DEVICE), aplayArgs(DEVICE)]);
+    const sent = clipFromWav('check', (await processes.calls[1]?.stdin) ?? Buffer.alloc(0));
+    expect(sent.durationMs).toBeCloseTo(50, 0);
+    expect(parseWav(sent.wav).data.every((b) => b === 0)).toBe(true); // silence: nothing audible
+  });
+
+  it('check() fails as a play does, and a check that hangs is ended after 3 s and fails', async () => {
+    const { clock, processes, audio } = rig(100);
+    processes.define('aplay', (call) => {
+      call.stderr('aplay: main:831: audio open error: Device or resource busy\n');
+      call.exit(1);
+    });
+    const e = await failure(audio.check());
+    expect(e.code).toBe('HAL_AUDIO_FAILED');
+    expect(e.message).toContain('Device or resource busy');
+    processes.define('aplay', (call) => {
+      call.onKill = () => call.exitBySignal('SIGTERM');
+    });
+    const hung = failure(audio.check());
+    await clock.advance(3000);
+    const h = await hung;
+    expect(h.code).toBe('HAL_AUDIO_FAILED');
+    expect(h.message).toContain('no end after 3000 ms');
     expect(clock.pending).toBe(0);
   });
 

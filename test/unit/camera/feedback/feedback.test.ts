@@ -152,4 +152,76 @@ describe('officer feedback', () => {
     expect(feedback.outputs().led?.indication).toBe('capture-fault');
     expect(rises['ledRed']?.filter((t) => t >= t1).map((t) => t - t1)).toEqual([0, 500]);
   });
+
+  it('refuses an activation on a full card: low buzz, three short pulses, red double flash, no warning', async () => {
+    const { clock, bus, feedback, played, pulsesBetween } = await setup();
+    bus.emit('activation.refused', { trigger: 'button', reason: 'storage-full', freeBytes: 0, reserveBytes: 8 << 20 });
+    await clock.advance(2000);
+    expect(await played()).toEqual(['refused']);
+    expect(pulsesBetween(0, 2000)).toBe(3);
+    expect(feedback.outputs()).toMatchObject({
+      led: { indication: 'storage-full', red: 'flash2', green: 'off' },
+      vibration: { last: 'refused' },
+    });
+  });
+
+  it('a recording stopped by full storage ends with the refusal, not the plain stop pulse', async () => {
+    const { clock, bus, feedback, started, played, pulsesBetween } = await setup();
+    bus.emit('recorder.state', { state: 'recording', previous: 'buffering' });
+    bus.emit('incident.started', started({ speak: false, reason: 'severity' }));
+    await clock.advance(1000);
+    bus.emit('incident.closed', { id: 'inc', reason: 'storage-full', stopAtMs: 40_000 });
+    bus.emit('recorder.state', { state: 'buffering', previous: 'recording' });
+    await clock.advance(2000);
+    expect(await played()).toEqual(['refused']);
+    expect(pulsesBetween(1000, 3000)).toBe(3);
+    expect(feedback.outputs()).toMatchObject({ led: { indication: 'storage-full' }, vibration: { last: 'refused' } });
+  });
+
+  it('after a warning the speaker could not give: three long pulses, once the start pulses are felt', async () => {
+    const { clock, bus, feedback, started, rises } = await setup();
+    bus.emit('incident.started', started({ speak: true }));
+    await clock.advance(100); // the start cue runs (150 on, 150 off, 150 on)
+    bus.emit('warning.finished', {
+      incidentId: 'inc',
+      state: 'failed',
+      reason: 'no speaker',
+      startedMediaMs: null,
+      startedAt: null,
+      durationMs: null,
+      languages: [],
+    });
+    await clock.advance(5000);
+    // start: 0 and 300; then a 400 ms pause after its end at 450, and 600 on / 300 off three times
+    expect(rises['haptic']).toEqual([0, 300, 850, 1750, 2650]);
+    expect(feedback.outputs().vibration.last).toBe('say-warning');
+  });
+
+  it('says nothing more when the warning was given or suppressed', async () => {
+    const { clock, bus, started, rises } = await setup();
+    bus.emit('incident.started', started({ speak: true }));
+    for (const state of ['given', 'suppressed'] as const)
+      bus.emit('warning.finished', {
+        incidentId: 'inc',
+        state,
+        reason: null,
+        startedMediaMs: null,
+        startedAt: null,
+        durationMs: null,
+        languages: [],
+      });
+    await clock.advance(5000);
+    expect(rises['haptic']).toEqual([0, 300]);
+  });
+
+  it('shows a speaker found failing in standby with its own red pattern beside green, and clears it', async () => {
+    const { clock, bus, feedback, rises } = await setup();
+    bus.emit('health.speaker', { state: 'fault', code: 'HAL_AUDIO_FAILED', message: 'Unknown PCM nosuch' });
+    const t0 = clock.now();
+    await clock.advance(1999);
+    expect(feedback.outputs().led).toMatchObject({ red: 'wink', green: 'on', warning: 'speaker-fault' });
+    expect(rises['ledRed']?.filter((t) => t >= t0).map((t) => t - t0)).toEqual([0, 900]);
+    bus.emit('health.speaker', { state: 'ok', code: '', message: '' });
+    expect(feedback.outputs().led).toMatchObject({ red: 'off', green: 'on', warning: null });
+  });
 });

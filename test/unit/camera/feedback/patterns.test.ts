@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type FeedbackState, hapticSteps, type LedPlan, ledPlan } from '../../../../src/camera/feedback/patterns.ts';
+import {
+  type FeedbackState,
+  hapticSteps,
+  LED_STEPS,
+  type LedPlan,
+  ledPlan,
+} from '../../../../src/camera/feedback/patterns.ts';
 
 const base: FeedbackState = {
   recorder: 'buffering',
@@ -56,14 +62,24 @@ describe('LED plan', () => {
       { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
     ],
     [
-      'recording, speaker fault: green double flash',
+      'recording, speaker fault: green long and short flash',
       { speaker: 'fault', recorder: 'recording' },
-      { red: 'on', green: 'flash2', indication: 'recording', warning: 'speaker-fault' },
+      { red: 'on', green: 'wink', indication: 'recording', warning: 'speaker-fault' },
+    ],
+    [
+      'standby, speaker fault: red long and short flash beside green',
+      { speaker: 'fault' },
+      { red: 'wink', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+    ],
+    [
+      'full storage outranks a speaker fault',
+      { speaker: 'fault', storage: 'full' },
+      { red: 'flash2', green: 'off', indication: 'storage-full', warning: null },
     ],
     [
       'speaker fault outranks clock and storage',
       { speaker: 'fault', clock: 'unset', storage: 'low' },
-      { red: 'flash2', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+      { red: 'wink', green: 'on', indication: 'standby', warning: 'speaker-fault' },
     ],
     [
       'standby, microphone fault: red triple flash beside green',
@@ -78,7 +94,7 @@ describe('LED plan', () => {
     [
       'speaker fault outranks a microphone fault',
       { speaker: 'fault', microphone: 'fault' },
-      { red: 'flash2', green: 'on', indication: 'standby', warning: 'speaker-fault' },
+      { red: 'wink', green: 'on', indication: 'standby', warning: 'speaker-fault' },
     ],
     [
       'microphone fault outranks the clock',
@@ -112,6 +128,19 @@ describe('LED plan', () => {
     ].map((p) => `${p.red}/${p.green}`);
     expect(new Set(shows).size).toBe(shows.length);
   });
+
+  it('tells every standby fault from full storage by the red LED alone (the green may go unseen)', () => {
+    const red = (change: Partial<FeedbackState>) => LED_STEPS[ledPlan({ ...base, ...change }).red].join(',');
+    const full = red({ storage: 'full' });
+    const faults = [
+      red({ speaker: 'fault' }),
+      red({ microphone: 'fault' }),
+      red({ clock: 'unset' }),
+      red({ storage: 'low' }),
+    ];
+    expect(faults).not.toContain(full);
+    expect(new Set(faults).size).toBe(faults.length);
+  });
 });
 
 describe('haptic cues', () => {
@@ -120,6 +149,7 @@ describe('haptic cues', () => {
     ['stop', [150]],
     ['reminder', [150]],
     ['refused', [75, 75, 75, 75, 75]],
+    ['say-warning', [600, 300, 600, 300, 600]],
   ] as const)('%s at 150 ms pulses → %j', (cue, steps) => {
     expect(hapticSteps(cue, 150)).toEqual(steps);
   });
@@ -128,5 +158,13 @@ describe('haptic cues', () => {
     const pulses = (steps: number[]) => steps.filter((_, i) => i % 2 === 0).length;
     expect(pulses(hapticSteps('start', 100))).toBe(2);
     expect(pulses(hapticSteps('stop', 100))).toBe(1);
+  });
+
+  it('feels "give the warning yourself" unlike any other cue: three long pulses', () => {
+    const others = (['start', 'stop', 'reminder', 'refused'] as const).map((c) => hapticSteps(c, 150).join(','));
+    expect(others).not.toContain(hapticSteps('say-warning', 150).join(','));
+    const say = hapticSteps('say-warning', 150);
+    expect(say.filter((_, i) => i % 2 === 0)).toEqual([600, 600, 600]);
+    expect(Math.min(...say.filter((_, i) => i % 2 === 0))).toBeGreaterThan(Math.max(...hapticSteps('start', 150)));
   });
 });

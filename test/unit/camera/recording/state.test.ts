@@ -34,6 +34,39 @@ describe('recorder transitions', () => {
     ['stopping', { type: 'stopTimeout' }, { next: 'buffering', action: 'closeIncident' }],
     ['recording', { type: 'stopTimeout' }, { next: 'recording', action: 'ignore' }],
     ['buffering', { type: 'stopTimeout' }, { next: 'buffering', action: 'ignore' }],
+    // storage (docs/design.md §18): no GOP fits before the reserve → refused, nothing opened …
+    ['buffering', { type: 'activate', canStore: false }, { next: 'buffering', action: 'refuse' }],
+    ['buffering', { type: 'activate', canStore: true }, { next: 'recording', action: 'openIncident' }],
+    // … a recording goes on regardless (the fragment check stops it), and a stop is still cancelled
+    ['recording', { type: 'activate', canStore: false }, { next: 'recording', action: 'ignore' }],
+    ['stopping', { type: 'activate', canStore: false }, { next: 'recording', action: 'ignore' }],
+    // a fragment that would reach the reserve closes the incident before it
+    [
+      'recording',
+      { type: 'videoFragment', startMs: 5000, stopAtMs: null, fits: false },
+      { next: 'buffering', action: 'closeStorageFull' },
+    ],
+    [
+      'stopping',
+      { type: 'videoFragment', startMs: 5000, stopAtMs: 5500, fits: false },
+      { next: 'buffering', action: 'closeStorageFull' },
+    ],
+    // past the officer's stop point the stop is the officer's, full or not
+    [
+      'stopping',
+      { type: 'videoFragment', startMs: 5500, stopAtMs: 5500, fits: false },
+      { next: 'buffering', action: 'closeIncident' },
+    ],
+    [
+      'recording',
+      { type: 'videoFragment', startMs: 5000, stopAtMs: null, fits: true },
+      { next: 'recording', action: 'write' },
+    ],
+    [
+      'buffering',
+      { type: 'videoFragment', startMs: 5000, stopAtMs: null, fits: false },
+      { next: 'buffering', action: 'drop' },
+    ],
   ];
   it.each(cases)('%s + %j → %j', (state, input, expected) => {
     expect(transition(state, input)).toEqual(expected);
