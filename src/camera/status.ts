@@ -1,8 +1,9 @@
 import { Subscriptions } from '../lib/event-bus.ts';
-import type { CameraBus, CameraEvents } from './events.ts';
+import type { CameraBus, CameraEvents, SetupFault } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { RingStats } from './media/ring.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
+import type { DeviceKeyRow } from './storage/device-keys.ts';
 import type { SyncStatus } from './sync/dock-sync.ts';
 
 /** What `bodycam ctl status` prints. */
@@ -27,6 +28,20 @@ export interface CameraStatus {
     /** The microphone (null without one): `fault` while capture records video without sound and retries it. */
     microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
   };
+  /**
+   * What start-up found missing or unusable (a warning prompt, the signing key), each with its fix; the camera records
+   * regardless. Empty when nothing is.
+   */
+  faults: SetupFault[];
+  /** The key signing this camera's evidence (null without one: see `faults`), and whether a dock confirmed it. */
+  identity: {
+    keyId: string;
+    origin: DeviceKeyRow['origin'];
+    firstUsedAt: string;
+    /** Made by the camera itself and not yet confirmed by a dock: announced at the next docking. */
+    toAnnounce: boolean;
+    confirmedAt: string | null;
+  } | null;
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -43,6 +58,8 @@ export interface StatusSources {
   sync: () => SyncStatus | null;
   /** The configured microphone's ALSA device, or null when the source has none. */
   microphone: string | null;
+  /** The signing key's row in the index (null without a usable key). */
+  identity: () => DeviceKeyRow | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -56,6 +73,7 @@ export class StatusBoard {
   #internalErrors = 0;
   #video: { width: number; height: number } | null = null;
   #microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
+  readonly #faults: SetupFault[] = [];
 
   constructor(sources: StatusSources) {
     this.#o = sources;
@@ -82,6 +100,9 @@ export class StatusBoard {
     });
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
+    });
+    this.#subs.on('setup.fault', (fault) => {
+      this.#faults.push(fault);
     });
   }
 
@@ -116,9 +137,22 @@ export class StatusBoard {
         video: this.#video,
         microphone: this.#microphone,
       },
+      faults: [...this.#faults],
+      identity: identityStatus(this.#o.identity()),
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,
       memory: { rss, heapUsed, external, arrayBuffers },
     };
   }
+}
+
+function identityStatus(row: DeviceKeyRow | null): CameraStatus['identity'] {
+  if (row === null) return null;
+  return {
+    keyId: row.keyId,
+    origin: row.origin,
+    firstUsedAt: row.firstUsedAt,
+    toAnnounce: row.origin === 'created-at-start' && row.confirmedAt === null,
+    confirmedAt: row.confirmedAt,
+  };
 }
