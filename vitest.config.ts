@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The device lab boots VMs: `npm run test:lab` (vitest.lab.config.ts) runs it.
-    exclude: [...configDefaults.exclude, 'test/lab/**'],
+    // The device lab and the system test boot VMs: `npm run test:lab` and `npm run test:system` run them.
+    exclude: [...configDefaults.exclude, 'test/lab/**', 'test/system/**'],
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -20,10 +20,18 @@ done
 # broker and PKI (mosquitto-clients for hands-on checks); qemu, kmod, cpio and busybox-static: the device lab
 # (scripts/lab); GStreamer and python3-gi: the benchmark's comparison with a GStreamer pre-record pipeline
 # (scripts/bench/compare; a value may name several packages).
+# The builds (npm run package, build-image.sh --bundle, npm run test:arm64) install nothing themselves and never
+# change the host's dpkg architectures: g++, make, python3 and binutils compile onoff's epoll addon for amd64 and strip
+# the package's binaries; g++-aarch64-linux-gnu (with its binutils) cross-compiles it for arm64; qemu-user-static runs
+# the arm64 build (test:arm64; it registers binfmt handlers for foreign binaries); lintian checks the packages;
+# mmdebstrap and e2fsprogs (mkfs.ext4) make the system test's fresh Debian root and its disk image (test:system).
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
   [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
+  [g++]=g++ [make]=make [python3]=python3 [strip]=binutils [aarch64-linux-gnu-g++]=g++-aarch64-linux-gnu
+  [qemu-aarch64-static]=qemu-user-static [lintian]=lintian [mmdebstrap]=mmdebstrap [mkfs.ext4]=e2fsprogs
+  [unshare]=util-linux
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

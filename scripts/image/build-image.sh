@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the camera's linux/arm64 image from Dockerfile.arm64 with docker buildx, or, with --bundle, a tarball of
-# the same production build (dist/, production node_modules for arm64, hardware/, Node 24 for arm64) to unpack
-# into /opt/bodycam on a flashed Raspberry Pi OS. The bundle needs no Docker: it is cross-built here
-# (scripts/arm64/lib.sh) and is what `npm run test:arm64` runs under qemu.
+# the same production build (dist/, production node_modules for arm64, hardware/, Node 24 for arm64, bin/bodycam,
+# release.json) to unpack into /opt/bodycam on a system the Debian package does not serve (a technician on Raspberry
+# Pi OS installs the package: `npm run package -- --arch arm64`). The bundle needs no Docker: it is cross-built here
+# (scripts/package/lib.sh), as `npm run test:arm64` runs it under qemu. It installs nothing on the host and never
+# changes its dpkg architectures; a missing tool is named (exit 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +22,7 @@ Image (needs Docker with buildx, and qemu binfmt or an arm64 builder):
 Bundle (no Docker; Debian host):
   --bundle          write dist/ + production node_modules + hardware/ + node/ for linux/arm64
   --out FILE        bundle path (default bodycam-VERSION-linux-arm64.tar.gz); on the Pi:
-                    sudo tar -C /opt -xzf FILE   (gives /opt/bodycam/node/bin/node and /opt/bodycam/dist)
+                    sudo tar -C /opt -xzf FILE   (gives /opt/bodycam/bin/bodycam, node/bin/node and dist/)
 EOF
 }
 
@@ -77,14 +79,15 @@ if [ "$mode" = image ]; then
 fi
 
 # ── bundle
-# shellcheck source=scripts/arm64/lib.sh
-source scripts/arm64/lib.sh
-arm64_prepare
-stage=$ARM64_CACHE/bundle/bodycam
-arm64_assemble_app "$stage"
-mkdir -p "$stage/node/bin"
-cp "$ARM64_NODE" "$stage/node/bin/node"
-cp "$ARM64_NODE_DIR/LICENSE" "$stage/node/"
-cp README.md "$stage/"
+# shellcheck source=scripts/package/lib.sh
+source scripts/package/lib.sh
+build_ensure_tools arm64
+stage=$BUILD_CACHE/arm64/bundle/bodycam
+build_assemble_app arm64 "$stage"
+mkdir -p "$stage/node/bin" "$stage/bin"
+cp "$BUILD_NODE_DIR/bin/node" "$stage/node/bin/node"
+cp "$BUILD_NODE_DIR/LICENSE" "$stage/node/"
+install -m 0755 scripts/package/deb/bodycam "$stage/bin/bodycam"
+cp README.md CHANGELOG.md hardware/systemd/bodycam.service hardware/systemd/bodycam-dock.service "$stage/"
 tar -C "$(dirname "$stage")" -czf "$out" bodycam
-echo "build-image: wrote $out ($(du -h "$out" | cut -f1)): Node $(arm64_node_version) and bodycam $version for linux/arm64"
+echo "build-image: wrote $out ($(du -h "$out" | cut -f1)): Node $(build_node_version) and bodycam $version for linux/arm64"

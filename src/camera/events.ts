@@ -91,6 +91,14 @@ export interface WarningFinished {
   languages: string[];
 }
 
+/** Something the camera needs was missing or unusable at start; it records anyway and shows, logs and names the fix. */
+export interface SetupFault {
+  /** `prompts`: the warning cannot be (fully) given; `identity`: no usable signing key, evidence is signed later. */
+  part: 'prompts' | 'identity';
+  message: string;
+  fix: string;
+}
+
 export interface CameraEvents {
   'capture.init': InitSegment;
   'capture.fragment': MediaFragment;
@@ -145,6 +153,9 @@ export interface CameraEvents {
   'segment.sealed': SegmentSealed;
   'storage.fault': StorageFault;
   'dock.changed': { docked: boolean };
+  'setup.fault': SetupFault;
+  /** The camera made its own signing key at start (none was there): to be announced to and confirmed by its dock. */
+  'identity.created': { keyId: string; file: string };
 }
 
 export type CameraBus = EventBus<CameraEvents>;

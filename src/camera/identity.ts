@@ -23,10 +23,16 @@ export function publicKeyFileFor(keyFile: string): string {
   return path.join(path.dirname(keyFile), 'device.pub');
 }
 
-/** Writes a new key pair; refuses to replace one (a new key would start a new chain of trust). */
-export async function createDeviceIdentity(keyFile: string): Promise<{ keyId: string; publicFile: string }> {
+/**
+ * Writes a new key pair; refuses to replace one (a new key would start a new chain of trust). `trustedUids` may own
+ * the key's directory besides the running user (root provisioning for the service user).
+ */
+export async function createDeviceIdentity(
+  keyFile: string,
+  trustedUids: readonly number[] = [],
+): Promise<{ keyId: string; publicFile: string }> {
   const { privatePem, publicPem } = generateDeviceKeys();
-  await privateDirectory(path.dirname(keyFile), 0o700);
+  await privateDirectory(path.dirname(keyFile), 0o700, trustedUids);
   try {
     await writeFile(keyFile, privatePem, { mode: 0o600, flag: 'wx' });
   } catch (e) {
@@ -47,9 +53,12 @@ export async function createDeviceIdentity(keyFile: string): Promise<{ keyId: st
  * The device's signing key for provisioning: kept when it exists as a regular file (its mode tightened to 0600), else
  * created. Never used or written through a symbolic link. Returns the new key's id, or null when one was kept.
  */
-export async function ensureDeviceIdentity(keyFile: string): Promise<{ keyId: string; publicFile: string } | null> {
+export async function ensureDeviceIdentity(
+  keyFile: string,
+  trustedUids: readonly number[] = [],
+): Promise<{ keyId: string; publicFile: string } | null> {
   const found = await lstat(keyFile).catch(() => null);
-  if (found === null) return await createDeviceIdentity(keyFile);
+  if (found === null) return await createDeviceIdentity(keyFile, trustedUids);
   if (!found.isFile()) {
     throw new BodycamError(
       ErrorCode.USAGE,
@@ -61,9 +70,11 @@ export async function ensureDeviceIdentity(keyFile: string): Promise<{ keyId: st
   return null;
 }
 
-/** Loads the signing key; a missing, unreadable or too open key stops the start, naming the file and the fix. */
+/**
+ * Loads the signing key, for tools that need it whole (doctor, dock enrolment): a missing, unreadable or too open
+ * key throws CONFIG_INVALID naming the file and the fix that fits what is wrong.
+ */
 export async function loadDeviceIdentity(keyFile: string, configFile = 'the config file'): Promise<DeviceIdentity> {
-  const fix = `create it with \`bodycam identity --config ${configFile}\` (evidence.keyFile)`;
   let pem: string;
   try {
     const { mode } = await stat(keyFile);
@@ -77,12 +88,38 @@ export async function loadDeviceIdentity(keyFile: string, configFile = 'the conf
     pem = await readFile(keyFile, 'utf8');
   } catch (e) {
     if (e instanceof BodycamError) throw e;
-    const why = errnoCode(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoCode(e) ?? (e as Error).message})`;
-    throw new BodycamError(ErrorCode.CONFIG_INVALID, `the device key ${keyFile} ${why}; ${fix}`, {
-      key: 'evidence.keyFile',
-      file: keyFile,
-    });
+    throw keyProblem(keyFile, e, configFile);
   }
+  return identityFromPem(pem, keyFile);
+}
+
+/** Why a key could not be read, with the fix for that cause (a missing key is made; an unreadable one is not). */
+function keyProblem(keyFile: string, e: unknown, configFile: string): BodycamError {
+  const code = errnoCode(e);
+  const details = { key: 'evidence.keyFile', file: keyFile };
+  if (code === 'ENOENT') {
+    return new BodycamError(
+      ErrorCode.CONFIG_INVALID,
+      `the device key ${keyFile} is missing; create it with \`bodycam identity --config ${configFile}\` (evidence.keyFile)`,
+      details,
+    );
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new BodycamError(
+      ErrorCode.CONFIG_INVALID,
+      `the device key ${keyFile} cannot be read by this user (uid ${process.getuid?.() ?? '?'}); it belongs to the ` +
+        `camera's service user: run this as that user, or give it back with \`bodycam upgrade --config ${configFile}\` as root`,
+      details,
+    );
+  }
+  return new BodycamError(
+    ErrorCode.CONFIG_INVALID,
+    `the device key ${keyFile} cannot be read (${code ?? (e as Error).message})`,
+    details,
+  );
+}
+
+function identityFromPem(pem: string, keyFile: string): DeviceIdentity {
   let privateKey: KeyObject;
   try {
     privateKey = loadPrivateKey(pem);
@@ -98,6 +135,88 @@ export async function loadDeviceIdentity(keyFile: string, configFile = 'the conf
   }
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: keyId(publicKey), publicPem: publicKeyPem(publicKey) };
+}
+
+/** What the daemon found at start: the key to sign with (or none), whether it made it, and what is wrong. */
+export interface IdentityAtStart {
+  identity: DeviceIdentity | null;
+  /** True when the camera made the key itself at this start (none was there): its dock has yet to confirm it. */
+  created: boolean;
+  /** A problem to show and log (the key unusable, or usable but exposed); null when all is well. */
+  fault: { message: string; fix: string } | null;
+}
+
+/**
+ * The daemon's signing key, never a refusal to start: a missing key is made on the spot (a camera upgraded from
+ * 0.1.0, which had none); a key others can read is tightened when the daemon owns it, else used and shown as a fault;
+ * a key that cannot be read or used leaves the camera recording without signing (the manifests are signed at the
+ * next start that has a key) and is shown as a fault with its fix.
+ */
+export async function identityAtStart(keyFile: string, configFile = 'the config file'): Promise<IdentityAtStart> {
+  const upgrade = `\`bodycam upgrade --config ${configFile}\` as root`;
+  const found = await lstat(keyFile).catch((e: unknown) => e as Error);
+  let created = false;
+  if (found instanceof Error && errnoCode(found) === 'ENOENT') {
+    try {
+      await createDeviceIdentity(keyFile);
+      created = true;
+    } catch (e) {
+      return {
+        identity: null,
+        created: false,
+        fault: {
+          message: `no device key: ${keyFile} is missing and could not be made (${errnoCode(e) ?? (e as Error).message}); footage is recorded and sealed, its manifests are signed once a key exists`,
+          fix: `${upgrade} (gives the camera's user its identity directory), or \`bodycam identity --config ${configFile}\``,
+        },
+      };
+    }
+  } else if (!(found instanceof Error) && !found.isFile()) {
+    return {
+      identity: null,
+      created: false,
+      fault: {
+        message: `no device key: ${keyFile} is not a regular file; footage is recorded and sealed, its manifests are signed once a key exists`,
+        fix: `restore the key at ${keyFile} from its backup (a new key cannot continue this camera's signed chain)`,
+      },
+    };
+  }
+  await makePrivate(keyFile).catch(() => undefined);
+  let pem: string;
+  let mode: number;
+  try {
+    mode = (await stat(keyFile)).mode;
+    pem = await readFile(keyFile, 'utf8');
+  } catch (e) {
+    const problem = keyProblem(keyFile, e, configFile);
+    return {
+      identity: null,
+      created: false,
+      fault: { message: `${problem.message.split('; ')[0]}; manifests are signed once it can be read`, fix: upgrade },
+    };
+  }
+  try {
+    const identity = identityFromPem(pem, keyFile);
+    const exposed = (mode & 0o077) !== 0;
+    return {
+      identity,
+      created,
+      fault: exposed
+        ? {
+            message: `the device key ${keyFile} is readable by others (mode ${(mode & 0o777).toString(8)}): anyone who read it can sign as this camera`,
+            fix: `chmod 600 ${keyFile} (${upgrade} does)`,
+          }
+        : null,
+    };
+  } catch (e) {
+    return {
+      identity: null,
+      created: false,
+      fault: {
+        message: `${(e as Error).message}; footage is recorded and sealed, its manifests are signed once a key exists`,
+        fix: `restore the key at ${keyFile} from its backup (a new key cannot continue this camera's signed chain)`,
+      },
+    };
+  }
 }
 
 /**

@@ -20,14 +20,15 @@ import type { ProcessRunner } from '../hal/process/port.ts';
 import { makePrivate } from '../lib/fs.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
+import { RELEASE } from '../lib/version.ts';
 import { Journal } from './audit/journal.ts';
 import { ManifestWriter } from './audit/manifests.ts';
-import { AuditTrail } from './audit/trail.ts';
+import { type AuditRecord, AuditTrail } from './audit/trail.ts';
 import { controlHandler } from './control/commands.ts';
 import { ControlServer } from './control/server.ts';
 import { type CameraBus, createCameraBus } from './events.ts';
 import { Feedback } from './feedback/feedback.ts';
-import { attentionTone, loadWarningClips, refusedTone, reminderTone } from './feedback/prompts.ts';
+import { attentionTone, refusedTone, reminderTone } from './feedback/prompts.ts';
 import { StealthPolicy } from './feedback/stealth.ts';
 import { SpokenWarning } from './feedback/warning.ts';
 import { ClockCheck } from './health/clock-check.ts';
@@ -35,7 +36,7 @@ import { recordingRate } from './health/reserve.ts';
 import { SpeakerCheck } from './health/speaker-check.ts';
 import { StorageBudget } from './health/storage-budget.ts';
 import { StorageSpace } from './health/storage-space.ts';
-import { loadDeviceIdentity, publishDeviceKey } from './identity.ts';
+import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
 import { fluentFfmpeg } from './media/ffmpeg.ts';
@@ -45,6 +46,7 @@ import { Recorder } from './recording/recorder.ts';
 import { recoverInterrupted } from './recording/segments/startup-recovery.ts';
 import { SegmentWriter } from './recording/segments/writer.ts';
 import { SystemdNotify } from './service/notify.ts';
+import { gatherStartNeeds } from './start-needs.ts';
 import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
@@ -93,18 +95,31 @@ export class Camera {
       this.#status?.countInternalError();
     };
     const recipients = c.encryption.recipients.map((r) => parseRecipient(r));
-    // A missing prompt stops the start here, naming the file and the fix, before anything else is opened.
-    const clips = c.warning.enabled ? await loadWarningClips(c.warning, this.#deps.configFile) : null;
     // Evidence, its index and the audit log are the daemon's alone (storage made by an older release is tightened).
     await mkdir(c.storage.dir, { recursive: true, mode: 0o700 });
     await makePrivate(c.storage.dir, 0o700);
+    // Prompts and the signing key: what is missing is a fault shown once everything runs, never a refusal to record.
+    const needs = await gatherStartNeeds(c, this.#deps.configFile);
+    const { clips, identity } = needs;
 
-    const identity = await loadDeviceIdentity(c.evidence.keyFile, this.#deps.configFile);
-    await publishDeviceKey(c.storage.dir, identity);
-    const audit = await AuditTrail.open(c.storage.dir, identity, log.child({ component: 'audit' }));
-    await this.#start({ name: 'audit log', start: idle, stop: () => audit.close() });
-    const store = CameraStore.open(c.storage.dir, { wallNow: () => clock.wallNow(), onEvent: (e) => audit.append(e) });
+    if (identity !== null) await publishDeviceKey(c.storage.dir, identity);
+    const audit =
+      identity === null ? null : await AuditTrail.open(c.storage.dir, identity, log.child({ component: 'audit' }));
+    if (audit !== null) await this.#start({ name: 'audit log', start: idle, stop: () => audit.close() });
+    const store = CameraStore.open(c.storage.dir, {
+      wallNow: () => clock.wallNow(),
+      ...(audit === null ? {} : { onEvent: (e: AuditRecord) => audit.append(e) }),
+    });
     await this.#start({ name: 'index', start: idle, stop: async () => store.close() });
+    const key =
+      identity === null
+        ? null
+        : store.deviceKeys.use({
+            keyId: identity.keyId,
+            publicPem: identity.publicPem,
+            origin: needs.keyCreated ? 'created-at-start' : 'provisioned',
+            release: RELEASE,
+          });
     const previousStart = store.events.last('started');
     const report = await recoverInterrupted({
       incidents: store.incidents,
@@ -209,10 +224,12 @@ export class Camera {
       sync: () => sync?.status() ?? null,
       storage: () => (budget.refresh() ? budget.view() : null),
       microphone: source.kind !== 'synthetic' && source.audio ? source.alsaDevice : null,
+      identity: () => (key === null ? null : (store.deviceKeys.get(key.keyId) ?? key)),
     });
     this.#status = status;
+    // Without a signing key there is nothing the dock would take (no manifests yet): the camera stays off the dock.
     const sync =
-      c.dock === undefined
+      c.dock === undefined || identity === null
         ? null
         : await dockSync(c.dock, {
             bus,
@@ -247,25 +264,27 @@ export class Camera {
         }),
       ),
     );
-    await this.#start(
-      named(
-        'manifests',
-        new ManifestWriter({
-          bus,
-          incidents: store.incidents,
-          segments: store.segments,
-          manifests: store.manifests,
-          storageDir: c.storage.dir,
-          device: c.device.id,
-          identity,
-          retention: { policeAccessDays: c.evidence.policeAccessDays, maxMonths: c.evidence.maxMonths },
-          speed: source.kind === 'synthetic' ? source.speed : 1,
-          wallNow: () => clock.wallNow(),
-          logger: log.child({ component: 'manifests' }),
-          onInternalError: () => status.countInternalError(),
-        }),
-      ),
-    );
+    if (identity !== null) {
+      await this.#start(
+        named(
+          'manifests',
+          new ManifestWriter({
+            bus,
+            incidents: store.incidents,
+            segments: store.segments,
+            manifests: store.manifests,
+            storageDir: c.storage.dir,
+            device: c.device.id,
+            identity,
+            retention: { policeAccessDays: c.evidence.policeAccessDays, maxMonths: c.evidence.maxMonths },
+            speed: source.kind === 'synthetic' ? source.speed : 1,
+            wallNow: () => clock.wallNow(),
+            logger: log.child({ component: 'manifests' }),
+            onInternalError: () => status.countInternalError(),
+          }),
+        ),
+      );
+    }
     await this.#start(named('feedback', feedback));
     await this.#start(named('warning', warning));
     const speakerCheck = {
@@ -301,6 +320,11 @@ export class Camera {
     );
     if (sync !== null) await this.#start(named('dock sync', sync));
     await this.#start(named('control', control));
+    // What start-up found missing, now that the LEDs, the status and the journal listen: shown, logged, recorded.
+    for (const fault of needs.faults) bus.emit('setup.fault', fault);
+    if (needs.keyCreated && identity !== null) {
+      bus.emit('identity.created', { keyId: identity.keyId, file: c.evidence.keyFile });
+    }
     // Last to start, first to stop: READY only once everything above runs, STOPPING before anything stops.
     await this.#start(
       named(

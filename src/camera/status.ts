@@ -1,9 +1,10 @@
 import { Subscriptions } from '../lib/event-bus.ts';
-import type { CameraBus, CameraEvents } from './events.ts';
+import type { CameraBus, CameraEvents, SetupFault } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { StorageView } from './health/storage-budget.ts';
 import type { RingStats } from './media/ring.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
+import type { DeviceKeyRow } from './storage/device-keys.ts';
 import type { SyncStatus } from './sync/dock-sync.ts';
 
 /** What `bodycam ctl status` prints. */
@@ -35,6 +36,19 @@ export interface CameraStatus {
   storage: StorageView | null;
   /** The speaker path as last checked or used: `fault` with what failed. */
   speaker: { state: 'ok' | 'fault'; message: string };
+   * What start-up found missing or unusable (a warning prompt, the signing key), each with its fix; the camera records
+   * regardless. Empty when nothing is.
+   */
+  faults: SetupFault[];
+  /** The key signing this camera's evidence (null without one: see `faults`), and whether a dock confirmed it. */
+  identity: {
+    keyId: string;
+    origin: DeviceKeyRow['origin'];
+    firstUsedAt: string;
+    /** Made by the camera itself and not yet confirmed by a dock: announced at the next docking. */
+    toAnnounce: boolean;
+    confirmedAt: string | null;
+  } | null;
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -52,6 +66,8 @@ export interface StatusSources {
   storage: () => StorageView | null;
   /** The configured microphone's ALSA device, or null when the source has none. */
   microphone: string | null;
+  /** The signing key's row in the index (null without a usable key). */
+  identity: () => DeviceKeyRow | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -66,6 +82,7 @@ export class StatusBoard {
   #video: { width: number; height: number } | null = null;
   #microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
   #speaker: { state: 'ok' | 'fault'; message: string } = { state: 'ok', message: '' };
+  readonly #faults: SetupFault[] = [];
 
   constructor(sources: StatusSources) {
     this.#o = sources;
@@ -102,6 +119,9 @@ export class StatusBoard {
     this.#subs.on('audio.played', () => {
       this.#speaker = { state: 'ok', message: '' };
     });
+    this.#subs.on('setup.fault', (fault) => {
+      this.#faults.push(fault);
+    });
   }
 
   async stop(): Promise<void> {
@@ -137,9 +157,22 @@ export class StatusBoard {
       },
       storage: this.#o.storage(),
       speaker: this.#speaker,
+      faults: [...this.#faults],
+      identity: identityStatus(this.#o.identity()),
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,
       memory: { rss, heapUsed, external, arrayBuffers },
     };
   }
+}
+
+function identityStatus(row: DeviceKeyRow | null): CameraStatus['identity'] {
+  if (row === null) return null;
+  return {
+    keyId: row.keyId,
+    origin: row.origin,
+    firstUsedAt: row.firstUsedAt,
+    toAnnounce: row.origin === 'created-at-start' && row.confirmedAt === null,
+    confirmedAt: row.confirmedAt,
+  };
 }

@@ -2,13 +2,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { deviceFiles, dockLayout } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
 import { Progress } from '../dock/sync/progress.ts';
+import { NodeProcessRunner } from '../hal/process/node.ts';
+import { SdNotifier } from '../hal/service/systemd-notify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { listenForStop } from '../lib/signals.ts';
 
 /**
  * `bodycam dock run`: the broker (unless external) and the agent, until SIGTERM or SIGINT. Per-camera progress
- * goes to stderr as lines for the terminal; the JSON log to stdout.
+ * goes to stderr as lines for the terminal; the JSON log to stdout. Under systemd it says READY and STOPPING.
  */
 export async function dockRunCommand(dir: string): Promise<void> {
   const logger = createLogger('info');
@@ -21,6 +23,8 @@ export async function dockRunCommand(dir: string): Promise<void> {
       process.stderr.write(`${device}: ${line}\n`);
     },
   });
+  // Under systemd (bodycam-dock.service, Type=notify): READY once the broker and the agent run, STOPPING on the way out.
+  const notify = new SdNotifier({ processes: new NodeProcessRunner(), logger, env: process.env });
   const stop = listenForStop();
   try {
     await station.start();
@@ -29,9 +33,12 @@ export async function dockRunCommand(dir: string): Promise<void> {
     stop.dispose();
     throw e;
   }
+  notify.send('READY=1', `STATUS=receiving footage (${dockLayout(dir).dir})`);
   process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
   logger.info({ signal: await stop.received }, 'stopping');
+  notify.send('STOPPING=1');
   await station.stop();
+  await notify.flush();
   logger.flush();
 }
 

@@ -10,6 +10,7 @@ import { validateConfig } from '../config/load.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
+import { RELEASE } from '../lib/version.ts';
 
 export interface InitOptions {
   dir: string;
@@ -55,6 +56,7 @@ export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
         .slice(0, 40) || 'camera'
     }`;
   return {
+    release: RELEASE,
     device: { id: deviceId, board: board.board },
     capture: { source: boardSourceConfig(board) },
     preRecord: { seconds: 30, audio: false },

@@ -97,6 +97,15 @@ export function buildProgram(): Command {
     .action(async (opts: { config: string }) => (await import('./identity.ts')).identityCommand(opts.config));
 
   program
+    .command('upgrade')
+    .description(
+      'bring a camera up to this release with no question asked (the package runs it): missing prompts, and as root the service user gets its identity, key and storage; evidence is never touched',
+    )
+    .option('--config <file>', 'config file', '/etc/bodycam/config.json')
+    .option('--user <name>', "the camera's service user (as root)", 'bodycam')
+    .action(async (opts: { config: string; user: string }) => (await import('./upgrade.ts')).upgradeCommand(opts));
+
+  program
     .command('prompts')
     .description('make the spoken warning prompts (warning-<lang>.wav) from the configured texts with espeak-ng')
     .requiredOption('--config <file>', 'config file')

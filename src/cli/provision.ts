@@ -14,7 +14,9 @@ import { DEVICE_ID, DEVICE_ID_RULE } from '../config/schema.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, errnoCode, isBodycamError } from '../lib/errors.ts';
 import { privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
+import { handOver } from './hand-over.ts';
 import { buildInitialConfig, checkRecipients } from './init.ts';
+import { SERVICE_USER, serviceAccountForRoot } from './service-user.ts';
 
 export interface ProvisionOptions {
   board: string;
@@ -89,10 +91,13 @@ export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
     throw new BodycamError(ErrorCode.CONFIG_INVALID, `the config for ${opts.deviceId} would not be valid:\n${lines}`);
   }
   const config = checked.config;
+  // Run as root on a camera with the package: the service user gets its key and storage (and may already own them).
+  const account = serviceAccountForRoot();
+  const trusted = account === null ? [] : [account.uid];
   // Every directory written into is the technician's own: a symlink or a file planted by a local user is refused.
   await privateDirectory(dir);
   try {
-    await privateDirectory(config.storage.dir, 0o700);
+    await privateDirectory(config.storage.dir, 0o700, trusted);
   } catch (e) {
     if (isBodycamError(e)) throw e;
     throw usage(
@@ -100,7 +105,7 @@ export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
     );
   }
   await writeFileNoFollow(file, `${JSON.stringify(doc, null, 2)}\n`, 0o644);
-  const keyId = (await ensureDeviceIdentity(config.evidence.keyFile))?.keyId ?? 'kept';
+  const keyId = (await ensureDeviceIdentity(config.evidence.keyFile, trusted))?.keyId ?? 'kept';
   const sheet = boardSheet(board);
   await writeFileNoFollow(path.join(dir, 'config.txt.add'), sheet.configTxt, 0o644);
   await writeFileNoFollow(path.join(dir, 'WIRING.txt'), sheet.wiring, 0o644);
@@ -112,6 +117,13 @@ export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
       `${file} written, but the warning prompts are not: ${(e as Error).message}. Then run \`bodycam prompts --config ${file}\``,
     );
   }
+  const handedOver = account === null ? [] : await handOver(config, file, account);
+  const owner =
+    account !== null
+      ? `  owner      ${account.name} (the service user) owns the identity and the storage`
+      : process.getuid?.() === 0
+        ? `  owner      root: no ${SERVICE_USER} user here (install the package, then \`bodycam upgrade --config ${file}\`)`
+        : `  owner      ${process.env['USER'] ?? `uid ${process.getuid?.()}`} (run the camera as this user)`;
   process.stdout.write(
     [
       `provisioned ${opts.deviceId} for ${board.board} (${board.description})`,
@@ -121,8 +133,10 @@ export async function provisionCommand(opts: ProvisionOptions): Promise<void> {
       `  storage    ${config.storage.dir}`,
       `  boot       ${path.join(dir, 'config.txt.add')} (${board.configTxt.length} lines for /boot/firmware/config.txt)`,
       `  wiring     ${path.join(dir, 'WIRING.txt')}`,
-      'next: at the dock `bodycam dock enroll --device-config CONFIG`, install hardware/systemd/bodycam.service,',
-      `      then \`bodycam doctor --config ${file}\` on the camera`,
+      owner,
+      ...handedOver.map((l) => `             ${l}`),
+      `next: \`bodycam doctor --config ${file}\`, then \`systemctl enable --now bodycam\` (the package's unit);`,
+      '      at the dock: `bodycam dock enroll --device-config CONFIG`',
       '',
     ].join('\n'),
   );

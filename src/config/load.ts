@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { compareVersions, RELEASE, SEMVER } from '../lib/version.ts';
 import { type Config, configSchema } from './schema.ts';
 import type { Issue } from './schema-kit.ts';
 
@@ -83,15 +84,30 @@ export function loadConfig(file: string): Config {
       file,
     });
   }
-  const result = validateConfig(parseConfigJson(text, file), path.dirname(path.resolve(file)));
+  const doc = parseConfigJson(text, file);
+  const result = validateConfig(doc, path.dirname(path.resolve(file)));
   if (!result.ok) {
     const lines = result.problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
-    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} has ${result.problems.length} error(s):\n${lines}`, {
-      file,
-      problems: result.problems,
-    });
+    const newer = newerWriter(doc);
+    const downgrade =
+      newer === null
+        ? ''
+        : `\n(written by bodycam ${newer}, newer than this bodycam ${RELEASE}: a downgrade; install ${newer} or later, or rewrite it with \`bodycam provision --force\`)`;
+    throw new BodycamError(
+      ErrorCode.CONFIG_INVALID,
+      `${file} has ${result.problems.length} error(s):\n${lines}${downgrade}`,
+      { file, problems: result.problems, ...(newer === null ? {} : { writtenBy: newer }) },
+    );
   }
   return result.config;
+}
+
+/** The release named in a config document when it is newer than this one (its keys may be unknown here). */
+export function newerWriter(doc: unknown): string | null {
+  if (typeof doc !== 'object' || doc === null || !('release' in doc)) return null;
+  const release = doc.release;
+  if (typeof release !== 'string' || !SEMVER.test(release)) return null;
+  return compareVersions(release, RELEASE) > 0 ? release : null;
 }
 
 export function controlSocketPath(config: Config): string {

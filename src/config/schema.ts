@@ -1,4 +1,5 @@
 import { DEVICE_ID } from '../lib/ids.ts';
+import { SEMVER } from '../lib/version.ts';
 import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
@@ -90,6 +91,11 @@ export { DEVICE_ID };
 export const DEVICE_ID_RULE = 'letters, digits, "-" and "_", at most 64, starting with a letter or digit, not "dock"';
 
 export const configSchema = s.object({
+  release: s
+    .string()
+    .regex(SEMVER, 'a semantic version such as 0.2.0')
+    .optional()
+    .describe('the bodycam release that wrote this file (init, provision, upgrade); absent before 0.2.0'),
   device: s
     .object({
       id: s.string().regex(DEVICE_ID, DEVICE_ID_RULE).describe('device identity, used in incident ids'),

@@ -145,14 +145,15 @@ export async function sha256OfFile(path: string): Promise<{ bytes: number; sha25
  * A directory only the running user may write: created with `mode` when missing (and its missing parents), never a
  * symbolic link, never writable by others unless it is sticky and ours. Provisioning writes keys and configs into
  * such directories only, so a local user cannot redirect a write (a planted symlink) or swap a file under it.
- * USAGE naming the directory and what is wrong.
+ * `trustedUids` may own it too (root provisioning a camera for its service user). USAGE naming the directory and
+ * what is wrong.
  */
-export async function privateDirectory(dir: string, mode = 0o755): Promise<void> {
+export async function privateDirectory(dir: string, mode = 0o755, trustedUids: readonly number[] = []): Promise<void> {
   await mkdir(dir, { recursive: true, mode });
   const info = await lstat(dir);
   const problem = !info.isDirectory()
     ? 'is a symbolic link or not a directory'
-    : info.uid !== (process.getuid?.() ?? info.uid) && info.uid !== 0
+    : info.uid !== (process.getuid?.() ?? info.uid) && info.uid !== 0 && !trustedUids.includes(info.uid)
       ? `belongs to another user (uid ${info.uid})`
       : (info.mode & 0o022) !== 0
         ? `is writable by others (mode ${(info.mode & 0o777).toString(8)})`

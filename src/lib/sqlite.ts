@@ -6,6 +6,22 @@ import type { Migration } from './migration.ts';
 export type SqlValue = string | number | bigint | Buffer | null;
 
 /**
+ * A database that records which release wrote it creates this table in one of its migrations and opens with
+ * `release`: the key `release` then holds the release that last opened it for writing.
+ */
+export const META_TABLE = 'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)';
+
+export interface OpenOptions {
+  migrations: readonly Migration[];
+  readonly?: boolean;
+  /**
+   * This program's release: recorded in `meta` once migrated (when a migration made that table), and named beside
+   * the release found there when the file's schema is newer than this release knows (a downgrade).
+   */
+  release?: string;
+}
+
+/**
  * A SQLite database (WAL, synchronous=FULL: the camera's index and the dock's progress are evidence metadata).
  * Opening it runs the numbered migrations the file has not had yet (`PRAGMA user_version`), each in its own
  * transaction, so a database written by any earlier release upgrades in place and keeps its rows.
@@ -25,7 +41,7 @@ export class Database {
    * Opens (creating if needed) and migrates. `readonly` opens beside a running daemon without migrating; it refuses
    * a file whose schema is not the current one, since its rows would not mean what this release reads them as.
    */
-  static open(file: string, options: { migrations: readonly Migration[]; readonly?: boolean }): Database {
+  static open(file: string, options: OpenOptions): Database {
     const { migrations } = options;
     const latest = migrations.at(-1)?.version ?? 0;
     let db: BetterSqlite3.Database;
@@ -45,13 +61,7 @@ export class Database {
     }
     try {
       const found = db.pragma('user_version', { simple: true }) as number;
-      if (found > latest) {
-        throw new BodycamError(
-          ErrorCode.STORAGE_INDEX,
-          `the index ${file} has schema version ${found}, newer than this release knows (${latest}); install the release that wrote it or a later one`,
-          { file, found, latest },
-        );
-      }
+      if (found > latest) throw newerSchema(db, file, found, latest, options.release);
       if (options.readonly === true) {
         if (found !== latest) {
           throw new BodycamError(
@@ -75,6 +85,11 @@ export class Database {
           db.pragma(`user_version = ${m.version}`);
         })();
       }
+      if (options.release !== undefined && hasMeta(db)) {
+        db.prepare(
+          "INSERT INTO meta (key, value) VALUES ('release', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ).run(options.release);
+      }
       return new Database(db, latest);
     } catch (e) {
       db.close();
@@ -90,6 +105,11 @@ export class Database {
 
   close(): void {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** The release that last opened this file for writing (null before any release recorded one). */
+  writtenBy(): string | null {
+    return hasMeta(this.#db) ? readRelease(this.#db) : null;
   }
 
   /** One write through a cached statement; SQLite failures become STORAGE_FULL or STORAGE_INDEX. */
@@ -142,4 +162,37 @@ export class Database {
     }
     return stmt;
   }
+}
+
+function hasMeta(db: BetterSqlite3.Database): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+}
+
+function readRelease(db: BetterSqlite3.Database): string | null {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'release'").get() as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+/** A file from a newer release: refused (its rows may not mean what this release reads), naming both releases. */
+function newerSchema(
+  db: BetterSqlite3.Database,
+  file: string,
+  found: number,
+  latest: number,
+  release: string | undefined,
+): BodycamError {
+  let writer: string | null = null;
+  try {
+    writer = hasMeta(db) ? readRelease(db) : null;
+  } catch {
+    writer = null;
+  }
+  const by = writer === null ? 'a newer release' : `bodycam ${writer}`;
+  const self = release === undefined ? 'this release' : `bodycam ${release}`;
+  return new BodycamError(
+    ErrorCode.STORAGE_INDEX,
+    `the index ${file} was written by ${by} (schema ${found}); ${self} reads schema ${latest} at most, so it cannot ` +
+      `open it (a downgrade): install ${writer === null ? 'the release that wrote it' : `bodycam ${writer}`} or a later one`,
+    { file, found, latest, writtenBy: writer, release: release ?? null },
+  );
 }

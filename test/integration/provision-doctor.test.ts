@@ -15,6 +15,8 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runDoctor } from '../../src/cli/doctor/index.ts';
+import { lookupAccount } from '../../src/cli/service-user.ts';
 import { cli, makeSimCamera } from '../harness/daemon.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bodycam-provision-'));
@@ -239,6 +241,20 @@ describe('bodycam doctor', () => {
     expect(keys[1]?.detail).toContain('custodian.key holds an age identity');
   });
 
+  it('points a camera without a config to provision, naming the boards', () => {
+    const missing = path.join(tmp(), 'etc', 'config.json');
+    const { code, report } = doctor(missing);
+    expect(code).toBe(1);
+    expect(report.checks).toEqual([
+      {
+        id: 'config',
+        status: 'fail',
+        detail: `${missing} does not exist: this camera is not provisioned`,
+        fix: `bodycam provision --board BOARD --device-id ID --recipient age1… --dir ${path.dirname(missing)} (boards: cm4, pi4, pi5, sim, zero2w)`,
+      },
+    ]);
+  });
+
   it('reports a config that does not load as a failed check (exit 1)', () => {
     const cam = makeSimCamera((c) => {
       c['preRecord'].seconds = 9999;
@@ -247,5 +263,45 @@ describe('bodycam doctor', () => {
     expect(code).toBe(1);
     expect(report.checks).toHaveLength(1);
     expect(report.checks[0]?.detail).toContain('preRecord.seconds');
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('doctor and upgrade for the service user (run as root)', () => {
+  it('checks the key as the service user would read it, and upgrade gives the user its key and storage', async () => {
+    // `nobody` stands in for the package's `bodycam` user, which this machine does not have.
+    const account = lookupAccount('nobody');
+    expect(account).not.toBeNull();
+    // The sim's file speaker writes beside the config, which no camera user may: no speaker here (a warning).
+    const cam = makeSimCamera((c) => {
+      c['audio'] = { driver: 'none' };
+    });
+    chmodSync(path.dirname(cam.dir), 0o755);
+    const keyFile = path.join(cam.dir, 'identity', 'device.key');
+    const before = await runDoctor(cam.configFile, { account });
+    expect(before.checkedAs).toBe('nobody');
+    const keys = before.checks.find((c) => c.id === 'keys');
+    // Root reads the key; the camera's user does not: that is what doctor must see.
+    expect(keys?.status).toBe('fail');
+    expect(keys?.detail).toBe(
+      `nobody cannot enter ${path.dirname(keyFile)} (owner uid 0, group gid 0, mode 700): the camera cannot sign its evidence`,
+    );
+    expect(keys?.fix).toContain(`bodycam upgrade --config ${cam.configFile}`);
+    expect(before.checks.filter((c) => c.id === 'storage').map((c) => c.status)).toContain('fail');
+
+    const upgrade = cli(['upgrade', '--config', cam.configFile, '--user', 'nobody']);
+    expect(upgrade.stderr).toBe('');
+    expect(upgrade.code).toBe(0);
+    expect(upgrade.stdout).toContain(`owner     ${keyFile}: nobody's, mode 600 (only it reads the signing key)`);
+    for (const [file, mode] of [
+      [keyFile, 0o600],
+      [path.dirname(keyFile), 0o700],
+      [path.join(cam.dir, 'storage'), 0o700],
+    ] as const) {
+      const st = statSync(file);
+      expect([file, st.uid, st.mode & 0o777]).toEqual([file, account?.uid, mode]);
+    }
+    const after = await runDoctor(cam.configFile, { account, writeTestBytes: 1 << 20 });
+    expect(after.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(after.checks.find((c) => c.id === 'keys')?.detail).toMatch(/read by the service user nobody\)$/);
   });
 });

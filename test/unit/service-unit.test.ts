@@ -16,7 +16,7 @@ const settings = (key: string) =>
     .map((l) => l.slice(key.length + 1));
 
 describe('bodycam.service', () => {
-  /** The Node the bundle ships (scripts/image/build-image.sh --bundle): Raspberry Pi OS's own nodejs is not 24. */
+  /** The Node the package and the bundle ship: Raspberry Pi OS's own nodejs is not 24. */
   const BUNDLED_NODE = '/opt/bodycam/node/bin/node';
 
   itWith('systemd-analyze')('passes systemd-analyze verify without a single complaint', () => {
@@ -31,10 +31,13 @@ describe('bodycam.service', () => {
     expect(r.status).toBe(0);
   });
 
-  it("runs the bundle's Node 24, where build-image.sh --bundle puts it", () => {
+  it("runs the release's Node 24, where the package and build-image.sh --bundle put it", () => {
     expect(settings('ExecStart')[0]?.split(' ')[0]).toBe(BUNDLED_NODE);
     const bundle = readFileSync(path.resolve(import.meta.dirname, '../../scripts/image/build-image.sh'), 'utf8');
-    expect(bundle).toContain('cp "$ARM64_NODE" "$stage/node/bin/node"');
+    expect(bundle).toContain('cp "$BUILD_NODE_DIR/bin/node" "$stage/node/bin/node"');
+    const deb = readFileSync(path.resolve(import.meta.dirname, '../../scripts/package/build.sh'), 'utf8');
+    expect(deb).toContain('app=$root/opt/bodycam');
+    expect(deb).toContain('install -m 0755 "$BUILD_NODE_DIR/bin/node" "$app/node/bin/node"');
   });
 
   it('is Type=notify with NotifyAccess=all and a watchdog, restarted by systemd', () => {

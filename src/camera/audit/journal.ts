@@ -17,8 +17,9 @@ export interface JournalOptions {
 /**
  * Writes what happened to the device's event log: capture gaps, stops, storage faults (the first of a run and
  * every 30th) and storage levels, activations refused for want of storage, warnings given or suppressed, stealth on,
- * off and refused, speaker and microphone faults (and both back), the
- * clock set or unset, dock changes. (Activations are written with their incident row, in one transaction.) Events are
+ * off and refused, speaker and microphone faults (and both back), the clock set or unset, dock changes, what start-up
+ * found missing and a signing key the camera made for itself. (Activations are written with their incident row, in one
+ * transaction.) Events are
  * evidence metadata but not evidence: when storage is full they go to the log instead, and nothing stops.
  */
 export class Journal {
@@ -112,6 +113,18 @@ export class Journal {
     s.on('dock.changed', ({ docked }) => {
       this.#append(docked ? 'docked' : 'undocked', {}, null);
       this.#o.logger.info({ docked }, 'dock contact changed');
+    });
+    // What start-up found missing: the camera records regardless; the technician reads the fix here and in the log.
+    s.on('setup.fault', ({ part, message, fix }) => {
+      this.#append('setup_fault', { part, message, fix }, null);
+      this.#o.logger.warn({ part, fix }, `start-up fault: ${message}`);
+    });
+    s.on('identity.created', ({ keyId, file }) => {
+      this.#append('device_key_created', { keyId, file, confirmedByDock: false }, null);
+      this.#o.logger.warn(
+        { keyId, file },
+        'no device key was there: made one; it is announced to the dock at the next docking for confirmation',
+      );
     });
   }
 

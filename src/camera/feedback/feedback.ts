@@ -58,6 +58,8 @@ export class Feedback {
     clock: 'ok',
     speaker: 'ok',
     microphone: 'ok',
+    prompts: 'ok',
+    identity: 'ok',
   };
   #leds: StatusLeds | null = null;
   #haptics: Haptics | null = null;
@@ -109,6 +111,7 @@ export class Feedback {
     s.on('speaker.fault', () => this.#set({ speaker: 'fault' }));
     s.on('health.speaker', ({ state }) => this.#set({ speaker: state }));
     s.on('health.microphone', ({ state }) => this.#set({ microphone: state }));
+    s.on('setup.fault', ({ part }) => this.#set(part === 'prompts' ? { prompts: 'missing' } : { identity: 'fault' }));
     s.on('audio.played', ({ name }) => {
       this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
       if (st.speaker === 'fault') this.#set({ speaker: 'ok' });

@@ -15,15 +15,25 @@ export interface FeedbackState {
   speaker: 'ok' | 'fault';
   /** `fault` while capture records video without sound because the microphone fails. */
   microphone: 'ok' | 'fault';
+  /** `missing` when a warning prompt could not be loaded at start: the warning cannot be fully given. */
+  prompts: 'ok' | 'missing';
+  /** `fault` when start-up found no usable signing key: footage is recorded, its manifests signed later. */
+  identity: 'ok' | 'fault';
 }
 
 /** How one LED is driven: steady, or a repeating sequence of on/off times. */
-export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'wink';
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'wink' | 'pulse';
 
 export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
 
 /** Why the secondary LED blinks beside the base state (most urgent first). */
-export type Warning = 'speaker-fault' | 'microphone-fault' | 'clock-unset' | 'storage-low';
+export type Warning =
+  | 'speaker-fault'
+  | 'prompts-missing'
+  | 'microphone-fault'
+  | 'clock-unset'
+  | 'setup-fault'
+  | 'storage-low';
 
 export interface LedPlan {
   red: LedMode;
@@ -43,20 +53,29 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
   flash3: [120, 120, 120, 120, 120, 640],
   /** One long and one short flash: unlike the double flash of full storage, even with the green LED unseen. */
   wink: [700, 200, 120, 980],
+  pulse: [120, 1880],
 };
 
-/** The secondary indication's LED mode: distinct per fault. */
+/**
+ * The secondary indication's LED mode: distinct per fault, except that a failing speaker and a missing prompt share
+ * one, since they tell the officer the same thing: the camera cannot give the warning, give it orally. A camera
+ * without a usable signing key pulses briefly: it records, but needs a technician.
+ */
 const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
   'speaker-fault': 'wink',
+  'prompts-missing': 'wink',
   'microphone-fault': 'flash3',
   'clock-unset': 'blink',
+  'setup-fault': 'pulse',
   'storage-low': 'slow',
 };
 
 function lesserWarning(s: FeedbackState): Warning | null {
   if (s.speaker === 'fault') return 'speaker-fault';
+  if (s.prompts === 'missing') return 'prompts-missing';
   if (s.microphone === 'fault') return 'microphone-fault';
   if (s.clock === 'unset') return 'clock-unset';
+  if (s.identity === 'fault') return 'setup-fault';
   if (s.storage === 'low') return 'storage-low';
   return null;
 }

@@ -1,8 +1,10 @@
 /**
  * The spoken warning's prompts: WAV files `warning-<lang>.wav` in `warning.promptsDir`, made from the configured
- * texts by espeak-ng (`bodycam init`, `bodycam prompts`) and replaceable by recordings of a human voice (16-bit PCM;
- * 22050 Hz mono is what the simulation's microphone mixes). Loaded once at start-up: a missing or unreadable
- * prompt stops the camera from starting, naming the file and the fix, rather than leaving it silent.
+ * texts by espeak-ng (`bodycam init`, `provision`, `prompts`, and `upgrade`, which the package runs) and replaceable
+ * by recordings of a human voice (16-bit PCM; 22050 Hz mono is what the simulation's microphone mixes). Loaded once
+ * at start-up. A missing or unreadable prompt never stops the camera: the languages that load are played, the
+ * others are named as missing (a fault shown to the officer and logged, with the fix), and the incident records that
+ * the warning was not fully given.
  */
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,8 +26,17 @@ export interface PromptSettings {
 export interface WarningClips {
   /** The attention tone that comes first (also the officer's start tone). */
   tone: AudioClip;
-  /** One clip per configured language, in the configured order. */
+  /** One clip per configured language whose prompt loads, in the configured order. */
   phrases: Array<{ language: Language; clip: AudioClip }>;
+  /** Configured languages whose prompt is missing or unusable, with why (empty when every prompt loads). */
+  missing: MissingPrompt[];
+}
+
+export interface MissingPrompt {
+  language: Language;
+  file: string;
+  /** What is wrong with the file, e.g. `is missing`. */
+  problem: string;
 }
 
 export function promptFile(dir: string, language: Language): string {
@@ -51,36 +62,41 @@ export function refusedTone(): AudioClip {
   return toneClip('refused', { frequencyHz: 330, durationMs: 350, amplitude: 0.5 });
 }
 
-export async function loadWarningClips(s: PromptSettings, configFile = 'the config file'): Promise<WarningClips> {
+/** Loads every configured prompt that is there; the others are listed in `missing`, never thrown. */
+export async function loadWarningClips(s: PromptSettings): Promise<WarningClips> {
   const phrases: WarningClips['phrases'] = [];
+  const missing: MissingPrompt[] = [];
   for (const language of s.languages) {
     const file = promptFile(s.promptsDir, language);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
     } catch (e) {
-      throw promptError(
-        file,
-        errnoCode(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoCode(e) ?? (e as Error).message})`,
-        configFile,
-      );
+      const problem =
+        errnoCode(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoCode(e) ?? (e as Error).message})`;
+      missing.push({ language, file, problem });
+      continue;
     }
     try {
       phrases.push({ language, clip: clipFromWav(`warning-${language}`, bytes) });
     } catch (e) {
-      throw promptError(file, `is not a usable WAV file (${(e as Error).message})`, configFile);
+      missing.push({ language, file, problem: `is not a usable WAV file (${(e as Error).message})` });
     }
   }
-  return { tone: attentionTone(s.toneHz, s.toneMs), phrases };
+  return { tone: attentionTone(s.toneHz, s.toneMs), phrases, missing };
 }
 
-function promptError(file: string, problem: string, configFile: string): BodycamError {
-  return new BodycamError(
-    ErrorCode.CONFIG_INVALID,
-    `warning prompt ${file} ${problem}. Generate the prompts with \`bodycam prompts --config ${configFile}\` ` +
-      '(needs espeak-ng), or put a recorded 16-bit PCM WAV there (warning.promptsDir)',
-    { key: 'warning.promptsDir', file },
-  );
+/** What is wrong with the prompts, in one line, and the fix (for the fault, the event log and doctor). */
+export function describeMissingPrompts(
+  missing: readonly MissingPrompt[],
+  configFile = 'the config file',
+): { message: string; fix: string } {
+  return {
+    message: missing.map((m) => `warning prompt ${m.file} ${m.problem}`).join('; '),
+    fix:
+      `make them with \`bodycam prompts --config ${configFile}\` (needs espeak-ng), or put a recorded 16-bit PCM WAV ` +
+      'there (warning.promptsDir); until then the warning is not given in those languages: warn orally',
+  };
 }
 
 /**

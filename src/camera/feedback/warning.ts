@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AudioClip, AudioOutput } from '../../hal/audio/port.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { isBodycamError, isSubsystemError } from '../../lib/errors.ts';
@@ -23,8 +24,8 @@ export interface SpokenWarningOptions {
  * The spoken warning to the person being filmed: on every activation that is not silent, the attention tone and
  * then the phrase in each configured language, in order, through the speaker. It never delays the recording (it
  * runs after the activation, beside the writes). What was played, when (wall clock and capture timeline) and for how
- * long is written on the incident, so the footage and the record agree; a speaker that fails is a fault, not a
- * stopped camera.
+ * long is written on the incident, so the footage and the record agree; a speaker that fails, or a language whose
+ * prompt is missing, is a fault and a warning recorded as partial or failed, never a stopped camera.
  */
 export class SpokenWarning {
   readonly #o: SpokenWarningOptions;
@@ -93,6 +94,10 @@ export class SpokenWarning {
         bus.emit('speaker.fault', { name: clip.name, code, message: failure });
         break;
       }
+    }
+    // A language without a prompt was not spoken: the warning is then partial or failed, and says which and why.
+    if (failure === null && clips.missing.length > 0) {
+      failure = `no prompt for ${clips.missing.map((m) => `${m.language} (${path.basename(m.file)} ${m.problem})`).join(', ')}`;
     }
     const spoken = languages.length;
     const state = spoken === clips.phrases.length && failure === null ? 'given' : spoken > 0 ? 'partial' : 'failed';

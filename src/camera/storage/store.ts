@@ -2,6 +2,8 @@ import { statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import { Database } from '../../lib/sqlite.ts';
+import { RELEASE } from '../../lib/version.ts';
+import { DeviceKeys } from './device-keys.ts';
 import { EventLog, type EventTap } from './event-log.ts';
 import { Incidents } from './incidents.ts';
 import { Manifests } from './manifests.ts';
@@ -18,6 +20,7 @@ export class CameraStore {
   readonly segments: Segments;
   readonly manifests: Manifests;
   readonly #file: string;
+  readonly deviceKeys: DeviceKeys;
 
   private constructor(db: Database, storageDir: string, wallNow: () => number, tap: EventTap | undefined) {
     this.db = db;
@@ -26,9 +29,13 @@ export class CameraStore {
     this.manifests = new Manifests(db);
     this.incidents = new Incidents(db, this.events, wallNow);
     this.segments = new Segments(db, storageDir, wallNow);
+    this.deviceKeys = new DeviceKeys(db, wallNow);
   }
 
-  /** Opens `<storageDir>/index.sqlite`, migrating it to this release's schema (read-only: no migration). */
+  /**
+   * Opens `<storageDir>/index.sqlite`, migrating it to this release's schema and recording this release as its writer
+   * (read-only: neither). An index from a newer release is refused, naming both releases.
+   */
   static open(
     storageDir: string,
     options: { readonly?: boolean; wallNow?: () => number; onEvent?: EventTap } = {},
@@ -38,6 +45,7 @@ export class CameraStore {
       db = Database.open(path.join(storageDir, INDEX_FILE), {
         migrations: MIGRATIONS,
         readonly: options.readonly === true,
+        release: RELEASE,
       });
     } catch (e) {
       throw fullStorage(storageDir, e) ?? e;

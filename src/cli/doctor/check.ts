@@ -4,6 +4,7 @@
  */
 import type { Config } from '../../config/schema.ts';
 import type { ProcessRunner } from '../../hal/process/port.ts';
+import type { Account } from '../service-user.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -28,6 +29,11 @@ export interface DoctorContext {
   writeTestBytes: number;
   /** Wall clock, ms. */
   now: () => number;
+  /**
+   * The account the camera runs as, when doctor runs as root and the service user exists: access is checked for it
+   * (root reads everything). Null: checked as whoever runs doctor.
+   */
+  account: Account | null;
 }
 
 export type Check = (ctx: DoctorContext) => Promise<CheckResult | CheckResult[]>;

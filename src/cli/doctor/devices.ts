@@ -1,11 +1,13 @@
 /** Device checks: the GPIO lines of the board, the speaker, and the warning prompts it plays. */
-import { constants } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { loadWarningClips } from '../../camera/feedback/prompts.ts';
+import { describeMissingPrompts, loadWarningClips, promptFile } from '../../camera/feedback/prompts.ts';
 import { aplayArgs } from '../../hal/audio/alsa.ts';
 import { buildWav } from '../../hal/audio/wav.ts';
 import { headerChipBase, readGpioChips, SYSFS_GPIO_ROOT } from '../../hal/gpio/onoff.ts';
+import { R, reachProblem, W, whoRuns } from './access.ts';
+import { boardProfile, gpioChipAccessFix, noGpioChipFix, sysfsGpioFix } from './board-fixes.ts';
 import { type Check, type CheckResult, fail, lastLine, pass, warn } from './check.ts';
 
 const lineList = (ctx: Parameters<Check>[0]): string =>
@@ -39,15 +41,15 @@ export const gpioCheck: Check = async (ctx) => {
 async function gpioLines(ctx: Parameters<Check>[0]): Promise<CheckResult> {
   const driver = ctx.config.gpio.driver;
   if (driver === 'sim') return pass('gpio', `simulated lines (sim driver): ${lineList(ctx)}`);
+  const board = boardProfile(ctx.config.device.board);
   if (driver === 'onoff') {
     const root = path.join(ctx.root, SYSFS_GPIO_ROOT);
-    try {
-      await access(path.join(root, 'export'), constants.W_OK);
-    } catch {
+    const problem = await reachProblem(ctx, path.join(root, 'export'), W);
+    if (problem !== null) {
       return fail(
         'gpio',
-        `no writable GPIO sysfs at ${root}/export`,
-        'on a Raspberry Pi run as a member of the gpio group; a kernel without GPIO sysfs (or a Pi 5) needs gpio.driver gpiox',
+        `no GPIO sysfs at ${root}/export the camera can write (${problem})`,
+        sysfsGpioFix(board, existsSync(root), whoRuns(ctx)),
       );
     }
     const base = headerChipBase(await readGpioChips(root));
@@ -56,22 +58,11 @@ async function gpioLines(ctx: Parameters<Check>[0]): Promise<CheckResult> {
   const dev = path.join(ctx.root, '/dev');
   const chips = (await readdir(dev).catch(() => [])).filter((f) => /^gpiochip\d+$/.test(f));
   if (chips.length === 0) {
-    return fail(
-      'gpio',
-      `no GPIO character device (${dev}/gpiochip*)`,
-      'this is not a Raspberry Pi 5, or the kernel lacks GPIO_CDEV',
-    );
+    return fail('gpio', `no GPIO character device (${dev}/gpiochip*)`, noGpioChipFix(board));
   }
   for (const chip of chips) {
-    try {
-      await access(path.join(dev, chip), constants.R_OK | constants.W_OK);
-    } catch {
-      return fail(
-        'gpio',
-        `${dev}/${chip} is not readable and writable`,
-        'run the camera as a member of the gpio group',
-      );
-    }
+    const problem = await reachProblem(ctx, path.join(dev, chip), R | W);
+    if (problem !== null) return fail('gpio', `${dev}/${chip}: ${problem}`, gpioChipAccessFix(whoRuns(ctx)));
   }
   return pass('gpio', `GPIO character devices ${chips.join(', ')}: ${lineList(ctx)}`);
 }
@@ -87,11 +78,8 @@ export const speakerCheck: Check = async (ctx) => {
     return warn('speaker', 'no speaker (audio.driver none): the warning is not played', 'set audio.driver to alsa');
   }
   if (audio.driver === 'file') {
-    try {
-      await access(path.dirname(audio.dir), constants.W_OK);
-    } catch {
-      return fail('speaker', `cannot write ${audio.dir}`, 'make audio.dir writable');
-    }
+    const problem = await reachProblem(ctx, path.dirname(audio.dir), W);
+    if (problem !== null) return fail('speaker', `cannot write ${audio.dir} (${problem})`, 'make audio.dir writable');
     return pass('speaker', `simulation: what is played goes to ${audio.dir}`);
   }
   const r = await ctx.runner.run(
@@ -110,15 +98,25 @@ export const speakerCheck: Check = async (ctx) => {
 };
 
 export const promptsCheck: Check = async (ctx) => {
-  try {
-    const clips = await loadWarningClips(ctx.config.warning, ctx.configFile);
-    const langs = clips.phrases.map((p) => `${p.language} ${(p.clip.durationMs / 1000).toFixed(1)} s`);
-    return pass('prompts', `warning prompts: ${langs.join(', ')}`);
-  } catch (e) {
-    return fail(
-      'prompts',
-      (e as Error).message.split('. ')[0] ?? 'unreadable',
-      `bodycam prompts --config ${ctx.configFile}`,
-    );
+  if (!ctx.config.warning.enabled) {
+    return warn('prompts', 'the spoken warning is disabled (warning.enabled false)', 'set warning.enabled to true');
   }
+  const clips = await loadWarningClips(ctx.config.warning);
+  if (clips.missing.length > 0) {
+    const { message } = describeMissingPrompts(clips.missing, ctx.configFile);
+    const espeak = await ctx.runner.run({ command: 'espeak-ng', args: ['--version'] }, { timeoutMs: 10_000 });
+    const fix =
+      espeak.error !== undefined
+        ? `apt-get install espeak-ng, then bodycam prompts --config ${ctx.configFile}`
+        : `bodycam prompts --config ${ctx.configFile}`;
+    return fail('prompts', `${message}: the camera records but cannot give the warning in those languages`, fix);
+  }
+  for (const p of clips.phrases) {
+    const file = promptFile(ctx.config.warning.promptsDir, p.language);
+    const problem = await reachProblem(ctx, file, R);
+    if (problem !== null)
+      return fail('prompts', `${problem}: the warning cannot be given`, `bodycam upgrade --config ${ctx.configFile}`);
+  }
+  const langs = clips.phrases.map((p) => `${p.language} ${(p.clip.durationMs / 1000).toFixed(1)} s`);
+  return pass('prompts', `warning prompts: ${langs.join(', ')}`);
 };

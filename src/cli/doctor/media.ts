@@ -1,6 +1,8 @@
 /** Capture checks: ffmpeg, the board's encoder, the camera (and the frame size it really gives), the microphone. */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { R, reachProblem, W, whoRuns } from './access.ts';
+import { boardProfile, missingHardwareEncoderFix } from './board-fixes.ts';
 import { type Check, fail, lastLine, pass, skip, warn } from './check.ts';
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -44,8 +46,12 @@ export const encoderCheck: Check = async (ctx) => {
       return fail(
         'encoder',
         `h264_v4l2m2m is built in, but the hardware encoder's device ${node} is missing`,
-        'this board has no H.264 hardware encoder (a Pi 5?): set capture.source.encoder to libx264',
+        missingHardwareEncoderFix(boardProfile(ctx.config.device.board)),
       );
+    }
+    const problem = await reachProblem(ctx, node, R | W);
+    if (problem !== null) {
+      return fail('encoder', problem, `${whoRuns(ctx)} must be in group video (the package adds it: \`id bodycam\`)`);
     }
   }
   return pass('encoder', `${encoder}${encoder === 'h264_v4l2m2m' ? ' (hardware)' : ' (software)'}`);
@@ -78,6 +84,10 @@ export const cameraCheck: Check = async (ctx) => {
       `no V4L2 camera at ${source.device}`,
       'connect the camera (ls /dev/video*; v4l2-ctl --list-devices) or set capture.source.device',
     );
+  }
+  const denied = await reachProblem(ctx, device, R | W);
+  if (denied !== null) {
+    return fail('camera', denied, `${whoRuns(ctx)} must be in group video (the package adds it: \`id bodycam\`)`);
   }
   const args = ['-hide_banner', '-f', 'v4l2'];
   if (source.inputFormat !== undefined) args.push('-input_format', source.inputFormat);

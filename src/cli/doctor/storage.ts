@@ -1,9 +1,10 @@
 /** Storage checks: the evidence directory, its free space, and whether it writes fast enough to keep up. */
-import { constants, type Stats, statSync } from 'node:fs';
-import { access, open, rm, stat, statfs } from 'node:fs/promises';
+import { type Stats, statSync } from 'node:fs';
+import { open, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { recordingRate, storageOutlook, storageReserve } from '../../camera/health/reserve.ts';
 import { CameraStore, INDEX_FILE } from '../../camera/storage/store.ts';
+import { reachProblem, W, X } from './access.ts';
 import { type Check, type CheckResult, fail, pass, warn } from './check.ts';
 
 const MIB = 1024 * 1024;
@@ -32,10 +33,13 @@ export const storageCheck: Check = async (ctx) => {
   if (found.dir !== dir) {
     results.push(warn('storage', `${dir} does not exist yet`, `the camera creates it at start; or mkdir -p ${dir}`));
   }
-  try {
-    await access(found.dir, constants.W_OK);
-  } catch {
-    return [...results, fail('storage', `${found.dir} is not writable`, `chown it to the camera's user (${dir})`)];
+  const problem = await reachProblem(ctx, found.dir, W | X);
+  if (problem !== null) {
+    const fix =
+      ctx.account === null
+        ? `chown it to the camera's user (${dir})`
+        : `bodycam upgrade --config ${ctx.configFile} (as root: gives ${dir} to ${ctx.account.name})`;
+    return [...results, fail('storage', `${problem}: the camera cannot record`, fix)];
   }
   const fs = await statfs(found.dir);
   const free = fs.bavail * fs.bsize;

@@ -4,8 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from 'node:tls';
 import { clockState, detectClockSource } from '../../camera/health/clock-check.ts';
-import { loadDeviceIdentity, publicKeyFileFor } from '../../camera/identity.ts';
+import { type DeviceIdentity, loadDeviceIdentity, publicKeyFileFor } from '../../camera/identity.ts';
 import { keyId, loadPublicKey } from '../../evidence/keys.ts';
+import { R, reachProblem, whoRuns } from './access.ts';
 import { type Check, type CheckResult, fail, pass, warn } from './check.ts';
 
 export const clockCheck: Check = async (ctx) => {
@@ -32,21 +33,7 @@ export const clockCheck: Check = async (ctx) => {
 
 export const keysCheck: Check = async (ctx) => {
   const results: CheckResult[] = [];
-  const keyFile = ctx.config.evidence.keyFile;
-  try {
-    const identity = await loadDeviceIdentity(keyFile, ctx.configFile);
-    const pubFile = publicKeyFileFor(keyFile);
-    const published = loadPublicKey(await readFile(pubFile, 'utf8'));
-    if (keyId(published) !== identity.keyId) {
-      results.push(fail('keys', `${pubFile} is not the public half of ${keyFile}`, 'restore device.pub from the key'));
-    } else {
-      results.push(pass('keys', `signing key ${identity.keyId} (mode 600)`));
-    }
-  } catch (e) {
-    results.push(
-      fail('keys', (e as Error).message.split('; ')[0] ?? 'unusable', `bodycam identity --config ${ctx.configFile}`),
-    );
-  }
+  results.push(await signingKey(ctx));
   const dock = ctx.config.dock;
   if (dock !== undefined) {
     const mode = await stat(dock.key).then(
@@ -57,6 +44,9 @@ export const keysCheck: Check = async (ctx) => {
       results.push(fail('keys', `dock client key ${dock.key} is missing`, 'enrol again: bodycam dock enroll'));
     else if ((mode & 0o077) !== 0) {
       results.push(fail('keys', `dock client key ${dock.key} is mode ${mode.toString(8)}`, `chmod 600 ${dock.key}`));
+    } else {
+      const problem = await reachProblem(ctx, dock.key, R);
+      if (problem !== null) results.push(fail('keys', problem, `bodycam upgrade --config ${ctx.configFile}`));
     }
   }
   const secret = await findAgeIdentity(path.dirname(ctx.configFile), 3);
@@ -71,6 +61,46 @@ export const keysCheck: Check = async (ctx) => {
   }
   return results;
 };
+
+/**
+ * The device's signing key: there (or to be made by the camera at its next start), private, matching its device.pub,
+ * and readable by the camera's user (as root: by the service user, not by root).
+ */
+async function signingKey(ctx: Parameters<Check>[0]): Promise<CheckResult> {
+  const keyFile = ctx.config.evidence.keyFile;
+  if (!existsSync(keyFile)) {
+    return warn(
+      'keys',
+      `no device key yet (${keyFile}): the camera makes one at its next start and announces it to its dock`,
+      `start the camera (systemctl restart bodycam), or make it now: bodycam identity --config ${ctx.configFile}`,
+    );
+  }
+  let identity: DeviceIdentity;
+  try {
+    identity = await loadDeviceIdentity(keyFile, ctx.configFile);
+  } catch (e) {
+    const [detail, fix] = (e as Error).message.split('; ');
+    return fail('keys', detail ?? 'unusable', fix ?? `bodycam upgrade --config ${ctx.configFile}`);
+  }
+  const problem = await reachProblem(ctx, keyFile, R);
+  if (problem !== null) {
+    return fail(
+      'keys',
+      `${problem}: the camera cannot sign its evidence`,
+      `bodycam upgrade --config ${ctx.configFile} (as root: gives the key to ${ctx.account?.name ?? 'the camera user'})`,
+    );
+  }
+  const pubFile = publicKeyFileFor(keyFile);
+  try {
+    const published = loadPublicKey(await readFile(pubFile, 'utf8'));
+    if (keyId(published) !== identity.keyId) {
+      return fail('keys', `${pubFile} is not the public half of ${keyFile}`, 'restore device.pub from the key');
+    }
+  } catch (e) {
+    return fail('keys', `${pubFile} cannot be read (${(e as Error).message})`, 'restore device.pub from the key');
+  }
+  return pass('keys', `signing key ${identity.keyId} (mode 600, read by ${whoRuns(ctx)})`);
+}
 
 /** A file under `dir` (a few levels, small files only) holding an age secret key, if any. */
 async function findAgeIdentity(dir: string, depth: number): Promise<string | undefined> {

@@ -1,15 +1,18 @@
 /**
  * A camera recorded by release 0.1.0 (two incidents, the second cut by SIGKILL mid-recording; see
- * test/fixtures/camera-0.1.0/README.md) is started by this release: its index migrates, nothing recorded is lost
- * or altered, the interrupted segment is recovered, and the camera records again.
+ * test/fixtures/camera-0.1.0/README.md) is started by this release with no manual step: its index migrates, nothing
+ * recorded is lost or altered, the interrupted segment is recovered, the camera makes its own signing key (to be
+ * confirmed by its dock), shows the warning prompts 0.1.0 never had as a fault, and records. `bodycam upgrade` (what
+ * the Debian package runs) then makes the prompts, and the next start has no fault left.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/camera/storage/migrations/index.ts';
+import { RELEASE } from '../../../src/lib/version.ts';
 import { cli, Daemon, list } from '../../harness/daemon.ts';
 import { ageDecrypt, decodeErrors, probeVideo } from '../../harness/media-check.ts';
 
@@ -67,19 +70,28 @@ describe('a camera recorded by 0.1.0', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('Start the camera (bodycam run) once to upgrade it');
 
-    // The upgrade steps for 0.1.0 cameras: the spoken warning's prompts and the device's signing key (0.1.0 had
-    // neither); without them the camera refuses to start and names what to run.
-    const refused = cli(['run', '--config', camera.configFile]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('bodycam prompts --config');
-    const prompts = cli(['prompts', '--config', camera.configFile]);
-    expect(prompts.stderr).toBe('');
-    expect(prompts.stdout).toContain('warning-nl.wav');
-    expect(cli(['run', '--config', camera.configFile]).stderr).toContain('bodycam identity --config');
-    expect(cli(['identity', '--config', camera.configFile]).code).toBe(0);
-
+    // 0.1.0 had neither warning prompts nor a device key. Started as it is, with no manual step, the camera records:
+    // it makes its key (to be confirmed by its dock) and shows the missing prompts as a fault with the fix.
+    expect(existsSync(path.join(dir, 'identity', 'device.key'))).toBe(false);
     daemon = new Daemon(camera);
-    await daemon.waitFor((s) => s.state === 'buffering' && s.ring.seconds >= 2, 60_000, 'buffering after the upgrade');
+    const started = await daemon.waitFor(
+      (s) => s.state === 'buffering' && s.ring.seconds >= 2,
+      60_000,
+      'buffering after the upgrade',
+    );
+    expect(started.faults.map((f) => f.part)).toEqual(['prompts']);
+    expect(started.faults[0]?.message).toContain(`${path.join(dir, 'prompts', 'warning-nl.wav')} is missing`);
+    expect(started.faults[0]?.fix).toContain(`bodycam prompts --config ${camera.configFile}`);
+    expect(started.outputs?.led).toMatchObject({ indication: 'standby', warning: 'prompts-missing', red: 'flash2' });
+    expect(started.identity).toMatchObject({ origin: 'created-at-start', toAnnounce: true, confirmedAt: null });
+    const keyFile = path.join(dir, 'identity', 'device.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const logged = await daemon.events();
+    expect(logged.filter((e) => e.kind === 'setup_fault').map((e) => e.data['part'])).toEqual(['prompts']);
+    expect(logged.find((e) => e.kind === 'device_key_created')?.data).toMatchObject({
+      keyId: started.identity?.keyId,
+      confirmedByDock: false,
+    });
 
     const after = rows(index);
     expect(after.version).toBe(MIGRATIONS.at(-1)?.version);
@@ -129,7 +141,7 @@ describe('a camera recorded by 0.1.0', () => {
     // The recovered segment keeps what was synced before the SIGKILL: most of the 2.5 s it was open.
     expect(incidents[1]?.segments[1]?.frames).toBeGreaterThanOrEqual(15);
 
-    // And it records again.
+    // And it records again; the incident says the warning could not be given, and why.
     await daemon.press('trigger', 1);
     await daemon.waitFor((s) => s.state === 'recording', 15_000, 'recording after the upgrade');
     await new Promise((r) => setTimeout(r, 1500));
@@ -139,8 +151,29 @@ describe('a camera recorded by 0.1.0', () => {
     expect(third?.state).toBe('closed');
     expect(third?.segments.length).toBeGreaterThan(0);
     expect(third?.segments.every((s) => s.state === 'closed')).toBe(true);
+    expect(third?.warning).toMatchObject({ state: 'failed', languages: [] });
+    expect(third?.warning?.reason).toContain('no prompt for nl (warning-nl.wav is missing)');
     const integrity = new BetterSqlite3(index, { readonly: true });
     expect(integrity.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(integrity.prepare("SELECT value FROM meta WHERE key = 'release'").get()).toEqual({ value: RELEASE });
     integrity.close();
-  }, 120_000);
+
+    // What the package runs after installing: the prompts are made from the configured texts; the key is kept.
+    const upgrade = cli(['upgrade', '--config', camera.configFile]);
+    expect(upgrade.stderr).toBe('');
+    expect(upgrade.code).toBe(0);
+    expect(upgrade.stdout).toContain(`made      ${path.join(dir, 'prompts', 'warning-nl.wav')}`);
+    await daemon.terminate();
+    daemon = new Daemon(camera);
+    const again = await daemon.waitFor((s) => s.state === 'buffering', 60_000, 'buffering after bodycam upgrade');
+    expect(again.faults).toEqual([]);
+    expect(again.outputs?.led?.warning).not.toBe('prompts-missing');
+    expect(again.identity).toMatchObject({ keyId: started.identity?.keyId, toAnnounce: true });
+    await daemon.press('trigger', 1);
+    await daemon.waitFor((s) => s.state === 'recording', 15_000, 'recording with prompts');
+    await daemon.waitForEvent('warning_given', 30_000);
+    await daemon.press('record', 1, 3500);
+    await daemon.waitFor((s) => s.state === 'buffering', 20_000, 'stop with prompts');
+    expect(list(camera)[3]?.warning).toMatchObject({ state: 'given', languages: ['nl', 'fr', 'de'] });
+  }, 180_000);
 });

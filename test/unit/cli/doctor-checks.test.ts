@@ -1,5 +1,14 @@
 /** Doctor checks against scripted tools: what a real device answers, and what the technician is told. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  boardProfile,
+  missingHardwareEncoderFix,
+  noGpioChipFix,
+  sysfsGpioFix,
+} from '../../../src/cli/doctor/board-fixes.ts';
 import type { DoctorContext } from '../../../src/cli/doctor/check.ts';
 import { gpioCheck, speakerCheck } from '../../../src/cli/doctor/devices.ts';
 import { cameraCheck, encoderCheck, microphoneCheck } from '../../../src/cli/doctor/media.ts';
@@ -24,6 +33,7 @@ function context(runner: ScriptedProcesses, patch: (doc: Record<string, any>) =>
     root: '',
     writeTestBytes: 1 << 20,
     now: Date.now,
+    account: null,
   };
 }
 
@@ -119,5 +129,55 @@ describe('doctor checks', () => {
       status: 'fail',
       detail: 'the clock is unset (1970-01-01T00:00:42.000Z)',
     });
+  });
+});
+
+describe('fixes that fit the board', () => {
+  const boards = ['pi4', 'cm4', 'zero2w', 'pi5'] as const;
+
+  it.each(boards)('%s: the missing hardware encoder', (board) => {
+    const fix = missingHardwareEncoderFix(boardProfile(board));
+    if (board === 'pi5') {
+      expect(fix).toBe(
+        'the Raspberry Pi 5 has no H.264 hardware encoder: set capture.source.encoder to libx264 (what `bodycam provision --board pi5` writes)',
+      );
+    } else {
+      expect(fix).toMatch(/hardware encoder \(bcm2835-codec\) should appear as \/dev\/video11: update Raspberry Pi OS/);
+      expect(fix).not.toMatch(/Pi 5/);
+    }
+  });
+
+  it.each(boards)('%s: GPIO sysfs not writable, or absent', (board) => {
+    const fix = sysfsGpioFix(boardProfile(board), true, 'the service user bodycam');
+    if (board === 'pi5') {
+      expect(fix).toMatch(/^the Raspberry Pi 5's header is on its RP1 chip.*set gpio\.driver to gpiox/);
+    } else {
+      expect(fix).toMatch(/^the service user bodycam must be in group gpio/);
+      expect(fix).not.toMatch(/Pi 5/);
+      expect(sysfsGpioFix(boardProfile(board), false, 'x')).toMatch(/^this kernel has no GPIO sysfs/);
+    }
+  });
+
+  it.each(boards)('%s: no GPIO character device', (board) => {
+    const fix = noGpioChipFix(boardProfile(board));
+    if (board === 'pi5') expect(fix).toMatch(/CONFIG_GPIO_CDEV\); update it \(apt full-upgrade\) and reboot$/);
+    else expect(fix).toMatch(new RegExp(`^gpio\\.driver gpiox is for the Pi 5; a .* uses onoff .*--board ${board}`));
+  });
+
+  it('gives a board without a profile a generic fix', () => {
+    expect(missingHardwareEncoderFix(boardProfile('custom'))).toMatch(/^this board shows no hardware H\.264 encoder/);
+    expect(boardProfile('custom')).toBeNull();
+  });
+
+  it('tells a Pi 4 without /dev/video11 about its own encoder, never about a Pi 5', async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stdout(' V....D h264_v4l2m2m         V4L2 mem2mem H.264 encoder wrapper\n');
+      call.exit(0);
+    });
+    const ctx = { ...context(runner), root: mkdtempSync(path.join(os.tmpdir(), 'bodycam-doctor-root-')) };
+    const r = await one(encoderCheck(ctx));
+    expect(r.status).toBe('fail');
+    expect(r.fix).toContain("Raspberry Pi 4 Model B's hardware encoder");
+    expect(r.fix).not.toContain('Pi 5');
   });
 });

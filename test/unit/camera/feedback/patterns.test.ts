@@ -15,6 +15,8 @@ const base: FeedbackState = {
   clock: 'ok',
   speaker: 'ok',
   microphone: 'ok',
+  prompts: 'ok',
+  identity: 'ok',
 };
 
 describe('LED plan', () => {
@@ -107,6 +109,36 @@ describe('LED plan', () => {
       { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
     ],
     [
+      'standby, a prompt missing: red double flash beside green (the warning cannot be given, as with the speaker)',
+      { prompts: 'missing' },
+      { red: 'flash2', green: 'on', indication: 'standby', warning: 'prompts-missing' },
+    ],
+    [
+      'recording, a prompt missing: green double flash',
+      { prompts: 'missing', recorder: 'recording' },
+      { red: 'on', green: 'flash2', indication: 'recording', warning: 'prompts-missing' },
+    ],
+    [
+      'a missing prompt outranks the microphone',
+      { prompts: 'missing', microphone: 'fault' },
+      { red: 'flash2', green: 'on', indication: 'standby', warning: 'prompts-missing' },
+    ],
+    [
+      'no usable signing key: a short red pulse beside green',
+      { identity: 'fault' },
+      { red: 'pulse', green: 'on', indication: 'standby', warning: 'setup-fault' },
+    ],
+    [
+      'the missing key outranks low storage',
+      { identity: 'fault', storage: 'low' },
+      { red: 'pulse', green: 'on', indication: 'standby', warning: 'setup-fault' },
+    ],
+    [
+      'recording without a usable key and with the clock unset: the clock shows first',
+      { identity: 'fault', clock: 'unset', recorder: 'recording' },
+      { red: 'on', green: 'blink', indication: 'recording', warning: 'clock-unset' },
+    ],
+    [
       'stealth: everything dark, faults included',
       { stealth: true, recorder: 'recording', capture: 'fault' },
       { red: 'off', green: 'off', indication: 'stealth', warning: null },
@@ -125,6 +157,8 @@ describe('LED plan', () => {
       ledPlan({ ...base, storage: 'low' }),
       ledPlan({ ...base, clock: 'unset' }),
       ledPlan({ ...base, speaker: 'fault' }),
+      ledPlan({ ...base, microphone: 'fault' }),
+      ledPlan({ ...base, identity: 'fault' }),
     ].map((p) => `${p.red}/${p.green}`);
     expect(new Set(shows).size).toBe(shows.length);
   });

@@ -2,7 +2,13 @@ import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { espeakArgs, generatePrompts, loadWarningClips, promptFile } from '../../../../src/camera/feedback/prompts.ts';
+import {
+  describeMissingPrompts,
+  espeakArgs,
+  generatePrompts,
+  loadWarningClips,
+  promptFile,
+} from '../../../../src/camera/feedback/prompts.ts';
 import { DEFAULT_PHRASES } from '../../../../src/config/feedback-schema.ts';
 import { clipFromWav, toneClip } from '../../../../src/hal/audio/wav.ts';
 import { NodeProcessRunner } from '../../../../src/hal/process/node.ts';
@@ -53,16 +59,22 @@ describe('warning prompts', () => {
     expect((error as Error).message).toContain('apt-get install espeak-ng');
   });
 
-  it('refuses to start without a prompt, naming the file and the fix', async () => {
+  it('loads the prompts that are there and names each missing or unusable one with the fix, never throwing', async () => {
     const dir = tmp();
     writeFileSync(promptFile(dir, 'nl'), toneClip('x', { frequencyHz: 440, durationMs: 300 }).wav);
-    const error = await loadWarningClips(settings(dir), '/etc/bodycam/config.json').catch((e: unknown) => e);
-    expect(isBodycamError(error, 'CONFIG_INVALID')).toBe(true);
-    expect((error as Error).message).toContain(`${promptFile(dir, 'fr')} is missing`);
-    expect((error as Error).message).toContain('bodycam prompts --config /etc/bodycam/config.json');
+    const partial = await loadWarningClips(settings(dir));
+    expect(partial.phrases.map((p) => p.language)).toEqual(['nl']);
+    expect(partial.missing).toEqual([{ language: 'fr', file: promptFile(dir, 'fr'), problem: 'is missing' }]);
+    const described = describeMissingPrompts(partial.missing, '/etc/bodycam/config.json');
+    expect(described.message).toBe(`warning prompt ${promptFile(dir, 'fr')} is missing`);
+    expect(described.fix).toContain('bodycam prompts --config /etc/bodycam/config.json');
     writeFileSync(promptFile(dir, 'fr'), 'not a wav');
-    const bad = await loadWarningClips(settings(dir)).catch((e: unknown) => e);
-    expect((bad as Error).message).toMatch(/warning-fr\.wav is not a usable WAV file/);
+    const bad = await loadWarningClips(settings(dir));
+    expect(bad.missing.map((m) => [m.language, m.problem])).toEqual([
+      ['fr', expect.stringMatching(/^is not a usable WAV file/)],
+    ]);
+    const none = await loadWarningClips(settings(tmp()));
+    expect([none.phrases, none.missing.map((m) => m.language)]).toEqual([[], ['nl', 'fr']]);
   });
 
   it('loads the tone and the phrases in the configured order', async () => {

@@ -31,9 +31,10 @@ const clips: WarningClips = {
     language,
     clip: toneClip(`warning-${language}`, { frequencyHz: 300 + 100 * i, durationMs: 2000 }),
   })),
+  missing: [],
 };
 
-async function setup(audio: (clock: FakeClock) => AudioOutput) {
+async function setup(audio: (clock: FakeClock) => AudioOutput, withClips: WarningClips = clips) {
   const clock = new FakeClock();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-warning-'));
   const store = CameraStore.open(dir, { wallNow: () => clock.wallNow() });
@@ -45,7 +46,7 @@ async function setup(audio: (clock: FakeClock) => AudioOutput) {
   const warning = new SpokenWarning({
     bus,
     audio: audio(clock),
-    clips,
+    clips: withClips,
     incidents: store.incidents,
     clock,
     speed: 1,
@@ -158,6 +159,33 @@ describe('spoken warning', () => {
     expect(row?.warningReason).toContain('Device or resource busy');
     const fault = seen.find(([name]) => name === 'speaker.fault')?.[1] as CameraEvents['speaker.fault'];
     expect(fault).toMatchObject({ name: 'warning-fr', code: 'HAL_AUDIO_FAILED' });
+  });
+
+  it('plays the languages whose prompt loaded and records the warning as partial, naming the missing ones', async () => {
+    const speakerDir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-speaker-'));
+    const missing = (['fr', 'de'] as const).map((language) => ({
+      language,
+      file: `/etc/bodycam/prompts/warning-${language}.wav`,
+      problem: 'is missing',
+    }));
+    const onlyNl: WarningClips = { tone: clips.tone, phrases: clips.phrases.slice(0, 1), missing };
+    const { clock, store, activate } = await setup((clock) => new FileAudio({ dir: speakerDir, clock }), onlyNl);
+    await activate('inc-5', { speak: true });
+    await run(clock, 4000);
+    expect(readdirSync(speakerDir)).toEqual(['0001-tone.wav', '0002-warning-nl.wav']);
+    const row = store.incidents.get('inc-5');
+    expect(row).toMatchObject({ warningState: 'partial', warningLanguages: '["nl"]' });
+    expect(row?.warningReason).toBe('no prompt for fr (warning-fr.wav is missing), de (warning-de.wav is missing)');
+    // With no prompt at all only the attention tone plays, and the warning is recorded as not given.
+    const none: WarningClips = { tone: clips.tone, phrases: [], missing: [...missing] };
+    const bare = await setup(
+      (clock) => new FileAudio({ dir: mkdtempSync(path.join(os.tmpdir(), 'bodycam-speaker-')), clock }),
+      none,
+    );
+    await bare.activate('inc-6', { speak: true });
+    await run(bare.clock, 1500);
+    expect(bare.store.incidents.get('inc-6')).toMatchObject({ warningState: 'failed', warningLanguages: '[]' });
+    expect(bare.store.incidents.get('inc-6')?.warningReason).toContain('no prompt for fr');
   });
 
   it('records a failed warning when the speaker cannot play at all', async () => {

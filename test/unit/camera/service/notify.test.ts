@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { createCameraBus } from '../../../../src/camera/events.ts';
 import type { MediaFragment } from '../../../../src/camera/media/types.ts';
-import { captureHealthy, pingEveryMs, SystemdNotify } from '../../../../src/camera/service/notify.ts';
+import { captureHealthy, SystemdNotify } from '../../../../src/camera/service/notify.ts';
 import { FakeClock } from '../../../../src/hal/clock/fake.ts';
 import { ScriptedProcesses } from '../../../../src/hal/process/scripted.ts';
+import { pingEveryMs } from '../../../../src/hal/service/systemd-notify.ts';
 import { silentLogger } from '../../../../src/lib/logger.ts';
 
 const fragment = {} as MediaFragment;

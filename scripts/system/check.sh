@@ -1,0 +1,148 @@
+#!/bin/sh
+# System test guest, step 2: run by bodycam-system-check.service once the machine reached multi-user. It exercises
+# the installed package the way a technician and systemd would and prints what it finds on the serial console, one
+# `SYSCHECK <uptime> <name> <value>` line per fact; the test on the host judges them. Then it powers off.
+# Scenario (/etc/bodycam-system/scenario): `fresh` provisions a sim camera on a fresh install, records, wedges the
+# capture for the watchdog, runs the dock and purges the package; `upgrade` checks a camera recorded by 0.1.0 that
+# the package upgraded in place.
+exec >/dev/ttyS0 2>&1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+. /etc/bodycam-system/scenario
+cfg=/etc/bodycam/config.json
+node=/opt/bodycam/node/bin/node
+
+cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+S() { printf 'SYSCHECK %s %s %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$1" "$(printf '%s' "$2" | tr '\n' '|')"; }
+unit() { systemctl show "$1" -p ActiveState -p SubState -p Result -p NRestarts -p MainPID -p StatusText | tr '\n' ' '; }
+camera_state() { bodycam ctl --config "$cfg" status 2>/dev/null | sed -n 's/^{"state":"\([a-z]*\)".*/\1/p'; }
+wait_state() {
+  n=$2
+  while [ "$n" -gt 0 ]; do
+    [ "$(camera_state)" = "$1" ] && return 0
+    sleep 1
+    n=$((n - 1))
+  done
+  return 1
+}
+wait_active() {
+  n=$2
+  while [ "$n" -gt 0 ]; do
+    [ "$(systemctl show "$1" -p ActiveState --value)" = active ] && return 0
+    sleep 1
+    n=$((n - 1))
+  done
+  return 1
+}
+decrypt_all() {
+  ok=0
+  bad=0
+  for seg in $(find /var/lib/bodycam/footage -name '*.mp4.age' | sort); do
+    if age -d -i "$1" -o /root/seg.mp4 "$seg" && [ -n "$(ffprobe -v error -select_streams v -show_entries stream=codec_name -of csv=p=0 /root/seg.mp4)" ]; then
+      ok=$((ok + 1))
+    else
+      bad=$((bad + 1))
+    fi
+  done
+  echo "ok=$ok failed=$bad"
+}
+
+S booted "$(systemd-analyze time 2>&1 | head -n 1)"
+S version "$(bodycam --version 2>&1)"
+S user "$(id bodycam 2>&1)"
+S files "bin=$(readlink /usr/bin/bodycam) unit=$(systemctl is-enabled bodycam.service) dock=$(systemctl is-enabled bodycam-dock.service) udev=$(ls /lib/udev/rules.d/60-bodycam-gpio.rules)"
+
+if [ "$SCENARIO" = fresh ]; then
+  S unprovisioned "$(unit bodycam.service)"
+  bodycam keygen --out /root/custodian.key >/root/recipient 2>/dev/null
+  t0=$(cs)
+  bodycam provision --board sim --device-id sys-cam --recipient "$(cat /root/recipient)" --dir /etc/bodycam \
+    --storage /var/lib/bodycam >/root/provision.out 2>&1
+  S provision "exit=$? $(cat /root/provision.out)"
+  # Emulation is ~30x slower than a Pi: small frames; the sim speaker in the unit's private /tmp; an ffmpeg that
+  # wedges for good once /run/bodycam-wedge exists (as a dead camera does).
+  "$node" -e '
+    const fs = require("node:fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.capture.source = { kind: "synthetic", width: 320, height: 240, fps: 10, videoBitrateKbps: 300 };
+    c.capture.ffmpegPath = "/usr/local/bin/wedging-ffmpeg"; c.preRecord.seconds = 3; c.recording.segmentSeconds = 10;
+    c.audio = { driver: "file", dir: "/tmp/speaker" };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2));
+  ' "$cfg"
+  S owners "key=$(stat -c '%U:%G %a' /etc/bodycam/identity/device.key) identity=$(stat -c '%U %a' /etc/bodycam/identity) storage=$(stat -c '%U %a' /var/lib/bodycam) config=$(stat -c '%U:%G %a' "$cfg")"
+  S doctor "$(bodycam doctor --config "$cfg" --json 2>&1 | tr -d '\n')"
+  systemctl start bodycam.service
+  S started "exit=$? after=$((($(cs) - t0) / 100)) $(unit bodycam.service)"
+  pid=$(systemctl show bodycam -p MainPID --value)
+  S mainuser "$(ps -o user= -p "$pid")"
+  wait_state buffering 120
+  S status "$(bodycam ctl --config "$cfg" status 2>&1)"
+  bodycam ctl --config "$cfg" press record --count 2 >/dev/null 2>&1
+  wait_state recording 120
+  S recording "$(bodycam ctl --config "$cfg" status 2>&1)"
+  sleep 6
+  bodycam ctl --config "$cfg" press record --hold 3500 >/dev/null 2>&1
+  wait_state buffering 120
+  S list "$(bodycam list --config "$cfg" --json 2>&1 | tr -d '\n')"
+  S decrypt "$(decrypt_all /root/custodian.key)"
+
+  # The watchdog: the capture wedges for good; systemd must restart the camera.
+  t0=$(cs)
+  touch /run/bodycam-wedge
+  for ff in $(pgrep -P "$pid"); do kill -STOP "$ff"; done
+  n=300
+  while [ "$n" -gt 0 ]; do
+    [ "$(systemctl show bodycam -p NRestarts --value)" -ge 1 ] 2>/dev/null && break
+    r=$(systemctl show bodycam -p Result --value)
+    [ "$r" = watchdog ] && S wedged "$(unit bodycam.service)"
+    sleep 0.5
+    n=$((n - 1))
+  done
+  S watchdog "after=$((($(cs) - t0) / 100)) $(unit bodycam.service)"
+  S journal "$(journalctl -u bodycam.service -o cat --no-pager | grep -E "Watchdog timeout|Failed with result|Scheduled restart" | tail -n 4)"
+  rm -f /run/bodycam-wedge
+  wait_active bodycam.service 600
+  S restarted "$(unit bodycam.service)"
+
+  # The dock: set up as root, run by systemd as the service user, with its broker.
+  bodycam dock init --dir /var/lib/bodycam-dock --host localhost --bind 127.0.0.1 --port 8883 >/root/dock.out 2>&1
+  S dockinit "exit=$? $(tail -n 3 /root/dock.out)"
+  systemctl start bodycam-dock.service
+  S dockunit "exit=$? $(unit bodycam-dock.service)"
+  dpid=$(systemctl show bodycam-dock -p MainPID --value)
+  S dockuser "$(ps -o user= -p "$dpid")"
+  S dockbroker "$(ps -o user=,args= --ppid "$dpid" 2>&1; ps -o user=,args= -C mosquitto 2>&1)"
+  S dockport "$(ss -ltnH 'sport = :8883' 2>&1)"
+
+  # Removal keeps the evidence.
+  before=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l)
+  systemctl stop bodycam.service bodycam-dock.service
+  dpkg --purge bodycam >/root/purge.out 2>&1
+  S purge "exit=$? $(cat /root/purge.out)"
+  S afterpurge "segments=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l) before=$before index=$(test -f /var/lib/bodycam/index.sqlite && echo kept) key=$(test -f /etc/bodycam/identity/device.key && echo kept) dock=$(test -f /var/lib/bodycam-dock/dock.json && echo kept) opt=$(test -e /opt/bodycam && echo present || echo gone) command=$(command -v bodycam || echo gone) decrypt=[$(decrypt_all /root/custodian.key)]"
+fi
+
+if [ "$SCENARIO" = upgrade ]; then
+  wait_active bodycam.service 600
+  S started "$(unit bodycam.service)"
+  pid=$(systemctl show bodycam -p MainPID --value)
+  S mainuser "$(ps -o user= -p "$pid")"
+  S owners "key=$(stat -c '%U:%G %a' /etc/bodycam/identity/device.key) identity=$(stat -c '%U %a' /etc/bodycam/identity) storage=$(stat -c '%U %a' /var/lib/bodycam) index=$(stat -c '%U' /var/lib/bodycam/index.sqlite)"
+  wait_state buffering 120
+  S status "$(bodycam ctl --config "$cfg" status 2>&1)"
+  S prompts "$(ls /etc/bodycam/prompts 2>&1)"
+  S list "$(bodycam list --config "$cfg" --json 2>&1 | tr -d '\n')"
+  S decrypt "$(decrypt_all /root/custodian.key)"
+  bodycam ctl --config "$cfg" press trigger >/dev/null 2>&1
+  wait_state recording 120
+  sleep 6
+  bodycam ctl --config "$cfg" press record --hold 3500 >/dev/null 2>&1
+  wait_state buffering 120
+  S list2 "$(bodycam list --config "$cfg" --json 2>&1 | tr -d '\n')"
+  S decrypt2 "$(decrypt_all /root/custodian.key)"
+  bodycam verify /var/lib/bodycam --key /etc/bodycam/identity/device.pub >/root/verify.out 2>&1
+  S verify "exit=$? $(tail -n 2 /root/verify.out)"
+  S events "$(bodycam ctl --config "$cfg" events --json --limit 400 2>&1 | tr -d '\n')"
+fi
+
+S done "$SCENARIO"
+sync
+systemctl poweroff --no-block
