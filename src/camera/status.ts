@@ -36,6 +36,7 @@ export interface CameraStatus {
   storage: StorageView | null;
   /** The speaker path as last checked or used: `fault` with what failed. */
   speaker: { state: 'ok' | 'fault'; message: string };
+  /**
    * What start-up found missing or unusable (a warning prompt, the signing key), each with its fix; the camera records
    * regardless. Empty when nothing is.
    */
