@@ -112,7 +112,9 @@ export class Camera {
     if (report.recovered + report.lost + report.failed + report.interruptedIncidents > 0) {
       log.warn(report, 'recovered after an unclean stop');
     }
-    const gpio = this.#deps.gpio ?? (await createGpioDriver(c.gpio.driver, { clock }));
+    const gpio =
+      this.#deps.gpio ??
+      (await createGpioDriver(c.gpio.driver, { clock, ...(c.gpio.chip === undefined ? {} : { chip: c.gpio.chip }) }));
     await this.#start({ name: 'gpio', start: idle, stop: () => gpio.close() });
 
     const source = c.capture.source;

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { LANGUAGES } from './feedback-schema.ts';
+import { GPIO_CHIP_LABEL } from './schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
 const pin = () =>
@@ -79,6 +80,10 @@ const boardSchema = s.object({
   board: s.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lower-case letters and digits, at most 16'),
   description: text(120, 'the board and OS, for people'),
   gpioDriver: s.enum(['sim', 'onoff', 'gpiox']).describe('GPIO driver (gpio.driver)'),
+  gpioChip: s
+    .string()
+    .regex(GPIO_CHIP_LABEL, 'a GPIO chip label such as pinctrl-rp1')
+    .describe("label of the header's GPIO chip (gpio.chip): the drivers refuse any other chip"),
   inputs: s.object({ record: inputPin(), trigger: inputPin(), dock: inputPin(), silent: inputPin() }),
   outputs: s.object({ ledRed: outputPin(), ledGreen: outputPin(), haptic: outputPin() }),
   warningLanguages: s.array(s.enum(LANGUAGES)).min(1, 'at least one language').describe('the zone default'),

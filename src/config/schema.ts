@@ -76,6 +76,9 @@ const outputLine = s.object({
 
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 
+/** A GPIO chip's label as the kernel gives it (pinctrl-rp1, pinctrl-bcm2711, gpio-brcmstb@107d508500). */
+export const GPIO_CHIP_LABEL = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,63}$/;
+
 /**
  * A device identity: it names the camera's incidents, topics and certificate (its CN, the broker's user name). Never
  * `dock` in any case: that is the dock agent's certificate name, which the broker's ACL gives the whole topic tree.
@@ -168,6 +171,13 @@ export const configSchema = s.object({
         .enum(['sim', 'onoff', 'gpiox'])
         .default('sim')
         .describe('sim (no hardware), onoff (sysfs) or gpiox (Pi 5)'),
+      chip: s
+        .string()
+        .regex(GPIO_CHIP_LABEL, 'a GPIO chip label such as pinctrl-rp1 (letters, digits, ".", "@", "_", "-")')
+        .optional()
+        .describe(
+          "label of the 40-pin header's GPIO chip (pinctrl-rp1 on a Pi 5, pinctrl-bcm2711 on a Pi 4); absent: any of those",
+        ),
       debounceMs: s.int(1, 500, 30, 'a level must hold this long to count, ms'),
       inputs: s.record(lineName, inputLine).default({}).describe('input lines by name'),
       outputs: s.record(lineName, outputLine).default({}).describe('output lines by name'),
