@@ -166,6 +166,8 @@ export class Camera {
       mediaNowMs,
       prerollMs,
       warningEnabled: c.warning.enabled,
+      now: () => clock.now(),
+      logger: log.child({ component: 'activation' }),
     });
     this.#activation = activation;
     const tone = clips?.tone ?? attentionTone(c.warning.toneHz, c.warning.toneMs);
