@@ -9,10 +9,11 @@ ARM64_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ARM64_CACHE=${BODYCAM_ARM64_CACHE:-$ARM64_REPO/.cache/arm64}
 # Host Node 24 (the `node` devDependency) runs tsc and reads JSON; npm itself may run on the system Node.
 ARM64_HOST_NODE=$ARM64_REPO/node_modules/.bin/node
-# Addons that npm would compile from source with an install script. Everything else ships arm64 binaries in its
+# Addons that npm would compile from source with an install script (onoff's epoll, i2c-bus for the fuel gauge).
+# Everything else ships arm64 binaries in its
 # package: better-sqlite3 (prebuilds/linux-arm64.node, N-API), @iiot2k/gpiox (gpiox_arm64.node), and the test
 # tools' per-platform packages (@rolldown/binding-linux-arm64-gnu, lightningcss-linux-arm64-gnu).
-ARM64_CROSS_BUILT=(epoll)
+ARM64_CROSS_BUILT=(epoll i2c-bus)
 # Debian arm64 packages that make up the sysroot Node needs under qemu-aarch64 (-L).
 ARM64_SYSROOT_DEBS=(libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64)
 

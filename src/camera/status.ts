@@ -2,6 +2,7 @@ import { Subscriptions } from '../lib/event-bus.ts';
 import type { CameraBus, CameraEvents } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { RingStats } from './media/ring.ts';
+import type { BatteryStatus } from './power/battery-monitor.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
 import type { SyncStatus } from './sync/dock-sync.ts';
 
@@ -27,6 +28,8 @@ export interface CameraStatus {
     /** The microphone (null without one): `fault` while capture records video without sound and retries it. */
     microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
   };
+  /** The fuel gauge's last reading and level; null without a gauge, `error` when it could not be opened. */
+  battery: (BatteryStatus & { error?: string }) | null;
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -43,6 +46,7 @@ export interface StatusSources {
   sync: () => SyncStatus | null;
   /** The configured microphone's ALSA device, or null when the source has none. */
   microphone: string | null;
+  battery?: () => (BatteryStatus & { error?: string }) | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -116,6 +120,7 @@ export class StatusBoard {
         video: this.#video,
         microphone: this.#microphone,
       },
+      battery: this.#o.battery?.() ?? null,
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,
       memory: { rss, heapUsed, external, arrayBuffers },

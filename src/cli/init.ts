@@ -62,6 +62,7 @@ export function buildInitialConfig(opts: InitOptions): Record<string, unknown> {
     encryption: { recipients: opts.recipient },
     storage: { dir: opts.storage ?? (board.board === 'sim' ? 'storage' : '/var/lib/bodycam') },
     gpio: { driver: board.gpioDriver, chip: board.gpioChip, inputs: board.inputs, outputs: board.outputs },
+    ...(board.battery === undefined ? {} : { battery: board.battery }),
     warning: { languages: opts.languages ?? board.warningLanguages },
     audio: board.board === 'sim' ? { driver: 'file', dir: 'speaker' } : boardAudioConfig(board),
     stealth: { allowed: opts.stealth ?? true },

@@ -56,6 +56,7 @@ export class Feedback {
     clock: 'ok',
     speaker: 'ok',
     microphone: 'ok',
+    battery: 'ok',
   };
   #leds: StatusLeds | null = null;
   #haptics: Haptics | null = null;
@@ -106,6 +107,11 @@ export class Feedback {
     });
     s.on('speaker.fault', () => this.#set({ speaker: 'fault' }));
     s.on('health.microphone', ({ state }) => this.#set({ microphone: state }));
+    s.on('health.battery', ({ level, changed }) => {
+      if (!changed) return;
+      this.#set({ battery: level });
+      if (level === 'low') this.#cue('battery-low');
+    });
     s.on('audio.played', ({ name }) => {
       this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
       if (st.speaker === 'fault') this.#set({ speaker: 'ok' });

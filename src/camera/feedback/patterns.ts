@@ -3,7 +3,7 @@
  * Belgian law (police function act, art. 25/3) wants a red light while recording and green on standby; faults get
  * patterns of their own, so a camera is never shown as fine when it is not.
  */
-import type { ClockState, RecorderState, StorageLevel } from '../events.ts';
+import type { BatteryLevel, ClockState, RecorderState, StorageLevel } from '../events.ts';
 
 export interface FeedbackState {
   recorder: RecorderState;
@@ -15,15 +15,17 @@ export interface FeedbackState {
   speaker: 'ok' | 'fault';
   /** `fault` while capture records video without sound because the microphone fails. */
   microphone: 'ok' | 'fault';
+  /** From the fuel gauge (`ok` without one). */
+  battery: BatteryLevel;
 }
 
 /** How one LED is driven: steady, or a repeating sequence of on/off times. */
-export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3';
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'flash1';
 
 export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
 
 /** Why the secondary LED blinks beside the base state (most urgent first). */
-export type Warning = 'speaker-fault' | 'microphone-fault' | 'clock-unset' | 'storage-low';
+export type Warning = 'battery-low' | 'speaker-fault' | 'microphone-fault' | 'clock-unset' | 'storage-low';
 
 export interface LedPlan {
   red: LedMode;
@@ -41,17 +43,21 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
   slow: [1000, 1000],
   flash2: [120, 120, 120, 640],
   flash3: [120, 120, 120, 120, 120, 640],
+  flash1: [120, 880],
 };
 
 /** The secondary indication's LED mode: distinct per fault. */
 const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
+  'battery-low': 'flash1',
   'speaker-fault': 'flash2',
   'microphone-fault': 'flash3',
   'clock-unset': 'blink',
   'storage-low': 'slow',
 };
 
+/** Most urgent first: a low battery ends the camera's day, whatever else is wrong. */
 function lesserWarning(s: FeedbackState): Warning | null {
+  if (s.battery !== 'ok') return 'battery-low';
   if (s.speaker === 'fault') return 'speaker-fault';
   if (s.microphone === 'fault') return 'microphone-fault';
   if (s.clock === 'unset') return 'clock-unset';
@@ -76,7 +82,7 @@ export function ledPlan(s: FeedbackState): LedPlan {
     : { red: 'on', green: side, indication: 'recording', warning };
 }
 
-export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused';
+export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused' | 'battery-low';
 
 /** Vibration motor on/off times for a cue: two pulses at start, one at stop and reminders, three short on refusal. */
 export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
@@ -86,6 +92,8 @@ export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
     case 'stop':
     case 'reminder':
       return [pulseMs];
+    case 'battery-low':
+      return [2 * pulseMs, pulseMs, 2 * pulseMs];
     case 'refused': {
       const short = Math.max(50, Math.round(pulseMs / 2));
       return [short, short, short, short, short];

@@ -109,6 +109,8 @@ export class DockAgent {
         );
         return;
       }
+      if (m.ok.battery !== undefined)
+        this.#o.logger.info({ device: t.device, battery: m.ok.battery }, 'camera battery');
       const old = this.#sessions.get(t.device);
       const session: Session = {
         id: m.ok.session,

@@ -38,7 +38,9 @@ const user = addBodycamUser();
 const udev = new UdevStandIn(user.groups);
 udev.start();
 
-// The dock's managed Mosquitto, from the dock directory made on the host (its paths rewritten to this copy).
+// The dock's managed Mosquitto on loopback (brought up: the lab's init configures no network), from the dock
+// directory made on the host, its paths rewritten to this copy.
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
 execFileSync('cp', ['-a', `${OUT}/dock`, '/tmp/lab-dock']);
 const conf = '/tmp/lab-dock/broker/mosquitto.conf';
 const from = process.env['LAB_DOCK_FROM'] ?? '';
@@ -58,10 +60,11 @@ const daemon = new LabDaemon(user);
 const result: Record<string, unknown> = {
   kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
   chip: { name: bank.chip, label: bank.label, base: bank.base },
-  daemonUser: execFileSync('ps', ['-o', 'user=,group=', '-p', String(daemon.child.pid)], { encoding: 'utf8' }).trim(),
 };
 try {
   await daemon.waitFor((s) => s.ring.seconds >= 3, 240_000, 'the pre-roll');
+  const ps = ['-o', 'user=,group=,supgrp=', '-p', String(daemon.child.pid)];
+  result['daemonUser'] = execFileSync('ps', ps, { encoding: 'utf8' }).trim().split(/\s+/);
   result['standby'] = await sample(bank, all, 1500);
 
   // One press whose contacts bounce (edges 1 ms apart): one press, not a double press, so nothing starts.
@@ -74,7 +77,7 @@ try {
   await sleep(150);
   await bouncyPress(bank, line('record'), 120);
   result['doublePressAt'] = Date.now();
-  result['startCue'] = await sample(bank, all, 1500, 10);
+  result['startCue'] = await sample(bank, all, 3000, 10);
   const recording = await daemon.waitFor((s) => s.state === 'recording', 60_000, 'recording after the double press');
   result['recordingStatus'] = recording;
   result['recording'] = await sample(bank, all, 1500);

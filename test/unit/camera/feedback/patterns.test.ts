@@ -9,6 +9,7 @@ const base: FeedbackState = {
   clock: 'ok',
   speaker: 'ok',
   microphone: 'ok',
+  battery: 'ok',
 };
 
 describe('LED plan', () => {
@@ -91,6 +92,21 @@ describe('LED plan', () => {
       { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
     ],
     [
+      'standby, battery low: red single flash beside green',
+      { battery: 'low' },
+      { red: 'flash1', green: 'on', indication: 'standby', warning: 'battery-low' },
+    ],
+    [
+      'recording, battery low: green single flash beside red (the recording goes on)',
+      { battery: 'low', recorder: 'recording' },
+      { red: 'on', green: 'flash1', indication: 'recording', warning: 'battery-low' },
+    ],
+    [
+      'a low battery outranks every lesser fault',
+      { battery: 'low', speaker: 'fault', microphone: 'fault', clock: 'unset', storage: 'low' },
+      { red: 'flash1', green: 'on', indication: 'standby', warning: 'battery-low' },
+    ],
+    [
       'stealth: everything dark, faults included',
       { stealth: true, recorder: 'recording', capture: 'fault' },
       { red: 'off', green: 'off', indication: 'stealth', warning: null },
@@ -109,6 +125,8 @@ describe('LED plan', () => {
       ledPlan({ ...base, storage: 'low' }),
       ledPlan({ ...base, clock: 'unset' }),
       ledPlan({ ...base, speaker: 'fault' }),
+      ledPlan({ ...base, microphone: 'fault' }),
+      ledPlan({ ...base, battery: 'low' }),
     ].map((p) => `${p.red}/${p.green}`);
     expect(new Set(shows).size).toBe(shows.length);
   });
@@ -120,6 +138,7 @@ describe('haptic cues', () => {
     ['stop', [150]],
     ['reminder', [150]],
     ['refused', [75, 75, 75, 75, 75]],
+    ['battery-low', [300, 150, 300]],
   ] as const)('%s at 150 ms pulses → %j', (cue, steps) => {
     expect(hapticSteps(cue, 150)).toEqual(steps);
   });
