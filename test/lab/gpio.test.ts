@@ -134,8 +134,9 @@ describe('device lab: kernel GPIO lines (gpio-sim, onoff driver, bodycam user)',
       const red = runs(fault.samples.ledRed);
       expect(red.length, `red ${fault.samples.ledRed}`).toBeGreaterThanOrEqual(6);
       const inner = red.slice(1, -1).map(([, n]) => n * fault.everyMs);
-      for (const ms of inner) expect(ms).toBeGreaterThan(100);
-      for (const ms of inner) expect(ms).toBeLessThan(600);
+      // 250 ms steps, stretched and sampled under emulation: never the 1 s of the slow pattern, never steady.
+      for (const ms of inner) expect(ms).toBeGreaterThan(40);
+      for (const ms of inner) expect(ms).toBeLessThan(800);
 
       console.log(
         `device lab: kernel GPIO: kernel ${r.kernel}, chip ${r.chip.name} "${r.chip.label}" (sysfs base ${r.chip.base}); ` +
