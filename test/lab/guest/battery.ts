@@ -45,7 +45,9 @@ try {
   result['criticalAt'] = Date.now();
   const off = await daemon.waitFor((s) => s.battery?.shutdownRequested === true, 120_000, 'the power-off request');
   const deadline = Date.now() + 30_000;
-  while (!existsSync(marker) && Date.now() < deadline) await sleep(200);
+  // The shell creates the file before `date` writes to it: wait for its content.
+  const written = () => existsSync(marker) && readFileSync(marker, 'utf8').trim() !== '';
+  while (!written() && Date.now() < deadline) await sleep(200);
   result['marker'] = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : null;
   result['final'] = off;
   await daemon.finish({ ...result, status: await daemon.status(), events: await daemon.events() });
