@@ -28,7 +28,7 @@ declare -A providers=(
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
   [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
   [make]=make [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
-  [qemu-system-aarch64]=qemu-system-arm [mmdebstrap]=mmdebstrap [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
+  [qemu-system-aarch64]=qemu-system-arm [mmdebstrap]=mmdebstrap [arch-test]=arch-test [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

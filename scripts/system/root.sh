@@ -4,8 +4,8 @@
 #   scripts/system/root.sh ARCH [PACKAGE...]     ARCH = arm64 or amd64; prints the cache directory
 #
 # The cache directory (.cache/system/ARCH-KEY, or under $BODYCAM_SYSTEM_CACHE) holds:
-#   root/           the root file system (systemd, udev, kmod, iproute2 and the extra packages), root login without
-#                   a password on the console, a serial getty, /etc/fstab for a 9p root
+#   root/           the root file system (systemd, udev, kmod, iproute2, procps and the extra packages), root login
+#                   without a password on the console, an empty /etc/fstab (whoever boots it mounts the root)
 #   vmlinuz         Debian's own kernel for ARCH, unpacked on the host (installing it inside the root would run its
 #                   maintainer scripts and initramfs-tools under emulation: ~26 min instead of ~2)
 #   modules/        that kernel's modules (lib/modules/VERSION), indexed with depmod, for `modprobe -d`
@@ -33,7 +33,7 @@ amd64 | arm64) ;;
   exit 2
   ;;
 esac
-for tool in mmdebstrap dpkg depmod apt-get; do
+for tool in mmdebstrap dpkg depmod apt-get arch-test; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/sbin/$tool" ] ||
     { echo "root.sh: $tool is missing (scripts/setup.sh installs it)" >&2; exit 3; }
 done
@@ -64,7 +64,7 @@ echo "root.sh: mmdebstrap bookworm for $arch ($packages)" >&2
 mmdebstrap --quiet --arch="$arch" --variant=apt --include="$packages" \
   --customize-hook='chroot "$1" passwd -d root' \
   --customize-hook='echo bodycam-vm >"$1/etc/hostname"' \
-  --customize-hook='printf "hostroot / 9p trans=virtio,version=9p2000.L,msize=512000 0 0\n" >"$1/etc/fstab"' \
+  --customize-hook=': >"$1/etc/fstab"' \
   bookworm "$out.tmp/root" 2>&1 | grep -v '^W: ' >&2 || true
 [ -x "$out.tmp/root/sbin/init" ] || { echo "root.sh: mmdebstrap did not make a root" >&2; exit 1; }
 

@@ -5,7 +5,7 @@
  * so the scenario talks to the daemon over its control socket with the client the CLI uses, in this one process.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { controlRequest } from '../../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../../src/camera/status.ts';
@@ -47,7 +47,9 @@ export class LabDaemon {
     // 10 s check of ffmpeg: read them once before.
     spawnSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
     step('ffmpeg warmed up');
-    const run = [process.execPath, path.join(REPO, 'dist/cli/bodycam.js'), 'run', '--config', `${CAM}/config.json`];
+    // The arm64 system runs the application as the device has it (LAB_BODYCAM), on the Node running this script.
+    const cli = process.env['LAB_BODYCAM'] ?? path.join(REPO, 'dist/cli/bodycam.js');
+    const run = [process.execPath, cli, 'run', '--config', `${CAM}/config.json`];
     const as =
       user === undefined
         ? []
@@ -161,6 +163,7 @@ export async function stopFeed(feed: ChildProcess): Promise<void> {
 
 /** The devices the lab gave this run, for the host's report. */
 export function devices(): Record<string, string> {
+  if (!existsSync('/sys/class/video4linux/video0')) return {};
   const video = readFileSync('/sys/class/video4linux/video0/name', 'utf8').trim();
   const cards = readFileSync('/proc/asound/cards', 'utf8').trim();
   return { video0: video, sound: cards.split('\n')[0]?.replace(/\s+/g, ' ').trim() ?? '' };

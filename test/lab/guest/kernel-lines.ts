@@ -47,7 +47,9 @@ export interface SimBank {
 
 /** Creates and brings up a gpio-sim device with one bank labelled `label`, `lines` lines, the named lines named. */
 export function createBank(label: string, lines: number, names: Record<string, number>): SimBank {
-  if (!existsSync(path.join(CONFIGFS, 'gpio-sim'))) execFileSync('mount', ['-t', 'configfs', 'none', CONFIGFS]);
+  if (!readFileSync('/proc/mounts', 'utf8').includes(` ${CONFIGFS} configfs `)) {
+    execFileSync('mount', ['-t', 'configfs', 'none', CONFIGFS]);
+  }
   const dev = path.join(CONFIGFS, 'gpio-sim', 'bodycam-lab');
   const bank = path.join(dev, 'bank0');
   mkdirSync(bank, { recursive: true });
