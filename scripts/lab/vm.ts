@@ -6,7 +6,7 @@
  * everything else it writes lands on the guest's tmpfs and is gone at power-off.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -59,6 +59,38 @@ export function prepareLab(): Lab {
   const kernelVersion = readFileSync(path.join(cache, 'kernel-version'), 'utf8').trim();
   prepared = { cache, kernel: path.join(cache, 'kernel'), kernelVersion };
   return prepared;
+}
+
+/** Why the lab cannot build its GPIO simulator here (naming the Debian package), or null when it can. */
+export function gpioSimMissing(): string | null {
+  const missing: string[] = [];
+  if (!existsSync('/usr/src/linux-source-6.1.tar.xz')) missing.push('linux-source-6.1');
+  if (!onPath('make')) missing.push('make');
+  if (!onPath('gcc-12')) missing.push('gcc');
+  return missing.length === 0 ? null : `missing Debian packages ${missing.join(', ')}: scripts/setup.sh installs them`;
+}
+
+/**
+ * Builds gpio-sim and irq_sim for the lab's kernel (scripts/lab/gpio-modules.sh, cached under the lab's cache) and
+ * puts them among its modules, so the guest loads `gpio-sim` with modprobe like any other (configfs with it).
+ */
+export function prepareGpioSim(): Lab {
+  const lab = prepareLab();
+  const out = path.join(lab.cache, 'gpio-sim');
+  const r = spawnSync('bash', [path.join(REPO, 'scripts/lab/gpio-modules.sh'), 'amd64', lab.kernelVersion, out], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`scripts/lab/gpio-modules.sh failed (${r.status ?? r.signal})`);
+  const extra = path.join(lab.kernel, 'lib/modules', lab.kernelVersion, 'extra');
+  mkdirSync(extra, { recursive: true });
+  for (const ko of ['gpio-sim.ko', 'irq_sim.ko']) copyFileSync(path.join(out, ko), path.join(extra, ko));
+  const dep = spawnSync('depmod', ['-b', lab.kernel, lab.kernelVersion], {
+    env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin` },
+  });
+  if (dep.status !== 0) throw new Error(`depmod for the lab's kernel failed: ${dep.stderr}`);
+  return lab;
 }
 
 export interface RunOptions {

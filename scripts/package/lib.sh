@@ -11,10 +11,10 @@ BUILD_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_CACHE=${BODYCAM_BUILD_CACHE:-$BUILD_REPO/.cache/build}
 # Host Node 24 (the `node` devDependency) runs tsc and reads JSON; npm itself may run on the system Node.
 BUILD_HOST_NODE=$BUILD_REPO/node_modules/.bin/node
-# Addons that npm would compile from source with an install script. Everything else ships binaries for both
+# Addons that npm would compile from source with an install script (onoff's epoll, i2c-bus for the fuel gauge). Everything else ships binaries for both
 # architectures in its package: better-sqlite3 (prebuilds, N-API), @iiot2k/gpiox (gpiox_arm64.node, arm only), and
 # the test tools' per-platform packages.
-BUILD_COMPILED=(epoll)
+BUILD_COMPILED=(epoll i2c-bus)
 
 build_log() { printf 'build: %s\n' "$*" >&2; }
 build_die() {

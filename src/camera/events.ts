@@ -12,6 +12,7 @@ export type RecorderState = 'buffering' | 'recording' | 'stopping';
 export type WarningPlan = { speak: true } | { speak: false; reason: string };
 
 export type StorageLevel = 'ok' | 'low' | 'full';
+export type BatteryLevel = 'ok' | 'low' | 'critical';
 export type ClockState = 'ok' | 'unset';
 /** Where the wall clock comes from: `system` when it is plausible but its provenance is unknown. */
 export type ClockSource = 'rtc' | 'ntp' | 'dock' | 'system' | 'unset';
@@ -156,6 +157,10 @@ export interface CameraEvents {
   'setup.fault': SetupFault;
   /** The camera made its own signing key at start (none was there): to be announced to and confirmed by its dock. */
   'identity.created': { keyId: string; file: string };
+  /** A fuel-gauge reading and the level decided from it; `changed` when the level differs from the last one. */
+  'health.battery': { level: BatteryLevel; percent: number; volts: number; changed: boolean };
+  /** The camera asks the system to power off (battery critical); emitted before the command runs. */
+  'power.shutdown': { reason: string; command: readonly string[] };
 }
 
 export type CameraBus = EventBus<CameraEvents>;

@@ -10,6 +10,8 @@ import type { Config } from '../config/schema.ts';
 import { createAudioOutput } from '../hal/audio/index.ts';
 import type { AudioOutput } from '../hal/audio/port.ts';
 import { SimulatedRoom } from '../hal/audio/room.ts';
+import { createFuelGauge } from '../hal/battery/index.ts';
+import type { FuelGauge } from '../hal/battery/port.ts';
 import type { Clock } from '../hal/clock/port.ts';
 import { realClock } from '../hal/clock/real.ts';
 import { createGpioDriver } from '../hal/gpio/index.ts';
@@ -17,6 +19,7 @@ import type { GpioDriver } from '../hal/gpio/port.ts';
 import { SimGpio } from '../hal/gpio/sim.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
+import { isBodycamError } from '../lib/errors.ts';
 import { makePrivate } from '../lib/fs.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
@@ -41,6 +44,7 @@ import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
 import { fluentFfmpeg } from './media/ffmpeg.ts';
 import { PreRecordRing } from './media/ring.ts';
+import { BatteryMonitor } from './power/battery-monitor.ts';
 import { Activation } from './recording/activation.ts';
 import { Recorder } from './recording/recorder.ts';
 import { recoverInterrupted } from './recording/segments/startup-recovery.ts';
@@ -55,6 +59,8 @@ import { dockSync } from './sync/wiring.ts';
 export interface CameraDeps {
   clock?: Clock;
   gpio?: GpioDriver;
+  /** A fuel gauge (the sim one in tests); default: the one battery.gauge names. */
+  gauge?: FuelGauge | null;
   processes?: ProcessRunner;
   audio?: AudioOutput;
   /** The config file's path, for messages that tell a technician what to run. */
@@ -140,8 +146,21 @@ export class Camera {
     });
     if (c.feedback.storageLowMb !== undefined)
       log.warn('feedback.storageLowMb is deprecated and ignored: storage shows as low by storage.lowMinutes');
-    const gpio = this.#deps.gpio ?? (await createGpioDriver(c.gpio.driver, { clock }));
+    const gpio =
+      this.#deps.gpio ??
+      (await createGpioDriver(c.gpio.driver, { clock, ...(c.gpio.chip === undefined ? {} : { chip: c.gpio.chip }) }));
     await this.#start({ name: 'gpio', start: idle, stop: () => gpio.close() });
+
+    // A gauge that does not answer is logged and shown in the status; it never keeps the camera from recording.
+    let gauge: FuelGauge | null = null;
+    let gaugeError: string | undefined;
+    try {
+      gauge = this.#deps.gauge === undefined ? await createFuelGauge(c.battery) : this.#deps.gauge;
+    } catch (e) {
+      if (!isBodycamError(e)) throw e;
+      gaugeError = e.message;
+      log.error({ code: e.code, message: e.message }, 'no fuel gauge: the battery is not watched');
+    }
 
     const source = c.capture.source;
     const room =
@@ -193,6 +212,8 @@ export class Camera {
       mediaNowMs,
       prerollMs,
       warningEnabled: c.warning.enabled,
+      now: () => clock.now(),
+      logger: log.child({ component: 'activation' }),
     });
     this.#activation = activation;
     const tone = clips?.tone ?? attentionTone(c.warning.toneHz, c.warning.toneMs);
@@ -215,6 +236,21 @@ export class Camera {
       speed: source.kind === 'synthetic' ? source.speed : 1,
       logger: log.child({ component: 'warning' }),
     });
+    const battery =
+      gauge === null
+        ? null
+        : new BatteryMonitor({
+            bus,
+            gauge,
+            thresholds: c.battery,
+            pollMs: c.battery.pollSeconds * 1000,
+            shutdownCommand: c.battery.shutdownCommand,
+            closeTimeoutMs: c.battery.closeTimeoutSeconds * 1000,
+            recorderState: () => recorder.state,
+            processes,
+            clock,
+            logger: log.child({ component: 'battery' }),
+          });
     const status = new StatusBoard({
       bus,
       recorder: () => recorder.status(),
@@ -225,6 +261,20 @@ export class Camera {
       storage: () => (budget.refresh() ? budget.view() : null),
       microphone: source.kind !== 'synthetic' && source.audio ? source.alsaDevice : null,
       identity: () => (key === null ? null : (store.deviceKeys.get(key.keyId) ?? key)),
+      battery: () =>
+        battery?.status() ??
+        (gaugeError === undefined
+          ? null
+          : {
+              gauge: c.battery.gauge,
+              level: 'ok',
+              percent: null,
+              volts: null,
+              at: null,
+              readFailures: 0,
+              shutdownRequested: false,
+              error: gaugeError,
+            }),
     });
     this.#status = status;
     // Without a signing key there is nothing the dock would take (no manifests yet): the camera stays off the dock.
@@ -305,6 +355,7 @@ export class Camera {
     await this.#start(named('activation', activation));
     await this.#start(named('capture', capture));
     await this.#start({ name: 'finish recording', start: idle, stop: () => activation.finish() });
+    if (battery !== null) await this.#start(named('battery', battery));
     await this.#start(
       named(
         'inputs',

@@ -3,6 +3,7 @@ import type { CameraBus, CameraEvents, SetupFault } from './events.ts';
 import type { FeedbackOutputs } from './feedback/feedback.ts';
 import type { StorageView } from './health/storage-budget.ts';
 import type { RingStats } from './media/ring.ts';
+import type { BatteryStatus } from './power/battery-monitor.ts';
 import type { RecorderStatus } from './recording/recorder.ts';
 import type { DeviceKeyRow } from './storage/device-keys.ts';
 import type { SyncStatus } from './sync/dock-sync.ts';
@@ -50,6 +51,8 @@ export interface CameraStatus {
     toAnnounce: boolean;
     confirmedAt: string | null;
   } | null;
+  /** The fuel gauge's last reading and level; null without a gauge, `error` when it could not be opened. */
+  battery: (BatteryStatus & { error?: string }) | null;
   writeFailures: number;
   /** Listener errors caught by the event bus: a bug, counted so it is seen, never a stopped recording. */
   internalErrors: number;
@@ -69,6 +72,7 @@ export interface StatusSources {
   microphone: string | null;
   /** The signing key's row in the index (null without a usable key). */
   identity: () => DeviceKeyRow | null;
+  battery?: () => (BatteryStatus & { error?: string }) | null;
 }
 
 /** Counts what the bus carries (fragments, gaps, dock changes) and assembles the status from its sources. */
@@ -160,6 +164,7 @@ export class StatusBoard {
       speaker: this.#speaker,
       faults: [...this.#faults],
       identity: identityStatus(this.#o.identity()),
+      battery: this.#o.battery?.() ?? null,
       writeFailures: r?.writeFailures ?? 0,
       internalErrors: this.#internalErrors,
       memory: { rss, heapUsed, external, arrayBuffers },

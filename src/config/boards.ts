@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { LANGUAGES } from './feedback-schema.ts';
+import { GPIO_CHIP_LABEL } from './schema.ts';
 import { type Infer, s } from './schema-kit.ts';
 
 const pin = () =>
@@ -79,8 +80,21 @@ const boardSchema = s.object({
   board: s.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lower-case letters and digits, at most 16'),
   description: text(120, 'the board and OS, for people'),
   gpioDriver: s.enum(['sim', 'onoff', 'gpiox']).describe('GPIO driver (gpio.driver)'),
+  gpioChip: s
+    .string()
+    .regex(GPIO_CHIP_LABEL, 'a GPIO chip label such as pinctrl-rp1')
+    .describe("label of the header's GPIO chip (gpio.chip): the drivers refuse any other chip"),
   inputs: s.object({ record: inputPin(), trigger: inputPin(), dock: inputPin(), silent: inputPin() }),
   outputs: s.object({ ledRed: outputPin(), ledGreen: outputPin(), haptic: outputPin() }),
+  battery: s
+    .object({
+      gauge: s.enum(['none', 'sim', 'max17048', 'max17049']).describe('fuel gauge chip (battery.gauge)'),
+      bus: s.number().int().min(0).max(31).describe('I2C bus (battery.bus)'),
+      address: s.number().int().min(8).max(119).describe('7-bit I2C address (battery.address)'),
+      cutoffVolts: s.number().min(0).max(60).describe("the pack's cutoff voltage (battery.cutoffVolts)"),
+    })
+    .optional()
+    .describe('the battery board and its fuel gauge (absent: none)'),
   warningLanguages: s.array(s.enum(LANGUAGES)).min(1, 'at least one language').describe('the zone default'),
   camera: cameraSchema,
   encoder: s.enum(['libx264', 'h264_v4l2m2m']).describe("ffmpeg's H.264 encoder on this board (v4l2 cameras)"),

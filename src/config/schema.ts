@@ -82,6 +82,44 @@ const outputLine = s
 
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 
+/** The fuel gauge and what the camera does at low and critical charge (board profiles fill gauge, bus, address). */
+export const batterySchema = s
+  .object({
+    gauge: s
+      .enum(['none', 'sim', 'max17048', 'max17049'])
+      .default('none')
+      .describe('fuel gauge: none (mains or no gauge), sim, max17048 (one cell) or max17049 (two cells)'),
+    bus: s.int(0, 31, 1, 'I2C bus of the gauge (/dev/i2c-N)'),
+    address: s.int(8, 119, 0x36, "the gauge's 7-bit I2C address (MAX17048/9: 54 = 0x36)"),
+    pollSeconds: s.int(1, 600, 30, 'read the gauge every this many seconds'),
+    lowPercent: s.int(1, 90, 15, 'warn the officer (LED pattern, vibration, event log) at this charge, %'),
+    criticalPercent: s.int(0, 50, 5, 'close any recording and power off at this charge, %'),
+    cutoffVolts: s
+      .number()
+      .min(0)
+      .max(60)
+      .default(3.3)
+      .describe("the pack's cutoff voltage: at or under it the battery is critical whatever its charge says, V"),
+    hysteresisPercent: s.int(0, 20, 3, 'a low warning clears only this far above lowPercent, %'),
+    confirmReadings: s.int(
+      1,
+      10,
+      2,
+      'critical readings in a row before acting (one bad reading never stops a recording)',
+    ),
+    closeTimeoutSeconds: s.int(1, 120, 15, 'wait this long for a recording to close before powering off, s'),
+    shutdownCommand: s
+      .array(s.string().nonEmpty())
+      .min(1, 'a command, then its arguments')
+      .default(['systemctl', 'poweroff'])
+      .describe('command and arguments that power the system off at critical charge'),
+  })
+  .default({})
+  .describe('the battery: fuel gauge, low-charge warning, clean power-off at critical charge');
+
+/** A GPIO chip's label as the kernel gives it (pinctrl-rp1, pinctrl-bcm2711, gpio-brcmstb@107d508500). */
+export const GPIO_CHIP_LABEL = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,63}$/;
+
 /**
  * A device identity: it names the camera's incidents, topics and certificate (its CN, the broker's user name). Never
  * `dock` in any case: that is the dock agent's certificate name, which the broker's ACL gives the whole topic tree.
@@ -185,12 +223,20 @@ export const configSchema = s.object({
         .enum(['sim', 'onoff', 'gpiox'])
         .default('sim')
         .describe('sim (no hardware), onoff (sysfs) or gpiox (Pi 5)'),
+      chip: s
+        .string()
+        .regex(GPIO_CHIP_LABEL, 'a GPIO chip label such as pinctrl-rp1 (letters, digits, ".", "@", "_", "-")')
+        .optional()
+        .describe(
+          "label of the 40-pin header's GPIO chip (pinctrl-rp1 on a Pi 5, pinctrl-bcm2711 on a Pi 4); absent: any of those",
+        ),
       debounceMs: s.int(1, 500, 30, 'a level must hold this long to count, ms'),
       inputs: s.record(lineName, inputLine).default({}).describe('input lines by name'),
       outputs: s.record(lineName, outputLine).default({}).describe('output lines by name'),
     })
     .default({})
     .describe('GPIO lines (filled from the board map by `bodycam init`)'),
+  battery: batterySchema,
   controls: s
     .object({
       recordInput: s.string().default('record').describe('input that starts and stops recording'),

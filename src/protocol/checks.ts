@@ -76,8 +76,19 @@ export const checkHello = (p: Buffer): Checked<Hello> =>
       keyId: str(r, 'keyId', /^[0-9a-f]{32}$/),
       release: str(r, 'release'),
       sentMono: num(r, 'sentMono'),
+      ...(r['battery'] === undefined ? {} : { battery: battery(r['battery']) }),
     };
   });
+
+/** The optional battery of a hello: charge 0–100 %, voltage 0–60 V. */
+function battery(v: unknown): { percent: number; volts: number } {
+  if (!isRec(v)) throw new Error('battery must be an object');
+  const percent = num(v, 'percent');
+  const volts = num(v, 'volts');
+  if (percent < 0 || percent > 100) throw new Error('battery.percent must be within 0–100');
+  if (volts < 0 || volts > 60) throw new Error('battery.volts must be within 0–60');
+  return { percent, volts };
+}
 
 function offer(v: unknown): SegmentOffer {
   if (!isRec(v)) throw new Error('a segment offer must be an object');

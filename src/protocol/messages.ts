@@ -52,6 +52,8 @@ export interface Hello {
   release: string;
   /** The camera's monotonic clock (ms) when it sent this: echoed back with the dock's time. */
   sentMono: number;
+  /** The camera's battery when it has a fuel gauge: charge (0–100 %) and pack voltage. */
+  battery?: { percent: number; volts: number };
 }
 
 export interface SegmentOffer {

@@ -52,6 +52,10 @@ export interface LabCamera {
   channels: 1 | 2;
   /** The speaker's ALSA device (default: the loopback's playback side, which the microphone hears). */
   speaker?: string;
+  /** The board profile `init` starts from (default sim); its GPIO lines and driver are kept. */
+  board?: string;
+  /** Capture sound (default true). */
+  audio?: boolean;
 }
 
 export const MICROPHONE = 'hw:Loopback,1,0';
@@ -65,7 +69,7 @@ export function prepare(o: LabCamera, outDir = mkdtempSync(path.join(os.tmpdir()
   const keygen = cli(['keygen', '--out', identity]);
   if (keygen.code !== 0) throw new Error(`keygen failed: ${keygen.stderr}`);
   const camDir = path.join(outDir, 'cam');
-  const init = cli(['init', '--board', 'sim', '--dir', camDir, '--recipient', keygen.stdout.trim()]);
+  const init = cli(['init', '--board', o.board ?? 'sim', '--dir', camDir, '--recipient', keygen.stdout.trim()]);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   const configFile = path.join(camDir, 'config.json');
   const c = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
@@ -81,13 +85,15 @@ export function prepare(o: LabCamera, outDir = mkdtempSync(path.join(os.tmpdir()
       height: 240,
       fps: 10,
       videoBitrateKbps: 200,
-      audio: true,
+      audio: o.audio ?? true,
       alsaDevice: MICROPHONE,
       audioChannels: o.channels,
       audioRate: 48_000,
     },
   };
-  c['preRecord'] = { ...c['preRecord'], seconds: 3, audio: true };
+  c['preRecord'] = { ...c['preRecord'], seconds: 3, audio: o.audio ?? true };
+  // A real board's profile puts storage under /var/lib/bodycam: the lab keeps it beside the config.
+  c['storage'] = { ...c['storage'], dir: 'storage' };
   c['recording'] = { ...c['recording'], segmentSeconds: 10 };
   c['audio'] = { ...c['audio'], driver: 'alsa', device: o.speaker ?? 'plughw:Loopback,0,0' };
   writeFileSync(configFile, JSON.stringify(c, null, 2));

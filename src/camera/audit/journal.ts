@@ -110,6 +110,12 @@ export class Journal {
     s.on('clock.offset', ({ offsetMs, roundTripMs, source }) =>
       this.#append('clock_offset', { offsetMs, roundTripMs, source }, null),
     );
+    s.on('health.battery', ({ level, percent, volts, changed }) => {
+      if (changed) this.#append(`battery_${level}`, { percent, volts }, this.#incident);
+    });
+    s.on('power.shutdown', ({ reason, command }) =>
+      this.#append('shutdown_requested', { reason, command: [...command] }, null),
+    );
     s.on('dock.changed', ({ docked }) => {
       this.#append(docked ? 'docked' : 'undocked', {}, null);
       this.#o.logger.info({ docked }, 'dock contact changed');

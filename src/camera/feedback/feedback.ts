@@ -60,6 +60,7 @@ export class Feedback {
     microphone: 'ok',
     prompts: 'ok',
     identity: 'ok',
+    battery: 'ok',
   };
   #leds: StatusLeds | null = null;
   #haptics: Haptics | null = null;
@@ -112,6 +113,11 @@ export class Feedback {
     s.on('health.speaker', ({ state }) => this.#set({ speaker: state }));
     s.on('health.microphone', ({ state }) => this.#set({ microphone: state }));
     s.on('setup.fault', ({ part }) => this.#set(part === 'prompts' ? { prompts: 'missing' } : { identity: 'fault' }));
+    s.on('health.battery', ({ level, changed }) => {
+      if (!changed) return;
+      this.#set({ battery: level });
+      if (level === 'low') this.#cue('battery-low');
+    });
     s.on('audio.played', ({ name }) => {
       this.#lastPlayed = { name, at: new Date(clock.wallNow()).toISOString() };
       if (st.speaker === 'fault') this.#set({ speaker: 'ok' });

@@ -3,7 +3,7 @@
  * Belgian law (police function act, art. 25/3) wants a red light while recording and green on standby; faults get
  * patterns of their own, so a camera is never shown as fine when it is not.
  */
-import type { ClockState, RecorderState, StorageLevel } from '../events.ts';
+import type { BatteryLevel, ClockState, RecorderState, StorageLevel } from '../events.ts';
 
 export interface FeedbackState {
   recorder: RecorderState;
@@ -19,15 +19,18 @@ export interface FeedbackState {
   prompts: 'ok' | 'missing';
   /** `fault` when start-up found no usable signing key: footage is recorded, its manifests signed later. */
   identity: 'ok' | 'fault';
+  /** From the fuel gauge (`ok` without one). */
+  battery: BatteryLevel;
 }
 
 /** How one LED is driven: steady, or a repeating sequence of on/off times. */
-export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'wink' | 'pulse';
+export type LedMode = 'off' | 'on' | 'blink' | 'slow' | 'flash2' | 'flash3' | 'wink' | 'pulse' | 'flash1';
 
 export type Indication = 'stealth' | 'starting' | 'capture-fault' | 'storage-full' | 'recording' | 'standby';
 
 /** Why the secondary LED blinks beside the base state (most urgent first). */
 export type Warning =
+  | 'battery-low'
   | 'speaker-fault'
   | 'prompts-missing'
   | 'microphone-fault'
@@ -54,6 +57,7 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
   /** One long and one short flash: unlike the double flash of full storage, even with the green LED unseen. */
   wink: [700, 200, 120, 980],
   pulse: [120, 1880],
+  flash1: [120, 880],
 };
 
 /**
@@ -62,6 +66,7 @@ export const LED_STEPS: Readonly<Record<LedMode, readonly number[]>> = {
  * without a usable signing key pulses briefly: it records, but needs a technician.
  */
 const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
+  'battery-low': 'flash1',
   'speaker-fault': 'wink',
   'prompts-missing': 'wink',
   'microphone-fault': 'flash3',
@@ -70,7 +75,9 @@ const WARNING_MODE: Readonly<Record<Warning, LedMode>> = {
   'storage-low': 'slow',
 };
 
+/** Most urgent first: a low battery ends the camera's day, whatever else is wrong. */
 function lesserWarning(s: FeedbackState): Warning | null {
+  if (s.battery !== 'ok') return 'battery-low';
   if (s.speaker === 'fault') return 'speaker-fault';
   if (s.prompts === 'missing') return 'prompts-missing';
   if (s.microphone === 'fault') return 'microphone-fault';
@@ -97,7 +104,7 @@ export function ledPlan(s: FeedbackState): LedPlan {
     : { red: 'on', green: side, indication: 'recording', warning };
 }
 
-export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused' | 'say-warning';
+export type HapticCue = 'start' | 'stop' | 'reminder' | 'refused' | 'say-warning' | 'battery-low';
 
 /**
  * Vibration motor on/off times for a cue: two pulses at start, one at stop and reminders, three short on refusal,
@@ -110,6 +117,8 @@ export function hapticSteps(cue: HapticCue, pulseMs: number): number[] {
     case 'stop':
     case 'reminder':
       return [pulseMs];
+    case 'battery-low':
+      return [2 * pulseMs, pulseMs, 2 * pulseMs];
     case 'refused': {
       const short = Math.max(50, Math.round(pulseMs / 2));
       return [short, short, short, short, short];

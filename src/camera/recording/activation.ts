@@ -1,4 +1,5 @@
 import { Subscriptions } from '../../lib/event-bus.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { CameraBus, CameraEvents, WarningPlan } from '../events.ts';
 import type { PreRecordRing } from '../media/ring.ts';
 import { type InitSegment, sameInit } from '../media/types.ts';
@@ -13,6 +14,9 @@ export interface ActivationOptions {
   prerollMs: number;
   /** warning.enabled: false means no activation speaks (recorded as suppressed: disabled). */
   warningEnabled: boolean;
+  /** The monotonic clock, and where "first footage durable" goes (activation to first synced fragment, ms). */
+  now?: () => number;
+  logger?: Logger;
 }
 
 /**
@@ -25,6 +29,8 @@ export class Activation {
   readonly #subs: Subscriptions<CameraEvents>;
   #init: InitSegment | null = null;
   #stealth = false;
+  /** The incident whose first synced footage is awaited, with its activation time (monotonic ms). */
+  #awaitingFirst: { id: string; atMono: number } | null = null;
 
   constructor(options: ActivationOptions) {
     this.#o = options;
@@ -47,6 +53,16 @@ export class Activation {
     });
     this.#subs.on('command.stop', ({ reason }) => {
       this.stopRecording(reason);
+    });
+    this.#subs.on('incident.started', ({ id, atMono }) => {
+      this.#awaitingFirst = { id, atMono };
+    });
+    this.#subs.on('segment.synced', ({ incidentId, endMs }) => {
+      const a = this.#awaitingFirst;
+      if (a === null || a.id !== incidentId || this.#o.now === undefined) return;
+      this.#awaitingFirst = null;
+      const ms = Math.round(this.#o.now() - a.atMono);
+      this.#o.logger?.info({ incident: incidentId, ms, endMs }, 'first footage durable');
     });
   }
 

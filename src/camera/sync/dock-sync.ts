@@ -59,6 +59,8 @@ export class DockSync {
   /** Segments (`incident#seq`) the dock refused while docked: offered after the others, so they hold up none. */
   readonly #refusedHere = new Set<string>();
   readonly #status: SyncStatus = { docked: false, connected: false, offloaded: 0, refused: 0 };
+  /** The fuel gauge's last reading, told to the dock in the hello (absent without a gauge). */
+  #battery: { percent: number; volts: number } | null = null;
 
   constructor(options: DockSyncOptions) {
     this.#o = options;
@@ -75,6 +77,9 @@ export class DockSync {
       this.#status.docked = docked;
       if (docked) void this.#connect();
       else void this.#disconnect();
+    });
+    this.#subs.on('health.battery', ({ percent, volts }) => {
+      this.#battery = { percent: Math.round(percent * 10) / 10, volts: Math.round(volts * 1000) / 1000 };
     });
     // New footage sealed while docked is offered at once.
     this.#subs.on('manifest.written', () => {
@@ -170,6 +175,7 @@ export class DockSync {
       keyId: this.#o.keyId,
       release: this.#o.release,
       sentMono: this.#o.clock.now(),
+      ...(this.#battery === null ? {} : { battery: this.#battery }),
     });
   }
 

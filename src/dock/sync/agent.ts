@@ -165,6 +165,7 @@ export class DockAgent {
       );
       return;
     }
+    if (m.ok.battery !== undefined) this.#o.logger.info({ device, battery: m.ok.battery }, 'camera battery');
     const old = this.#sessions.get(device);
     old?.end();
     const session = new CameraSession({ id: m.ok.session, device, keyId: key.keyId }, this.#deps, old);

@@ -4,12 +4,31 @@ import type { Gpiox } from '@iiot2k/gpiox';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
+import { type ChipRoots, gpioxChipName, HEADER_LABELS, readCharDevChips } from './chips.ts';
 import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec, Pull } from './port.ts';
 
 export interface GpioxDriverOptions {
   clock?: Clock;
+  /** Label of the header's chip (gpio.chip); default: any of HEADER_LABELS. */
+  chip?: string;
+  /** Where the chip check looks (tests point them at temp trees); default /sys and /dev. */
+  roots?: ChipRoots;
   /** Loads the library; default: a lazy `import('@iiot2k/gpiox')` (an optional, arm-only dependency). */
   loadGpiox?: () => Promise<unknown>;
+}
+
+/**
+ * The physical level behind a state gpiox reports. In its pull-up mode gpiox asks the kernel for an active-low line
+ * (`gpioinfo`: `input active-low [used pull-up]`; its API document: pull-up state 1 = ground), so there a 1 is a low
+ * level; in the pull-down and no-pull modes a 1 is a high level.
+ */
+export function gpioxLevelHigh(state: number, pull: Pull): boolean {
+  return (state === 1) !== (pull === 'up');
+}
+
+/** Whether an input is active: its physical level against the wiring's polarity. */
+export function gpioxActive(state: number, spec: Pick<InputLineSpec, 'pull' | 'activeLow'>): boolean {
+  return gpioxLevelHigh(state, spec.pull) !== spec.activeLow;
 }
 
 const PIN_MIN = 2;
@@ -33,7 +52,7 @@ export class GpioxGpio implements GpioDriver {
   async openInput(spec: InputLineSpec, onEdge: EdgeHandler): Promise<void> {
     this.#check(spec.name, spec.pin);
     const level = this.#api.watch_gpio(spec.pin, this.#mode(spec.pull), 0, this.#api.GPIO_EDGE_BOTH, (state) => {
-      onEdge((state === 1) !== spec.activeLow, this.#clock.now());
+      onEdge(gpioxActive(state, spec), this.#clock.now());
     });
     if (level === undefined) this.#fail(spec.name, spec.pin, 'watch_gpio');
     this.#pins.add(spec.pin);
@@ -107,8 +126,36 @@ function isGpiox(api: unknown): api is Gpiox {
 
 const importGpiox = (): Promise<unknown> => import('@iiot2k/gpiox');
 
-/** Load the library lazily; absent or without its native addon (x86, 32-bit mismatch) → HAL_GPIO_UNAVAILABLE. */
+/**
+ * Refuses unless the chip gpiox will open (/dev/gpiochip4, else gpiochip0: it cannot be told another) carries the
+ * header chip's label. Checked before the library loads, so a wrong chip never has a line claimed.
+ */
+export async function checkGpioxChip(chip: string | undefined, roots: ChipRoots = {}): Promise<string> {
+  const dev = roots.dev ?? '/dev';
+  const opened = await gpioxChipName(dev);
+  const chips = await readCharDevChips(roots);
+  const label = chips.find((c) => c.name === opened)?.label ?? null;
+  const wanted = chip === undefined ? HEADER_LABELS : [chip];
+  if (label !== null && wanted.includes(label)) return label;
+  const right = chips.find((c) => c.label !== null && wanted.includes(c.label));
+  const what = label === null ? 'whose label sysfs does not tell' : `labelled ${label}`;
+  const fix =
+    right === undefined
+      ? 'no chip here carries that label: check the board and gpio.chip'
+      : `the header chip is ${dev}/${right.name}: make ${dev}/gpiochip4 a link to it (Raspberry Pi OS's udev rule does on a Pi 5) or use gpio.driver onoff`;
+  throw new BodycamError(
+    ErrorCode.HAL_GPIO_UNAVAILABLE,
+    `@iiot2k/gpiox would drive ${dev}/${opened}, ${what}, not the header chip (${wanted.join(' or ')}); ${fix}`,
+    { driver: 'gpiox', opened, label, wanted },
+  );
+}
+
+/**
+ * Check the chip, then load the library lazily; absent or without its native addon (x86, 32-bit mismatch) →
+ * HAL_GPIO_UNAVAILABLE.
+ */
 export async function createGpioxDriver(opts: GpioxDriverOptions = {}): Promise<GpioxGpio> {
+  await checkGpioxChip(opts.chip, opts.roots);
   let loaded: unknown;
   try {
     loaded = await (opts.loadGpiox ?? importGpiox)();

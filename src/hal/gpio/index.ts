@@ -1,5 +1,6 @@
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
+import type { ChipRoots } from './chips.ts';
 import { createGpioxDriver } from './gpiox.ts';
 import { createOnoffDriver, type OnoffGpioCtor } from './onoff.ts';
 import type { GpioDriver } from './port.ts';
@@ -11,6 +12,10 @@ export const GPIO_DRIVER_KINDS: readonly GpioDriverKind[] = ['sim', 'onoff', 'gp
 
 export interface GpioDriverOptions {
   clock?: Clock;
+  /** Label of the header's chip (gpio.chip); default: the first of HEADER_LABELS present. */
+  chip?: string;
+  /** gpiox only: where its chip check looks (default /sys and /dev). */
+  chipRoots?: ChipRoots;
   /** onoff only: sysfs GPIO root (default /sys/class/gpio). */
   sysfsRoot?: string;
   /** onoff only: where asynchronous watch errors go. */
@@ -27,18 +32,25 @@ export interface GpioDriverOptions {
  */
 export async function createGpioDriver(kind: GpioDriverKind, opts: GpioDriverOptions = {}): Promise<GpioDriver> {
   const clock = opts.clock === undefined ? {} : { clock: opts.clock };
+  const chip = opts.chip === undefined ? {} : { chip: opts.chip };
   switch (kind) {
     case 'sim':
       return new SimGpio(clock);
     case 'onoff':
       return createOnoffDriver({
         ...clock,
+        ...chip,
         ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
         ...(opts.onError === undefined ? {} : { onError: opts.onError }),
         ...(opts.loadOnoff === undefined ? {} : { loadGpio: opts.loadOnoff }),
       });
     case 'gpiox':
-      return createGpioxDriver({ ...clock, ...(opts.loadGpiox === undefined ? {} : { loadGpiox: opts.loadGpiox }) });
+      return createGpioxDriver({
+        ...clock,
+        ...chip,
+        ...(opts.chipRoots === undefined ? {} : { roots: opts.chipRoots }),
+        ...(opts.loadGpiox === undefined ? {} : { loadGpiox: opts.loadGpiox }),
+      });
     default:
       throw new BodycamError(
         ErrorCode.HAL_GPIO_UNAVAILABLE,

@@ -1,41 +1,33 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
+import { type GpioChip, noHeaderChip, pickLabelled, readSysfsChips } from './chips.ts';
 import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
 
 export const SYSFS_GPIO_ROOT = '/sys/class/gpio';
 
-/** One `/sys/class/gpio/gpiochipN` directory. */
-export interface GpioChip {
-  base: number;
-  ngpio: number;
-  label: string;
-}
-
-/** Labels of the chip that drives the 40-pin header, best first (RP1 is the Pi 5's; the others the older SoCs'). */
-const HEADER_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
+export type { GpioChip } from './chips.ts';
 
 /**
- * The sysfs base of the header's chip. Kernels ≥ 6.6 number sysfs lines from 512 (Pi 4) or 571 (Pi 5), so the
- * plain BCM number fails with EINVAL; older kernels start at 0. Preference: a known SoC label, else the chip with
- * ≥ 54 lines (the expander chips have 8), else 0.
+ * The sysfs base of the header's chip, found by its label (`label`, else the first of HEADER_LABELS present).
+ * Kernels ≥ 6.6 number sysfs lines from 512 (Pi 4) or 571 (Pi 5), so the plain BCM number fails with EINVAL; older
+ * kernels start at 0. No labelled chip: HAL_GPIO_UNAVAILABLE naming the chips found (never a guess: another chip's
+ * line N is another device's pin).
  */
-export function headerChipBase(chips: readonly GpioChip[]): number {
-  for (const label of HEADER_LABELS) {
-    const chip = chips.find((c) => c.label === label);
-    if (chip !== undefined) return chip.base;
-  }
-  const big = chips.filter((c) => c.ngpio >= 54).sort((a, b) => a.base - b.base)[0];
-  return big?.base ?? 0;
+export function headerChipBase(chips: readonly GpioChip[], label?: string): number {
+  const chip = pickLabelled(chips, label);
+  if (chip === null)
+    throw noHeaderChip(
+      label,
+      chips.map((c) => ({ name: `sysfs base ${c.base}`, label: c.label })),
+    );
+  return chip.base;
 }
 
 /** Read every gpiochip under a sysfs root (a parameter so tests can point it at a temp dir). */
 export async function readGpioChips(root: string = SYSFS_GPIO_ROOT): Promise<GpioChip[]> {
-  let entries: string[];
   try {
-    entries = await readdir(root);
+    return (await readSysfsChips(root)).map(({ base, ngpio, label }) => ({ base, ngpio, label }));
   } catch (e) {
     throw new BodycamError(
       ErrorCode.HAL_GPIO_UNAVAILABLE,
@@ -44,13 +36,6 @@ export async function readGpioChips(root: string = SYSFS_GPIO_ROOT): Promise<Gpi
       { cause: e },
     );
   }
-  const chips: GpioChip[] = [];
-  for (const name of entries.filter((n) => n.startsWith('gpiochip')).sort()) {
-    const read = (file: string) => readFile(join(root, name, file), 'utf8').then((s) => s.trim());
-    const [base, ngpio, label] = await Promise.all([read('base'), read('ngpio'), read('label').catch(() => '')]);
-    chips.push({ base: Number.parseInt(base, 10), ngpio: Number.parseInt(ngpio, 10), label });
-  }
-  return chips.filter((c) => Number.isInteger(c.base) && Number.isInteger(c.ngpio));
 }
 
 /** The subset of onoff's `Gpio` we use; declared here so tests can hand in a stand-in. */
@@ -69,6 +54,8 @@ export type OnoffGpioCtor = new (
 
 export interface OnoffDriverOptions {
   sysfsRoot?: string;
+  /** Label of the header's chip (gpio.chip); default: the first of HEADER_LABELS present. */
+  chip?: string;
   clock?: Clock;
   /** Where watch errors go (the driver cannot throw from a callback). Default: a process warning. */
   onError?: (e: BodycamError) => void;
@@ -169,7 +156,7 @@ export async function createOnoffDriver(opts: OnoffDriverOptions = {}): Promise<
       { cause: e },
     );
   }
-  const base = headerChipBase(await readGpioChips(opts.sysfsRoot));
+  const base = headerChipBase(await readGpioChips(opts.sysfsRoot), opts.chip);
   return new OnoffGpio(Gpio, base, {
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.onError === undefined ? {} : { onError: opts.onError }),

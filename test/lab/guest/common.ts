@@ -4,8 +4,8 @@
  * `bodycam run`, and copied back at the end for the host to check. Emulation makes every Node start cost seconds,
  * so the scenario talks to the daemon over its control socket with the client the CLI uses, in this one process.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { controlRequest } from '../../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../../src/camera/status.ts';
@@ -23,26 +23,46 @@ export function step(what: string): void {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The daemon, started through the CLI (`bodycam run`) on the camera copied to the guest's tmpfs. */
+/** A user to run the daemon as (numeric ids; the supplementary groups by id). */
+export interface DaemonUser {
+  uid: number;
+  gid: number;
+  groups: Record<string, number>;
+}
+
+/**
+ * The daemon, started through the CLI (`bodycam run`) on the camera copied to the guest's tmpfs; as root, or as
+ * `user` (the camera's files handed to it, the daemon started through setpriv with its groups, as systemd would).
+ */
 export class LabDaemon {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   readonly socket = path.join(CAM, 'storage', 'bodycam.sock');
   log = '';
 
-  constructor() {
+  constructor(user?: DaemonUser) {
     cpSync(HOST_CAM, CAM, { recursive: true });
+    if (user !== undefined) execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, CAM]);
     // The first ffmpeg start reads its hundred libraries over 9p, which under emulation can outlast the daemon's
     // 10 s check of ffmpeg: read them once before.
     spawnSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
     step('ffmpeg warmed up');
-    this.child = spawn(
-      process.execPath,
-      [path.join(REPO, 'dist/cli/bodycam.js'), 'run', '--config', `${CAM}/config.json`],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // The arm64 system runs the application as the device has it (LAB_BODYCAM), on the Node running this script.
+    const cli = process.env['LAB_BODYCAM'] ?? path.join(REPO, 'dist/cli/bodycam.js');
+    const run = [process.execPath, cli, 'run', '--config', `${CAM}/config.json`];
+    const as =
+      user === undefined
+        ? []
+        : [
+            'setpriv',
+            `--reuid=${user.uid}`,
+            `--regid=${user.gid}`,
+            `--groups=${Object.values(user.groups).join(',')}`,
+            '--inh-caps=-all',
+            '--',
+          ];
+    const [command = '', ...args] = [...as, ...run];
+    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const add = (d: Buffer) => {
       this.log += d.toString();
     };
@@ -143,6 +163,7 @@ export async function stopFeed(feed: ChildProcess): Promise<void> {
 
 /** The devices the lab gave this run, for the host's report. */
 export function devices(): Record<string, string> {
+  if (!existsSync('/sys/class/video4linux/video0')) return {};
   const video = readFileSync('/sys/class/video4linux/video0/name', 'utf8').trim();
   const cards = readFileSync('/proc/asound/cards', 'utf8').trim();
   return { video0: video, sound: cards.split('\n')[0]?.replace(/\s+/g, ' ').trim() ?? '' };

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,24 @@ import { boardInputs, boardOutputs, knownBoards, loadBoard } from '../../../src/
 import { createGpioDriver, type GpioDriverKind, SimGpio } from '../../../src/hal/gpio/index.ts';
 import type { OnoffGpioCtor } from '../../../src/hal/gpio/onoff.ts';
 import { type BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
+
+/** A /sys and /dev pair with one chip, RP1 at gpiochip0 (what gpiox opens when there is no gpiochip4). */
+async function piFiveTree(): Promise<{ sys: string; dev: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'bodycam-pi5-'));
+  const gdev = join(root, 'sys/devices/platform/axi/1f000d0000.gpio/gpiochip0');
+  const legacy = join(gdev, 'gpio/gpiochip571');
+  await mkdir(legacy, { recursive: true });
+  await mkdir(join(root, 'sys/bus/gpio/devices'), { recursive: true });
+  await mkdir(join(root, 'sys/class/gpio'), { recursive: true });
+  await mkdir(join(root, 'dev'));
+  await writeFile(join(root, 'dev/gpiochip0'), '');
+  await symlink(gdev, join(root, 'sys/bus/gpio/devices/gpiochip0'));
+  await symlink(legacy, join(root, 'sys/class/gpio/gpiochip571'));
+  await writeFile(join(legacy, 'base'), '571\n');
+  await writeFile(join(legacy, 'ngpio'), '54\n');
+  await writeFile(join(legacy, 'label'), 'pinctrl-rp1\n');
+  return { sys: join(root, 'sys'), dev: join(root, 'dev') };
+}
 
 async function failure(p: Promise<unknown>): Promise<BodycamError> {
   try {
@@ -24,15 +42,34 @@ describe('createGpioDriver', () => {
     expect(driver.kind).toBe('sim');
   });
 
+  it('gpiox on a machine without the header chip → HAL_GPIO_UNAVAILABLE before the library loads', async () => {
+    let loaded = false;
+    const none = join(tmpdir(), 'bodycam-no-such-tree');
+    const e = await failure(
+      createGpioDriver('gpiox', {
+        chipRoots: { sys: none, dev: none },
+        loadGpiox: async () => {
+          loaded = true;
+          return {};
+        },
+      }),
+    );
+    expect(e.code).toBe('HAL_GPIO_UNAVAILABLE');
+    expect(e.message).toMatch(/would drive/);
+    expect(loaded).toBe(false);
+  });
+
   it('gpiox not installed (x64) → HAL_GPIO_UNAVAILABLE with the fix, not a crash', async () => {
-    const e = await failure(createGpioDriver('gpiox'));
+    const e = await failure(createGpioDriver('gpiox', { chipRoots: await piFiveTree() }));
     expect(e.code).toBe('HAL_GPIO_UNAVAILABLE');
     expect(e.message).toMatch(/set gpio\.driver to sim/);
     expect(e.message).toMatch(/install on the device/);
   });
 
   it('gpiox installed without its native addon (exports {}) → HAL_GPIO_UNAVAILABLE', async () => {
-    const e = await failure(createGpioDriver('gpiox', { loadGpiox: async () => ({ default: {} }) }));
+    const e = await failure(
+      createGpioDriver('gpiox', { chipRoots: await piFiveTree(), loadGpiox: async () => ({ default: {} }) }),
+    );
     expect(e.code).toBe('HAL_GPIO_UNAVAILABLE');
   });
 
@@ -57,12 +94,17 @@ describe('createGpioDriver', () => {
       deinit_gpio: (...a: unknown[]) => calls.push(['deinit', ...a]) > 0,
       error_text: () => 'busy',
     };
-    const driver = await createGpioDriver('gpiox', { loadGpiox: async () => ({ default: api }) });
+    const driver = await createGpioDriver('gpiox', {
+      chip: 'pinctrl-rp1',
+      chipRoots: await piFiveTree(),
+      loadGpiox: async () => ({ default: api }),
+    });
     const edges: boolean[] = [];
     await driver.openInput({ name: 'record', pin: 5, activeLow: true, pull: 'up' }, (a) => edges.push(a));
     const led = await driver.openOutput({ name: 'ledRed', pin: 23, activeLow: true });
-    callback?.(0, 1, 5);
-    callback?.(1, 0, 5);
+    // Pull-up mode: gpiox reports the grounded (pressed) button as 1, the released one as 0.
+    callback?.(1, 1, 5);
+    callback?.(0, 0, 5);
     led(true);
     await expect(driver.openInput({ name: 'x', pin: 1, activeLow: false, pull: 'none' }, () => {})).rejects.toSatisfy(
       (e) => isBodycamError(e, 'HAL_GPIO_LINE'),

@@ -15,10 +15,11 @@ import { isBodycamError } from '../../../src/lib/errors.ts';
 const chip = (base: number, ngpio: number, label: string): GpioChip => ({ base, ngpio, label });
 
 describe('headerChipBase', () => {
-  it.each<{ name: string; chips: GpioChip[]; want: number }>([
+  it.each<{ name: string; chips: GpioChip[]; label?: string; want: number | 'refused' }>([
     {
       name: 'Pi 4, kernel 6.6',
       chips: [chip(512, 58, 'pinctrl-bcm2711'), chip(570, 8, 'raspberrypi-exp-gpio')],
+      label: 'pinctrl-bcm2711',
       want: 512,
     },
     {
@@ -30,6 +31,7 @@ describe('headerChipBase', () => {
         chip(565, 6, 'gpio-brcmstb@107d517c20'),
         chip(571, 54, 'pinctrl-rp1'),
       ],
+      label: 'pinctrl-rp1',
       want: 571,
     },
     {
@@ -39,20 +41,33 @@ describe('headerChipBase', () => {
     },
     { name: 'Zero 2 W, kernel 6.6', chips: [chip(512, 54, 'pinctrl-bcm2835')], want: 512 },
     {
-      name: 'label order does not depend on chip order',
+      name: 'no label asked: the first header label present, whatever the chip order',
       chips: [chip(600, 54, 'x'), chip(512, 54, 'pinctrl-bcm2835')],
       want: 512,
     },
     {
-      name: 'unknown label: the chip with ≥ 54 lines',
-      chips: [chip(500, 8, 'exp'), chip(520, 58, 'soc-gpio')],
-      want: 520,
+      name: 'the profile asks for RP1 on a board that has a bcm2711 chip: refused',
+      chips: [chip(512, 58, 'pinctrl-bcm2711')],
+      label: 'pinctrl-rp1',
+      want: 'refused',
     },
-    { name: 'several big unknown chips: the lowest base', chips: [chip(700, 64, 'b'), chip(600, 54, 'a')], want: 600 },
-    { name: 'no qualifying chip: 0', chips: [chip(504, 8, 'raspberrypi-exp-gpio')], want: 0 },
-    { name: 'no chips at all: 0', chips: [], want: 0 },
-  ])('$name → $want', ({ chips, want }) => {
-    expect(headerChipBase(chips)).toBe(want);
+    {
+      name: 'an expander HAT with many lines is never taken for the header',
+      chips: [chip(500, 8, 'exp'), chip(520, 58, 'soc-gpio')],
+      want: 'refused',
+    },
+    { name: 'no qualifying chip: refused', chips: [chip(504, 8, 'raspberrypi-exp-gpio')], want: 'refused' },
+    { name: 'no chips at all: refused', chips: [], want: 'refused' },
+  ])('$name → $want', ({ chips, label, want }) => {
+    if (want === 'refused') {
+      expect(() => headerChipBase(chips, label)).toThrow(
+        expect.toSatisfy(
+          (e) => isBodycamError(e, 'HAL_GPIO_UNAVAILABLE') && /no GPIO chip of the 40-pin header/.test(String(e)),
+        ),
+      );
+    } else {
+      expect(headerChipBase(chips, label)).toBe(want);
+    }
   });
 });
 
@@ -80,10 +95,11 @@ describe('readGpioChips (temp dir shaped like /sys/class/gpio)', () => {
     expect(headerChipBase(chips)).toBe(512);
   });
 
-  it('a chip without a label still counts by its size; garbage is skipped', async () => {
+  it('a chip without a label is not the header chip; garbage is skipped', async () => {
     await addChip('gpiochip571', { base: '571', ngpio: '54' });
     await addChip('gpiochip9', { base: 'x', ngpio: '1' });
-    expect(headerChipBase(await readGpioChips(root))).toBe(571);
+    expect(await readGpioChips(root)).toEqual([chip(571, 54, '')]);
+    expect(() => headerChipBase([chip(571, 54, '')])).toThrow(/sysfs base 571 \(no label\)/);
   });
 
   it('a missing sysfs root is HAL_GPIO_UNAVAILABLE', async () => {

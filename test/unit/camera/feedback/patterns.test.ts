@@ -17,6 +17,7 @@ const base: FeedbackState = {
   microphone: 'ok',
   prompts: 'ok',
   identity: 'ok',
+  battery: 'ok',
 };
 
 describe('LED plan', () => {
@@ -109,19 +110,19 @@ describe('LED plan', () => {
       { red: 'blink', green: 'on', indication: 'standby', warning: 'clock-unset' },
     ],
     [
-      'standby, a prompt missing: red double flash beside green (the warning cannot be given, as with the speaker)',
+      'standby, a prompt missing: red long-short wink beside green (the warning cannot be given, as with the speaker)',
       { prompts: 'missing' },
-      { red: 'flash2', green: 'on', indication: 'standby', warning: 'prompts-missing' },
+      { red: 'wink', green: 'on', indication: 'standby', warning: 'prompts-missing' },
     ],
     [
-      'recording, a prompt missing: green double flash',
+      'recording, a prompt missing: green long-short wink',
       { prompts: 'missing', recorder: 'recording' },
-      { red: 'on', green: 'flash2', indication: 'recording', warning: 'prompts-missing' },
+      { red: 'on', green: 'wink', indication: 'recording', warning: 'prompts-missing' },
     ],
     [
       'a missing prompt outranks the microphone',
       { prompts: 'missing', microphone: 'fault' },
-      { red: 'flash2', green: 'on', indication: 'standby', warning: 'prompts-missing' },
+      { red: 'wink', green: 'on', indication: 'standby', warning: 'prompts-missing' },
     ],
     [
       'no usable signing key: a short red pulse beside green',
@@ -137,6 +138,21 @@ describe('LED plan', () => {
       'recording without a usable key and with the clock unset: the clock shows first',
       { identity: 'fault', clock: 'unset', recorder: 'recording' },
       { red: 'on', green: 'blink', indication: 'recording', warning: 'clock-unset' },
+    ],
+    [
+      'standby, battery low: red single flash beside green',
+      { battery: 'low' },
+      { red: 'flash1', green: 'on', indication: 'standby', warning: 'battery-low' },
+    ],
+    [
+      'recording, battery low: green single flash beside red (the recording goes on)',
+      { battery: 'low', recorder: 'recording' },
+      { red: 'on', green: 'flash1', indication: 'recording', warning: 'battery-low' },
+    ],
+    [
+      'a low battery outranks every lesser fault',
+      { battery: 'low', speaker: 'fault', microphone: 'fault', clock: 'unset', storage: 'low' },
+      { red: 'flash1', green: 'on', indication: 'standby', warning: 'battery-low' },
     ],
     [
       'stealth: everything dark, faults included',
@@ -159,6 +175,7 @@ describe('LED plan', () => {
       ledPlan({ ...base, speaker: 'fault' }),
       ledPlan({ ...base, microphone: 'fault' }),
       ledPlan({ ...base, identity: 'fault' }),
+      ledPlan({ ...base, battery: 'low' }),
     ].map((p) => `${p.red}/${p.green}`);
     expect(new Set(shows).size).toBe(shows.length);
   });
@@ -184,6 +201,7 @@ describe('haptic cues', () => {
     ['reminder', [150]],
     ['refused', [75, 75, 75, 75, 75]],
     ['say-warning', [600, 300, 600, 300, 600]],
+    ['battery-low', [300, 150, 300]],
   ] as const)('%s at 150 ms pulses → %j', (cue, steps) => {
     expect(hapticSteps(cue, 150)).toEqual(steps);
   });

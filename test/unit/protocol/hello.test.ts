@@ -1,0 +1,40 @@
+/** The hello's optional battery field: absent stays absent, a plausible one passes, anything else refuses the hello. */
+import { describe, expect, it } from 'vitest';
+import { checkHello } from '../../../src/protocol/checks.ts';
+import { PROTOCOL } from '../../../src/protocol/messages.ts';
+
+const hello = (extra: Record<string, unknown> = {}) =>
+  Buffer.from(
+    JSON.stringify({
+      protocol: PROTOCOL,
+      session: 's-1',
+      device: 'cam-1',
+      keyId: '0123456789abcdef0123456789abcdef',
+      release: '0.1.0',
+      sentMono: 12,
+      ...extra,
+    }),
+  );
+
+describe('checkHello: battery', () => {
+  it('a hello without a battery has none', () => {
+    const m = checkHello(hello());
+    expect('ok' in m && m.ok.battery).toBe(undefined);
+  });
+
+  it('a plausible battery is kept', () => {
+    const m = checkHello(hello({ battery: { percent: 14.5, volts: 3.61 } }));
+    expect('ok' in m && m.ok.battery).toEqual({ percent: 14.5, volts: 3.61 });
+  });
+
+  it.each([
+    { name: 'not an object', battery: 50, error: /battery must be an object/ },
+    { name: 'over 100 %', battery: { percent: 101, volts: 3.7 }, error: /percent/ },
+    { name: 'negative voltage', battery: { percent: 50, volts: -1 }, error: /volts/ },
+    { name: 'text', battery: { percent: '50', volts: 3.7 }, error: /percent must be a number/ },
+    { name: 'missing voltage', battery: { percent: 50 }, error: /volts must be a number/ },
+  ])('$name → the hello is refused', ({ battery, error }) => {
+    const m = checkHello(hello({ battery }));
+    expect('error' in m && m.error).toMatch(error);
+  });
+});
