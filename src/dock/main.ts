@@ -14,8 +14,8 @@ import type { ProcessRunner } from '../hal/process/port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
 import { deviceFiles, dockLayout, loadDockConfig } from './layout.ts';
+import { openEvidenceStore } from './store/open.ts';
 import { DockAgent } from './sync/agent.ts';
-import { FilesystemEvidenceStore } from './sync/evidence-store.ts';
 import { Progress } from './sync/progress.ts';
 
 export interface DockDeps {
@@ -58,6 +58,8 @@ export class DockStation {
     const privateKey = loadPrivateKey(readFileSync(layout.identity.key, 'utf8'));
     const dock = { privateKey, keyId: keyId(createPublicKey(privateKey)) };
 
+    const evidence = await openEvidenceStore(config.store, layout, this.#log.child({ component: 'store' }));
+    this.#started.push({ name: 'store', stop: async () => evidence.close() });
     const progress = Progress.open(this.#dir);
     this.#started.push({ name: 'progress', stop: async () => progress.close() });
     if (config.broker === 'managed') {
@@ -90,7 +92,7 @@ export class DockStation {
     const agent = new DockAgent({
       client,
       progress,
-      store: new FilesystemEvidenceStore(layout.evidenceDir),
+      store: evidence.store,
       incomingDir: path.join(layout.dir, 'incoming'),
       deviceKey: (device) => {
         const known = keys.get(device);
@@ -112,7 +114,7 @@ export class DockStation {
     });
     await agent.start();
     this.#started.push({ name: 'agent', stop: () => agent.stop() });
-    this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker }, 'dock ready');
+    this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker, store: evidence.where }, 'dock ready');
   }
 
   async stop(): Promise<void> {
