@@ -19,11 +19,14 @@ done
 # sox: the tests' audio statistics; aplay (alsa-utils): the speaker on a camera; mosquitto and openssl: the dock's
 # broker and PKI (mosquitto-clients for hands-on checks); qemu, kmod, cpio and busybox-static: the device lab
 # (scripts/lab); GStreamer and python3-gi: the benchmark's comparison with a GStreamer pre-record pipeline
-# (scripts/bench/compare; a value may name several packages).
+# (scripts/bench/compare; a value may name several packages); ceph-mon, ceph-osd, radosgw and ceph-common: the
+# single-node Ceph cluster with the RADOS Gateway (S3 with Object Lock) that the object-storage tests and the store
+# benchmark start (scripts/ceph).
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
   [qemu-system-x86_64]=qemu-system-x86 [modprobe]=kmod [depmod]=kmod [cpio]=cpio [busybox]=busybox-static
+  [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [radosgw]=radosgw [radosgw-admin]=ceph-common [monmaptool]=ceph-base
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

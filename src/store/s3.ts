@@ -11,7 +11,6 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
-  type _Object,
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -23,10 +22,6 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  ListPartsCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
   PutObjectRetentionCommand,
@@ -51,6 +46,7 @@ import type {
   VersionEntry,
 } from './port.ts';
 import { storeError } from './s3-errors.ts';
+import { listObjects, listObjectVersions, listParts, listUploads, type PageContext, stripQuotes } from './s3-pages.ts';
 
 export interface S3StoreOptions {
   endpoint: string;
@@ -62,8 +58,6 @@ export interface S3StoreOptions {
   /** A request with no answer after this long fails (default 60 s). */
   requestTimeoutMs?: number;
 }
-
-const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
 /** The bytes of a body (a file range is read whole: bodies are at most one part). */
 async function bytesOf(body: Body): Promise<Buffer> {
@@ -104,6 +98,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly describe: string;
   readonly #bucket: string;
   readonly #client: S3Client;
+  readonly #pages: PageContext;
 
   constructor(o: S3StoreOptions) {
     this.#bucket = o.bucket;
@@ -118,6 +113,7 @@ export class S3ObjectStore implements ObjectStore {
       maxAttempts: o.maxAttempts ?? 3,
       requestHandler: { connectionTimeout: 5000, requestTimeout: o.requestTimeoutMs ?? 60_000 },
     });
+    this.#pages = { client: this.#client, bucket: this.#bucket, send: (what, key, op) => this.#send(what, key, op) };
   }
 
   /** Ends the client's connections. */
@@ -267,72 +263,12 @@ export class S3ObjectStore implements ObjectStore {
     return out.Body;
   }
 
-  async *list(prefix: string): AsyncIterable<ListEntry> {
-    let token: string | undefined;
-    do {
-      const page = await this.#send('ListObjectsV2', prefix, () =>
-        this.#client.send(
-          new ListObjectsV2Command({
-            Bucket: this.#bucket,
-            Prefix: prefix,
-            ...(token === undefined ? {} : { ContinuationToken: token }),
-          }),
-        ),
-      );
-      for (const o of page.Contents ?? ([] as _Object[])) {
-        yield {
-          key: o.Key ?? '',
-          size: o.Size ?? 0,
-          etag: stripQuotes(o.ETag),
-          lastModified: o.LastModified ?? new Date(0),
-        };
-      }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+  list(prefix: string): AsyncIterable<ListEntry> {
+    return listObjects(this.#pages, prefix);
   }
 
-  async *listVersions(prefix: string): AsyncIterable<VersionEntry> {
-    let keyMarker: string | undefined;
-    let versionMarker: string | undefined;
-    do {
-      const page = await this.#send('ListObjectVersions', prefix, () =>
-        this.#client.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.#bucket,
-            Prefix: prefix,
-            ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-            ...(versionMarker === undefined ? {} : { VersionIdMarker: versionMarker }),
-          }),
-        ),
-      );
-      const entries: VersionEntry[] = [
-        ...(page.Versions ?? []).map((v) => ({
-          key: v.Key ?? '',
-          versionId: v.VersionId ?? '',
-          isLatest: v.IsLatest === true,
-          deleteMarker: false,
-          size: v.Size ?? 0,
-          etag: stripQuotes(v.ETag),
-          lastModified: v.LastModified ?? new Date(0),
-        })),
-        ...(page.DeleteMarkers ?? []).map((m) => ({
-          key: m.Key ?? '',
-          versionId: m.VersionId ?? '',
-          isLatest: m.IsLatest === true,
-          deleteMarker: true,
-          size: 0,
-          etag: '',
-          lastModified: m.LastModified ?? new Date(0),
-        })),
-      ];
-      entries.sort((a, b) =>
-        a.key < b.key ? -1 : a.key > b.key ? 1 : b.lastModified.getTime() - a.lastModified.getTime(),
-      );
-      yield* entries;
-      const more = page.IsTruncated === true;
-      keyMarker = more ? page.NextKeyMarker : undefined;
-      versionMarker = more ? page.NextVersionIdMarker : undefined;
-    } while (keyMarker !== undefined);
+  listVersions(prefix: string): AsyncIterable<VersionEntry> {
+    return listObjectVersions(this.#pages, prefix);
   }
 
   async setRetention(key: string, versionId: string, retention: Retention): Promise<void> {
@@ -391,53 +327,12 @@ export class S3ObjectStore implements ObjectStore {
     return out.UploadId;
   }
 
-  async uploads(key: string): Promise<PendingUpload[]> {
-    const found: PendingUpload[] = [];
-    let keyMarker: string | undefined;
-    let idMarker: string | undefined;
-    do {
-      const page = await this.#send('ListMultipartUploads', key, () =>
-        this.#client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.#bucket,
-            Prefix: key,
-            ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-            ...(idMarker === undefined ? {} : { UploadIdMarker: idMarker }),
-          }),
-        ),
-      );
-      for (const u of page.Uploads ?? []) {
-        if (u.Key === key && u.UploadId !== undefined) {
-          found.push({ key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
-        }
-      }
-      const more = page.IsTruncated === true;
-      keyMarker = more ? page.NextKeyMarker : undefined;
-      idMarker = more ? page.NextUploadIdMarker : undefined;
-    } while (keyMarker !== undefined);
-    return found;
+  uploads(key: string): Promise<PendingUpload[]> {
+    return listUploads(this.#pages, key);
   }
 
-  async parts(key: string, uploadId: string): Promise<UploadedPart[]> {
-    const found: UploadedPart[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.#send('ListParts', key, () =>
-        this.#client.send(
-          new ListPartsCommand({
-            Bucket: this.#bucket,
-            Key: key,
-            UploadId: uploadId,
-            ...(marker === undefined ? {} : { PartNumberMarker: marker }),
-          }),
-        ),
-      );
-      for (const p of page.Parts ?? []) {
-        found.push({ partNumber: p.PartNumber ?? 0, etag: stripQuotes(p.ETag), size: p.Size ?? 0 });
-      }
-      marker = page.IsTruncated === true ? page.NextPartNumberMarker : undefined;
-    } while (marker !== undefined);
-    return found;
+  parts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    return listParts(this.#pages, key, uploadId);
   }
 
   async putPart(input: PartInput): Promise<string> {

@@ -65,8 +65,8 @@ describe('dock directory layout', () => {
 });
 
 describe('dock.json validation', () => {
-  it('accepts a valid dock.json and fills the bind address', () => {
-    expect(parseDockConfig(VALID, 'dock.json')).toEqual(VALID);
+  it('accepts a valid dock.json and fills the bind address and the (filesystem) store', () => {
+    expect(parseDockConfig(VALID, 'dock.json')).toEqual({ ...VALID, store: { kind: 'filesystem' } });
     const { bind: _, ...noBind } = VALID;
     expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
   });
@@ -108,7 +108,7 @@ describe('dock.json validation', () => {
     writeFileSync(path.join(dir, 'dock.json'), '{"version": 1,');
     expect(() => loadDockConfig(dir)).toThrow(/not valid JSON/);
     writeFileSync(path.join(dir, 'dock.json'), JSON.stringify(VALID));
-    expect(loadDockConfig(dir)).toEqual(VALID);
+    expect(loadDockConfig(dir)).toEqual({ ...VALID, store: { kind: 'filesystem' } });
     mkdirSync(path.join(dir, 'sub'));
     expect(() => loadDockConfig(path.join(dir, 'sub'))).toThrow(/is .* a dock directory/);
   });
