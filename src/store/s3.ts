@@ -135,7 +135,11 @@ export class S3ObjectStore implements ObjectStore {
       await this.#client.send(new HeadBucketCommand({ Bucket }));
     } catch (e) {
       const err = storeError(e, 'HeadBucket', Bucket, undefined, this.describe);
-      if (err.code === ErrorCode.STORE_BUCKET) {
+      // HEAD answers have no body: a missing bucket is a bare 404 ("NotFound"), not NoSuchBucket.
+      if (
+        err.code === ErrorCode.STORE_BUCKET ||
+        (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      ) {
         return { exists: false, objectLockEnabled: false, versioning: 'Off', defaultRetention: null };
       }
       throw err;
