@@ -130,7 +130,6 @@ export class MemoryObjectStore implements ObjectStore {
       lastModified: v.lastModified,
       metadata: { ...v.metadata },
       retention: v.retention === null ? null : { ...v.retention },
-      legalHold: v.legalHold,
     };
   }
 
@@ -182,6 +181,10 @@ export class MemoryObjectStore implements ObjectStore {
       }
     }
     v.retention = { ...retention };
+  }
+
+  async legalHold(key: string, versionId: string): Promise<boolean> {
+    return this.#mustFind(key, versionId).legalHold;
   }
 
   async setLegalHold(key: string, versionId: string, on: boolean): Promise<void> {

@@ -48,7 +48,6 @@ export interface ObjectHead extends StoredVersion {
   lastModified: Date;
   metadata: Record<string, string>;
   retention: Retention | null;
-  legalHold: boolean;
 }
 
 /** An entry of a version listing: an object version or a delete marker. */
@@ -127,6 +126,8 @@ export interface ObjectStore {
   listVersions(prefix: string): AsyncIterable<VersionEntry>;
 
   setRetention(key: string, versionId: string, retention: Retention): Promise<void>;
+  /** Whether the version is under a legal hold (a request of its own: HEAD does not tell on every store). */
+  legalHold(key: string, versionId: string): Promise<boolean>;
   setLegalHold(key: string, versionId: string, on: boolean): Promise<void>;
   /** With a version id: removes that version (refused while locked or held). Without: adds a delete marker. */
   delete(key: string, versionId?: string): Promise<{ versionId: string | null; deleteMarker: boolean }>;

@@ -223,8 +223,6 @@ export class S3ObjectStore implements ObjectStore {
       throw storeError(e, 'HeadObject', this.#bucket, key, this.describe);
     }
     const version = this.#version(key, out.VersionId, out.ETag, 'HeadObject');
-    let legalHold = out.ObjectLockLegalHoldStatus === 'ON';
-    if (out.ObjectLockLegalHoldStatus === undefined) legalHold = await this.#legalHold(key, version.versionId);
     return {
       ...version,
       size: out.ContentLength ?? 0,
@@ -234,12 +232,11 @@ export class S3ObjectStore implements ObjectStore {
         out.ObjectLockMode === undefined || out.ObjectLockRetainUntilDate === undefined
           ? null
           : { mode: out.ObjectLockMode, retainUntil: out.ObjectLockRetainUntilDate },
-      legalHold,
     };
   }
 
-  /** Ceph 16 leaves the legal hold out of HEAD answers; a version never held has no hold configuration at all. */
-  async #legalHold(key: string, versionId: string): Promise<boolean> {
+  /** A version never held has no hold configuration at all (Ceph answers ObjectLockConfigurationNotFoundError). */
+  async legalHold(key: string, versionId: string): Promise<boolean> {
     try {
       const out = await this.#client.send(
         new GetObjectLegalHoldCommand({ Bucket: this.#bucket, Key: key, VersionId: versionId }),

@@ -9,6 +9,7 @@ const OPS = [
   'list',
   'listVersions',
   'setRetention',
+  'legalHold',
   'setLegalHold',
   'delete',
   'startMultipart',

@@ -3,7 +3,7 @@
  * loaded only then. The bucket is checked at start: a bucket that cannot hold evidence (missing, no Object Lock,
  * not versioned, no default retention) stops the dock with an error naming each problem and its fix; a store that
  * does not answer is logged, and the dock starts anyway (what it cannot store stays at the dock, and on the camera,
- * until the store answers).
+ * until the store answers), and the bucket is checked before the first write instead.
  */
 import path from 'node:path';
 import { ErrorCode, isBodycamError } from '../../lib/errors.ts';
@@ -33,14 +33,28 @@ export async function openEvidenceStore(config: StoreConfig, layout: DockLayout,
     bucket: config.bucket,
     credentials,
   });
+  let checked: Promise<void> | null = null;
+  const bucketChecked = (): Promise<void> => {
+    checked ??= checkBucket(objects, config.bucket, config.minimumDays).then(
+      () => undefined,
+      (e: unknown) => {
+        checked = null; // asked again at the next write
+        throw e;
+      },
+    );
+    return checked;
+  };
   try {
-    await checkBucket(objects, config.bucket, config.minimumDays);
+    await bucketChecked();
   } catch (e) {
     if (!isBodycamError(e, ErrorCode.STORE_UNREACHABLE)) {
       objects.close();
       throw e;
     }
-    log.warn({ store: objects.describe, err: e }, 'the evidence store does not answer: its bucket is checked later');
+    log.warn(
+      { store: objects.describe, err: e },
+      'the evidence store does not answer: its bucket is checked before the first write',
+    );
   }
   const prefix = config.prefix === '' ? '' : `${config.prefix}/`;
   return {
@@ -48,6 +62,7 @@ export async function openEvidenceStore(config: StoreConfig, layout: DockLayout,
       store: objects,
       root: { prefix: config.prefix, organisation: config.organisation },
       policy: { minimumDays: config.minimumDays, deleteAfterMonths: config.deleteAfterMonths },
+      bucketChecked,
     }),
     where: `s3://${config.bucket}/${prefix}${config.organisation}/ at ${config.endpoint}`,
     close: () => objects.close(),

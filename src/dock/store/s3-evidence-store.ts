@@ -31,6 +31,11 @@ export interface S3EvidenceStoreOptions {
   /** The dock's clock (ms), for the arrival time (default Date.now). */
   now?: () => number;
   plan?: PutPlan;
+  /**
+   * Resolves once the bucket has passed its check (bucket-check.ts); awaited before every write, so nothing is
+   * written to a bucket that was never checked (at start it may not have answered). The caller memoises it.
+   */
+  bucketChecked?: () => Promise<void>;
 }
 
 const BINARY = 'application/octet-stream';
@@ -70,20 +75,34 @@ export class S3EvidenceStore implements EvidenceStore {
     source: string,
     manifestText: string,
   ): Promise<void> {
+    await this.#o.bucketChecked?.();
     const m = this.#manifest(manifestText, 'segment') as SegmentManifest;
     const terms = this.terms(Date.parse(m.wall.first), m.clock.source !== 'unset');
     const key = incidentObject(this.#o.root, device, incident, file);
+    const manifestKey = manifestFileFor(key);
+    // One listing answers for both keys (the manifest's name begins with the segment's): a HEAD only for one there.
+    const present = new Set<string>();
+    for await (const e of this.#o.store.list(key)) present.add(e.key);
     // The segment first: a manifest in the store always has its segment beside it.
-    await putVerified(this.#o.store, { key, source, ...terms, contentType: BINARY }, this.#plan);
+    const sha256 = m.segment.sha256; // checked by the dock agent against the bytes, and by the store again
+    const absent = !present.has(key);
+    await putVerified(this.#o.store, { key, source, sha256, absent, ...terms, contentType: BINARY }, this.#plan);
     await putVerified(
       this.#o.store,
-      { key: manifestFileFor(key), source: Buffer.from(manifestText), ...terms, contentType: JSON_TYPE },
+      {
+        key: manifestKey,
+        source: Buffer.from(manifestText),
+        absent: !present.has(manifestKey),
+        ...terms,
+        contentType: JSON_TYPE,
+      },
       this.#plan,
     );
     await unlink(source);
   }
 
   async putClosing(device: string, incident: string, manifestText: string): Promise<void> {
+    await this.#o.bucketChecked?.();
     const m = this.#manifest(manifestText, 'incident') as IncidentManifest;
     const terms = this.terms(Date.parse(m.activatedAt), m.clock.source !== 'unset');
     const key = incidentObject(this.#o.root, device, incident, INCIDENT_MANIFEST);
@@ -96,6 +115,7 @@ export class S3EvidenceStore implements EvidenceStore {
 
   /** Stores the lines as one immutable batch named by its first and last sequence numbers. */
   async appendAudit(device: string, lines: string): Promise<void> {
+    await this.#o.bucketChecked?.();
     const log = parseAuditLog(lines);
     const first = log.entries[0]?.envelope.payload;
     const last = log.entries.at(-1)?.envelope.payload;
@@ -115,6 +135,7 @@ export class S3EvidenceStore implements EvidenceStore {
    * verifies); another key for the device is refused (STORE_CONFLICT).
    */
   async putDeviceKey(device: string, pem: string): Promise<void> {
+    await this.#o.bucketChecked?.();
     const key = deviceKeyObject(this.#o.root, device);
     try {
       await putVerified(

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { S3EvidenceStore } from '../../../src/dock/store/s3-evidence-store.ts';
 import { DEFAULT_RETENTION } from '../../../src/evidence/retention.ts';
+import { BodycamError, ErrorCode } from '../../../src/lib/errors.ts';
 import { MemoryObjectStore } from '../../../src/store/memory.ts';
 import { incomingFile, makeRecording } from '../../harness/recording.ts';
 
@@ -113,6 +114,28 @@ describe('S3EvidenceStore', () => {
       code: 'STORE_CONFLICT',
     });
     expect(existsSync(source)).toBe(true);
+  });
+
+  it('writes nothing before the bucket has passed its check', async () => {
+    const rec = makeRecording({ sizes: [100] });
+    const objects = new MemoryObjectStore();
+    let answers = false;
+    const bucketChecked = async () => {
+      if (!answers) throw new BodycamError(ErrorCode.STORE_UNREACHABLE, 'no answer');
+    };
+    const store = new S3EvidenceStore({ store: objects, root, policy: DEFAULT_RETENTION, bucketChecked });
+    const seg = rec.segments[0];
+    if (seg === undefined) throw new Error('no segment');
+    const source = await incomingFile(dir, seg);
+    await expect(store.putSegment(rec.device, rec.incident, seg.file, source, seg.manifestText)).rejects.toMatchObject({
+      code: 'STORE_UNREACHABLE',
+    });
+    await expect(store.putDeviceKey(rec.device, rec.publicPem)).rejects.toMatchObject({ code: 'STORE_UNREACHABLE' });
+    expect(await keys(objects)).toEqual([]);
+    expect(existsSync(source)).toBe(true);
+    answers = true;
+    await store.putSegment(rec.device, rec.incident, seg.file, source, seg.manifestText);
+    expect(await keys(objects)).toHaveLength(2);
   });
 
   it('refuses audit lines that are not whole entries, and a manifest of the wrong kind', async () => {

@@ -51,7 +51,7 @@ describe('MemoryObjectStore', () => {
     const store = new MemoryObjectStore({ now: () => now });
     const v = await store.put(input({}, now));
     await store.setLegalHold(v.key, v.versionId, true);
-    expect((await store.head(v.key))?.legalHold).toBe(true);
+    expect(await store.legalHold(v.key, v.versionId)).toBe(true);
     now += 31 * DAY;
     await expect(store.delete(v.key, v.versionId)).rejects.toMatchObject({ code: 'STORE_DENIED' });
     await store.setLegalHold(v.key, v.versionId, false);

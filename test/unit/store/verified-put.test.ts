@@ -66,7 +66,6 @@ describe('headProblems', () => {
     lastModified: new Date(),
     metadata: { sha256: d.sha256.toString('hex') },
     retention: retention(),
-    legalHold: false,
   };
   it.each<[string, Partial<ObjectHead>, string[]]>([
     ['as sent', {}, []],
@@ -109,13 +108,10 @@ describe('putVerified', () => {
     expect((await store.head('k'))?.retention).toEqual(later);
   });
 
-  it('refuses to count as stored what the store reports otherwise (HEAD after the write)', async () => {
+  it("refuses to count as stored a put whose answer names other bytes (its ETag: the store's MD5)", async () => {
     const store = new MemoryObjectStore();
     const lying = wrapStore(store, {
-      head: async (key: string, versionId?: string) => {
-        const h = await store.head(key, versionId);
-        return h === null || versionId === undefined ? h : { ...h, size: h.size - 1 };
-      },
+      put: async (input) => ({ ...(await store.put(input)), etag: 'ffff' }),
     });
     await expect(
       putVerified(
@@ -123,7 +119,32 @@ describe('putVerified', () => {
         { key: 'k', source: Buffer.from('abc'), retention: retention(), metadata: {}, contentType: 'x' },
         PLAN,
       ),
-    ).rejects.toMatchObject({ code: 'STORE_MISMATCH', message: expect.stringContaining('size 2, sent 3') });
+    ).rejects.toMatchObject({ code: 'STORE_MISMATCH', message: expect.stringContaining('ETag ffff, expected') });
+  });
+
+  it('reads a multipart object back with HEAD and refuses one the store reports otherwise', async () => {
+    const store = new MemoryObjectStore();
+    const lying = wrapStore(store, {
+      head: async (key: string, versionId?: string) => {
+        const h = await store.head(key, versionId);
+        return h === null || versionId === undefined ? h : { ...h, size: h.size - 1 };
+      },
+    });
+    const source = randomBytes(3000);
+    await expect(
+      putVerified(lying, { key: 'k', source, retention: retention(), metadata: {}, contentType: 'x' }, PLAN),
+    ).rejects.toMatchObject({ code: 'STORE_MISMATCH', message: expect.stringContaining('size 2999, sent 3000') });
+  });
+
+  it('takes a SHA-256 the caller vouches for without hashing, and the store refuses it if it is wrong', async () => {
+    const store = new MemoryObjectStore();
+    const source = Buffer.from('segment');
+    const right = createHash('sha256').update(source).digest('hex');
+    const input = { key: 'k', source, retention: retention(), metadata: {}, contentType: 'x' };
+    await expect(putVerified(store, { ...input, sha256: 'ab'.repeat(32) }, PLAN)).rejects.toMatchObject({
+      code: 'STORE_MISMATCH',
+    });
+    expect((await putVerified(store, { ...input, sha256: right }, PLAN)).sha256).toBe(right);
   });
 
   it('sends a large file in parts, and after an interruption sends only the parts the store lacks', async () => {
