@@ -1,5 +1,5 @@
 /**
- * The architecture as rules (DESIGN decision 15). `npm test` runs them (test/unit/architecture.test.ts); a
+ * The architecture as rules (docs/design.md §15). `npm test` runs them (test/unit/architecture.test.ts); a
  * forbidden import fails the suite with the rule's name and the reason below.
  *
  * Programs: src/camera (the daemon), src/dock (the dock station), src/cli (the `bodycam` command, which may start

@@ -247,6 +247,7 @@ export class Camera {
           speed: source.kind === 'synthetic' ? source.speed : 1,
           wallNow: () => clock.wallNow(),
           logger: log.child({ component: 'manifests' }),
+          onInternalError: () => status.countInternalError(),
         }),
       ),
     );

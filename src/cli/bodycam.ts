@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ErrorCode, isBodycamError, isSubsystemError } from '../lib/errors.ts';
+import { exitOnFatal } from '../lib/fatal.ts';
 import { buildProgram } from './program.ts';
 
-/** Exit codes: 0 success, 1 failure at run time, 2 usage or configuration error. */
+/**
+ * Exit codes: 0 success, 1 failure at run time, 2 usage or configuration error, 70 an internal error (an exception or
+ * a promise rejection nobody handled: logged as a fatal JSON line on stderr; systemd restarts the service).
+ */
+exitOnFatal();
 const program = buildProgram();
 try {
   await program.parseAsync(process.argv);

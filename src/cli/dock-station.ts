@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
-import { dockLayout } from '../dock/layout.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { deviceFiles, dockLayout } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
+import { listenForStop } from '../lib/signals.ts';
 
 /**
  * `bodycam dock run`: the broker (unless external) and the agent, until SIGTERM or SIGINT. Per-camera progress
@@ -20,48 +21,80 @@ export async function dockRunCommand(dir: string): Promise<void> {
       process.stderr.write(`${device}: ${line}\n`);
     },
   });
+  const stop = listenForStop();
   try {
     await station.start();
   } catch (e) {
     await station.stop().catch(() => undefined);
+    stop.dispose();
     throw e;
   }
   process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGTERM', done);
-      process.off('SIGINT', done);
-      resolve();
-    };
-    process.on('SIGTERM', done);
-    process.on('SIGINT', done);
-  });
+  logger.info({ signal: await stop.received }, 'stopping');
   await station.stop();
   logger.flush();
 }
 
-/** `bodycam dock status`: what every camera has handed over, from the dock's progress database. */
-export async function dockStatusCommand(dir: string, json: boolean): Promise<void> {
-  if (!existsSync(dockLayout(dir).database)) {
-    if (!existsSync(dockLayout(dir).config))
-      throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
-    process.stdout.write(json ? `${JSON.stringify({ devices: [] })}\n` : 'no camera has docked yet\n');
-    return;
+/** One camera's line in `bodycam dock status`: enrolled here or not, and what it has handed over. */
+export type DockStatusRow = ReturnType<Progress['summary']>[number] & { enrolled: boolean };
+
+/**
+ * Every camera the dock knows: enrolled ones (DOCKDIR/devices/<id>) whether or not they ever docked, and cameras in
+ * the progress database that are no longer enrolled (withdrawn). Sorted by device id.
+ */
+export function dockStatusRows(enrolled: readonly string[], summary: ReturnType<Progress['summary']>): DockStatusRow[] {
+  const rows = new Map<string, DockStatusRow>();
+  for (const device of enrolled) {
+    rows.set(device, {
+      device,
+      lastSeen: null,
+      stored: 0,
+      storedBytes: 0,
+      receiving: 0,
+      refused: 0,
+      receivedTotal: 0,
+      auditSeq: -1,
+      incidents: 0,
+      refusals: [],
+      enrolled: true,
+    });
   }
-  const progress = Progress.open(dir, { readonly: true });
+  for (const d of summary) rows.set(d.device, { ...d, enrolled: enrolled.includes(d.device) });
+  return [...rows.values()].sort((a, b) => a.device.localeCompare(b.device));
+}
+
+/** Device ids enrolled at the dock: the directories under DOCKDIR/devices holding a device.pub. */
+function enrolledDevices(dir: string): string[] {
+  const devices = dockLayout(dir).devicesDir;
+  if (!existsSync(devices)) return [];
+  return readdirSync(devices, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(deviceFiles(dir, e.name).pub))
+    .map((e) => e.name);
+}
+
+/** `bodycam dock status`: every enrolled camera and what it has handed over, from the dock's progress database. */
+export async function dockStatusCommand(dir: string, json: boolean): Promise<void> {
+  if (!existsSync(dockLayout(dir).config))
+    throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
+  const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
-    const devices = progress.summary();
+    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []);
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
       return;
     }
+    if (devices.length === 0) process.stdout.write('no camera is enrolled at this dock\n');
     for (const d of devices) {
+      if (d.lastSeen === null) {
+        process.stdout.write(`${d.device}: enrolled, never docked\n`);
+        continue;
+      }
       process.stdout.write(
-        `${d.device}: ${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen ?? 'never'}\n`,
+        `${d.device}: ${d.enrolled ? '' : 'NOT ENROLLED (withdrawn); '}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
       );
       for (const r of d.refusals) process.stdout.write(`  refused ${r.incident}#${r.seq}: ${r.reason}\n`);
     }
   } finally {
-    progress.close();
+    progress?.close();
   }
 }

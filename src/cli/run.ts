@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { limitThreadPool } from '../lib/memory.ts';
+import { listenForStop } from '../lib/signals.ts';
 
 /** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
 export async function runCommand(configFile: string): Promise<void> {
@@ -10,6 +11,7 @@ export async function runCommand(configFile: string): Promise<void> {
   const config = loadConfig(configFile);
   const logger = createLogger(config.log.level);
   const camera = new Camera(config, logger, { configFile });
+  const stop = listenForStop();
   try {
     await camera.start();
   } catch (e) {
@@ -17,18 +19,10 @@ export async function runCommand(configFile: string): Promise<void> {
     if (isBodycamError(e)) logger.fatal({ code: e.code, details: e.details }, `start-up failed: ${e.message}`);
     else logger.fatal({ err: e }, 'start-up failed');
     await camera.stop().catch(() => undefined);
+    stop.dispose();
     throw e;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'stopping');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  logger.info({ signal: await stop.received }, 'stopping');
   await camera.stop();
   logger.flush();
 }

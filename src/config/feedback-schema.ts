@@ -69,7 +69,10 @@ export const audioSchema = s
 export const feedbackSchema = s
   .object({
     reminderSeconds: s.int(0, 3600, 120, 'while recording, a reminder tone and pulse this often, s (0: none)'),
-    startTone: s.boolean().default(true).describe('play the attention tone at every activation that is not silent'),
+    startTone: s
+      .boolean()
+      .default(true)
+      .describe('play the attention tone at an activation when the warning is disabled (the warning starts with it)'),
     hapticPulseMs: s.int(50, 1000, 150, 'length of one vibration pulse, ms'),
     storageLowMb: s.int(0, 1_000_000, 1024, 'free space below which storage shows as low, MB'),
   })

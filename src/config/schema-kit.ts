@@ -14,6 +14,21 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * What a schema accepts, for the generated configuration reference (`npm run docs` → docs/configuration.md): the
+ * kind of value, its bounds, and the schemas nested in it.
+ */
+export type SchemaInfo =
+  | { type: 'number'; int: boolean; min: number; max: number }
+  | { type: 'boolean' }
+  | { type: 'string'; nonEmpty: boolean; pattern: string | null }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'array'; item: Schema<unknown>; min: number }
+  | { type: 'record'; key: RegExp; value: Schema<unknown> }
+  | { type: 'object'; shape: Readonly<Record<string, Schema<unknown>>> }
+  | { type: 'tagged'; key: string; options: ReadonlyMap<string, Schema<unknown>> }
+  | { type: 'optional'; inner: Schema<unknown> };
+
 const INVALID: unique symbol = Symbol('invalid');
 type Invalid = typeof INVALID;
 
@@ -23,6 +38,14 @@ export abstract class Schema<T> {
 
   /** Validate `input` at `path`; push issues and return INVALID when it does not conform. */
   protected abstract check(input: unknown, path: Path, issues: Issue[]): T | Invalid;
+
+  /** What this schema accepts (for the generated reference; validation does not use it). */
+  abstract info(): SchemaInfo;
+
+  /** The value used when the key is absent, or undefined when there is none. */
+  get defaultValue(): { value: unknown } | undefined {
+    return this.fallback;
+  }
 
   describe(text: string): this {
     this.description = text;
@@ -77,6 +100,9 @@ class OptionalSchema<T> extends Schema<T | undefined> {
   protected check(input: unknown, path: Path, issues: Issue[]): T | Invalid {
     return this.#inner.run(input, path, issues);
   }
+  info(): SchemaInfo {
+    return { type: 'optional', inner: this.#inner };
+  }
 }
 
 export class NumberSchema extends Schema<number> {
@@ -95,6 +121,9 @@ export class NumberSchema extends Schema<number> {
     this.#max = n;
     return this;
   }
+  info(): SchemaInfo {
+    return { type: 'number', int: this.#int, min: this.#min, max: this.#max };
+  }
   protected check(input: unknown, path: Path, issues: Issue[]): number | Invalid {
     if (typeof input !== 'number' || !Number.isFinite(input)) {
       issues.push({ path, message: `expected number, got ${typeName(input)}` });
@@ -109,6 +138,9 @@ export class NumberSchema extends Schema<number> {
 }
 
 export class BooleanSchema extends Schema<boolean> {
+  info(): SchemaInfo {
+    return { type: 'boolean' };
+  }
   protected check(input: unknown, path: Path, issues: Issue[]): boolean | Invalid {
     if (typeof input === 'boolean') return input;
     issues.push({ path, message: `expected boolean (true or false), got ${typeName(input)}` });
@@ -126,6 +158,9 @@ export class StringSchema extends Schema<string> {
   regex(re: RegExp, message: string): this {
     this.#pattern = { re, message };
     return this;
+  }
+  info(): SchemaInfo {
+    return { type: 'string', nonEmpty: this.#minLength > 0, pattern: this.#pattern?.message ?? null };
   }
   protected check(input: unknown, path: Path, issues: Issue[]): string | Invalid {
     if (typeof input !== 'string') {
@@ -150,6 +185,9 @@ export class EnumSchema<const V extends string> extends Schema<V> {
     super();
     this.values = values;
   }
+  info(): SchemaInfo {
+    return { type: 'enum', values: this.values };
+  }
   protected check(input: unknown, path: Path, issues: Issue[]): V | Invalid {
     if (typeof input === 'string' && (this.values as readonly string[]).includes(input)) return input as V;
     issues.push({ path, message: `must be one of ${this.values.map((v) => `"${v}"`).join(', ')}` });
@@ -167,6 +205,9 @@ export class ArraySchema<T> extends Schema<T[]> {
   min(n: number, message: string): this {
     this.#min = { n, message };
     return this;
+  }
+  info(): SchemaInfo {
+    return { type: 'array', item: this.#item, min: this.#min?.n ?? 0 };
   }
   protected check(input: unknown, path: Path, issues: Issue[]): T[] | Invalid {
     if (!Array.isArray(input)) {
@@ -191,6 +232,9 @@ export class RecordSchema<T> extends Schema<Record<string, T>> {
     super();
     this.#key = key;
     this.#value = value;
+  }
+  info(): SchemaInfo {
+    return { type: 'record', key: this.#key, value: this.#value };
   }
   protected check(input: unknown, path: Path, issues: Issue[]): Record<string, T> | Invalid {
     if (!isPlainObject(input)) {
@@ -224,6 +268,9 @@ export class ObjectSchema<S extends Shape> extends Schema<InferShape<S>> {
     super();
     this.shape = shape;
   }
+  info(): SchemaInfo {
+    return { type: 'object', shape: this.shape };
+  }
   protected check(input: unknown, path: Path, issues: Issue[]): InferShape<S> | Invalid {
     if (!isPlainObject(input)) {
       issues.push({ path, message: `expected object, got ${typeName(input)}` });
@@ -253,6 +300,9 @@ export class TaggedUnionSchema<K extends string, U extends ObjectSchema<Shape>> 
     this.#key = key;
     this.#options = new Map(Object.entries(options));
   }
+  info(): SchemaInfo {
+    return { type: 'tagged', key: this.#key, options: this.#options };
+  }
   protected check(input: unknown, path: Path, issues: Issue[]): Infer<U> | Invalid {
     if (!isPlainObject(input)) {
       issues.push({ path, message: `expected object, got ${typeName(input)}` });
@@ -272,9 +322,9 @@ export class TaggedUnionSchema<K extends string, U extends ObjectSchema<Shape>> 
 /** Builders, so schemas read like the config they describe. */
 export const s = {
   number: () => new NumberSchema(),
-  /** A whole number in [min, max] with a default; the description states the bounds. */
+  /** A whole number in [min, max] with a default (the reference shows bounds and default beside the description). */
   int: (min: number, max: number, def: number, what: string) =>
-    new NumberSchema().int().min(min).max(max).default(def).describe(`${what} (${min}–${max}, default ${def})`),
+    new NumberSchema().int().min(min).max(max).default(def).describe(what),
   boolean: () => new BooleanSchema(),
   string: () => new StringSchema(),
   enum: <const V extends string>(values: readonly V[]) => new EnumSchema<V>(values),

@@ -63,16 +63,20 @@ export const sourceSchema = s
 
 const bcmPin = () => s.number().int().min(0).max(27).describe('BCM line number on the 40-pin header');
 
-const inputLine = s.object({
-  pin: bcmPin(),
-  activeLow: s.boolean().default(true).describe('low level means active (button to ground with pull-up)'),
-  pull: s.enum(['up', 'down', 'none']).default('up').describe('bias resistor'),
-});
+const inputLine = s
+  .object({
+    pin: bcmPin(),
+    activeLow: s.boolean().default(true).describe('low level means active (button to ground with pull-up)'),
+    pull: s.enum(['up', 'down', 'none']).default('up').describe('bias resistor'),
+  })
+  .describe('an input line: its BCM pin, polarity and bias');
 
-const outputLine = s.object({
-  pin: bcmPin(),
-  activeLow: s.boolean().default(false).describe('low level lights the LED / drives the motor'),
-});
+const outputLine = s
+  .object({
+    pin: bcmPin(),
+    activeLow: s.boolean().default(false).describe('low level lights the LED / drives the motor'),
+  })
+  .describe('an output line (ledRed, ledGreen, haptic): its BCM pin and polarity');
 
 const lineName = /^[a-z][a-zA-Z0-9]*$/;
 

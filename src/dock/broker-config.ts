@@ -3,7 +3,7 @@
  * and how mosquitto is found and invoked.
  *
  * The broker admits only clients with a certificate from the dock site's CA and takes the certificate's CN as the
- * user name; a static pattern ACL then confines each camera to its own topics (DESIGN decision 10). The
+ * user name; a static pattern ACL then confines each camera to its own topics (docs/design.md §10). The
  * dynamic-security plugin is not used: in Mosquitto 2.0.11 it lets an unknown CN connect and a disabled client keep
  * its rights (eclipse-mosquitto#2999).
  */

@@ -5,7 +5,9 @@
  * socket before it loads the certificates, so an open port alone could be a broker about to fail) and the port
  * accepts a TCP connection.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import path from 'node:path';
 import type { Clock, TimerHandle } from '../hal/clock/port.ts';
 import { stopProcess } from '../hal/process/node.ts';
 import type { ProcessExit, ProcessRunner, RunningProcess } from '../hal/process/port.ts';
@@ -60,6 +62,19 @@ export interface BrokerOptions {
   stableMs?: number;
   /** SIGTERM, then SIGKILL after this long (default 5 s). */
   stopGraceMs?: number;
+  /** Pids of running mosquittos started with this config file (default: read from /proc). */
+  findBrokers?: (confFile: string) => Promise<number[]>;
+}
+
+/** Pids of the running mosquitto processes whose command line names `confFile` (read from /proc; [] elsewhere). */
+export async function brokersUsing(confFile: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const args = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (path.basename(args[0] ?? '') === 'mosquitto' && args.includes(confFile)) pids.push(Number(name));
+  }
+  return pids;
 }
 
 const RUNNING = /mosquitto version \S+ running/;
@@ -103,6 +118,7 @@ export class MosquittoBroker {
   /** Starts mosquitto and resolves once it is up; rejects (CONFIG_INVALID) quoting its stderr if it is not. */
   async start(): Promise<void> {
     if (this.#proc !== undefined || this.#supervising) throw new Error('MosquittoBroker.start() called twice');
+    if (await (this.#o.probe ?? tcpAccepts)(this.#probeHost, this.#o.port)) throw await this.#portTaken();
     const proc = this.#spawn();
     try {
       await this.#waitReady(proc);
@@ -135,11 +151,31 @@ export class MosquittoBroker {
     this.#proc = undefined;
   }
 
+  /** The port is already taken: by a broker of this dock left running (say which, and how to stop it), or another. */
+  async #portTaken(): Promise<BodycamError> {
+    const where = `${this.#probeHost}:${this.#o.port}`;
+    const stale = await (this.#o.findBrokers ?? brokersUsing)(this.#o.confFile);
+    const advice =
+      stale.length > 0
+        ? `a mosquitto of this dock is still running (pid ${stale.join(', ')}, -c ${this.#o.confFile}), left by a ` +
+          `dock that was killed: stop it (\`kill ${stale.join(' ')}\`), then start the dock again`
+        : 'another program listens there: stop it, or give this dock another port (dock.json port)';
+    return new BodycamError(
+      ErrorCode.CONFIG_INVALID,
+      `cannot start the dock's broker: ${where} is already in use; ${advice}`,
+      {
+        key: 'port',
+        pids: stale,
+      },
+    );
+  }
+
   #spawn(): RunningProcess {
     const proc = this.#o.runner.spawn({
       command: this.#o.mosquittoPath,
       args: mosquittoArgs(this.#o.confFile),
       detached: true,
+      dieWithParent: true,
     });
     this.#proc = proc;
     this.#up = false;

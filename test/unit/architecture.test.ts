@@ -1,5 +1,5 @@
 /**
- * The architecture as rules (.dependency-cruiser.cjs, DESIGN decision 15): no import cycles, no program importing
+ * The architecture as rules (.dependency-cruiser.cjs, docs/design.md §15): no import cycles, no program importing
  * another, shared code importing no program, camera components talking only through the bus, and no source file
  * over 400 lines. A fixture tree that breaks each rule once shows the rules fire.
  */

@@ -44,6 +44,8 @@ export interface ManifestWriterOptions {
   speed: number;
   wallNow: () => number;
   logger: Logger;
+  /** An unexpected failure (a bug, not storage): counted in the status's internal errors. */
+  onInternalError?: (e: unknown) => void;
 }
 
 export class ManifestWriter {
@@ -84,11 +86,16 @@ export class ManifestWriter {
     this.#queue = this.#queue
       .then(() => this.#pass())
       .catch((e: unknown) => {
-        if (!isSubsystemError(e, 'STORAGE')) throw e;
-        this.#o.logger.error(
-          { code: e.code, message: e.message },
-          'manifest not written; retried at the next segment or start',
-        );
+        // The queue stays usable whatever failed: the next pass (next segment, or the next start) tries again.
+        if (isSubsystemError(e, 'STORAGE')) {
+          this.#o.logger.error(
+            { code: e.code, message: e.message },
+            'manifest not written; retried at the next segment or start',
+          );
+        } else {
+          this.#o.logger.error({ err: e }, 'signing manifests failed (internal error); retried at the next segment');
+          this.#o.onInternalError?.(e);
+        }
       });
   }
 

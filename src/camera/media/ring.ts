@@ -1,6 +1,6 @@
 /**
  * The pre-record ring: the last pre-roll of footage, in RAM only, so an activation can include the seconds
- * before the button press. It is bounded by media time (DESIGN decision 3): entries are GOP units (a video
+ * before the button press. It is bounded by media time (docs/design.md §3): entries are GOP units (a video
  * fragment plus the audio fragments that follow it), and the window always starts on a video keyframe.
  * The decisions (what to evict, what to write on activation) are pure functions over unit spans.
  */

@@ -1,5 +1,5 @@
 /**
- * systemd's notify protocol (DESIGN decision 13) without a native addon: the `systemd-notify` tool, run through the
+ * systemd's notify protocol (docs/design.md §13) without a native addon: the `systemd-notify` tool, run through the
  * process port (the unit sets `NotifyAccess=all`, since the tool is a child of the daemon). READY=1 once the camera
  * is buffering (its capture delivered), WATCHDOG=1 at half of `WATCHDOG_USEC` while the capture is healthy, and
  * STOPPING=1 when it stops. A stalled or failing capture gets no pings, so systemd restarts a wedged camera; so does

@@ -64,9 +64,10 @@ export class NodeProcessRunner implements ProcessRunner {
 
   spawn(spec: ProcessSpec): RunningProcess {
     const group = spec.detached ?? false;
+    const { command, args } = spec.dieWithParent === true ? dieWithParentCommand(spec) : spec;
     let child: ChildProcess;
     try {
-      child = spawnChild(spec.command, [...spec.args], {
+      child = spawnChild(command, [...args], {
         detached: group,
         stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
         ...(spec.env === undefined ? {} : { env: { ...process.env, ...spec.env } }),
@@ -84,6 +85,25 @@ export class NodeProcessRunner implements ProcessRunner {
     const proc = this.spawn(options.input === undefined ? spec : { ...spec, stdin: 'pipe' });
     return collect(proc, options, this.#clock);
   }
+}
+
+/** util-linux's setpriv: on every Debian system (util-linux is essential). */
+export const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The command line that runs `spec` so that it ends with its parent (see `ProcessSpec.dieWithParent`): setpriv gives
+ * a POSIX shell SIGTERM as its parent-death signal; the shell starts the command in the background, forwards
+ * SIGTERM/SIGINT/SIGHUP to it, waits for it to end and exits with its status. The command keeps the shell's stdio,
+ * so its output reaches the caller as before. A pure function: tested by comparing lists.
+ */
+export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>): { command: string; args: string[] } {
+  const script =
+    'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT HUP; "$@" & child=$!; ' +
+    'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done';
+  return {
+    command: SETPRIV,
+    args: ['--pdeathsig', 'TERM', '--', '/bin/sh', '-c', script, 'sh', spec.command, ...spec.args],
+  };
 }
 
 /**

@@ -15,6 +15,13 @@ export interface ProcessSpec {
   stdin?: 'ignore' | 'pipe';
   env?: Readonly<Record<string, string>>;
   cwd?: string;
+  /**
+   * End it when this process dies, even by SIGKILL (a daemon must not leave its broker holding the port). The real
+   * runner starts it under a small shell that the kernel signals when its parent dies (Linux parent-death signal,
+   * through util-linux `setpriv`) and that then stops the command; a plain parent-death signal on the command itself
+   * would be cleared when it switches user, as Mosquitto started by root does.
+   */
+  dieWithParent?: boolean;
 }
 
 export interface ProcessExit {

@@ -20,7 +20,8 @@ function setup(behaviours: Behaviour[], extra: Partial<BrokerOptions> = {}) {
   const clock = new FakeClock();
   const spawnedAt: number[] = [];
   const probed: string[] = [];
-  const state = { accepting: true };
+  /** Whether the port accepts once a mosquitto runs; `taken`: something else holds the port already. */
+  const state = { accepting: true, taken: false };
   const runner = new ScriptedProcesses({ clock }).define('mosquitto', (call) => {
     spawnedAt.push(clock.now());
     const behave = behaviours[Math.min(spawnedAt.length - 1, behaviours.length - 1)] ?? healthy;
@@ -34,9 +35,11 @@ function setup(behaviours: Behaviour[], extra: Partial<BrokerOptions> = {}) {
     bind: '127.0.0.1',
     port: 8883,
     probe: async (host, port) => {
-      probed.push(`${host}:${port}`);
-      return state.accepting;
+      const up = runner.calls.some((c) => c.running);
+      if (up) probed.push(`${host}:${port}`);
+      return state.taken || (up && state.accepting);
     },
+    findBrokers: async () => [],
     backoff: { initialMs: 1000, maxMs: 8000 },
     ...extra,
   });
@@ -74,7 +77,9 @@ describe('starting', () => {
     await clock.advance(200);
     expect(started).toEqual({ done: true, value: undefined });
     expect(probed).toEqual(['127.0.0.1:8883']);
-    expect(runner.calls.map((c) => [c.command, c.args, c.spec.detached])).toEqual([['mosquitto', ['-c', CONF], true]]);
+    expect(runner.calls.map((c) => [c.command, c.args, c.spec.detached, c.spec.dieWithParent])).toEqual([
+      ['mosquitto', ['-c', CONF], true, true],
+    ]);
     expect(broker.pid).toBe(1000);
     await broker.stop();
   });
@@ -113,6 +118,29 @@ describe('starting', () => {
     const started = track(broker.start());
     await clock.advance(10);
     expect((started.error as Error).message).toMatch(/could not be started \(spawn \/nowhere\/mosquitto ENOENT\)/);
+  });
+
+  it('refuses to start on a port a broker of this dock left running holds, naming its pid and the fix', async () => {
+    const { clock, runner, broker, state } = setup([healthy], {
+      findBrokers: async (conf) => (conf === CONF ? [4242] : []),
+    });
+    state.taken = true;
+    const started = track(broker.start());
+    await clock.advance(10);
+    expect(isBodycamError(started.error, ErrorCode.CONFIG_INVALID)).toBe(true);
+    expect((started.error as Error).message).toBe(
+      "cannot start the dock's broker: 127.0.0.1:8883 is already in use; a mosquitto of this dock is still running " +
+        `(pid 4242, -c ${CONF}), left by a dock that was killed: stop it (\`kill 4242\`), then start the dock again`,
+    );
+    expect(runner.calls).toHaveLength(0);
+  });
+
+  it('names another program holding the port', async () => {
+    const { clock, broker, state } = setup([healthy]);
+    state.taken = true;
+    const started = track(broker.start());
+    await clock.advance(10);
+    expect((started.error as Error).message).toMatch(/already in use; another program listens there/);
   });
 
   it('probes loopback when the broker listens on every address', async () => {

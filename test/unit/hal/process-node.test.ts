@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { realClock } from '../../../src/hal/clock/real.ts';
-import { LineTail, NodeProcessRunner, stopProcess } from '../../../src/hal/process/node.ts';
+import {
+  dieWithParentCommand,
+  LineTail,
+  NodeProcessRunner,
+  SETPRIV,
+  stopProcess,
+} from '../../../src/hal/process/node.ts';
 import { errnoCode } from '../../../src/lib/errors.ts';
 
 const runner = new NodeProcessRunner();
@@ -181,3 +187,55 @@ it('arguments go to the command as a list, not through a shell', async () => {
   expect(chunk.toString()).toBe('a b c\n');
   expect((await proc.exited).code).toBe(0);
 });
+
+describe('dieWithParent', () => {
+  it('runs the command under setpriv and a shell that forwards stop signals (argument list)', () => {
+    expect(dieWithParentCommand({ command: '/usr/sbin/mosquitto', args: ['-c', '/d/m.conf'] })).toEqual({
+      command: SETPRIV,
+      args: [
+        '--pdeathsig',
+        'TERM',
+        '--',
+        '/bin/sh',
+        '-c',
+        'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT HUP; "$@" & child=$!; ' +
+          'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
+        'sh',
+        '/usr/sbin/mosquitto',
+        '-c',
+        '/d/m.conf',
+      ],
+    });
+  });
+
+  it('keeps the output and exit status, and ends the command when its parent is SIGKILLed', async () => {
+    const r = await runner.run({ command: 'sh', args: ['-c', 'echo out; echo err >&2; exit 7'], dieWithParent: true });
+    expect([r.code, r.stdout, r.stderr]).toEqual([7, 'out\n', 'err\n']);
+    const mark = `600.${process.pid}`; // a sleep this test alone starts
+    // A parent that starts `sleep` with dieWithParent, prints the shell's pid and waits to be killed.
+    const parent = runner.spawn({
+      command: process.execPath,
+      args: [
+        '-e',
+        `import(${JSON.stringify(new URL('../../../src/hal/process/node.ts', import.meta.url).href)}).then(({ NodeProcessRunner }) => {
+          const p = new NodeProcessRunner().spawn({ command: 'sleep', args: ['${mark}'], dieWithParent: true, detached: true });
+          console.log(p.pid); setInterval(() => {}, 1000);
+        })`,
+      ],
+    });
+    const shell = Number(await firstLine(parent));
+    const sleeper = () => readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim();
+    await until(() => alive(shell) && sleeper() !== '');
+    const child = Number(sleeper());
+    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toContain(mark);
+    parent.kill('SIGKILL');
+    await parent.exited;
+    await until(() => !alive(child) && !alive(shell));
+    expect([alive(shell), alive(child)]).toEqual([false, false]);
+  });
+});
+
+async function until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}

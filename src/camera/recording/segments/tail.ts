@@ -1,6 +1,6 @@
 /**
  * The recovery tail: the one contract between a segment being written and its recovery after a power cut
- * (DESIGN decision 7). Each sync atomically replaces `<segment>.tail` with
+ * (docs/design.md §7). Each sync atomically replaces `<segment>.tail` with
  *
  *   `BCTAIL1\n` · age header length (uint32 BE) · whole chunks on disk (uint64 BE) · note length (uint32 BE) ·
  *   the progress note · the pending plaintext sealed as a final age chunk

@@ -25,7 +25,7 @@ export interface SegmentFile {
 }
 
 /**
- * A crash-safe, append-only age file (DESIGN decisions 5 and 7). While open, ciphertext goes to `<path>.partial`;
+ * A crash-safe, append-only age file (docs/design.md §5 and §7). While open, ciphertext goes to `<path>.partial`;
  * `sync()` fsyncs it and then atomically replaces `<path>.tail` (see tail.ts); `close()` appends the final chunk and
  * renames the file into place. After a crash, `recoverSegmentFile` finishes it from its last sync.
  */
