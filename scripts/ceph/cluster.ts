@@ -2,18 +2,19 @@
  * A throw-away single-node Ceph cluster on loopback for tests and benchmarks: one monitor, one memstore OSD and the
  * RADOS Gateway (S3), in a temp directory, as the current user. Every daemon runs in the foreground in its own
  * process group under `setpriv --pdeathsig KILL`, so `stop()` ends them (SIGTERM, then SIGKILL) and a process that
- * is SIGKILLed leaves nothing running. Needs Debian's `ceph-mon ceph-osd radosgw ceph-common` (scripts/setup.sh).
+ * is SIGKILLed leaves nothing running (its temp directory is removed by the next start). Needs Debian's `ceph-mon ceph-osd radosgw ceph-common` (scripts/setup.sh).
  *
  *   node scripts/ceph/cluster.ts      starts one, prints its endpoint and credentials, stops it on Ctrl-C / SIGTERM
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { realClock } from '../../src/hal/clock/real.ts';
 import { NodeProcessRunner, stopProcess } from '../../src/hal/process/node.ts';
 import type { RunningProcess } from '../../src/hal/process/port.ts';
+import { rssOf } from '../bench/proc.ts';
 import {
   type CephConfOptions,
   type Command,
@@ -106,11 +107,39 @@ async function until(pred: () => Promise<boolean>, what: string, deadline: numbe
   }
 }
 
+const TEMP_PREFIX = 'bodycam-ceph-';
+const OWNER_FILE = 'owner.pid';
+
+/** Removes the temp directories of clusters whose starting process is gone (killed before it could stop them). */
+function removeOrphans(): void {
+  for (const name of readdirSync(os.tmpdir()).filter((n) => n.startsWith(TEMP_PREFIX))) {
+    const dir = path.join(os.tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // not made by this script, or still being made
+    }
+    if (!alive(owner)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Is `pid` a running process (not gone, not a zombie waiting for its parent)? */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Starts a cluster; resolves once the gateway answers and the administrator exists. */
 export async function startCeph(opts: CephOptions = {}): Promise<CephCluster> {
   const t0 = performance.now();
   const ownDir = opts.dir === undefined;
-  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'bodycam-ceph-'));
+  if (ownDir) removeOrphans();
+  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), TEMP_PREFIX));
+  if (ownDir) writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   const conf: CephConfOptions = {
     fsid: randomUUID(),
     dir,
@@ -199,20 +228,10 @@ export async function startCeph(opts: CephOptions = {}): Promise<CephCluster> {
   }
 }
 
-/** Sum of the daemons' resident set sizes in bytes. */
+/** Sum of the daemons' resident set sizes in bytes (setpriv execs each daemon, so its pid is the daemon's). */
 export function clusterRss(cluster: CephCluster): number {
-  let total = 0;
-  for (const pid of Object.values(cluster.pids())) total += rssOfTree(pid);
-  return total;
+  return Object.values(cluster.pids()).reduce((sum, pid) => sum + (pid === undefined ? 0 : rssOf(pid)), 0);
 }
-
-function rssOfTree(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  // setpriv execs the daemon, so the pid is the daemon's own.
-  return rssOf(pid);
-}
-
-import { rssOf } from '../bench/proc.ts';
 
 if (import.meta.main) {
   const cluster = await startCeph();
