@@ -3,7 +3,7 @@
  * forbidden import fails the suite with the rule's name and the reason below.
  *
  * Programs: src/camera (the daemon), src/dock (the dock station), src/cli (the `bodycam` command, which may start
- * either). Shared code any program may use: src/lib, src/age, src/evidence, src/protocol, src/hal, src/config.
+ * either). Shared code any program may use: src/lib, src/age, src/evidence, src/protocol, src/hal, src/config, src/store.
  */
 const COMPONENTS = '(recording|feedback|inputs|audit|control|health|sync|service)';
 
@@ -20,9 +20,9 @@ module.exports = {
     {
       name: 'shared-imports-no-program',
       comment:
-        'Shared code (lib, age, evidence, protocol, hal, config) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
+        'Shared code (lib, age, evidence, protocol, hal, config, store) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
       severity: 'error',
-      from: { path: '^src/(lib|age|evidence|protocol|hal|config)/' },
+      from: { path: '^src/(lib|age|evidence|protocol|hal|config|store)/' },
       to: { path: '^src/(camera|dock|cli)/' },
     },
     {
@@ -75,6 +75,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/config/' },
       to: { path: '^src/', pathNot: '^src/(config|lib)/' },
+    },
+    {
+      name: 'store-needs-only-lib',
+      comment:
+        'The object store port and its drivers (S3, in-memory) know S3, not evidence: the dock and the custody tools put evidence into it.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/', pathNot: '^src/(store|lib)/' },
     },
     {
       name: 'only-the-cli-starts-programs',

@@ -27,6 +27,8 @@ done
 # the package's binaries; g++-aarch64-linux-gnu (with its binutils) cross-compiles it for arm64; qemu-user-static runs
 # the arm64 build (test:arm64; it registers binfmt handlers for foreign binaries); lintian checks the packages;
 # mmdebstrap and e2fsprogs (mkfs.ext4) make the system test's fresh Debian root and its disk image (test:system).
+# ceph-mon, ceph-osd, radosgw and ceph-common: the single-node Ceph cluster with the RADOS Gateway (S3 with Object
+# Lock) that the object-storage tests and the store benchmark start (scripts/ceph).
 # A path instead of a command stands for a package that installs no command.
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
@@ -37,6 +39,7 @@ declare -A providers=(
   [unshare]=util-linux
   [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
   [qemu-system-aarch64]=qemu-system-arm [arch-test]=arch-test [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
+  [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [radosgw]=radosgw [radosgw-admin]=ceph-common [monmaptool]=ceph-base
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

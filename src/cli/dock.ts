@@ -26,8 +26,10 @@ import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey, publicKeyPem 
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { exists } from '../lib/fs.ts';
+import { loadCredentials } from '../store/credentials.ts';
+import { type StoreFlags, storeFromFlags } from './dock-store.ts';
 
-export interface DockInitOptions {
+export interface DockInitOptions extends StoreFlags {
   dir: string;
   host: string;
   port: number;
@@ -47,6 +49,9 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
   ] as const) {
     if (problem !== undefined) throw new BodycamError(ErrorCode.USAGE, `${flag}: ${problem}`);
   }
+  const store = storeFromFlags(opts, process.cwd());
+  // Checked now, not at the first footage: the file exists, parses, and is not readable by every user.
+  if (store.kind === 's3') await loadCredentials(store.credentialsFile);
   const l = dockLayout(opts.dir);
   if ((await exists(l.config)) && !opts.force) {
     throw new BodycamError(
@@ -119,6 +124,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     broker: opts.external ? 'external' : 'managed',
     mosquittoPath,
     ...(await keptLimits(l.config)),
+    store,
   };
   await writeProtected(l.config, `${JSON.stringify(config, null, 2)}\n`, PUBLIC, false);
   loadDockConfig(l.dir); // what was written reads back
@@ -131,7 +137,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     `  broker           ${l.broker.conf} (ACL ${l.broker.acl}, runs as user ${access.brokerUser})`,
     `  dock agent       ${l.pki.agentCert} (CN ${DOCK_AGENT_CN})`,
     `  dock signing key ${l.identity.pub} (key id ${keyId(loadPublicKey(dockPub))})`,
-    `  cameras          ${l.devicesDir}; evidence ${l.evidenceDir}`,
+    `  cameras          ${l.devicesDir}; evidence ${evidenceWhere(store, l.evidenceDir)}`,
     `next: bodycam dock enroll --dir ${l.dir} --device-config CAMERA/config.json`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
@@ -147,6 +153,12 @@ async function keptLimits(file: string): Promise<{ limits?: unknown }> {
   } catch {
     return {};
   }
+}
+
+function evidenceWhere(store: ReturnType<typeof storeFromFlags>, dir: string): string {
+  if (store.kind === 'filesystem') return dir;
+  const prefix = store.prefix === '' ? '' : `${store.prefix}/`;
+  return `s3://${store.bucket}/${prefix}${store.organisation}/ at ${store.endpoint} (credentials ${store.credentialsFile})`;
 }
 
 function findOr(fallback: string): string {

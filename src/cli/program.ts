@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { RELEASE } from '../lib/version.ts';
+import type { DockInitOptions } from './dock.ts';
 
 /*
  * Each command's module is imported when that command runs, so `bodycam run` holds only the daemon's code in memory
@@ -240,10 +241,16 @@ export function buildProgram(): Command {
       false,
     )
     .option('--force', 'rewrite an existing dock.json, broker config and certificates (keys are always kept)', false)
-    .action(
-      async (opts: { dir: string; host: string; port: number; bind: string; external: boolean; force: boolean }) =>
-        (await import('./dock.ts')).dockInitCommand(opts),
-    );
+    .option(
+      '--store <where>',
+      'where evidence is kept: "filesystem" (DOCKDIR/evidence) or s3://BUCKET/PREFIX',
+      'filesystem',
+    )
+    .option('--s3-endpoint <url>', "with --store s3://…: the S3 service's URL (a bucket with Object Lock)")
+    .option('--s3-credentials <file>', 'with --store s3://…: an AWS shared-credentials file ([default] keys)')
+    .option('--s3-region <region>', 'with --store s3://…: the region (default us-east-1)')
+    .option('--organisation <org>', 'with --store s3://…: the police zone or service, first part of every key')
+    .action(async (opts: DockInitOptions) => (await import('./dock.ts')).dockInitCommand(opts));
   dock
     .command('enroll')
     .description("issue a camera's client certificate and write the dock section of its config")

@@ -4,7 +4,7 @@
  *
  * ```
  * DOCKDIR/
- *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, limits? }
+ *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, store, limits? }
  *   pki/ca.key                the dock site's CA key (0600; only `bodycam dock` reads it)
  *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
  *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
@@ -14,7 +14,7 @@
  *   identity/dock.key, .pub   the dock's Ed25519 signing key (0600; signs acknowledgements) and its public key
  *   devices/<id>/device.pub   an enrolled camera's signing key
  *   devices/<id>/client.crt   the client certificate issued to it
- *   evidence/                 the evidence store
+ *   evidence/                 the evidence store (store.kind "filesystem"; "s3" keeps it in a bucket)
  *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
  *   dock.sqlite               the dock agent's database
  * ```
@@ -26,6 +26,7 @@ import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { limitsSchema } from './limits.ts';
+import { bucketProblem, endpointProblem, prefixProblem } from '../store/url.ts';
 
 /** The MQTT user name (certificate CN) of the dock agent; the ACL gives it the whole `bodycam/#` tree. */
 export const DOCK_AGENT_CN = 'dock';
@@ -101,6 +102,32 @@ export function bindProblem(bind: string): string | undefined {
   return `"${bind}" is not an IP address; give the dock's LAN address (or 127.0.0.1 for a test dock)`;
 }
 
+/** An organisation's name in object keys: letters, digits, "-" and "_" (a police zone or service, e.g. `pz5339`). */
+export const ORGANISATION = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const filesystemStore = s.object({
+  kind: s.literal('filesystem').describe('evidence in DOCKDIR/evidence, the layout `bodycam verify` reads'),
+});
+
+const s3Store = s.object({
+  kind: s.literal('s3').describe('evidence in an S3 bucket with Object Lock (COMPLIANCE retention on every object)'),
+  endpoint: s.string().nonEmpty().describe("the S3 service's root URL (https://…; http only on loopback or a test)"),
+  bucket: s.string().nonEmpty().describe('the bucket: created with Object Lock, versioned, a default retention rule'),
+  prefix: s.string().default('').describe('key prefix inside the bucket ("" for none), e.g. "bodycam"'),
+  region: s.string().nonEmpty().default('us-east-1').describe("the service's region (Ceph RGW: any, e.g. us-east-1)"),
+  credentialsFile: s
+    .string()
+    .nonEmpty()
+    .describe('AWS shared-credentials file ([profile] aws_access_key_id, aws_secret_access_key), relative to DOCKDIR'),
+  profile: s.string().nonEmpty().default('default').describe('the profile of the credentials file to use'),
+  organisation: s
+    .string()
+    .regex(ORGANISATION, 'letters, digits, "-" and "_", at most 64, starting with a letter or digit')
+    .describe("the police zone or service this dock's cameras belong to: the first part of every key"),
+  minimumDays: s.int(30, 365, 30, 'COMPLIANCE retention from the recording: no one can delete before, days'),
+  deleteAfterMonths: s.int(1, 12, 12, 'deletion due this many months after the recording (unless held)'),
+});
+
 export const dockConfigSchema = s.object({
   version: s.number().int().describe(`layout version (${DOCK_CONFIG_VERSION})`),
   host: s.string().nonEmpty().describe("the broker's name as cameras reach it (in the server certificate)"),
@@ -110,8 +137,30 @@ export const dockConfigSchema = s.object({
     .enum(['managed', 'external'])
     .describe('managed: the dock starts Mosquitto itself; external: the site runs it (with broker/mosquitto.conf)'),
   mosquittoPath: s.string().nonEmpty().describe('the mosquitto binary a managed broker runs'),
+  store: s
+    .tagged('kind', { filesystem: filesystemStore, s3: s3Store })
+    .default({ kind: 'filesystem' })
+    .describe('where verified evidence is kept: "filesystem" (default) or "s3"'),
   limits: limitsSchema,
 });
+
+/** The `store` section of a validated dock.json. */
+export type StoreConfig = Infer<typeof dockConfigSchema>['store'];
+/** The S3 kind of it. */
+export type S3StoreConfig = Extract<StoreConfig, { kind: 's3' }>;
+
+/** Problems of an S3 store section that the schema cannot see (URL, bucket and prefix rules), with their keys. */
+export function s3StoreProblems(c: S3StoreConfig): Array<{ key: string; message: string }> {
+  const problems: Array<{ key: string; message: string }> = [];
+  for (const [key, problem] of [
+    ['store.endpoint', endpointProblem(c.endpoint)],
+    ['store.bucket', bucketProblem(c.bucket)],
+    ['store.prefix', prefixProblem(c.prefix)],
+  ] as const) {
+    if (problem !== undefined) problems.push({ key, message: problem });
+  }
+  return problems;
+}
 
 /** A validated dock.json. */
 export type DockConfig = Infer<typeof dockConfigSchema>;
@@ -132,6 +181,7 @@ export function parseDockConfig(doc: unknown, file: string): DockConfig {
     if (host !== undefined) problems.push({ key: 'host', message: host });
     const bind = bindProblem(c.bind);
     if (bind !== undefined) problems.push({ key: 'bind', message: bind });
+    if (c.store.kind === 's3') problems.push(...s3StoreProblems(c.store));
     if (problems.length === 0) return c;
   }
   const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');

@@ -17,8 +17,8 @@ import { dockBroker, type MosquittoBroker } from './broker.ts';
 import { missingHardening } from './broker-config.ts';
 import { EnrolledDevices } from './enrolled.ts';
 import { DOCK_AGENT_CN, dockLayout, loadDockConfig } from './layout.ts';
+import { openEvidenceStore } from './store/open.ts';
 import { DockAgent } from './sync/agent.ts';
-import { FilesystemEvidenceStore } from './sync/evidence-store.ts';
 import { Progress } from './sync/progress.ts';
 
 export interface DockDeps {
@@ -61,6 +61,8 @@ export class DockStation {
     const privateKey = loadPrivateKey(readFileSync(layout.identity.key, 'utf8'));
     const dock = { privateKey, keyId: keyId(createPublicKey(privateKey)) };
 
+    const evidence = await openEvidenceStore(config.store, layout, this.#log.child({ component: 'store' }));
+    this.#started.push({ name: 'store', stop: async () => evidence.close() });
     const conf = (() => {
       try {
         return readFileSync(layout.broker.conf, 'utf8');
@@ -115,7 +117,7 @@ export class DockStation {
     const agent = new DockAgent({
       client,
       progress,
-      store: new FilesystemEvidenceStore(layout.evidenceDir),
+      store: evidence.store,
       incomingDir: layout.incomingDir,
       deviceKey: (device) => enrolled.key(device),
       limits: config.limits,
@@ -131,7 +133,7 @@ export class DockStation {
     });
     await agent.start();
     this.#started.push({ name: 'agent', stop: () => agent.stop() });
-    this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker }, 'dock ready');
+    this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker, store: evidence.where }, 'dock ready');
   }
 
   async stop(): Promise<void> {

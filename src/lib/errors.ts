@@ -41,6 +41,14 @@ export const ErrorCode = {
   EVIDENCE_FORMAT: 'EVIDENCE_FORMAT',
   EVIDENCE_KEY: 'EVIDENCE_KEY',
   EVIDENCE_UNREADABLE: 'EVIDENCE_UNREADABLE',
+  // object storage (S3 with Object Lock)
+  STORE_CREDENTIALS: 'STORE_CREDENTIALS',
+  STORE_UNREACHABLE: 'STORE_UNREACHABLE',
+  STORE_BUCKET: 'STORE_BUCKET',
+  STORE_DENIED: 'STORE_DENIED',
+  STORE_MISMATCH: 'STORE_MISMATCH',
+  STORE_CONFLICT: 'STORE_CONFLICT',
+  STORE_FAILED: 'STORE_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -63,7 +71,7 @@ export function isBodycamError(e: unknown, code?: ErrorCode): e is BodycamError 
 
 /**
  * Errors of one subsystem, by the code prefix (`CONFIG`, `MEDIA`, `SEAL`, `AGE`, `STORAGE`, `HAL`, `CONTROL`,
- * `EVIDENCE`).
+ * `EVIDENCE`, `STORE`).
  */
 export function isSubsystemError(e: unknown, subsystem: string): e is BodycamError {
   return e instanceof BodycamError && e.code.startsWith(`${subsystem}_`);

@@ -58,6 +58,7 @@ describe('architecture', () => {
         'no-cycles',
         'programs-are-separate',
         'shared-imports-no-program',
+        'store-needs-only-lib',
       ].sort(),
     );
   }, 60_000);

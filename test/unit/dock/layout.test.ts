@@ -76,8 +76,8 @@ describe('dock directory layout', () => {
 });
 
 describe('dock.json validation', () => {
-  it('accepts a valid dock.json and fills the bind address and every limit', () => {
-    expect(parseDockConfig(VALID, 'dock.json')).toEqual({ ...VALID, limits: DEFAULT_LIMITS });
+  it('accepts a valid dock.json and fills the bind address and every limit and the (filesystem) store', () => {
+    expect(parseDockConfig(VALID, 'dock.json')).toEqual({ ...VALID, limits: DEFAULT_LIMITS, store: { kind: 'filesystem' } });
     const { bind: _, ...noBind } = VALID;
     expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
     const tuned = parseDockConfig({ ...VALID, limits: { cameraQuotaMiB: 2048 } }, 'dock.json');
@@ -135,7 +135,7 @@ describe('dock.json validation', () => {
     writeFileSync(path.join(dir, 'dock.json'), '{"version": 1,');
     expect(() => loadDockConfig(dir)).toThrow(/not valid JSON/);
     writeFileSync(path.join(dir, 'dock.json'), JSON.stringify(VALID));
-    expect(loadDockConfig(dir)).toEqual({ ...VALID, limits: DEFAULT_LIMITS });
+    expect(loadDockConfig(dir)).toEqual({ ...VALID, limits: DEFAULT_LIMITS, store: { kind: 'filesystem' } });
     mkdirSync(path.join(dir, 'sub'));
     expect(() => loadDockConfig(path.join(dir, 'sub'))).toThrow(/is .* a dock directory/);
   });
