@@ -5,12 +5,13 @@
  * ```
  * <prefix>/<organisation>/<device>/device.pub                          the device's signing key (written once)
  * <prefix>/<organisation>/<device>/audit/<first seq>-<last seq>.jsonl  an audit batch (12 digits each, immutable)
+ * <prefix>/<organisation>/<device>/dockings/<seq>.json                 one signed docking record (12 digits)
  * <prefix>/<organisation>/<device>/<incident>/<NNNN>.mp4.age           a segment, beside it its .manifest.json
  * <prefix>/<organisation>/<device>/<incident>/incident.manifest.json   the incident's closing manifest
  * ```
  *
- * Objects cannot be appended to, so the audit log is kept as batches that continue one another; the names sort in
- * seq order. Builders refuse a component that is not a plain name; `parseEvidenceKey` names everything under a
+ * Objects cannot be appended to, so the audit log is kept as batches that continue one another, and the dock's chain
+ * of docking records as one object per record; the names sort in seq order. Builders refuse a component that is not a plain name; `parseEvidenceKey` names everything under a
  * device, and calls anything else unexpected, for a verifier that treats the unexpected as an error.
  */
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
@@ -24,8 +25,10 @@ export interface KeyRoot {
 
 export const DEVICE_KEY_OBJECT = 'device.pub';
 export const AUDIT_FOLDER = 'audit';
+export const DOCKINGS_FOLDER = 'dockings';
 const SEQ_DIGITS = 12;
 const AUDIT_BATCH = /^(\d{12})-(\d{12})\.jsonl$/;
+const DOCKING_RECORD = /^(\d{12})\.json$/;
 
 /** Why `part` cannot be one component of a key (a plain file name, not reserved), or undefined. */
 export function keyPartProblem(part: string): string | undefined {
@@ -67,9 +70,17 @@ export function auditBatchObject(root: KeyRoot, device: string, first: number, l
   return `${deviceKeyPrefix(root, device)}${AUDIT_FOLDER}/${pad(first)}-${pad(last)}.jsonl`;
 }
 
+/** The docking record `seq` of the dock's chain of records for `device`. */
+export function dockingObject(root: KeyRoot, device: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= 10 ** SEQ_DIGITS) {
+    throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `docking record ${seq}: not a sequence number`);
+  }
+  return `${deviceKeyPrefix(root, device)}${DOCKINGS_FOLDER}/${String(seq).padStart(SEQ_DIGITS, '0')}.json`;
+}
+
 /** A file of an incident: a segment, its manifest, or the closing manifest. */
 export function incidentObject(root: KeyRoot, device: string, incident: string, file: string): string {
-  if (incident === AUDIT_FOLDER || incident === DEVICE_KEY_OBJECT) {
+  if (incident === AUDIT_FOLDER || incident === DOCKINGS_FOLDER || incident === DEVICE_KEY_OBJECT) {
     throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `incident: "${incident}" is a reserved name`, { incident });
   }
   return `${deviceKeyPrefix(root, device)}${part('incident', incident)}/${part('file', file)}`;
@@ -78,6 +89,7 @@ export function incidentObject(root: KeyRoot, device: string, incident: string, 
 export type EvidenceKey =
   | { kind: 'device-key'; device: string }
   | { kind: 'audit'; device: string; first: number; last: number }
+  | { kind: 'docking'; device: string; seq: number }
   | { kind: 'segment'; device: string; incident: string; file: string }
   | { kind: 'manifest'; device: string; incident: string; file: string }
   | { kind: 'closing'; device: string; incident: string }
@@ -102,6 +114,10 @@ export function parseEvidenceKey(root: KeyRoot, key: string): EvidenceKey {
     const last = Number(m?.[2]);
     if (m === null || last < first) return unexpected('not an audit batch <first>-<last>.jsonl');
     return { kind: 'audit', device, first, last };
+  }
+  if (second === DOCKINGS_FOLDER) {
+    const m = DOCKING_RECORD.exec(third);
+    return m === null ? unexpected('not a docking record <seq>.json') : { kind: 'docking', device, seq: Number(m[1]) };
   }
   if (second === DEVICE_KEY_OBJECT) return unexpected('under the device key');
   if (third === INCIDENT_MANIFEST) return { kind: 'closing', device, incident: second };

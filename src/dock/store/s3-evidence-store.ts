@@ -1,6 +1,6 @@
 /**
- * The dock's evidence store on S3 with Object Lock: every segment, manifest, closing manifest, audit batch and
- * device key becomes an object under `<prefix>/<organisation>/<device>/…` (src/evidence/object-keys.ts), written
+ * The dock's evidence store on S3 with Object Lock: every segment, manifest, closing manifest, audit batch, docking
+ * record and device key becomes an object under `<prefix>/<organisation>/<device>/…` (src/evidence/object-keys.ts), written
  * once, under COMPLIANCE retention until its minimum and with its retention dates as metadata
  * (src/evidence/retention.ts), and checked after the write (src/store/verified-put.ts). A method resolves only once
  * the store has confirmed every object it wrote; a segment's local file is removed only then.
@@ -10,6 +10,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import { parseAuditLog } from '../../evidence/audit.ts';
+import { parseDockingLine } from '../../evidence/docking.ts';
 import {
   INCIDENT_MANIFEST,
   type IncidentManifest,
@@ -17,11 +18,19 @@ import {
   parseManifest,
   type SegmentManifest,
 } from '../../evidence/manifest.ts';
-import { auditBatchObject, deviceKeyObject, incidentObject, type KeyRoot } from '../../evidence/object-keys.ts';
+import {
+  auditBatchObject,
+  DOCKINGS_FOLDER,
+  deviceKeyObject,
+  deviceKeyPrefix,
+  dockingObject,
+  incidentObject,
+  type KeyRoot,
+} from '../../evidence/object-keys.ts';
 import { type RetentionPolicy, retentionDates, retentionMetadata } from '../../evidence/retention.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import type { ObjectStore, Retention } from '../../store/port.ts';
-import { DEFAULT_PLAN, type PutPlan, putVerified } from '../../store/verified-put.ts';
+import { DEFAULT_PLAN, type PutPlan, putVerified, SHA256_METADATA } from '../../store/verified-put.ts';
 import type { EvidenceStore } from '../sync/evidence-store.ts';
 
 export interface S3EvidenceStoreOptions {
@@ -154,6 +163,59 @@ export class S3EvidenceStore implements EvidenceStore {
         { cause: e },
       );
     }
+  }
+
+  /** One object per record, named by its seq; kept at least the minimum from now (it vouches for what came before). */
+  async appendDocking(device: string, line: string): Promise<void> {
+    await this.#o.bucketChecked?.();
+    const parsed = parseDockingLine(line.endsWith('\n') ? line.slice(0, -1) : line);
+    if ('reason' in parsed) {
+      throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `a docking record of ${device} is not one: ${parsed.reason}`, {
+        device,
+      });
+    }
+    const key = dockingObject(this.#o.root, device, parsed.envelope.payload.seq);
+    const text = line.endsWith('\n') ? line : `${line}\n`;
+    await putVerified(
+      this.#o.store,
+      { key, source: Buffer.from(text), ...this.terms(null, false), contentType: JSONL },
+      this.#plan,
+    );
+  }
+
+  async lastDocking(device: string): Promise<string | null> {
+    let last: string | null = null;
+    for await (const e of this.#o.store.list(`${deviceKeyPrefix(this.#o.root, device)}${DOCKINGS_FOLDER}/`)) {
+      if (last === null || e.key > last) last = e.key;
+    }
+    if (last === null) return null;
+    const text = await this.#text(last);
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+  }
+
+  /** The segment object with this size and SHA-256 (the store checked both at the write) and its manifest beside it. */
+  async holdsSegment(
+    device: string,
+    incident: string,
+    file: string,
+    expect: { bytes: number; sha256: string },
+  ): Promise<boolean> {
+    const key = incidentObject(this.#o.root, device, incident, file);
+    const head = await this.#o.store.head(key);
+    if (head === null || head.size !== expect.bytes || head.metadata[SHA256_METADATA] !== expect.sha256) return false;
+    return (await this.#o.store.head(manifestFileFor(key))) !== null;
+  }
+
+  async holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean> {
+    const key = incidentObject(this.#o.root, device, incident, INCIDENT_MANIFEST);
+    if ((await this.#o.store.head(key)) === null) return false;
+    return (await this.#text(key)) === manifestText;
+  }
+
+  async #text(key: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.#o.store.get(key)) chunks.push(Buffer.from(c as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   #manifest(text: string, kind: 'segment' | 'incident'): SegmentManifest | IncidentManifest {

@@ -1,8 +1,12 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { S3EvidenceStore } from '../../../src/dock/store/s3-evidence-store.ts';
+import { sha256Hex } from '../../../src/evidence/canonical.ts';
+import { dockingHead, dockingLine, signDocking } from '../../../src/evidence/docking.ts';
+import { keyId } from '../../../src/evidence/keys.ts';
 import { DEFAULT_RETENTION } from '../../../src/evidence/retention.ts';
 import { BodycamError, ErrorCode } from '../../../src/lib/errors.ts';
 import { MemoryObjectStore } from '../../../src/store/memory.ts';
@@ -150,5 +154,63 @@ describe('S3EvidenceStore', () => {
         code: 'EVIDENCE_FORMAT',
       },
     );
+  });
+
+  it('keeps docking records one object each and reads back the last; answers what it holds from the store itself', async () => {
+    const now = Date.now();
+    const rec = makeRecording({ startMs: now - 10 * 60_000, sizes: [300, 200] });
+    const objects = new MemoryObjectStore();
+    const store = new S3EvidenceStore({ store: objects, root, policy: DEFAULT_RETENTION, now: () => now });
+    const dock = generateKeyPairSync('ed25519');
+    const dockKeyId = keyId(dock.publicKey);
+    expect(await store.lastDocking(rec.device)).toBeNull();
+    const heads = { chain: { seq: 1, hash: 'a'.repeat(64) }, audit: null };
+    const first = signDocking(
+      { device: rec.device, at: new Date(now).toISOString(), ...heads },
+      null,
+      dock.privateKey,
+      dockKeyId,
+    );
+    const second = signDocking(
+      { device: rec.device, at: new Date(now + 1000).toISOString(), ...heads },
+      dockingHead(first),
+      dock.privateKey,
+      dockKeyId,
+    );
+    await store.appendDocking(rec.device, dockingLine(first));
+    await store.appendDocking(rec.device, dockingLine(second));
+    const base = `bodycam/pz5339/${rec.device}`;
+    expect(await keys(objects)).toEqual([`${base}/dockings/000000000000.json`, `${base}/dockings/000000000001.json`]);
+    expect(`${await store.lastDocking(rec.device)}\n`).toBe(dockingLine(second));
+    expect((await objects.head(`${base}/dockings/000000000001.json`))?.retention?.mode).toBe('COMPLIANCE');
+    // A record is written once: the same seq with other content is refused.
+    const forked = signDocking(
+      { device: rec.device, at: '2020-01-01T00:00:00.000Z', ...heads },
+      null,
+      dock.privateKey,
+      dockKeyId,
+    );
+    await expect(store.appendDocking(rec.device, dockingLine(forked))).rejects.toThrow(BodycamError);
+    await expect(store.appendDocking(rec.device, 'not a record\n')).rejects.toThrow(/not one/);
+
+    const [a, b] = rec.segments;
+    if (a === undefined || b === undefined) throw new Error('no segments');
+    const expectA = { bytes: a.bytes.length, sha256: sha256Hex(a.bytes) };
+    expect(await store.holdsSegment(rec.device, rec.incident, a.file, expectA)).toBe(false);
+    await store.putSegment(rec.device, rec.incident, a.file, await incomingFile(dir, a), a.manifestText);
+    expect(await store.holdsSegment(rec.device, rec.incident, a.file, expectA)).toBe(true);
+    expect(await store.holdsSegment(rec.device, rec.incident, a.file, { ...expectA, bytes: expectA.bytes + 1 })).toBe(
+      false,
+    );
+    expect(await store.holdsSegment(rec.device, rec.incident, a.file, { ...expectA, sha256: 'b'.repeat(64) })).toBe(
+      false,
+    );
+    expect(
+      await store.holdsSegment(rec.device, rec.incident, b.file, { bytes: b.bytes.length, sha256: sha256Hex(b.bytes) }),
+    ).toBe(false);
+    expect(await store.holdsClosing(rec.device, rec.incident, rec.closingText)).toBe(false);
+    await store.putClosing(rec.device, rec.incident, rec.closingText);
+    expect(await store.holdsClosing(rec.device, rec.incident, rec.closingText)).toBe(true);
+    expect(await store.holdsClosing(rec.device, rec.incident, `${rec.closingText} `)).toBe(false);
   });
 });
