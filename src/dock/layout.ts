@@ -25,8 +25,8 @@ import path from 'node:path';
 import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { limitsSchema } from './limits.ts';
 import { bucketProblem, endpointProblem, prefixProblem } from '../store/url.ts';
+import { limitsSchema } from './limits.ts';
 
 /** The MQTT user name (certificate CN) of the dock agent; the ACL gives it the whole `bodycam/#` tree. */
 export const DOCK_AGENT_CN = 'dock';

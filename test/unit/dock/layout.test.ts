@@ -77,7 +77,11 @@ describe('dock directory layout', () => {
 
 describe('dock.json validation', () => {
   it('accepts a valid dock.json and fills the bind address and every limit and the (filesystem) store', () => {
-    expect(parseDockConfig(VALID, 'dock.json')).toEqual({ ...VALID, limits: DEFAULT_LIMITS, store: { kind: 'filesystem' } });
+    expect(parseDockConfig(VALID, 'dock.json')).toEqual({
+      ...VALID,
+      limits: DEFAULT_LIMITS,
+      store: { kind: 'filesystem' },
+    });
     const { bind: _, ...noBind } = VALID;
     expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
     const tuned = parseDockConfig({ ...VALID, limits: { cameraQuotaMiB: 2048 } }, 'dock.json');
