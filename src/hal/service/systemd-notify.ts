@@ -1,5 +1,5 @@
 /**
- * systemd's notify protocol (DESIGN decision 13) without a native addon: each message goes through the
+ * systemd's notify protocol (docs/design.md §13) without a native addon: each message goes through the
  * `systemd-notify` tool, run through the process port, in order (a unit that uses it sets `NotifyAccess=all`, since
  * the tool is a child of the program). Shared by the camera daemon (READY, WATCHDOG, STATUS, STOPPING) and the dock
  * station (READY, STOPPING). Outside systemd (no NOTIFY_SOCKET) it sends nothing.
