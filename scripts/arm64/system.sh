@@ -45,6 +45,13 @@ fi
 arm64_prepare
 app=$ARM64_CACHE/app
 arm64_assemble_app "$app" >&2
+# Node for arm64 lives in the build cache (scripts/package/lib.sh); the VM sees only $ARM64_CACHE, so it gets a copy.
+node_dir=$ARM64_CACHE/$(basename "$ARM64_NODE_DIR")
+if [ ! -x "$node_dir/bin/node" ]; then
+  rm -rf "$node_dir.tmp"
+  cp -a "$ARM64_NODE_DIR" "$node_dir.tmp"
+  mv "$node_dir.tmp" "$node_dir"
+fi
 printf '{"root":"%s","kernel":"%s","modules":"%s","initrd":"%s","kernelVersion":"%s","arm64":"%s","app":"%s","node":"%s"}\n' \
   "$root_dir/root" "$root_dir/vmlinuz" "$root_dir/modules/lib/modules" "$initrd" "$version" "$ARM64_CACHE" \
-  "/opt/arm64/app" "/opt/arm64/${ARM64_NODE#"$ARM64_CACHE/"}"
+  "/opt/arm64/app" "/opt/arm64/$(basename "$node_dir")/bin/node"

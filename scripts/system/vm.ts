@@ -141,7 +141,7 @@ export async function runScenario(cache: SystemCache, scenario: Scenario): Promi
         'private',
         'sh',
         '-c',
-        'mount -t proc proc "$1/proc" && mount -t sysfs sys "$1/sys" && mount --rbind /dev "$1/dev" && chroot "$1" apt-get install -y --no-download /root/bodycam.deb',
+        'mount -t proc proc "$1/proc" && mount -t sysfs sys "$1/sys" && mount --rbind /dev "$1/dev" && chroot "$1" apt-get install -y /root/bodycam.deb',
         'x',
         root,
       ],

@@ -82,7 +82,7 @@ describe('a camera recorded by 0.1.0', () => {
     expect(started.faults.map((f) => f.part)).toEqual(['prompts']);
     expect(started.faults[0]?.message).toContain(`${path.join(dir, 'prompts', 'warning-nl.wav')} is missing`);
     expect(started.faults[0]?.fix).toContain(`bodycam prompts --config ${camera.configFile}`);
-    expect(started.outputs?.led).toMatchObject({ indication: 'standby', warning: 'prompts-missing', red: 'flash2' });
+    expect(started.outputs?.led).toMatchObject({ indication: 'standby', warning: 'prompts-missing', red: 'wink' });
     expect(started.identity).toMatchObject({ origin: 'created-at-start', toAnnounce: true, confirmedAt: null });
     const keyFile = path.join(dir, 'identity', 'device.key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
