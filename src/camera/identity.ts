@@ -8,7 +8,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateDeviceKeys, keyId, loadPrivateKey, publicKeyPem } from '../evidence/keys.ts';
-import { DEVICE_KEY_FILE } from '../evidence/verify.ts';
+import { DEVICE_KEY_FILE } from '../evidence/paths.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { makePrivate, privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
 

@@ -11,10 +11,8 @@
 import path from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID } from '../lib/ids.ts';
-import { AUDIT_LOG } from './audit.ts';
-import { DOCKINGS_LOG } from './docking.ts';
 import { parseBoundedJson } from './json.ts';
-import { DEVICE_KEY_FILE } from './keys.ts';
+import { AUDIT_LOG, DEVICE_KEY_FILE, DOCKINGS_LOG } from './paths.ts';
 import { type EntryKind, entries, readSmall } from './tree-fs.ts';
 
 export type LayoutKind = 'camera-directory' | 'camera-storage' | 'dock-directory' | 'dock-evidence';

@@ -15,7 +15,7 @@
  * device, and calls anything else unexpected, for a verifier that treats the unexpected as an error.
  */
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { INCIDENT_MANIFEST, MANIFEST_SUFFIX } from './manifest.ts';
+import { INCIDENT_MANIFEST, MANIFEST_SUFFIX } from './paths.ts';
 
 /** Where one dock's evidence goes: the bucket's prefix ('' for none) and its organisation. */
 export interface KeyRoot {

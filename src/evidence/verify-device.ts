@@ -3,9 +3,9 @@
  * every incident (segments hashed as streams), the audit log, the docking records and what they prove complete.
  */
 import type { Anchor } from './anchors.ts';
-import { AUDIT_LOG } from './audit.ts';
 import { verifySignature } from './envelope.ts';
 import { keyId, loadPublicKey } from './keys.ts';
+import { AUDIT_LOG } from './paths.ts';
 import type { DeviceFindings, DeviceResult } from './report.ts';
 import type { FileRead } from './tree-fs.ts';
 import { checkAudit } from './verify-audit.ts';

@@ -11,7 +11,6 @@ import type { FileRead } from './tree-fs.ts';
 import { verifyDevice } from './verify-device.ts';
 import { type DeviceWalk, openTree, type Tree, walkDevice } from './walk.ts';
 
-export { DEVICE_KEY_FILE } from './keys.ts';
 export type {
   DeviceResult,
   Finding,

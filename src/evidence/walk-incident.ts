@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { type Envelope, envelopeHash } from './envelope.ts';
-import { INCIDENT_MANIFEST, type ManifestPayload, parseManifest } from './manifest.ts';
+import { type ManifestPayload, parseManifest } from './manifest.ts';
+import { INCIDENT_MANIFEST } from './paths.ts';
 import type { DeviceFindings } from './report.ts';
 import { MAX_RECORD_CHARS, parseJson } from './schema.ts';
 import { type EntryKind, entries, type FileRead, readSmall } from './tree-fs.ts';

@@ -14,11 +14,8 @@
 import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID, isIncidentOf } from '../lib/ids.ts';
-import { AUDIT_LOG } from './audit.ts';
-import { DOCKINGS_LOG } from './docking.ts';
-import { DEVICE_KEY_FILE } from './keys.ts';
 import { classify, type Layout } from './layout.ts';
-import { DOCK_KEY_FILE } from './receipt.ts';
+import { AUDIT_LOG, DEVICE_KEY_FILE, DOCK_KEY_FILE, DOCKINGS_LOG } from './paths.ts';
 import { DeviceFindings } from './report.ts';
 import { entries, type FileRead, readSmall } from './tree-fs.ts';
 import { type FileRef, type IncidentScan, relJoin, scanIncident, unexpected } from './walk-incident.ts';

@@ -9,11 +9,9 @@ import path from 'node:path';
 import { envelopeHash } from '../../evidence/envelope.ts';
 import {
   type ClockInfo,
-  INCIDENT_MANIFEST,
   incidentManifest,
   ManifestChain,
   type ManifestPayload,
-  manifestFileFor,
   manifestFileText,
   type Preroll,
   type Retention,
@@ -21,6 +19,7 @@ import {
   type Unchained,
   type WarningInfo,
 } from '../../evidence/manifest.ts';
+import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/paths.ts';
 import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncParent, storageError, writeFileDurably } from '../../lib/fs.ts';

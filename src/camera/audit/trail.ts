@@ -7,7 +7,8 @@
  */
 import { type FileHandle, open, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { AUDIT_LOG, AuditChain, auditLine, parseAuditLog } from '../../evidence/audit.ts';
+import { AuditChain, auditLine, parseAuditLog } from '../../evidence/audit.ts';
+import { AUDIT_LOG } from '../../evidence/paths.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { storageError, writeAll } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';

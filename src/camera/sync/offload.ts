@@ -7,11 +7,10 @@ import type { KeyObject } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAuditLine } from '../../evidence/audit.ts';
-import { DOCKINGS_LOG, dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
+import { dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
 import type { Envelope } from '../../evidence/envelope.ts';
 import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
-import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
-import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
+import { type Receipt, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
 import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
@@ -22,6 +21,7 @@ const INVENTORY_BYTES = MAX_JSON_BYTES - 256 * 1024;
 /** An offer's fields besides its manifest, in JSON, at most. */
 const OFFER_BYTES = 512;
 
+import { DOCKINGS_LOG, INCIDENT_MANIFEST, manifestFileFor, receiptFileFor } from '../../evidence/paths.ts';
 import type { CameraStore } from '../storage/store.ts';
 
 export interface OffloadOptions {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { loadPublicKey } from '../../evidence/keys.ts';
-import { DOCK_KEY_FILE } from '../../evidence/receipt.ts';
+import { DOCK_KEY_FILE } from '../../evidence/paths.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';

@@ -7,9 +7,7 @@
  */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DOCKINGS_LOG } from '../../evidence/docking.ts';
-import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
-import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
+import { DEVICE_KEY_FILE, DOCKINGS_LOG, INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/paths.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
 
