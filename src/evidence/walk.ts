@@ -15,7 +15,15 @@ import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID, isIncidentOf } from '../lib/ids.ts';
 import { classify, type Layout } from './layout.ts';
-import { AUDIT_LOG, DEVICE_KEY_FILE, DOCK_KEY_FILE, DOCKINGS_LOG } from './paths.ts';
+import {
+  AUDIT_LOG,
+  CONTROL_SOCKET,
+  DEVICE_KEY_FILE,
+  DOCK_KEY_FILE,
+  DOCKINGS_LOG,
+  FOOTAGE_DIR,
+  INDEX_FILES,
+} from './paths.ts';
 import { DeviceFindings } from './report.ts';
 import { entries, type FileRead, readSmall } from './tree-fs.ts';
 import { type FileRef, type IncidentScan, relJoin, scanIncident, unexpected } from './walk-incident.ts';
@@ -49,7 +57,6 @@ export interface DeviceWalk {
   incidents: IncidentScan[];
 }
 
-const INDEX_FILES = new Set(['index.sqlite', 'index.sqlite-wal', 'index.sqlite-shm', 'index.sqlite-journal']);
 const LOST_FOUND = 'lost+found';
 
 async function lostFound(abs: string, rel: string, f: DeviceFindings): Promise<void> {
@@ -156,7 +163,7 @@ async function incidentDirs(abs: string, rel: string, f: DeviceFindings, into: P
     if (kind === 'dir' && INCIDENT_ID.test(name)) into.push({ name, abs: path.join(abs, name), rel: entryRel });
     else {
       const incident = INCIDENT_ID.test(name) ? name : undefined;
-      unexpected(f, entryRel, name, kind, 'footage/ (one directory per incident)', incident);
+      unexpected(f, entryRel, name, kind, `${FOOTAGE_DIR}/ (one directory per incident)`, incident);
     }
   }
 }
@@ -184,9 +191,9 @@ async function topLevel(p: Pending, f: DeviceFindings, files: FileRead[]): Promi
     else if (file && name === DEVICE_KEY_FILE) p.walk.devicePub = await readKey(abs, rel, f, files);
     else if (file && camera && name === DOCK_KEY_FILE) p.walk.dockPub = await readKey(abs, rel, f, files);
     else if (file && camera && INDEX_FILES.has(name)) continue;
-    else if (camera && kind === 'socket' && name === 'bodycam.sock') continue;
+    else if (camera && kind === 'socket' && name === CONTROL_SOCKET) continue;
     else if (kind === 'dir' && name === LOST_FOUND && camera) await lostFound(abs, rel, f);
-    else if (kind === 'dir' && camera && name === 'footage') await incidentDirs(abs, rel, f, p.incidentDirs);
+    else if (kind === 'dir' && camera && name === FOOTAGE_DIR) await incidentDirs(abs, rel, f, p.incidentDirs);
     else if (kind === 'dir' && !camera && INCIDENT_ID.test(name)) p.incidentDirs.push({ name, abs, rel });
     else unexpected(f, rel, name, kind, what, INCIDENT_ID.test(name) ? name : undefined);
   }
