@@ -1,5 +1,5 @@
 /**
- * The one walk of an evidence tree that `verify` and `export` share. `openTree` classifies the path (layout.ts) and
+ * The one walk of an evidence tree that `verify` and `export` share. `openTree` classifies the path (classify.ts) and
  * lists its devices; `walkDevice` walks one device's directory: every entry is looked at by its own type (lstat,
  * links never followed), anything that has no place in the layout is an error finding naming its path and is not
  * read, incidents are scoped to their device (the device directory at a dock; the config's or the manifests' device
@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID, isIncidentOf } from '../lib/ids.ts';
-import { classify, type Layout } from './layout.ts';
+import { classify, type Layout } from './classify.ts';
 import {
   AUDIT_LOG,
   CONTROL_SOCKET,
