@@ -71,10 +71,19 @@ module.exports = {
     },
     {
       name: 'config-needs-only-lib',
-      comment: 'Configuration (schema kit, schema, board profiles) is plain data; it imports only src/lib.',
+      comment:
+        'Configuration (schema kit, schema, board profiles) is plain data; it imports only src/lib and the names of the evidence layout (its defaults name files there).',
       severity: 'error',
       from: { path: '^src/config/' },
-      to: { path: '^src/', pathNot: '^src/(config|lib)/' },
+      to: { path: '^src/', pathNot: '^src/(config|lib)/|^src/evidence/paths\\.ts$' },
+    },
+    {
+      name: 'evidence-layout-is-names',
+      comment:
+        'src/evidence/paths.ts names the evidence layout for every program and the configuration; it imports nothing from src, so importing it brings in nothing else.',
+      severity: 'error',
+      from: { path: '^src/evidence/paths\\.ts$' },
+      to: { path: '^src/' },
     },
     {
       name: 'store-needs-only-lib',

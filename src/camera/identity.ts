@@ -8,7 +8,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateDeviceKeys, keyId, loadPrivateKey, publicKeyPem } from '../evidence/keys.ts';
-import { DEVICE_KEY_FILE } from '../evidence/verify.ts';
+import { deviceKeyFile } from '../evidence/paths.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { makePrivate, privateDirectory, writeFileNoFollow } from '../lib/fs.ts';
 
@@ -20,7 +20,7 @@ export interface DeviceIdentity {
 }
 
 export function publicKeyFileFor(keyFile: string): string {
-  return path.join(path.dirname(keyFile), 'device.pub');
+  return deviceKeyFile(path.dirname(keyFile));
 }
 
 /**
@@ -224,7 +224,7 @@ export async function identityAtStart(keyFile: string, configFile = 'the config 
  * holding another device's key is refused: its evidence is chained and signed under that identity.
  */
 export async function publishDeviceKey(storageDir: string, identity: DeviceIdentity): Promise<void> {
-  const file = path.join(storageDir, DEVICE_KEY_FILE);
+  const file = deviceKeyFile(storageDir);
   await mkdir(storageDir, { recursive: true });
   let existing: string | undefined;
   try {

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { publicKeyFileFor } from '../camera/identity.ts';
 import { loadConfig, validateConfig } from '../config/load.ts';
 import { buildAcl, buildMosquittoConf, findMosquitto } from '../dock/broker-config.ts';
 import { bindProblem, DOCK_AGENT_CN, deviceFiles, dockLayout, hostProblem, loadDockConfig } from '../dock/layout.ts';
@@ -23,6 +24,7 @@ import {
   writeProtected,
 } from '../dock/pki.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey, publicKeyPem } from '../evidence/keys.ts';
+import { DOCK_KEY_FILE } from '../evidence/paths.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { exists } from '../lib/fs.ts';
@@ -215,7 +217,7 @@ export async function dockEnrollCommand(opts: { dir: string; deviceConfig: strin
       { key: 'device.id' },
     );
   }
-  const devicePubFile = path.join(path.dirname(camera.evidence.keyFile), 'device.pub');
+  const devicePubFile = publicKeyFileFor(camera.evidence.keyFile);
   const devicePub = await readFile(devicePubFile, 'utf8').catch((e: unknown) => {
     throw new BodycamError(
       ErrorCode.CONFIG_INVALID,
@@ -240,7 +242,7 @@ export async function dockEnrollCommand(opts: { dir: string; deviceConfig: strin
 
   const doc = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
   const section = { host: dockConfig.host, port: dockConfig.port, ca: 'dock/ca.crt', cert: 'dock/client.crt' };
-  doc['dock'] = { ...section, key: 'dock/client.key', dockKey: 'dock/dock.pub' };
+  doc['dock'] = { ...section, key: 'dock/client.key', dockKey: `dock/${DOCK_KEY_FILE}` };
   const checked = validateConfig(doc, path.dirname(configFile));
   if (!checked.ok || checked.config.dock === undefined) {
     const lines = checked.ok ? '' : checked.problems.map((p) => `\n  ${p.key}: ${p.message}`).join('');

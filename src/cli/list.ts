@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { CameraStore, INDEX_FILE } from '../camera/storage/store.ts';
+import { CameraStore } from '../camera/storage/store.ts';
 import { loadConfig } from '../config/load.ts';
+import { indexFile } from '../evidence/paths.ts';
 
 export interface ListedIncident {
   id: string;
@@ -73,7 +73,7 @@ export function listIncidents(store: CameraStore): ListedIncident[] {
 
 export async function listCommand(configFile: string, json: boolean): Promise<void> {
   const config = loadConfig(configFile);
-  const file = path.join(config.storage.dir, INDEX_FILE);
+  const file = indexFile(config.storage.dir);
   const incidents = existsSync(file) ? withStore(config.storage.dir, listIncidents) : [];
   if (json) {
     process.stdout.write(`${JSON.stringify({ incidents }, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DEVICE_KEY_FILE, DOCK_EVIDENCE_DIR, DOCK_KEY_FILE, IDENTITY_DIR } from '../evidence/paths.ts';
 import { RELEASE } from '../lib/version.ts';
 import type { DockInitOptions } from './dock.ts';
 
@@ -93,7 +94,7 @@ export function buildProgram(): Command {
 
   program
     .command('identity')
-    .description("create the device's Ed25519 signing key (evidence.keyFile, mode 0600) and its device.pub")
+    .description(`create the device's Ed25519 signing key (evidence.keyFile, mode 0600) and its ${DEVICE_KEY_FILE}`)
     .requiredOption('--config <file>', 'config file')
     .action(async (opts: { config: string }) => (await import('./identity.ts')).identityCommand(opts.config));
 
@@ -182,7 +183,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--dock-key <file>',
-      "the dock's public key (its identity/dock.pub): checks receipts and docking records",
+      `the dock's public key (its ${IDENTITY_DIR}/${DOCK_KEY_FILE}): checks receipts and docking records`,
       repeat,
     )
     .action(async (p: string, opts: { json: boolean; key?: string[]; dockKey?: string[] }) =>
@@ -243,7 +244,7 @@ export function buildProgram(): Command {
     .option('--force', 'rewrite an existing dock.json, broker config and certificates (keys are always kept)', false)
     .option(
       '--store <where>',
-      'where evidence is kept: "filesystem" (DOCKDIR/evidence) or s3://BUCKET/PREFIX',
+      `where evidence is kept: "filesystem" (DOCKDIR/${DOCK_EVIDENCE_DIR}) or s3://BUCKET/PREFIX`,
       'filesystem',
     )
     .option('--s3-endpoint <url>', "with --store s3://…: the S3 service's URL (a bucket with Object Lock)")

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONTROL_SOCKET } from '../evidence/paths.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { compareVersions, RELEASE, SEMVER } from '../lib/version.ts';
 import { type Config, configSchema } from './schema.ts';
@@ -111,5 +112,5 @@ export function newerWriter(doc: unknown): string | null {
 }
 
 export function controlSocketPath(config: Config): string {
-  return config.control.socket ?? path.join(config.storage.dir, 'bodycam.sock');
+  return config.control.socket ?? path.join(config.storage.dir, CONTROL_SOCKET);
 }

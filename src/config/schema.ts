@@ -1,3 +1,4 @@
+import { CONTROL_SOCKET, DOCK_KEY_FILE } from '../evidence/paths.ts';
 import { DEVICE_ID } from '../lib/ids.ts';
 import { SEMVER } from '../lib/version.ts';
 import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
@@ -201,7 +202,7 @@ export const configSchema = s.object({
       dockKey: s
         .string()
         .nonEmpty()
-        .default('dock/dock.pub')
+        .default(`dock/${DOCK_KEY_FILE}`)
         .describe("the dock's Ed25519 public key: only acknowledgements it signed let the camera delete footage"),
     })
     .optional()
@@ -268,7 +269,7 @@ export const configSchema = s.object({
         .string()
         .nonEmpty()
         .optional()
-        .describe('control socket for `bodycam ctl` (default: STORAGE/bodycam.sock)'),
+        .describe(`control socket for \`bodycam ctl\` (default: STORAGE/${CONTROL_SOCKET})`),
     })
     .default({})
     .describe('local control socket'),

@@ -1,6 +1,7 @@
 /**
  * The dock directory (DOCKDIR): where every file of a dock station lives, as functions of the directory, and its
- * `dock.json`. Nothing else in the dock builds these paths, so the layout is written down once:
+ * `dock.json`. Nothing else in the dock builds these paths, so the layout is written down once; the entries `verify`
+ * recognises a dock directory by, and the evidence tree, are named in src/evidence/paths.ts:
  *
  * ```
  * DOCKDIR/
@@ -24,6 +25,15 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
+import {
+  DOCK_CONFIG_FILE,
+  DOCK_DEVICES_DIR,
+  DOCK_EVIDENCE_DIR,
+  DOCK_INCOMING_DIR,
+  deviceKeyFile,
+  dockKeyFile,
+  IDENTITY_DIR,
+} from '../evidence/paths.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { bucketProblem, endpointProblem, prefixProblem } from '../store/url.ts';
 import { limitsSchema } from './limits.ts';
@@ -59,10 +69,10 @@ export function dockLayout(dir: string): DockLayout {
   const root = path.resolve(dir);
   const pki = path.join(root, 'pki');
   const broker = path.join(root, 'broker');
-  const identity = path.join(root, 'identity');
+  const identity = path.join(root, IDENTITY_DIR);
   return {
     dir: root,
-    config: path.join(root, 'dock.json'),
+    config: path.join(root, DOCK_CONFIG_FILE),
     pki: {
       dir: pki,
       caKey: path.join(pki, 'ca.key'),
@@ -73,10 +83,10 @@ export function dockLayout(dir: string): DockLayout {
       agentCert: path.join(pki, 'dock-agent.crt'),
     },
     broker: { dir: broker, conf: path.join(broker, 'mosquitto.conf'), acl: path.join(broker, 'acl') },
-    identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: path.join(identity, 'dock.pub') },
-    devicesDir: path.join(root, 'devices'),
-    evidenceDir: path.join(root, 'evidence'),
-    incomingDir: path.join(root, 'incoming'),
+    identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: dockKeyFile(identity) },
+    devicesDir: path.join(root, DOCK_DEVICES_DIR),
+    evidenceDir: path.join(root, DOCK_EVIDENCE_DIR),
+    incomingDir: path.join(root, DOCK_INCOMING_DIR),
     database: path.join(root, 'dock.sqlite'),
   };
 }
@@ -84,7 +94,7 @@ export function dockLayout(dir: string): DockLayout {
 /** Where the dock keeps what it knows of one enrolled camera. */
 export function deviceFiles(dir: string, deviceId: string): { dir: string; pub: string; cert: string } {
   const deviceDir = path.join(dockLayout(dir).devicesDir, deviceId);
-  return { dir: deviceDir, pub: path.join(deviceDir, 'device.pub'), cert: path.join(deviceDir, 'client.crt') };
+  return { dir: deviceDir, pub: deviceKeyFile(deviceDir), cert: path.join(deviceDir, 'client.crt') };
 }
 
 const DNS_NAME =
@@ -106,7 +116,9 @@ export function bindProblem(bind: string): string | undefined {
 export const ORGANISATION = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const filesystemStore = s.object({
-  kind: s.literal('filesystem').describe('evidence in DOCKDIR/evidence, the layout `bodycam verify` reads'),
+  kind: s
+    .literal('filesystem')
+    .describe(`evidence in DOCKDIR/${DOCK_EVIDENCE_DIR}, the layout \`bodycam verify\` reads`),
 });
 
 const s3Store = s.object({

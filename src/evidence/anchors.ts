@@ -9,8 +9,8 @@ import type { KeyObject } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import type { Layout } from './classify.ts';
 import { keyId, loadPublicKey } from './keys.ts';
-import type { Layout } from './layout.ts';
 import type { AnchorUsed, DeviceFindings } from './report.ts';
 
 export interface Anchor {

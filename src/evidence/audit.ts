@@ -27,8 +27,6 @@ import {
 
 /** The `format` of every audit entry of this version. */
 export const AUDIT_FORMAT = 'bodycam-audit/1';
-/** File name of a device's audit log. */
-export const AUDIT_LOG = 'audit.jsonl';
 
 /** One audit log entry (the payload of its envelope). */
 export interface AuditEntry {

@@ -28,8 +28,6 @@ import {
 } from './schema.ts';
 
 export const DOCKING_FORMAT = 'bodycam-docking/1';
-/** The file of docking records, in a camera's storage directory and in each device directory of a dock's store. */
-export const DOCKINGS_LOG = 'dockings.jsonl';
 
 /** One docking record (the payload of its envelope, signed by the dock). */
 export interface DockingRecord {

@@ -20,6 +20,7 @@ import type { GivenKeys } from './anchors.ts';
 import { type Envelope, verifySignature } from './envelope.ts';
 import { Joiner } from './export-join.ts';
 import type { IncidentManifest, ManifestPayload, SegmentManifest } from './manifest.ts';
+import { FOOTAGE_DIR } from './paths.ts';
 import type { DeviceResult, Finding } from './report.ts';
 import { entries } from './tree-fs.ts';
 import { type Verified, verifyTree } from './verify.ts';
@@ -79,7 +80,7 @@ const usage = (message: string) => new BodycamError(ErrorCode.USAGE, message);
 async function holders(tree: Tree, incident: string): Promise<string[]> {
   const found: string[] = [];
   for (const d of tree.devices) {
-    const dir = d.kind === 'camera' ? path.join(d.abs, 'footage') : d.abs;
+    const dir = d.kind === 'camera' ? path.join(d.abs, FOOTAGE_DIR) : d.abs;
     const listed = await entries(dir).catch(() => null);
     if (listed?.names.has(incident) === true) found.push(d.id);
   }

@@ -7,9 +7,6 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { sha256Hex } from './canonical.ts';
 
-/** The file holding a device's public key (SPKI PEM): `device.pub`. */
-export const DEVICE_KEY_FILE = 'device.pub';
-
 const RAW_KEY_LENGTH = 32;
 const KEY_ID_LENGTH = 32;
 

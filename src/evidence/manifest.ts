@@ -28,15 +28,6 @@ import {
 
 /** The `format` of every manifest of this version. */
 export const MANIFEST_FORMAT = 'bodycam-manifest/1';
-/** File name of an incident's closing manifest, inside the incident directory. */
-export const INCIDENT_MANIFEST = 'incident.manifest.json';
-/** Suffix of a segment manifest's file name. */
-export const MANIFEST_SUFFIX = '.manifest.json';
-
-/** The manifest file beside a segment file: `0000.mp4.age` → `0000.mp4.age.manifest.json`. */
-export function manifestFileFor(segmentFile: string): string {
-  return segmentFile + MANIFEST_SUFFIX;
-}
 
 /** Pre-roll written at activation: requested, actually written, and where its first keyframe lies. */
 export interface Preroll {

@@ -15,7 +15,7 @@
  * device, and calls anything else unexpected, for a verifier that treats the unexpected as an error.
  */
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { INCIDENT_MANIFEST, MANIFEST_SUFFIX } from './manifest.ts';
+import { DEVICE_KEY_FILE, INCIDENT_MANIFEST, MANIFEST_SUFFIX } from './paths.ts';
 
 /** Where one dock's evidence goes: the bucket's prefix ('' for none) and its organisation. */
 export interface KeyRoot {
@@ -23,7 +23,7 @@ export interface KeyRoot {
   organisation: string;
 }
 
-export const DEVICE_KEY_OBJECT = 'device.pub';
+export const DEVICE_KEY_OBJECT = DEVICE_KEY_FILE;
 export const AUDIT_FOLDER = 'audit';
 export const DOCKINGS_FOLDER = 'dockings';
 const SEQ_DIGITS = 12;

@@ -9,9 +9,6 @@ import { canonicalJson } from './canonical.ts';
 import { type Envelope, sign, verifySignature } from './envelope.ts';
 
 export const RECEIPT_FORMAT = 'bodycam-receipt/1';
-export const RECEIPT_SUFFIX = '.receipt.json';
-/** The dock's public key in a camera's storage directory (copied at enrollment), for checking receipts. */
-export const DOCK_KEY_FILE = 'dock.pub';
 
 export interface Receipt {
   format: typeof RECEIPT_FORMAT;
@@ -27,10 +24,6 @@ export interface Receipt {
   /** envelopeHash of the segment's manifest the dock verified it against. */
   manifest: string;
   storedAt: string;
-}
-
-export function receiptFileFor(segmentFile: string): string {
-  return segmentFile + RECEIPT_SUFFIX;
 }
 
 export function signReceipt(fields: Omit<Receipt, 'format'>, privateKey: KeyObject, keyId: string): Envelope<Receipt> {

@@ -4,7 +4,7 @@
  * dock's signed record; a flat list of findings (each naming the device, the incident and the file, relative to the
  * evidence root) and notes; and every file it read with its SHA-256.
  */
-import type { LayoutKind } from './layout.ts';
+import type { LayoutKind } from './classify.ts';
 import type { FileRead } from './tree-fs.ts';
 
 /**

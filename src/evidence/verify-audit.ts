@@ -7,10 +7,11 @@
 
 import { errnoCode } from '../lib/errors.ts';
 import type { Anchor } from './anchors.ts';
-import { AUDIT_LOG, type AuditEntry, parseAuditLine } from './audit.ts';
+import { type AuditEntry, parseAuditLine } from './audit.ts';
 import type { ChainHead } from './envelope.ts';
 import { envelopeHash, verifySignature } from './envelope.ts';
 import { readLines } from './lines.ts';
+import { AUDIT_LOG } from './paths.ts';
 import type { DeviceFindings } from './report.ts';
 import { count, hex } from './schema.ts';
 import { type FileRead, openFile } from './tree-fs.ts';

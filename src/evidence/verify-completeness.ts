@@ -5,6 +5,7 @@
  * dock has seen it). Returns up to where a record proves the chain and the audit log complete.
  */
 
+import { parseFootagePath } from './paths.ts';
 import type { DeviceFindings, DeviceResult, ProvenHead } from './report.ts';
 import type { AuditResult } from './verify-audit.ts';
 import type { Bound, DockingsResult } from './verify-dockings.ts';
@@ -20,8 +21,8 @@ function recordText(b: Bound): string {
 
 /** Where a manifest the camera's audit log names (`footage/<incident>/<file>`) sits in this tree. */
 function located(file: string, incidentsRel: string): string | undefined {
-  const m = /^footage\/([^/]+\/[^/]+)$/.exec(file);
-  return m?.[1] === undefined ? undefined : relJoin(incidentsRel, m[1]);
+  const named = parseFootagePath(file);
+  return named === null ? undefined : relJoin(incidentsRel, named.incident, named.file);
 }
 
 function checkNamed(

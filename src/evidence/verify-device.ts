@@ -3,9 +3,9 @@
  * every incident (segments hashed as streams), the audit log, the docking records and what they prove complete.
  */
 import type { Anchor } from './anchors.ts';
-import { AUDIT_LOG } from './audit.ts';
 import { verifySignature } from './envelope.ts';
 import { keyId, loadPublicKey } from './keys.ts';
+import { AUDIT_LOG, DEVICE_KEY_FILE, DOCK_KEY_FILE, FOOTAGE_DIR } from './paths.ts';
 import type { DeviceFindings, DeviceResult } from './report.ts';
 import type { FileRead } from './tree-fs.ts';
 import { checkAudit } from './verify-audit.ts';
@@ -31,7 +31,7 @@ function compareCopies(walk: DeviceWalk, anchor: Anchor | null, docks: readonly 
     const id = keyIdOf(pub.pem);
     if (id !== anchor.id) {
       const what = id === null ? 'is not a public key' : `is key ${id}`;
-      f.error('device-key-differs', `device.pub here ${what}, not the anchor ${anchor.id}: replaced`, {
+      f.error('device-key-differs', `${DEVICE_KEY_FILE} here ${what}, not the anchor ${anchor.id}: replaced`, {
         segment: pub.rel,
       });
     }
@@ -42,7 +42,7 @@ function compareCopies(walk: DeviceWalk, anchor: Anchor | null, docks: readonly 
     if (id === null || !docks.some((d) => d.id === id)) {
       const what = id === null ? 'is not a public key' : `is key ${id}`;
       const given = docks.map((d) => d.id).join(', ');
-      f.error('dock-key-differs', `dock.pub here ${what}, not the dock key given (${given}): replaced`, {
+      f.error('dock-key-differs', `${DOCK_KEY_FILE} here ${what}, not the dock key given (${given}): replaced`, {
         segment: dockPub.rel,
       });
     }
@@ -105,7 +105,7 @@ export async function verifyDevice(
   const audit = await checkAudit(walk.audit, walk.device.rel, anchor, watch, camera && chained.length > 0, f, files);
   const completeness = checkCompleteness(
     relJoin(walk.device.rel, AUDIT_LOG),
-    camera ? 'footage' : walk.device.rel,
+    camera ? FOOTAGE_DIR : walk.device.rel,
     chained,
     audit,
     dockings,

@@ -6,9 +6,10 @@
  */
 import { errnoCode } from '../lib/errors.ts';
 import type { Anchor } from './anchors.ts';
-import { DOCKINGS_LOG, type DockingRecord, parseDockingLine } from './docking.ts';
+import { type DockingRecord, parseDockingLine } from './docking.ts';
 import { type ChainHead, type Envelope, envelopeHash, verifySignature } from './envelope.ts';
 import { readLines } from './lines.ts';
+import { DOCKINGS_LOG } from './paths.ts';
 import type { DeviceFindings, ProvenHead } from './report.ts';
 import { type FileRead, openFile } from './tree-fs.ts';
 import { type FileRef, relJoin } from './walk-incident.ts';

@@ -1,6 +1,6 @@
 /**
  * The offline verifier: checks an evidence tree with nothing but public keys given from outside it, without
- * decrypting anything. It reads the path as one of four layouts (layout.ts) and walks it once (walk.ts); everything
+ * decrypting anything. It reads the path as one of four layouts (classify.ts) and walks it once (walk.ts); everything
  * that does not belong is an error, every file read is listed with its hash, and each device is checked against its
  * trust anchor (anchors.ts). Everything wrong inside the evidence is a finding, never an exception: it throws only
  * EVIDENCE_UNREADABLE (the path is none of the layouts) and EVIDENCE_KEY (a given key is not an Ed25519 public key).
@@ -11,7 +11,6 @@ import type { FileRead } from './tree-fs.ts';
 import { verifyDevice } from './verify-device.ts';
 import { type DeviceWalk, openTree, type Tree, walkDevice } from './walk.ts';
 
-export { DEVICE_KEY_FILE } from './keys.ts';
 export type {
   DeviceResult,
   Finding,

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { type Envelope, envelopeHash } from './envelope.ts';
-import { INCIDENT_MANIFEST, type ManifestPayload, parseManifest } from './manifest.ts';
+import { type ManifestPayload, parseManifest } from './manifest.ts';
+import { incidentEntry } from './paths.ts';
 import type { DeviceFindings } from './report.ts';
 import { MAX_RECORD_CHARS, parseJson } from './schema.ts';
 import { type EntryKind, entries, type FileRead, readSmall } from './tree-fs.ts';
@@ -54,15 +55,6 @@ export interface IncidentScan {
   /** Work files of a segment or record being written (`.partial`, `.tail`, `.tail.tmp`, `.tmp`). */
   work: string[];
 }
-
-const SEGMENT = String.raw`\d{4,}\.mp4\.age`;
-const SEGMENT_FILE = new RegExp(`^${SEGMENT}$`);
-const SEGMENT_MANIFEST = new RegExp(`^(${SEGMENT})\\.manifest\\.json$`);
-const RECEIPT = new RegExp(`^(${SEGMENT}|incident\\.manifest\\.json)\\.receipt\\.json$`);
-const WORK = new RegExp(
-  `^(?:${SEGMENT}\\.(?:partial|tail|tail\\.tmp)|(?:${SEGMENT}|incident)\\.manifest\\.json\\.tmp|` +
-    `(?:${SEGMENT}|incident\\.manifest\\.json)\\.receipt\\.json\\.tmp)$`,
-);
 
 /** Joins path parts with `/`, the separator of relative paths in reports. */
 export function relJoin(...parts: string[]): string {
@@ -158,20 +150,19 @@ export async function scanIncident(
     f.error('too-many-entries', 'more entries than any incident holds: not all read', { incident: id });
   for (const [name, kind] of listed.names) {
     const entryRel = relJoin(rel, name);
-    const manifestOf = SEGMENT_MANIFEST.exec(name)?.[1];
-    const receiptOf = RECEIPT.exec(name)?.[1];
-    if (kind !== 'file' || name.startsWith('.')) {
+    const entry = kind === 'file' && !name.startsWith('.') ? incidentEntry(name) : null;
+    if (entry === null) {
       unexpected(f, entryRel, name, kind, 'an incident directory', id);
-    } else if (SEGMENT_FILE.test(name)) {
+    } else if (entry.kind === 'segment') {
       scan.segmentFiles.set(name, { abs: path.join(abs, name), rel: entryRel });
-    } else if (manifestOf !== undefined) {
-      scan.manifested.add(manifestOf);
-      const record = await readManifest(scan, name, manifestOf, relJoin(rel, manifestOf), f, files);
+    } else if (entry.kind === 'manifest') {
+      scan.manifested.add(entry.subject);
+      const record = await readManifest(scan, name, entry.subject, relJoin(rel, entry.subject), f, files);
       if (record !== null) scan.segments.push(record);
-    } else if (name === INCIDENT_MANIFEST) {
+    } else if (entry.kind === 'closing') {
       scan.hasClosingFile = true;
       scan.closing = await readManifest(scan, name, name, entryRel, f, files);
-    } else if (receiptOf !== undefined && receiptsAllowed) {
+    } else if (entry.kind === 'receipt' && receiptsAllowed) {
       const where = { incident: id, segment: entryRel };
       const text = await readRecord(path.join(abs, name), entryRel, f, files, where, 'receipt');
       let env: unknown = null;
@@ -180,8 +171,8 @@ export async function scanIncident(
       } catch {
         env = null;
       }
-      scan.receipts.set(receiptOf, { rel: entryRel, env });
-    } else if (WORK.test(name)) {
+      scan.receipts.set(entry.subject, { rel: entryRel, env });
+    } else if (entry.kind === 'work') {
       scan.work.push(name);
     } else {
       unexpected(f, entryRel, name, kind, 'an incident directory', id);

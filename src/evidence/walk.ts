@@ -1,5 +1,5 @@
 /**
- * The one walk of an evidence tree that `verify` and `export` share. `openTree` classifies the path (layout.ts) and
+ * The one walk of an evidence tree that `verify` and `export` share. `openTree` classifies the path (classify.ts) and
  * lists its devices; `walkDevice` walks one device's directory: every entry is looked at by its own type (lstat,
  * links never followed), anything that has no place in the layout is an error finding naming its path and is not
  * read, incidents are scoped to their device (the device directory at a dock; the config's or the manifests' device
@@ -14,11 +14,16 @@
 import path from 'node:path';
 import { errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID, isIncidentOf } from '../lib/ids.ts';
-import { AUDIT_LOG } from './audit.ts';
-import { DOCKINGS_LOG } from './docking.ts';
-import { DEVICE_KEY_FILE } from './keys.ts';
-import { classify, type Layout } from './layout.ts';
-import { DOCK_KEY_FILE } from './receipt.ts';
+import { classify, type Layout } from './classify.ts';
+import {
+  AUDIT_LOG,
+  CONTROL_SOCKET,
+  DEVICE_KEY_FILE,
+  DOCK_KEY_FILE,
+  DOCKINGS_LOG,
+  FOOTAGE_DIR,
+  INDEX_FILES,
+} from './paths.ts';
 import { DeviceFindings } from './report.ts';
 import { entries, type FileRead, readSmall } from './tree-fs.ts';
 import { type FileRef, type IncidentScan, relJoin, scanIncident, unexpected } from './walk-incident.ts';
@@ -52,7 +57,6 @@ export interface DeviceWalk {
   incidents: IncidentScan[];
 }
 
-const INDEX_FILES = new Set(['index.sqlite', 'index.sqlite-wal', 'index.sqlite-shm', 'index.sqlite-journal']);
 const LOST_FOUND = 'lost+found';
 
 async function lostFound(abs: string, rel: string, f: DeviceFindings): Promise<void> {
@@ -159,7 +163,7 @@ async function incidentDirs(abs: string, rel: string, f: DeviceFindings, into: P
     if (kind === 'dir' && INCIDENT_ID.test(name)) into.push({ name, abs: path.join(abs, name), rel: entryRel });
     else {
       const incident = INCIDENT_ID.test(name) ? name : undefined;
-      unexpected(f, entryRel, name, kind, 'footage/ (one directory per incident)', incident);
+      unexpected(f, entryRel, name, kind, `${FOOTAGE_DIR}/ (one directory per incident)`, incident);
     }
   }
 }
@@ -187,9 +191,9 @@ async function topLevel(p: Pending, f: DeviceFindings, files: FileRead[]): Promi
     else if (file && name === DEVICE_KEY_FILE) p.walk.devicePub = await readKey(abs, rel, f, files);
     else if (file && camera && name === DOCK_KEY_FILE) p.walk.dockPub = await readKey(abs, rel, f, files);
     else if (file && camera && INDEX_FILES.has(name)) continue;
-    else if (camera && kind === 'socket' && name === 'bodycam.sock') continue;
+    else if (camera && kind === 'socket' && name === CONTROL_SOCKET) continue;
     else if (kind === 'dir' && name === LOST_FOUND && camera) await lostFound(abs, rel, f);
-    else if (kind === 'dir' && camera && name === 'footage') await incidentDirs(abs, rel, f, p.incidentDirs);
+    else if (kind === 'dir' && camera && name === FOOTAGE_DIR) await incidentDirs(abs, rel, f, p.incidentDirs);
     else if (kind === 'dir' && !camera && INCIDENT_ID.test(name)) p.incidentDirs.push({ name, abs, rel });
     else unexpected(f, rel, name, kind, what, INCIDENT_ID.test(name) ? name : undefined);
   }

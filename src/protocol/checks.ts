@@ -3,6 +3,7 @@
  * (`{ error }`) and nothing else happens. Never throws.
  */
 
+import { SEGMENT_FILE } from '../evidence/paths.ts';
 import { MAX_OFFERS_PER_INVENTORY } from './limits.ts';
 import {
   type AuditBatch,
@@ -25,7 +26,6 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
-const FILE = /^\d{4}\.mp4\.age$/;
 
 function str(r: Rec, k: string, re: RegExp = ID): string {
   const v = r[k];
@@ -95,7 +95,7 @@ function offer(v: unknown): SegmentOffer {
   return {
     incident: str(v, 'incident'),
     seq: int(v, 'seq', 99_999),
-    file: str(v, 'file', FILE),
+    file: str(v, 'file', SEGMENT_FILE),
     bytes: int(v, 'bytes', 64 * 1024 ** 3),
     sha256: str(v, 'sha256', HEX64),
     manifest: v['manifest'],

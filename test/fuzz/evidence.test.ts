@@ -8,7 +8,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCKINGS_LOG } from '../../src/evidence/docking.ts';
+import { DOCKINGS_LOG } from '../../src/evidence/paths.ts';
 import { verifyDirectory } from '../../src/evidence/verify.ts';
 import {
   type DeviceBuilder,

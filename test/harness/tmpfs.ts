@@ -8,7 +8,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, statS
 import os from 'node:os';
 import path from 'node:path';
 import { storageReserve } from '../../src/camera/health/reserve.ts';
-import { CameraStore, INDEX_FILE } from '../../src/camera/storage/store.ts';
+import { CameraStore } from '../../src/camera/storage/store.ts';
+import { INDEX_FILE } from '../../src/evidence/paths.ts';
 
 export interface Tmpfs {
   dir: string;

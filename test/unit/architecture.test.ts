@@ -55,6 +55,7 @@ describe('architecture', () => {
         'age-is-self-contained',
         'camera-components-talk-through-the-bus',
         'camera-media-is-a-lower-layer',
+        'evidence-layout-is-names',
         'no-cycles',
         'programs-are-separate',
         'shared-imports-no-program',

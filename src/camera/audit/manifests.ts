@@ -9,11 +9,9 @@ import path from 'node:path';
 import { envelopeHash } from '../../evidence/envelope.ts';
 import {
   type ClockInfo,
-  INCIDENT_MANIFEST,
   incidentManifest,
   ManifestChain,
   type ManifestPayload,
-  manifestFileFor,
   manifestFileText,
   type Preroll,
   type Retention,
@@ -21,6 +19,7 @@ import {
   type Unchained,
   type WarningInfo,
 } from '../../evidence/manifest.ts';
+import { closingManifestFile, incidentDir, manifestFileFor, tmpFileFor } from '../../evidence/paths.ts';
 import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncParent, storageError, writeFileDurably } from '../../lib/fs.ts';
@@ -131,8 +130,8 @@ export class ManifestWriter {
     const { identity, storageDir, manifests } = this.#o;
     const env = new ManifestChain(manifests.head()).append(payload, identity.privateKey, identity.keyId);
     const file =
-      seg === null ? path.join(storageDir, 'footage', payload.incident, INCIDENT_MANIFEST) : manifestFileFor(seg.path);
-    const tmp = `${file}.tmp`;
+      seg === null ? closingManifestFile(incidentDir(storageDir, payload.incident)) : manifestFileFor(seg.path);
+    const tmp = tmpFileFor(file);
     await writeFileDurably(tmp, Buffer.from(manifestFileText(env)));
     try {
       await rename(tmp, file);

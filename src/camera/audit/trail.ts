@@ -6,8 +6,8 @@
  * at the next start).
  */
 import { type FileHandle, open, readFile, truncate } from 'node:fs/promises';
-import path from 'node:path';
-import { AUDIT_LOG, AuditChain, auditLine, parseAuditLog } from '../../evidence/audit.ts';
+import { AuditChain, auditLine, parseAuditLog } from '../../evidence/audit.ts';
+import { auditLogFile } from '../../evidence/paths.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { storageError, writeAll } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -39,7 +39,7 @@ export class AuditTrail {
 
   /** Opens the log, cutting off a torn last line (a power cut mid-append) and continuing its chain. */
   static async open(storageDir: string, identity: DeviceIdentity, logger: Logger): Promise<AuditTrail> {
-    const file = path.join(storageDir, AUDIT_LOG);
+    const file = auditLogFile(storageDir);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);

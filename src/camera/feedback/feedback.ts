@@ -101,7 +101,10 @@ export class Feedback {
       this.#set({ stealth: on });
       if (on) {
         this.#haptics?.stop();
-        void this.#o.audio.stop();
+        // Stealth holds whatever the speaker does; a speaker that cannot be stopped is a fault to log, not a crash.
+        this.#o.audio
+          .stop()
+          .catch((e: unknown) => this.#o.logger.error({ err: e }, 'the speaker did not stop for stealth mode'));
       }
     });
     s.on('health.storage', ({ level }) => this.#set({ storage: level }));

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { segmentPath } from '../../evidence/paths.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { errnoCode, isBodycamError, isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
@@ -10,7 +11,6 @@ import { type InitSegment, type MediaFragment, sameInit } from '../media/types.t
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
 import { incidentId } from './incident-id.ts';
-import { segmentRelativePath } from './segments/paths.ts';
 import { type FootageSpace, fitPreroll } from './space.ts';
 import { FailureRuns, shouldRotate, transition } from './state.ts';
 import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
@@ -326,7 +326,7 @@ export class Recorder {
   async #openSegment(inc: OpenIncident, init: InitSegment, firstMs: number): Promise<OpenSegment> {
     const seq = inc.seqNext;
     inc.seqNext += 1;
-    const relative = segmentRelativePath(inc.id, seq);
+    const relative = segmentPath(inc.id, seq);
     const file = path.join(this.#o.storageDir, relative);
     const dir = path.dirname(file);
     await mkdir(dir, { recursive: true });

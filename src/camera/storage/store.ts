@@ -1,5 +1,5 @@
 import { statfsSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { indexFile } from '../../evidence/paths.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import { Database } from '../../lib/sqlite.ts';
 import { RELEASE } from '../../lib/version.ts';
@@ -9,8 +9,6 @@ import { Incidents } from './incidents.ts';
 import { Manifests } from './manifests.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { Segments } from './segments.ts';
-
-export const INDEX_FILE = 'index.sqlite';
 
 /** The camera's index: one database, one small repository per concern. */
 export class CameraStore {
@@ -24,7 +22,7 @@ export class CameraStore {
 
   private constructor(db: Database, storageDir: string, wallNow: () => number, tap: EventTap | undefined) {
     this.db = db;
-    this.#file = path.join(storageDir, INDEX_FILE);
+    this.#file = indexFile(storageDir);
     this.events = new EventLog(db, wallNow, tap);
     this.manifests = new Manifests(db);
     this.incidents = new Incidents(db, this.events, wallNow);
@@ -42,7 +40,7 @@ export class CameraStore {
   ): CameraStore {
     let db: Database;
     try {
-      db = Database.open(path.join(storageDir, INDEX_FILE), {
+      db = Database.open(indexFile(storageDir), {
         migrations: MIGRATIONS,
         readonly: options.readonly === true,
         release: RELEASE,

@@ -7,11 +7,10 @@ import type { KeyObject } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAuditLine } from '../../evidence/audit.ts';
-import { DOCKINGS_LOG, dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
+import { dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
 import type { Envelope } from '../../evidence/envelope.ts';
 import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
-import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
-import { type Receipt, receiptFileFor, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
+import { type Receipt, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
 import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
@@ -22,6 +21,16 @@ const INVENTORY_BYTES = MAX_JSON_BYTES - 256 * 1024;
 /** An offer's fields besides its manifest, in JSON, at most. */
 const OFFER_BYTES = 512;
 
+import {
+  auditLogFile,
+  closingManifestFile,
+  dockingsLogFile,
+  INCIDENT_MANIFEST,
+  incidentDir,
+  manifestFileFor,
+  receiptFileFor,
+  tmpFileFor,
+} from '../../evidence/paths.ts';
 import type { CameraStore } from '../storage/store.ts';
 
 export interface OffloadOptions {
@@ -75,7 +84,7 @@ export class Offload {
     const incidents: Inventory['incidents'] = [];
     for (const id of store.incidents.closingsAwaitingOffload()) {
       if (incidents.length >= MAX_OFFERS_PER_INVENTORY) break;
-      const text = await readFile(path.join(storageDir, 'footage', id, INCIDENT_MANIFEST), 'utf8');
+      const text = await readFile(closingManifestFile(incidentDir(storageDir, id)), 'utf8');
       if (text.length + OFFER_BYTES > room) break;
       room -= text.length + OFFER_BYTES;
       incidents.push({ incident: id, manifest: JSON.parse(text) as unknown });
@@ -113,14 +122,14 @@ export class Offload {
 
   /** The audit log's lines from sequence number `fromSeq` (line n holds seq n-1). */
   async auditLines(fromSeq: number, max = 5000): Promise<string[]> {
-    const text = await readFile(path.join(this.#o.storageDir, 'audit.jsonl'), 'utf8').catch(() => '');
+    const text = await readFile(auditLogFile(this.#o.storageDir), 'utf8').catch(() => '');
     const lines = text.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
     return lines.slice(fromSeq, fromSeq + max).filter((l) => l.endsWith('}'));
   }
 
   /** The audit log's last complete entry: its seq (-1 when none) and envelope hash. */
   async #auditHead(): Promise<{ seq: number; hash: string | null }> {
-    const text = await readFile(path.join(this.#o.storageDir, 'audit.jsonl'), 'utf8').catch((e: unknown) => {
+    const text = await readFile(auditLogFile(this.#o.storageDir), 'utf8').catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') return '';
       throw e;
     });
@@ -141,7 +150,7 @@ export class Offload {
     const env = parsed.envelope;
     if (env.payload.device !== this.#o.device) return { refused: `a record of ${env.payload.device}` };
     if (!verifySignature(env, this.#o.dockKey)) return { refused: 'not signed by the enrolled dock' };
-    const file = path.join(this.#o.storageDir, DOCKINGS_LOG);
+    const file = dockingsLogFile(this.#o.storageDir);
     const line = dockingLine(env);
     const held = await readFile(file, 'utf8').catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') return '';
@@ -164,7 +173,7 @@ export class Offload {
       return { refused: 'not a receipt' };
     }
     if (p.kind === 'incident') {
-      const file = path.join(storageDir, 'footage', p.incident, INCIDENT_MANIFEST);
+      const file = closingManifestFile(incidentDir(storageDir, p.incident));
       const closing = await readFile(file, 'utf8').catch(() => null);
       if (closing === null) return { refused: `no closing manifest of ${p.incident} here` };
       const hash = envelopeHash(JSON.parse(closing) as Envelope<unknown>);
@@ -181,7 +190,7 @@ export class Offload {
         return { refused: 'receipt not signed by the enrolled dock for this closing manifest' };
       const again = !store.incidents.closingsAwaitingOffload().includes(p.incident);
       if (!again) {
-        await this.#keepReceipt(`${file}.receipt.json`, env as Envelope<Receipt>);
+        await this.#keepReceipt(receiptFileFor(file), env as Envelope<Receipt>);
         store.incidents.markClosingOffloaded(p.incident);
       }
       return { done: 'incident', file: path.relative(storageDir, file), sha256: hash, again };
@@ -214,10 +223,10 @@ export class Offload {
   /** Receipts go into the storage reserve (docs/design.md §18); a failed write leaves no partial file behind. */
   async #keepReceipt(file: string, env: Envelope<Receipt>): Promise<void> {
     try {
-      await writeFileDurably(`${file}.tmp`, Buffer.from(receiptFileText(env)));
-      await rename(`${file}.tmp`, file);
+      await writeFileDurably(tmpFileFor(file), Buffer.from(receiptFileText(env)));
+      await rename(tmpFileFor(file), file);
     } catch (e) {
-      await unlinkIfPresent(`${file}.tmp`).catch(() => undefined);
+      await unlinkIfPresent(tmpFileFor(file)).catch(() => undefined);
       throw e;
     }
     await fsyncParent(file);

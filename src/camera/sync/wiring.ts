@@ -1,8 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { loadPublicKey } from '../../evidence/keys.ts';
-import { DOCK_KEY_FILE } from '../../evidence/receipt.ts';
+import { dockKeyFile } from '../../evidence/paths.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -42,7 +41,7 @@ export async function dockSync(
     );
   }
   const dockKey = loadPublicKey(pem);
-  await writeFile(path.join(d.storageDir, DOCK_KEY_FILE), pem, { mode: 0o644 });
+  await writeFile(dockKeyFile(d.storageDir), pem, { mode: 0o644 });
   return new DockSync({
     bus: d.bus,
     device: d.device,

@@ -3,7 +3,8 @@ import { type Stats, statSync } from 'node:fs';
 import { open, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { recordingRate, storageOutlook, storageReserve } from '../../camera/health/reserve.ts';
-import { CameraStore, INDEX_FILE } from '../../camera/storage/store.ts';
+import { CameraStore } from '../../camera/storage/store.ts';
+import { indexFile } from '../../evidence/paths.ts';
 import { reachProblem, W, X } from './access.ts';
 import { type Check, type CheckResult, fail, pass, warn } from './check.ts';
 
@@ -74,7 +75,7 @@ export const storageCheck: Check = async (ctx) => {
 /** What the card holds, from its index when there is one (read-only, beside a running camera). */
 function cardContents(dir: string): { segmentsOnCard: number; incidentsOnCard: number; walBytesNow: number } {
   try {
-    statSync(path.join(dir, INDEX_FILE));
+    statSync(indexFile(dir));
     const store = CameraStore.open(dir, { readonly: true });
     try {
       return store.contents();

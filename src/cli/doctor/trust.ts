@@ -6,6 +6,7 @@ import { connect } from 'node:tls';
 import { clockState, detectClockSource } from '../../camera/health/clock-check.ts';
 import { type DeviceIdentity, loadDeviceIdentity, publicKeyFileFor } from '../../camera/identity.ts';
 import { keyId, loadPublicKey } from '../../evidence/keys.ts';
+import { DEVICE_KEY_FILE } from '../../evidence/paths.ts';
 import { R, reachProblem, whoRuns } from './access.ts';
 import { type Check, type CheckResult, fail, pass, warn } from './check.ts';
 
@@ -94,10 +95,14 @@ async function signingKey(ctx: Parameters<Check>[0]): Promise<CheckResult> {
   try {
     const published = loadPublicKey(await readFile(pubFile, 'utf8'));
     if (keyId(published) !== identity.keyId) {
-      return fail('keys', `${pubFile} is not the public half of ${keyFile}`, 'restore device.pub from the key');
+      return fail('keys', `${pubFile} is not the public half of ${keyFile}`, `restore ${DEVICE_KEY_FILE} from the key`);
     }
   } catch (e) {
-    return fail('keys', `${pubFile} cannot be read (${(e as Error).message})`, 'restore device.pub from the key');
+    return fail(
+      'keys',
+      `${pubFile} cannot be read (${(e as Error).message})`,
+      `restore ${DEVICE_KEY_FILE} from the key`,
+    );
   }
   return pass('keys', `signing key ${identity.keyId} (mode 600, read by ${whoRuns(ctx)})`);
 }

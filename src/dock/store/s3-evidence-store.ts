@@ -11,13 +11,7 @@
 import { unlink } from 'node:fs/promises';
 import { parseAuditLog } from '../../evidence/audit.ts';
 import { parseDockingLine } from '../../evidence/docking.ts';
-import {
-  INCIDENT_MANIFEST,
-  type IncidentManifest,
-  manifestFileFor,
-  parseManifest,
-  type SegmentManifest,
-} from '../../evidence/manifest.ts';
+import { type IncidentManifest, parseManifest, type SegmentManifest } from '../../evidence/manifest.ts';
 import {
   auditBatchObject,
   DOCKINGS_FOLDER,
@@ -27,6 +21,7 @@ import {
   incidentObject,
   type KeyRoot,
 } from '../../evidence/object-keys.ts';
+import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/paths.ts';
 import { type RetentionPolicy, retentionDates, retentionMetadata } from '../../evidence/retention.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import type { ObjectStore, Retention } from '../../store/port.ts';

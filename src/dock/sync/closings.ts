@@ -4,7 +4,8 @@
  * holds it as it should) and receipted.
  */
 import type { KeyObject } from 'node:crypto';
-import { INCIDENT_MANIFEST, manifestFileText } from '../../evidence/manifest.ts';
+import { manifestFileText } from '../../evidence/manifest.ts';
+import { INCIDENT_MANIFEST } from '../../evidence/paths.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { Progress } from './progress.ts';

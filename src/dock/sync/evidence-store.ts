@@ -1,15 +1,21 @@
 /**
  * Where the dock keeps verified evidence. An interface, so an S3-compatible store (with object lock) can stand in
- * for the filesystem one later; the filesystem layout is the one `bodycam verify` reads:
- * `<root>/<device>/device.pub`, `<root>/<device>/audit.jsonl`, `<root>/<device>/dockings.jsonl` (the dock's signed
- * docking records), `<root>/<device>/<incident>/<NNNN>.mp4.age` with its `.manifest.json`, and
- * `<root>/<device>/<incident>/incident.manifest.json`.
+ * for the filesystem one; the filesystem layout is the one `bodycam verify` reads, built by src/evidence/paths.ts:
+ * per device its key, audit log and docking records (the dock's signed chain), and per incident its segments with
+ * their manifests and the closing manifest.
  */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DOCKINGS_LOG } from '../../evidence/docking.ts';
-import { INCIDENT_MANIFEST, manifestFileFor } from '../../evidence/manifest.ts';
-import { DEVICE_KEY_FILE } from '../../evidence/verify.ts';
+import {
+  auditLogFile,
+  closingManifestFile,
+  deviceKeyFile,
+  dockDeviceDir,
+  dockIncidentDir,
+  dockingsLogFile,
+  manifestFileFor,
+  tmpFileFor,
+} from '../../evidence/paths.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncDir, sha256OfFile, writeFileDurably } from '../../lib/fs.ts';
 
@@ -56,8 +62,9 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   ): Promise<void> {
     const dir = await this.#dir(device, incident);
     const target = path.join(dir, file);
-    await writeFileDurably(`${manifestFileFor(target)}.tmp`, Buffer.from(manifestText));
-    await rename(`${manifestFileFor(target)}.tmp`, manifestFileFor(target));
+    const manifest = manifestFileFor(target);
+    await writeFileDurably(tmpFileFor(manifest), Buffer.from(manifestText));
+    await rename(tmpFileFor(manifest), manifest);
     await rename(source, target);
     await fsyncDir(dir);
     await fsyncDir(path.dirname(source));
@@ -65,23 +72,24 @@ export class FilesystemEvidenceStore implements EvidenceStore {
 
   async putClosing(device: string, incident: string, manifestText: string): Promise<void> {
     const dir = await this.#dir(device, incident);
-    await writeFileDurably(path.join(dir, `${INCIDENT_MANIFEST}.tmp`), Buffer.from(manifestText));
-    await rename(path.join(dir, `${INCIDENT_MANIFEST}.tmp`), path.join(dir, INCIDENT_MANIFEST));
+    const closing = closingManifestFile(dir);
+    await writeFileDurably(tmpFileFor(closing), Buffer.from(manifestText));
+    await rename(tmpFileFor(closing), closing);
     await fsyncDir(dir);
   }
 
   async appendAudit(device: string, lines: string): Promise<void> {
-    await this.#append(path.join(this.root, device, 'audit.jsonl'), lines);
+    await this.#append(auditLogFile(dockDeviceDir(this.root, device)), lines);
   }
 
   async appendDocking(device: string, line: string): Promise<void> {
-    await this.#append(path.join(this.root, device, DOCKINGS_LOG), line);
+    await this.#append(dockingsLogFile(dockDeviceDir(this.root, device)), line);
   }
 
   async lastDocking(device: string): Promise<string | null> {
     let text: string;
     try {
-      text = await readFile(path.join(this.root, device, DOCKINGS_LOG), 'utf8');
+      text = await readFile(dockingsLogFile(dockDeviceDir(this.root, device)), 'utf8');
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return null;
       throw e;
@@ -96,8 +104,9 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   }
 
   async putDeviceKey(device: string, pem: string): Promise<void> {
-    await mkdir(path.join(this.root, device), { recursive: true });
-    await writeFile(path.join(this.root, device, DEVICE_KEY_FILE), pem);
+    const dir = dockDeviceDir(this.root, device);
+    await mkdir(dir, { recursive: true });
+    await writeFile(deviceKeyFile(dir), pem);
   }
 
   async holdsSegment(
@@ -106,7 +115,7 @@ export class FilesystemEvidenceStore implements EvidenceStore {
     file: string,
     expect: { bytes: number; sha256: string },
   ): Promise<boolean> {
-    const target = path.join(this.root, device, incident, file);
+    const target = path.join(dockIncidentDir(this.root, device, incident), file);
     const st = await stat(target, { bigint: true }).catch(() => null);
     if (st === null || !st.isFile() || st.size !== BigInt(expect.bytes)) return false;
     const stamp = `${expect.sha256}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
@@ -120,12 +129,13 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   }
 
   async holdsClosing(device: string, incident: string, manifestText: string): Promise<boolean> {
-    const text = await readFile(path.join(this.root, device, incident, INCIDENT_MANIFEST), 'utf8').catch(() => null);
+    const file = closingManifestFile(dockIncidentDir(this.root, device, incident));
+    const text = await readFile(file, 'utf8').catch(() => null);
     return text === manifestText;
   }
 
   async #dir(device: string, incident: string): Promise<string> {
-    const dir = path.join(this.root, device, incident);
+    const dir = dockIncidentDir(this.root, device, incident);
     await mkdir(dir, { recursive: true });
     return dir;
   }

@@ -5,6 +5,7 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { isTransferFile } from '../../evidence/paths.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import type { Logger } from '../../lib/logger.ts';
 
@@ -64,7 +65,7 @@ export class PartialExpiry {
       const dir = path.join(this.#o.dir, d.name);
       for (const name of await readdir(dir).catch(() => [])) {
         const file = path.join(dir, name);
-        if (!name.endsWith('.part') || inUse.has(file)) continue;
+        if (!isTransferFile(name) || inUse.has(file)) continue;
         const st = await stat(file).catch(() => null);
         if (st === null || !st.isFile() || !expired(st.mtimeMs, now, this.#o.maxAgeMs)) continue;
         try {

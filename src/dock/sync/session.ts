@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestFileText } from '../../evidence/manifest.ts';
+import { transferFile } from '../../evidence/paths.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { sha256OfFile, unlinkIfPresent } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -319,11 +320,11 @@ export class CameraSession implements Addressee {
       { device: this.device, incident, seq, file, bytes, sha256, ...chain },
       item.again,
     );
-    const dir = path.join(this.#d.incomingDir, this.device);
-    await mkdir(dir, { recursive: true });
+    const part = transferFile(this.#d.incomingDir, this.device, incident, file);
+    await mkdir(path.dirname(part), { recursive: true });
     const { onProgress, checkpointBytes } = this.#d;
     return Transfer.open({
-      file: path.join(dir, `${incident}-${file}.part`),
+      file: part,
       offer,
       row,
       progress: this.#d.progress,

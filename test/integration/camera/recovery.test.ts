@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
-import { segmentRelativePath } from '../../../src/camera/recording/segments/paths.ts';
 import { recoverInterrupted } from '../../../src/camera/recording/segments/startup-recovery.ts';
 import type { SegmentProgress } from '../../../src/camera/recording/segments/tail.ts';
 import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
 import { CameraStore } from '../../../src/camera/storage/store.ts';
+import { segmentPath } from '../../../src/evidence/paths.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { decryptWith } from '../../harness/age.ts';
 
@@ -34,7 +34,7 @@ function setup() {
 
 /** A segment written and synced, then abandoned as a crash would leave it. */
 async function crashedSegment(t: ReturnType<typeof setup>, seq: number, synced: Buffer, progress: SegmentProgress) {
-  const relative = segmentRelativePath('inc', seq);
+  const relative = segmentPath('inc', seq);
   const file = path.join(t.dir, relative);
   const id = t.store.segments.insert('inc', seq, relative, 0);
   const { mkdir } = await import('node:fs/promises');
@@ -65,7 +65,7 @@ describe('recoverInterrupted', () => {
     });
     writeFileSync(`${damaged.file}.tail`, 'not a tail at all, but long enough to look like one');
     const damagedBytes = readFileSync(`${damaged.file}.partial`);
-    t.store.segments.insert('inc', 2, segmentRelativePath('inc', 2), 9000);
+    t.store.segments.insert('inc', 2, segmentPath('inc', 2), 9000);
 
     expect(await recover(t)).toEqual({ recovered: 1, lost: 1, failed: 1, interruptedIncidents: 1 });
 

@@ -6,20 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AUDIT_LOG, AuditChain, auditLine } from '../../../src/evidence/audit.ts';
+import { AuditChain, auditLine } from '../../../src/evidence/audit.ts';
 import { sha256Hex } from '../../../src/evidence/canonical.ts';
 import type { Envelope } from '../../../src/evidence/envelope.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import {
-  INCIDENT_MANIFEST,
   incidentManifest,
   ManifestChain,
   type ManifestPayload,
-  manifestFileFor,
   manifestFileText,
   type SegmentManifest,
   segmentManifest,
 } from '../../../src/evidence/manifest.ts';
+import { AUDIT_LOG, INCIDENT_MANIFEST, manifestFileFor } from '../../../src/evidence/paths.ts';
 import type { VerifyReport } from '../../../src/evidence/report.ts';
 import type { VerifyOptions } from '../../../src/evidence/verify.ts';
 

@@ -7,16 +7,11 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAuditLog } from '../../../src/evidence/audit.ts';
-import {
-  DOCKINGS_LOG,
-  dockingHead,
-  dockingLine,
-  parseDockingLine,
-  signDocking,
-} from '../../../src/evidence/docking.ts';
+import { dockingHead, dockingLine, parseDockingLine, signDocking } from '../../../src/evidence/docking.ts';
 import type { ChainHead, Envelope } from '../../../src/evidence/envelope.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { ManifestChain, manifestFileText, segmentManifest } from '../../../src/evidence/manifest.ts';
+import { DOCKINGS_LOG } from '../../../src/evidence/paths.ts';
 import { verifyDirectory } from '../../../src/evidence/verify.ts';
 import { type DeviceBuilder, INC_B, keysOf, removeTempDirs, seg, standardDevice, summary, tempDir } from './builder.ts';
 

@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { envelopeHash, verifySignature } from '../../../src/evidence/envelope.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import {
-  INCIDENT_MANIFEST,
   incidentManifest,
   ManifestChain,
-  manifestFileFor,
   manifestFileText,
   parseManifest,
   type SegmentManifest,
   segmentManifest,
 } from '../../../src/evidence/manifest.ts';
+import { INCIDENT_MANIFEST, manifestFileFor } from '../../../src/evidence/paths.ts';
 import { isBodycamError } from '../../../src/lib/errors.ts';
 
 const keys = generateDeviceKeys();

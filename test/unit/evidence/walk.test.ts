@@ -7,7 +7,7 @@ import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify } from '../../../src/evidence/layout.ts';
+import { classify } from '../../../src/evidence/classify.ts';
 import { verifyDirectory } from '../../../src/evidence/verify.ts';
 import { openTree } from '../../../src/evidence/walk.ts';
 import { isBodycamError } from '../../../src/lib/errors.ts';

@@ -1,7 +1,7 @@
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
+import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../../lib/errors.ts';
 import { exists, fsyncParent, sha256OfFile, storageError, unlinkIfPresent, writeAll } from '../../../lib/fs.ts';
-import { partialPath, tailPath, tailTmpPath } from './paths.ts';
 import { AGE_MAGIC, decodeTail, keptLength, type SegmentProgress } from './tail.ts';
 import type { SealedSegment } from './writer.ts';
 
@@ -26,9 +26,9 @@ function cannot(path: string, problem: string, details: Record<string, unknown> 
  * interrupted: every step before the rename is repeatable.
  */
 export async function recoverSegmentFile(path: string): Promise<RecoveredSegment | null> {
-  const partial = partialPath(path);
-  const tailFile = tailPath(path);
-  if (await unlinkIfPresent(tailTmpPath(path))) await fsyncParent(path);
+  const partial = partialFileFor(path);
+  const tailFile = tailFileFor(path);
+  if (await unlinkIfPresent(tailTmpFileFor(path))) await fsyncParent(path);
   let bytes: Buffer;
   try {
     bytes = await readFile(tailFile);

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { AgeSealer } from '../../../age/sealer.ts';
+import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode } from '../../../lib/errors.ts';
 import { exists, fsyncParent, storageError, unlinkIfPresent, writeAll, writeFileDurably } from '../../../lib/fs.ts';
-import { partialPath, tailPath, tailTmpPath } from './paths.ts';
 import { encodeTail, type SegmentProgress } from './tail.ts';
 
 export interface SealedSegment {
@@ -55,7 +55,7 @@ export class SegmentWriter implements SegmentFile {
   /** Starts `<path>.partial` with the age header. Refuses to touch an existing file of that name. */
   static async create(options: { path: string; recipients: Buffer[] }): Promise<SegmentWriter> {
     const sealer = new AgeSealer(options.recipients);
-    const partial = partialPath(options.path);
+    const partial = partialFileFor(options.path);
     if (await exists(options.path)) {
       throw new BodycamError(ErrorCode.STORAGE_IO, `${options.path} already exists; evidence is never overwritten`, {
         path: options.path,
@@ -101,7 +101,7 @@ export class SegmentWriter implements SegmentFile {
       try {
         await handle.datasync();
       } catch (e) {
-        throw storageError(e, partialPath(this.path), 'syncing');
+        throw storageError(e, partialFileFor(this.path), 'syncing');
       }
       const tail = encodeTail({
         headerLength: this.#sealer.header.length,
@@ -109,11 +109,11 @@ export class SegmentWriter implements SegmentFile {
         progress,
         finalChunk: this.#sealer.sealTail(),
       });
-      await writeFileDurably(tailTmpPath(this.path), tail);
+      await writeFileDurably(tailTmpFileFor(this.path), tail);
       try {
-        await rename(tailTmpPath(this.path), tailPath(this.path));
+        await rename(tailTmpFileFor(this.path), tailFileFor(this.path));
       } catch (e) {
-        throw storageError(e, tailPath(this.path), 'renaming to');
+        throw storageError(e, tailFileFor(this.path), 'renaming to');
       }
       await fsyncParent(this.path);
     });
@@ -128,7 +128,7 @@ export class SegmentWriter implements SegmentFile {
         this.#finished = true;
       }
       await this.#flush();
-      const partial = partialPath(this.path);
+      const partial = partialFileFor(this.path);
       try {
         await handle.datasync();
         await handle.close();
@@ -138,8 +138,8 @@ export class SegmentWriter implements SegmentFile {
         throw storageError(e, partial, 'finishing');
       }
       await fsyncParent(this.path);
-      await unlinkIfPresent(tailPath(this.path));
-      await unlinkIfPresent(tailTmpPath(this.path));
+      await unlinkIfPresent(tailFileFor(this.path));
+      await unlinkIfPresent(tailTmpFileFor(this.path));
       await fsyncParent(this.path);
       return { path: this.path, bytes: this.#bytes, sha256: this.#hash.digest('hex') };
     });
@@ -188,7 +188,7 @@ export class SegmentWriter implements SegmentFile {
         await writeAll(handle, data);
       } catch (e) {
         await handle.truncate(this.#bytes).catch(() => undefined);
-        throw storageError(e, partialPath(this.path), 'appending to');
+        throw storageError(e, partialFileFor(this.path), 'appending to');
       }
       this.#backlog.shift();
       this.#hash.update(data);

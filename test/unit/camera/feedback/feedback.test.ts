@@ -12,13 +12,15 @@ import { createCameraBus, type IncidentStarted, type WarningPlan } from '../../.
 import { Feedback } from '../../../../src/camera/feedback/feedback.ts';
 import { attentionTone, refusedTone, reminderTone } from '../../../../src/camera/feedback/prompts.ts';
 import { FileAudio } from '../../../../src/hal/audio/file.ts';
+import type { AudioOutput } from '../../../../src/hal/audio/port.ts';
 import { FakeClock } from '../../../../src/hal/clock/fake.ts';
 import { SimGpio } from '../../../../src/hal/gpio/sim.ts';
-import { silentLogger } from '../../../../src/lib/logger.ts';
+import { type Logger, silentLogger } from '../../../../src/lib/logger.ts';
+import { captureLogger } from '../../../harness/dock.ts';
 
 const MINUTE = 60_000;
 
-async function setup() {
+async function setup(options: { audio?: AudioOutput; logger?: Logger } = {}) {
   const clock = new FakeClock();
   const bus = createCameraBus();
   const gpio = new SimGpio({ clock });
@@ -35,11 +37,11 @@ async function setup() {
       ledGreen: { pin: 24, activeLow: false },
       haptic: { pin: 25, activeLow: false },
     },
-    audio: new FileAudio({ dir, clock }),
+    audio: options.audio ?? new FileAudio({ dir, clock }),
     tones: { start: attentionTone(880, 400), reminder: reminderTone(), refused: refusedTone() },
     settings: { reminderSeconds: 120, startTone: true, hapticPulseMs: 150 },
     clock,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
   });
   await feedback.start();
   bus.emit('capture.state', { state: 'running' });
@@ -129,6 +131,23 @@ describe('officer feedback', () => {
     expect({ red: rises['ledRed']?.length, green: rises['ledGreen']?.length }).toEqual(before);
     expect([gpio.outputState('ledRed'), gpio.outputState('ledGreen')]).toEqual([false, false]);
     expect(feedback.outputs()).toMatchObject({ stealth: true, led: { indication: 'stealth' } });
+  });
+
+  it('a speaker that fails to stop as stealth begins is logged, and stealth holds', async () => {
+    const { logger, lines } = captureLogger();
+    const clock = new FakeClock();
+    const file = new FileAudio({ dir: mkdtempSync(path.join(os.tmpdir(), 'bodycam-feedback-')), clock });
+    const audio: AudioOutput = {
+      kind: file.kind,
+      play: (clip) => file.play(clip),
+      check: () => file.check(),
+      stop: () => Promise.reject(new Error('aplay would not stop')),
+    };
+    const { bus, feedback } = await setup({ audio, logger });
+    bus.emit('stealth.changed', { on: true, reason: 'covert' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(feedback.outputs()).toMatchObject({ stealth: true, led: { indication: 'stealth' } });
+    expect(lines.map((l) => l.msg)).toContain('the speaker did not stop for stealth mode');
   });
 
   it('answers a refused request with its own tone and three short pulses', async () => {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../../src/camera/storage/migrations/index.ts';
-import { CameraStore, INDEX_FILE } from '../../../../src/camera/storage/store.ts';
+import { CameraStore } from '../../../../src/camera/storage/store.ts';
 import { loadConfig } from '../../../../src/config/load.ts';
+import { INDEX_FILE } from '../../../../src/evidence/paths.ts';
 import { isBodycamError } from '../../../../src/lib/errors.ts';
 import { RELEASE } from '../../../../src/lib/version.ts';
 

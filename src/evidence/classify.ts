@@ -11,10 +11,21 @@
 import path from 'node:path';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { DEVICE_ID, INCIDENT_ID } from '../lib/ids.ts';
-import { AUDIT_LOG } from './audit.ts';
-import { DOCKINGS_LOG } from './docking.ts';
 import { parseBoundedJson } from './json.ts';
-import { DEVICE_KEY_FILE } from './keys.ts';
+import {
+  AUDIT_LOG,
+  CAMERA_CONFIG_FILE,
+  DEVICE_KEY_FILE,
+  DOCK_CONFIG_FILE,
+  DOCK_DEVICES_DIR,
+  DOCK_EVIDENCE_DIR,
+  DOCKINGS_LOG,
+  deviceKeyFile,
+  dockKeyFile,
+  FOOTAGE_DIR,
+  IDENTITY_DIR,
+  INDEX_FILE,
+} from './paths.ts';
 import { type EntryKind, entries, readSmall } from './tree-fs.ts';
 
 export type LayoutKind = 'camera-directory' | 'camera-storage' | 'dock-directory' | 'dock-evidence';
@@ -42,9 +53,9 @@ export interface Layout {
 }
 
 const EXPECTED =
-  'a camera directory (config.json, identity/), a camera storage directory (index.sqlite with audit.jsonl or ' +
-  "footage/), a dock directory (dock.json, identity/, evidence/) or a dock's evidence directory (one directory " +
-  'per device id)';
+  `a camera directory (${CAMERA_CONFIG_FILE}, ${IDENTITY_DIR}/), a camera storage directory (${INDEX_FILE} with ` +
+  `${AUDIT_LOG} or ${FOOTAGE_DIR}/), a dock directory (${DOCK_CONFIG_FILE}, ${IDENTITY_DIR}/, ${DOCK_EVIDENCE_DIR}/) ` +
+  "or a dock's evidence directory (one directory per device id)";
 
 function unreadable(message: string, root: string, cause?: unknown): BodycamError {
   return new BodycamError(ErrorCode.EVIDENCE_UNREADABLE, message, { root }, cause === undefined ? {} : { cause });
@@ -81,7 +92,7 @@ async function notADirectory(dir: string): Promise<string | null> {
 }
 
 async function cameraConfig(root: string): Promise<{ device: string; storage: string }> {
-  const file = path.join(root, 'config.json');
+  const file = path.join(root, CAMERA_CONFIG_FILE);
   let doc: unknown;
   try {
     const read = await readSmall(file, 1 << 20);
@@ -101,15 +112,15 @@ async function cameraConfig(root: string): Promise<{ device: string; storage: st
 
 async function enrolment(root: string): Promise<NonNullable<Layout['enrolment']>> {
   const devices = new Map<string, EnrolmentRecord>();
-  const devicesDir = path.join(root, 'devices');
+  const devicesDir = path.join(root, DOCK_DEVICES_DIR);
   const listed = await entries(devicesDir).catch(() => null);
   for (const [id, kind] of listed?.names ?? []) {
     if (kind !== 'dir' || !DEVICE_ID.test(id)) continue;
-    const file = path.join(devicesDir, id, DEVICE_KEY_FILE);
+    const file = deviceKeyFile(path.join(devicesDir, id));
     const read = await readSmall(file, 64 * 1024).catch(() => null);
     if (read !== null && 'text' in read) devices.set(id, { file, pem: read.text });
   }
-  const dockFile = path.join(root, 'identity', 'dock.pub');
+  const dockFile = dockKeyFile(path.join(root, IDENTITY_DIR));
   const dock = await readSmall(dockFile, 64 * 1024).catch(() => null);
   return { devices, dock: dock !== null && 'text' in dock ? { file: dockFile, pem: dock.text } : null };
 }
@@ -125,9 +136,13 @@ export async function classify(given: string): Promise<Layout> {
     throw unreadable(`${root} ${why}; expected ${EXPECTED}`, root, e);
   }
   const base = { root, device: null, enrolment: null, evidenceProblem: null };
-  if (has(names, 'config.json', 'file') && has(names, 'identity', 'dir')) {
+  if (has(names, CAMERA_CONFIG_FILE, 'file') && has(names, IDENTITY_DIR, 'dir')) {
     const { device, storage } = await cameraConfig(root);
-    const seen = ['config.json', 'identity/', `${path.relative(root, storage) || storage}/ (its storage.dir)`];
+    const seen = [
+      CAMERA_CONFIG_FILE,
+      `${IDENTITY_DIR}/`,
+      `${path.relative(root, storage) || storage}/ (its storage.dir)`,
+    ];
     return {
       ...base,
       kind: 'camera-directory',
@@ -137,9 +152,9 @@ export async function classify(given: string): Promise<Layout> {
       evidenceProblem: await notADirectory(storage),
     };
   }
-  if (has(names, 'dock.json', 'file') && names.has('identity') && names.has('evidence')) {
-    const evidence = path.join(root, 'evidence');
-    const seen = ['dock.json', 'identity/', 'evidence/', 'devices/'];
+  if (has(names, DOCK_CONFIG_FILE, 'file') && names.has(IDENTITY_DIR) && names.has(DOCK_EVIDENCE_DIR)) {
+    const evidence = path.join(root, DOCK_EVIDENCE_DIR);
+    const seen = [DOCK_CONFIG_FILE, `${IDENTITY_DIR}/`, `${DOCK_EVIDENCE_DIR}/`, `${DOCK_DEVICES_DIR}/`];
     return {
       ...base,
       kind: 'dock-directory',
@@ -149,8 +164,8 @@ export async function classify(given: string): Promise<Layout> {
       evidenceProblem: await notADirectory(evidence),
     };
   }
-  if (has(names, 'index.sqlite', 'file') && (has(names, AUDIT_LOG, 'file') || has(names, 'footage', 'dir'))) {
-    const seen = ['index.sqlite', ...[AUDIT_LOG, 'footage'].filter((n) => names.has(n))];
+  if (has(names, INDEX_FILE, 'file') && (has(names, AUDIT_LOG, 'file') || has(names, FOOTAGE_DIR, 'dir'))) {
+    const seen = [INDEX_FILE, ...[AUDIT_LOG, FOOTAGE_DIR].filter((n) => names.has(n))];
     return { ...base, kind: 'camera-storage', evidence: root, seen };
   }
   // A dock's evidence: directories named as device ids, at least one holding a device's evidence, and they are
