@@ -12,7 +12,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { realClock } from '../../src/hal/clock/real.ts';
-import { NodeProcessRunner, stopProcess } from '../../src/hal/process/node.ts';
+import { NodeProcessRunner } from '../../src/hal/process/node.ts';
+import { stopProcess } from '../../src/hal/process/supervision.ts';
 import type { RunningProcess } from '../../src/hal/process/port.ts';
 import { rssOf } from '../bench/proc.ts';
 import {

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../hal/clock/port.ts';
-import { stopProcess } from '../hal/process/node.ts';
+import { stopProcess } from '../hal/process/supervision.ts';
 import type { ProcessExit, ProcessRunner, RunningProcess } from '../hal/process/port.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';

@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import { stopProcess } from '../../hal/process/node.ts';
+import { stopProcess } from '../../hal/process/supervision.ts';
 import type { ProcessRunner, RunningProcess } from '../../hal/process/port.ts';
 import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
