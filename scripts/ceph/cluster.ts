@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { realClock } from '../../src/hal/clock/real.ts';
 import { NodeProcessRunner } from '../../src/hal/process/node.ts';
-import { stopProcess } from '../../src/hal/process/supervision.ts';
 import type { RunningProcess } from '../../src/hal/process/port.ts';
+import { stopProcess } from '../../src/hal/process/supervision.ts';
 import { rssOf } from '../bench/proc.ts';
 import {
   type CephConfOptions,

@@ -42,7 +42,6 @@ import { StorageSpace } from './health/storage-space.ts';
 import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
-import { fluentFfmpeg } from './media/ffmpeg.ts';
 import { PreRecordRing } from './media/ring.ts';
 import { BatteryMonitor } from './power/battery-monitor.ts';
 import { Activation } from './recording/activation.ts';
@@ -181,7 +180,6 @@ export class Camera {
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       clock,
-      ffmpeg: fluentFfmpeg(processes),
       processes,
       ...(room === undefined ? {} : { room }),
       logger: log.child({ component: 'capture' }),
