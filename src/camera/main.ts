@@ -55,12 +55,18 @@ import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
 
-/** Stand-ins a test or benchmark may hand in; everything else comes from the config. */
+/**
+ * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
+ * GPIO and scripted processes (ffmpeg delivering real fMP4 on that clock) the whole camera runs in-process on fake
+ * time (test/unit/camera/camera.test.ts).
+ */
 export interface CameraDeps {
+  /** Every timer and timestamp of every part (default: the real clock). */
   clock?: Clock;
   gpio?: GpioDriver;
   /** A fuel gauge (the sim one in tests); default: the one battery.gauge names. */
   gauge?: FuelGauge | null;
+  /** Every child process: the capture (ffmpeg, rpicam-vid), aplay, systemd-notify, the shutdown command. */
   processes?: ProcessRunner;
   audio?: AudioOutput;
   /** The config file's path, for messages that tell a technician what to run. */
