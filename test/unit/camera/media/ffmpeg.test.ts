@@ -129,7 +129,7 @@ describe('startFfmpeg', () => {
 
 describe('checkFfmpeg', () => {
   const answering = (encoders: string) =>
-    new ScriptedProcesses().define('ffmpeg', (call) => {
+    new ScriptedProcesses({ clock: new FakeClock() }).define('ffmpeg', (call) => {
       call.stdout(call.args.includes('-version') ? 'ffmpeg version 5.1.6-0+deb12u1 Copyright\n' : encoders);
       call.exit(0);
     });
