@@ -8,9 +8,6 @@ import { defineConfig } from 'vitest/config';
 const EXCLUDED_FILES: readonly string[] = [
   // Dependency rules over the source tree: nothing in it depends on the CPU, and `npm test` runs it natively.
   'test/unit/architecture.test.ts',
-  // Five of its seven tests wait a fixed 30 ms of real time for the file speaker's write before looking (`played()`);
-  // under emulation the write comes later now and then. The same code runs natively in `npm test`.
-  'test/unit/camera/feedback/feedback.test.ts',
 ];
 
 /** Single tests, by name. */
@@ -24,14 +21,6 @@ const EXCLUDED_TESTS: readonly string[] = [
   // Re-parses a real stream split at every byte offset: pure JavaScript, so the same on every CPU, but ~150 s
   // under emulation (seconds natively); the parser's other tests on the real stream still run.
   'gives the same result for a split at every byte offset',
-  // Wall-clock budgets (at most 500 ms between the prompts of the warning), which emulation on a busy two-core
-  // machine does not keep; the same code runs natively in `npm test`.
-  'plays the tone then each language in order',
-  // Start a second Node (process.execPath) to see a fatal exit or a parent SIGKILLed: under user emulation that
-  // child is the emulator again, and the parent-death signal follows the emulator's threads, not the program's.
-  // Both are properties of the host kernel and of Node's process handling, checked natively in `npm test`.
-  'ends the command when its parent is SIGKILLed',
-  'one fatal JSON line with the stack, exit 70',
 ];
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

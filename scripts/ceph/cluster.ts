@@ -12,8 +12,10 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { realClock } from '../../src/hal/clock/real.ts';
-import { NodeProcessRunner, stopProcess } from '../../src/hal/process/node.ts';
+import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import type { RunningProcess } from '../../src/hal/process/port.ts';
+import { stopProcess } from '../../src/hal/process/supervision.ts';
+import { listenForStop } from '../../src/lib/signals.ts';
 import { rssOf } from '../bench/proc.ts';
 import {
   type CephConfOptions,
@@ -234,6 +236,7 @@ export function clusterRss(cluster: CephCluster): number {
 }
 
 if (import.meta.main) {
+  const stop = listenForStop(); // before starting: a Ctrl-C during the start stops the cluster once it runs
   const cluster = await startCeph();
   process.stdout.write(
     `${JSON.stringify(
@@ -250,9 +253,6 @@ if (import.meta.main) {
       2,
     )}\nrunning; Ctrl-C stops it\n`,
   );
-  const stop = (): void => {
-    void cluster.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  await stop.received;
+  await cluster.stop();
 }

@@ -21,6 +21,7 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { makePrivate } from '../lib/fs.ts';
+import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
 import { RELEASE } from '../lib/version.ts';
@@ -42,7 +43,6 @@ import { StorageSpace } from './health/storage-space.ts';
 import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
 import { Capture } from './media/capture.ts';
-import { fluentFfmpeg } from './media/ffmpeg.ts';
 import { PreRecordRing } from './media/ring.ts';
 import { BatteryMonitor } from './power/battery-monitor.ts';
 import { Activation } from './recording/activation.ts';
@@ -55,32 +55,30 @@ import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
 
-/** Stand-ins a test or benchmark may hand in; everything else comes from the config. */
+/**
+ * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
+ * GPIO and scripted processes (ffmpeg delivering real fMP4 on that clock) the whole camera runs in-process on fake
+ * time (test/unit/camera/camera.test.ts).
+ */
 export interface CameraDeps {
+  /** Every timer and timestamp of every part (default: the real clock). */
   clock?: Clock;
   gpio?: GpioDriver;
   /** A fuel gauge (the sim one in tests); default: the one battery.gauge names. */
   gauge?: FuelGauge | null;
+  /** Every child process: the capture (ffmpeg, rpicam-vid), aplay, systemd-notify, the shutdown command. */
   processes?: ProcessRunner;
   audio?: AudioOutput;
   /** The config file's path, for messages that tell a technician what to run. */
   configFile?: string;
 }
 
-interface Part {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-const idle = async (): Promise<void> => undefined;
-
 export class Camera {
   readonly bus: CameraBus = createCameraBus();
   readonly #config: Config;
   readonly #log: Logger;
   readonly #deps: CameraDeps;
-  readonly #started: Part[] = [];
+  readonly #parts: Lifecycle;
   #status: StatusBoard | null = null;
   #activation: Activation | null = null;
 
@@ -88,6 +86,7 @@ export class Camera {
     this.#config = config;
     this.#log = logger;
     this.#deps = deps;
+    this.#parts = new Lifecycle(logger);
   }
 
   async start(): Promise<void> {
@@ -111,12 +110,12 @@ export class Camera {
     if (identity !== null) await publishDeviceKey(c.storage.dir, identity);
     const audit =
       identity === null ? null : await AuditTrail.open(c.storage.dir, identity, log.child({ component: 'audit' }));
-    if (audit !== null) await this.#start({ name: 'audit log', start: idle, stop: () => audit.close() });
+    if (audit !== null) this.#parts.add('audit log', () => audit.close());
     const store = CameraStore.open(c.storage.dir, {
       wallNow: () => clock.wallNow(),
       ...(audit === null ? {} : { onEvent: (e: AuditRecord) => audit.append(e) }),
     });
-    await this.#start({ name: 'index', start: idle, stop: async () => store.close() });
+    this.#parts.add('index', () => store.close());
     const key =
       identity === null
         ? null
@@ -149,7 +148,7 @@ export class Camera {
     const gpio =
       this.#deps.gpio ??
       (await createGpioDriver(c.gpio.driver, { clock, ...(c.gpio.chip === undefined ? {} : { chip: c.gpio.chip }) }));
-    await this.#start({ name: 'gpio', start: idle, stop: () => gpio.close() });
+    this.#parts.add('gpio', () => gpio.close());
 
     // A gauge that does not answer is logged and shown in the status; it never keeps the camera from recording.
     let gauge: FuelGauge | null = null;
@@ -173,7 +172,7 @@ export class Camera {
         { driver: c.audio.driver, device: c.audio.device, dir: c.audio.dir, ...(room === undefined ? {} : { room }) },
         { processes, clock },
       );
-    await this.#start({ name: 'speaker', start: idle, stop: () => audio.stop() });
+    this.#parts.add('speaker', () => audio.stop());
     const prerollMs = c.preRecord.seconds * 1000;
     const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio });
     const capture = new Capture({
@@ -181,7 +180,6 @@ export class Camera {
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       clock,
-      ffmpeg: fluentFfmpeg(processes),
       processes,
       ...(room === undefined ? {} : { room }),
       logger: log.child({ component: 'capture' }),
@@ -300,43 +298,29 @@ export class Camera {
       }),
       logger: log.child({ component: 'control' }),
     });
-    let stopGc = (): void => undefined;
 
-    await this.#start(named('status', status));
-    await this.#start(
-      named(
-        'journal',
-        new Journal({
-          bus,
-          events: store.events,
-          logger: log,
-          start: { config: c, previous: previousStart?.data ?? null },
-        }),
-      ),
-    );
+    await this.#parts.start('status', status);
+    const journalStart = { config: c, previous: previousStart?.data ?? null };
+    await this.#parts.start('journal', new Journal({ bus, events: store.events, logger: log, start: journalStart }));
     if (identity !== null) {
-      await this.#start(
-        named(
-          'manifests',
-          new ManifestWriter({
-            bus,
-            incidents: store.incidents,
-            segments: store.segments,
-            manifests: store.manifests,
-            storageDir: c.storage.dir,
-            device: c.device.id,
-            identity,
-            retention: { policeAccessDays: c.evidence.policeAccessDays, maxMonths: c.evidence.maxMonths },
-            speed: source.kind === 'synthetic' ? source.speed : 1,
-            wallNow: () => clock.wallNow(),
-            logger: log.child({ component: 'manifests' }),
-            onInternalError: () => status.countInternalError(),
-          }),
-        ),
-      );
+      const manifests = new ManifestWriter({
+        bus,
+        incidents: store.incidents,
+        segments: store.segments,
+        manifests: store.manifests,
+        storageDir: c.storage.dir,
+        device: c.device.id,
+        identity,
+        retention: { policeAccessDays: c.evidence.policeAccessDays, maxMonths: c.evidence.maxMonths },
+        speed: source.kind === 'synthetic' ? source.speed : 1,
+        wallNow: () => clock.wallNow(),
+        logger: log.child({ component: 'manifests' }),
+        onInternalError: () => status.countInternalError(),
+      });
+      await this.#parts.start('manifests', manifests);
     }
-    await this.#start(named('feedback', feedback));
-    await this.#start(named('warning', warning));
+    await this.#parts.start('feedback', feedback);
+    await this.#parts.start('warning', warning);
     const speakerCheck = {
       bus,
       audio,
@@ -344,72 +328,44 @@ export class Camera {
       everyMs: c.feedback.speakerCheckSeconds * 1000,
       logger: log.child({ component: 'speaker' }),
     };
-    await this.#start(named('speaker check', new SpeakerCheck(speakerCheck)));
-    await this.#start(
-      named('stealth', new StealthPolicy({ bus, allowed: c.stealth.allowed, reason: c.stealth.reason, logger: log })),
-    );
-    await this.#start(named('storage space', new StorageSpace({ bus, budget, clock })));
-    await this.#start(named('clock check', new ClockCheck({ bus, clock })));
+    await this.#parts.start('speaker check', new SpeakerCheck(speakerCheck));
+    const stealth = { bus, allowed: c.stealth.allowed, reason: c.stealth.reason, logger: log };
+    await this.#parts.start('stealth', new StealthPolicy(stealth));
+    await this.#parts.start('storage space', new StorageSpace({ bus, budget, clock }));
+    await this.#parts.start('clock check', new ClockCheck({ bus, clock }));
     // Recorder and ring subscribe before capture publishes its first init segment.
-    await this.#start(named('recorder', recorder));
-    await this.#start(named('activation', activation));
-    await this.#start(named('capture', capture));
-    await this.#start({ name: 'finish recording', start: idle, stop: () => activation.finish() });
-    if (battery !== null) await this.#start(named('battery', battery));
-    await this.#start(
-      named(
-        'inputs',
-        new OfficerInputs({
-          bus,
-          gpio,
-          lines: c.gpio.inputs,
-          roles: c.controls,
-          debounceMs: c.gpio.debounceMs,
-          clock,
-        }),
-      ),
-    );
-    if (sync !== null) await this.#start(named('dock sync', sync));
-    await this.#start(named('control', control));
+    await this.#parts.start('recorder', recorder);
+    await this.#parts.start('activation', activation);
+    await this.#parts.start('capture', capture);
+    this.#parts.add('finish recording', () => activation.finish());
+    if (battery !== null) await this.#parts.start('battery', battery);
+    const inputs = { bus, gpio, lines: c.gpio.inputs, roles: c.controls, debounceMs: c.gpio.debounceMs, clock };
+    await this.#parts.start('inputs', new OfficerInputs(inputs));
+    if (sync !== null) await this.#parts.start('dock sync', sync);
+    await this.#parts.start('control', control);
     // What start-up found missing, now that the LEDs, the status and the journal listen: shown, logged, recorded.
     for (const fault of needs.faults) bus.emit('setup.fault', fault);
     if (needs.keyCreated && identity !== null) {
       bus.emit('identity.created', { keyId: identity.keyId, file: c.evidence.keyFile });
     }
     // Last to start, first to stop: READY only once everything above runs, STOPPING before anything stops.
-    await this.#start(
-      named(
-        'systemd',
-        new SystemdNotify({
-          bus,
-          processes,
-          clock,
-          logger: log.child({ component: 'systemd' }),
-          env: process.env,
-          healthyWithinMs: 2 * c.capture.stallMs,
-          captureState: () => capture.state,
-        }),
-      ),
-    );
-    await this.#start({
-      name: 'memory',
-      start: async () => {
-        stopGc = startPeriodicGc(5000);
-      },
-      stop: async () => stopGc(),
+    const systemd = new SystemdNotify({
+      bus,
+      processes,
+      clock,
+      logger: log.child({ component: 'systemd' }),
+      env: process.env,
+      healthyWithinMs: 2 * c.capture.stallMs,
+      captureState: () => capture.state,
     });
+    await this.#parts.start('systemd', systemd);
+    this.#parts.add('memory', startPeriodicGc(5000));
     log.info({ storage: c.storage.dir, prerollSeconds: c.preRecord.seconds }, 'camera ready: buffering');
   }
 
   /** Stops every started part in reverse order; a part that fails to stop is logged and the rest still stop. */
   async stop(): Promise<void> {
-    for (const part of this.#started.splice(0).reverse()) {
-      try {
-        await part.stop();
-      } catch (err) {
-        this.#log.error({ part: part.name, err }, 'stopping a part failed');
-      }
-    }
+    await this.#parts.stop();
     this.#log.info('camera stopped');
   }
 
@@ -425,13 +381,4 @@ export class Camera {
   stopRecording(reason: string): boolean {
     return this.#activation?.stopRecording(reason) ?? false;
   }
-
-  async #start(part: Part): Promise<void> {
-    await part.start();
-    this.#started.push(part);
-  }
-}
-
-function named(name: string, c: { start(): Promise<void>; stop(): Promise<void> }): Part {
-  return { name, start: () => c.start(), stop: () => c.stop() };
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../hal/clock/port.ts';
 import { realClock } from '../hal/clock/real.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
+import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { MAX_PACKET_BYTES } from '../protocol/limits.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
@@ -30,22 +31,18 @@ export interface DockDeps {
   checkpointBytes?: number;
 }
 
-interface Part {
-  name: string;
-  stop(): Promise<void>;
-}
-
 export class DockStation {
   readonly #dir: string;
   readonly #log: Logger;
   readonly #deps: DockDeps;
-  readonly #started: Part[] = [];
+  readonly #started: Lifecycle;
   #broker: MosquittoBroker | null = null;
 
   constructor(dir: string, logger: Logger, deps: DockDeps = {}) {
     this.#dir = dir;
     this.#log = logger;
     this.#deps = deps;
+    this.#started = new Lifecycle(logger);
   }
 
   /** The managed broker (null when the site runs its own), for status and fault tests. */
@@ -62,7 +59,7 @@ export class DockStation {
     const dock = { privateKey, keyId: keyId(createPublicKey(privateKey)) };
 
     const evidence = await openEvidenceStore(config.store, layout, this.#log.child({ component: 'store' }));
-    this.#started.push({ name: 'store', stop: async () => evidence.close() });
+    this.#started.add('store', () => evidence.close());
     const conf = (() => {
       try {
         return readFileSync(layout.broker.conf, 'utf8');
@@ -78,16 +75,15 @@ export class DockStation {
       );
     }
     const progress = Progress.open(this.#dir);
-    this.#started.push({ name: 'progress', stop: async () => progress.close() });
+    this.#started.add('progress', () => progress.close());
     if (config.broker === 'managed') {
       const broker = dockBroker(this.#dir, {
         runner: processes,
         clock,
         logger: this.#log.child({ component: 'broker' }),
       });
-      await broker.start();
+      await this.#started.start('broker', broker);
       this.#broker = broker;
-      this.#started.push({ name: 'broker', stop: () => broker.stop() });
     }
     const { connect } = await import('mqtt');
     const client = connect({
@@ -131,18 +127,11 @@ export class DockStation {
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
       ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
     });
-    await agent.start();
-    this.#started.push({ name: 'agent', stop: () => agent.stop() });
+    await this.#started.start('agent', agent);
     this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker, store: evidence.where }, 'dock ready');
   }
 
   async stop(): Promise<void> {
-    for (const part of this.#started.splice(0).reverse()) {
-      try {
-        await part.stop();
-      } catch (err) {
-        this.#log.error({ part: part.name, err }, 'stopping a part failed');
-      }
-    }
+    await this.#started.stop();
   }
 }

@@ -31,7 +31,11 @@ export class EventBus<M extends object> {
   on<K extends keyof M>(event: K, listener: Listener<M[K]>): Unsubscribe {
     const list = this.#listeners.get(event) ?? [];
     this.#listeners.set(event, [...list, listener as Listener<never>]);
+    let subscribed = true;
     return () => {
+      // Once only: the same function subscribed twice is two subscriptions, and a second call must not end the other.
+      if (!subscribed) return;
+      subscribed = false;
       const now = this.#listeners.get(event) ?? [];
       const i = now.indexOf(listener as Listener<never>);
       if (i < 0) return;

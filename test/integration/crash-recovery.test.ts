@@ -1,6 +1,7 @@
 /**
  * kill -9 of the daemon mid-recording, then a restart: closed segments still decrypt and play, the interrupted one
  * plays up to its last synced chunk, `list` is consistent, and recording can go on.
+ * A real daemon killed with SIGKILL, in real time: an integration test.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';

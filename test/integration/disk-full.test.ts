@@ -4,6 +4,7 @@
  * the daemon keeps running, the officer is told (full-storage LED, write failures in status), and what was synced
  * stays on disk; once there is room again a restart recovers it and it decrypts. Needs root to mount a small tmpfs
  * as the camera's storage.
+ * Real time, a real daemon and a real full file system: an integration test.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

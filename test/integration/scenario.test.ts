@@ -2,6 +2,8 @@
  * The issue's acceptance scenario on `init --board sim` defaults (1280x720 at 30 fps, real time, 30 s pre-roll):
  * buffer ≥ 35 s, double press, record 10 s, hold 3.5 s; then decrypt every segment with the real `age` tool and
  * check the timeline with ffprobe.
+ * Real time and real processes (the compiled daemon, ffmpeg, `age`, ffprobe): an integration test. The same path runs
+ * in-process on fake time in test/unit/camera/camera.test.ts.
  */
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';

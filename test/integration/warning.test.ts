@@ -3,6 +3,8 @@
  * defaults (1280x720, real time, 30 s pre-roll) with audio kept in the pre-roll. The file speaker writes what it
  * plays under DIR/speaker/, the synthetic microphone hears it (the simulated room), and the decrypted footage is
  * listened to with ffmpeg; prompts and played files are checked with sox.
+ * Real time and real processes (the compiled daemon, ffmpeg, sox): an integration test. The warning's order and
+ * timing on fake time: test/unit/camera/feedback/warning.test.ts and test/unit/camera/camera.test.ts.
  */
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -3,6 +3,8 @@
  * replaced on PATH by a recorder of what would have been sent, and an ffmpeg that wedges for good after its first
  * run (as a dead camera does). READY comes once buffering, pings while the capture delivers, and none once it has
  * stalled for good, so systemd would restart the camera; STOPPING on SIGTERM.
+ * Real time and real processes (the compiled daemon, a wedged ffmpeg): an integration test. The notifier's decisions
+ * on fake time: test/unit/camera/service/notify.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

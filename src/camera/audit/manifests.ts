@@ -24,6 +24,7 @@ import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncParent, storageError, writeFileDurably } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SerialQueue } from '../../lib/serial.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
 import type { DeviceIdentity } from '../identity.ts';
 import type { IncidentRow, Incidents } from '../storage/incidents.ts';
@@ -51,7 +52,7 @@ export class ManifestWriter {
   readonly #o: ManifestWriterOptions;
   readonly #subs: Subscriptions<CameraEvents>;
   #clock: ClockInfo = { source: 'unset', offsetMs: null };
-  #queue: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #stopping = false;
 
   constructor(options: ManifestWriterOptions) {
@@ -69,7 +70,7 @@ export class ManifestWriter {
     for (const e of ['segment.sealed', 'incident.closed', 'warning.finished'] as const)
       this.#subs.on(e, () => this.sign());
     this.sign();
-    await this.#queue;
+    await this.#queue.idle();
   }
 
   /** Writes what is still due (incidents closed by the stop get their closing manifest even mid-warning). */
@@ -77,15 +78,15 @@ export class ManifestWriter {
     this.#subs.clear();
     this.#stopping = true;
     this.sign();
-    await this.#queue;
+    await this.#queue.idle();
   }
 
   /** Queues a pass over the index; passes run one at a time. */
   sign(): void {
-    this.#queue = this.#queue
-      .then(() => this.#pass())
-      .catch((e: unknown) => {
-        // The queue stays usable whatever failed: the next pass (next segment, or the next start) tries again.
+    // The queue stays usable whatever failed: the next pass (next segment, or the next start) tries again.
+    this.#queue.push(
+      () => this.#pass(),
+      (e) => {
         if (isSubsystemError(e, 'STORAGE')) {
           this.#o.logger.error(
             { code: e.code, message: e.message },
@@ -95,7 +96,8 @@ export class ManifestWriter {
           this.#o.logger.error({ err: e }, 'signing manifests failed (internal error); retried at the next segment');
           this.#o.onInternalError?.(e);
         }
-      });
+      },
+    );
   }
 
   async #pass(): Promise<void> {

@@ -1,5 +1,4 @@
 import type { Clock } from '../../hal/clock/port.ts';
-import { realClock } from '../../hal/clock/real.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 30;
@@ -9,7 +8,7 @@ export interface DebouncerOptions {
   debounceMs?: number;
   /** Level assumed before the first edge (default false: released). */
   initial?: boolean;
-  clock?: Clock;
+  clock: Clock;
   /**
    * Receives each accepted level. `atMs` is the time of the raw edge that began the stable level, not the time it
    * was accepted, so press durations and hold deadlines are measured from when the finger actually moved.
@@ -39,7 +38,7 @@ export class Debouncer {
       });
     }
     this.#debounceMs = ms;
-    this.#clock = opts.clock ?? realClock;
+    this.#clock = opts.clock;
     this.#onStable = opts.onStable;
     this.#stable = opts.initial ?? false;
     this.#pending = this.#stable;

@@ -1,7 +1,5 @@
 import type { Clock } from '../../hal/clock/port.ts';
-import { realClock } from '../../hal/clock/real.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
-import { Debouncer } from './debounce.ts';
 
 export type Pattern = 'single' | 'double' | 'hold';
 
@@ -33,7 +31,7 @@ export interface PatternEvent {
 
 export interface PressPatternOptions {
   config?: Partial<PatternConfig>;
-  clock?: Clock;
+  clock: Clock;
   onPattern: (event: PatternEvent) => void;
 }
 
@@ -80,7 +78,7 @@ export class PressPatternDetector {
   constructor(opts: PressPatternOptions) {
     this.config = { ...DEFAULT_PATTERN_CONFIG, ...opts.config };
     validatePatternConfig(this.config);
-    this.#clock = opts.clock ?? realClock;
+    this.#clock = opts.clock;
     this.#onPattern = opts.onPattern;
   }
 
@@ -158,45 +156,4 @@ export type EdgeKind = 'rising' | 'falling' | 'both';
 /** Whether a change to `active` is an edge of the wanted kind (levels are logical: rising = became active). */
 export function isWantedEdge(edge: EdgeKind, active: boolean): boolean {
   return edge === 'both' || (edge === 'rising') === active;
-}
-
-export interface EdgeTriggerOptions {
-  /** `rising`: becomes active (e.g. holster sensor: weapon drawn); `falling`: becomes inactive; `both`. */
-  edge: EdgeKind;
-  debounceMs?: number;
-  initial?: boolean;
-  clock?: Clock;
-  onEdge: (active: boolean, atMs: number) => void;
-}
-
-/**
- * Auxiliary lines (holster sensor, dock contact): a debounced level change on the configured edge. Levels are
- * logical (port convention), so `rising` means "became active" whatever the wiring's polarity.
- */
-export class EdgeTrigger {
-  readonly #debouncer: Debouncer;
-
-  constructor(opts: EdgeTriggerOptions) {
-    this.#debouncer = new Debouncer({
-      ...(opts.debounceMs === undefined ? {} : { debounceMs: opts.debounceMs }),
-      ...(opts.initial === undefined ? {} : { initial: opts.initial }),
-      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-      onStable: (active, atMs) => {
-        if (isWantedEdge(opts.edge, active)) opts.onEdge(active, atMs);
-      },
-    });
-  }
-
-  get level(): boolean {
-    return this.#debouncer.level;
-  }
-
-  /** Feed one raw edge from the driver. */
-  input(active: boolean, atMs?: number): void {
-    this.#debouncer.input(active, atMs);
-  }
-
-  dispose(): void {
-    this.#debouncer.dispose();
-  }
 }

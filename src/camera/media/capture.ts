@@ -9,11 +9,11 @@
  */
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import { stopProcess } from '../../hal/process/node.ts';
 import type { ProcessRunner, RunningProcess } from '../../hal/process/port.ts';
+import { stopProcess } from '../../hal/process/supervision.ts';
 import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { type FfmpegExit, type FfmpegLauncher, type RunningFfmpeg, requiredEncoders } from './ffmpeg.ts';
+import { checkFfmpeg, type FfmpegExit, type RunningFfmpeg, requiredEncoders, startFfmpeg } from './ffmpeg.ts';
 import { Fmp4Parser } from './fmp4/parser.ts';
 import { microphoneOf, probeMicrophone } from './microphone.ts';
 import { buildCapturePlan, type CapturePlan, type Microphone, type SourceConfig } from './sources.ts';
@@ -24,9 +24,7 @@ export interface CaptureOptions {
   ffmpegPath: string;
   logger: Logger;
   clock: Clock;
-  /** ffmpeg (real: `fluentFfmpeg(processes)`). */
-  ffmpeg: FfmpegLauncher;
-  /** Starts the camera process of an rpicam source. */
+  /** Runs ffmpeg (and the camera process of an rpicam source): the real runner, or scripted ones in tests. */
   processes: ProcessRunner;
   /**
    * Synthetic source only: a raw PCM stream mixed into the microphone track (the simulated room, so the synthetic
@@ -126,7 +124,8 @@ export class Capture {
     if (this.#state !== 'idle') throw new Error(`capture already ${this.#state}`);
     this.#setState('starting');
     try {
-      const info = await this.#options.ffmpeg.check(this.#options.ffmpegPath, requiredEncoders(this.#plan));
+      const { processes, ffmpegPath } = this.#options;
+      const info = await checkFfmpeg(processes, ffmpegPath, requiredEncoders(this.#plan));
       this.#log.info({ version: info.version, source: this.#options.source.kind }, 'starting capture');
     } catch (e) {
       this.#setState('idle');
@@ -193,8 +192,9 @@ export class Capture {
       p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
     const room = this.#plan.pipe === 'room' ? this.#options.room?.openMicrophone() : undefined;
     const input = producer?.stdout ?? room;
-    const ffmpeg = this.#options.ffmpeg.start(plan, {
+    const ffmpeg = startFfmpeg(this.#options.processes, plan, {
       ffmpegPath: this.#options.ffmpegPath,
+      clock: this.#clock,
       logger: this.#log,
       ...(input === undefined ? {} : { input }),
     });

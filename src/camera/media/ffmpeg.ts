@@ -1,25 +1,23 @@
 /**
- * The one adapter around fluent-ffmpeg (archived upstream). Its quirks stay in this file:
- *  - a missing binary makes it throw an uncatchable TypeError, so `checkFfmpeg` spawns the binary itself first
- *    and callers must not start a plan before that check passed;
- *  - `setFfmpegPath` writes a module-wide cache, not a per-command setting (one path per process is fine for the
- *    daemon); `setFfprobePath` is never needed because we never call its ffprobe;
- *  - every `run()` first probes `ffmpeg -formats` and `-encoders` (~0.4 s, cached for the rest of the process).
- *    There is no option to skip it, so the first capture start pays it once at boot, never an activation;
- *    codecs are passed as raw output options so the probe has nothing to veto after our own check;
- *  - a stop by SIGINT is reported through `error` ("exited with code 255"), so the exit is classified from the
- *    child's real exit code/signal and whether we asked it to stop, never from message text.
+ * ffmpeg for capture, in the two halves of every external command: fluent-ffmpeg (the one module that imports it)
+ * builds the argument list from a capture plan, and the process runs through the process port like every other
+ * child (the real runner on the camera, a scripted ffmpeg in tests), so the same supervision applies to it: the
+ * stderr tail, and the one stop (SIGINT, on which ffmpeg finishes its current write and closes the file, then
+ * SIGKILL when it lingers). fluent-ffmpeg 2.1.3 is archived upstream: only its command builder is used
+ * (`_getArguments`, declared by its types and frozen with the package), never its runner, whose quirks (an
+ * uncatchable TypeError on a missing binary, a ~0.4 s capability probe before each first run, a SIGINT stop reported
+ * as an error) therefore no longer reach the camera. The argument lists are compared in the unit tests, so a
+ * different builder would show there.
  */
 
-import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import type { Clock } from '../../hal/clock/port.ts';
 import type { ProcessRunner } from '../../hal/process/port.ts';
+import { stopProcess } from '../../hal/process/supervision.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CapturePlan } from './sources.ts';
-
-const STDERR_LINES = 40;
 
 export interface FfmpegInfo {
   version: string;
@@ -89,16 +87,15 @@ export interface FfmpegExit {
   signal: NodeJS.Signals | null;
   /** True when we asked it to stop (stop() or kill()); such an exit is not a failure. */
   requested: boolean;
-  /** What fluent-ffmpeg reported, for logs only. */
+  /** Why it could not start (a missing binary), for logs only. */
   message: string | undefined;
 }
 
 export interface RunningFfmpeg {
   /** The fMP4 byte stream (ffmpeg's stdout). */
   readonly stdout: Readable;
-  /** Settles (never rejects) once the process is gone, or once fluent-ffmpeg gave up before spawning it. */
+  /** Settles (never rejects) once the process is gone, or once it failed to start. */
   readonly exited: Promise<FfmpegExit>;
-  readonly pid: () => number | undefined;
   /** SIGINT (ffmpeg finishes the current write and closes), then SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<FfmpegExit>;
   /** An immediate signal, e.g. SIGKILL from the stall watchdog; counts as requested. */
@@ -109,92 +106,54 @@ export interface RunningFfmpeg {
 
 export interface StartOptions {
   ffmpegPath: string;
-  /** Feeds the plan's `pipe:0` input (rpicam-vid's stdout). */
+  /** Feeds the plan's `pipe:0` input (rpicam-vid's stdout, the simulated room). */
   input?: Readable;
+  clock: Clock;
   logger: Logger;
 }
 
-/** How capture runs ffmpeg: checked first, then started per run. The real one is `fluentFfmpeg`. */
-export interface FfmpegLauncher {
-  check(ffmpegPath: string, required: readonly string[]): Promise<FfmpegInfo>;
-  start(plan: CapturePlan, options: StartOptions): RunningFfmpeg;
-}
-
-/** The real launcher: the check runs through the process port, the capture through fluent-ffmpeg. */
-export function fluentFfmpeg(processes: ProcessRunner): FfmpegLauncher {
-  return {
-    check: (ffmpegPath, required) => checkFfmpeg(processes, ffmpegPath, required),
-    start: startFfmpeg,
-  };
-}
-
-/** Starts ffmpeg for `plan`. Call only after `checkFfmpeg(ffmpegPath)` succeeded (see the file comment). */
-export function startFfmpeg(plan: CapturePlan, options: StartOptions): RunningFfmpeg {
-  const { logger } = options;
-  const command = ffmpeg({ stdoutLines: STDERR_LINES }).setFfmpegPath(options.ffmpegPath);
+/** ffmpeg's arguments for `plan`, its fMP4 going to stdout (`pipe:1`), as fluent-ffmpeg builds them. */
+export function ffmpegArgs(plan: CapturePlan): string[] {
+  const command = ffmpeg();
   for (const [i, input] of plan.inputs.entries()) {
-    command.input(input.url === 'pipe:0' && options.input !== undefined ? options.input : input.url);
+    command.input(input.url);
     // No banner (version, build configuration): the stderr tail logged on a failure is then the error itself.
     // fluent-ffmpeg has no global options; before the first input is where ffmpeg reads them.
-    const options_ = i === 0 ? ['-hide_banner', ...input.options] : input.options;
+    const options = i === 0 ? ['-hide_banner', ...input.options] : input.options;
     // Spread, not an array: given an array, fluent-ffmpeg splits any "a b" element at its space.
-    if (options_.length > 0) command.inputOptions(...options_);
+    if (options.length > 0) command.inputOptions(...options);
   }
   if (plan.outputOptions.length > 0) command.outputOptions(...plan.outputOptions);
+  command.output('pipe:1');
+  return command._getArguments();
+}
 
-  const tail: string[] = [];
-  let child: ChildProcess | undefined;
+/** Starts ffmpeg for `plan` through the process port. Call after `checkFfmpeg` passed, so a failure is a run's. */
+export function startFfmpeg(processes: ProcessRunner, plan: CapturePlan, options: StartOptions): RunningFfmpeg {
+  const args = ffmpegArgs(plan);
+  const proc = processes.spawn({
+    command: options.ffmpegPath,
+    args,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+  });
+  options.logger.debug({ pid: proc.pid, args }, 'ffmpeg started');
+  if (options.input !== undefined && proc.stdin !== null) options.input.pipe(proc.stdin);
   let requested = false;
-  let pendingSignal: NodeJS.Signals | undefined;
-  let fluentMessage: string | undefined;
-  let settle: (exit: FfmpegExit) => void = () => {};
-  const exited = new Promise<FfmpegExit>((resolve) => {
-    settle = resolve;
-  });
-
-  command.on('stderr', (line: string) => {
-    tail.push(line);
-    if (tail.length > STDERR_LINES) tail.shift();
-  });
-  command.on('start', (commandLine: string) => {
-    logger.debug({ commandLine }, 'ffmpeg started');
-    // fluent-ffmpeg keeps the child on an undeclared field; we need it for the real exit code and signals.
-    child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
-    child?.once('close', (code, signal) => settle({ code, signal, requested, message: fluentMessage }));
-    if (pendingSignal !== undefined) child?.kill(pendingSignal);
-  });
-  command.on('error', (err: Error) => {
-    fluentMessage = err.message;
-    // Before a spawn (probe failure) there is no child whose close would settle the exit.
-    if (child === undefined) settle({ code: null, signal: null, requested, message: err.message });
-  });
-  command.on('end', () => {
-    fluentMessage = undefined;
-  });
-
-  const stdout = command.pipe() as Readable;
-
-  const kill = (signal: NodeJS.Signals): void => {
-    requested = true;
-    if (child === undefined)
-      pendingSignal = signal; // still in the capability probe: signal it once spawned
-    else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-
+  const exited = proc.exited.then(
+    (exit): FfmpegExit => ({ code: exit.code, signal: exit.signal, requested, message: exit.error?.message }),
+  );
   return {
-    stdout,
+    stdout: proc.stdout,
     exited,
-    pid: () => child?.pid,
-    kill,
-    stderrTail: () => [...tail],
+    kill(signal) {
+      requested = true;
+      proc.kill(signal);
+    },
+    stderrTail: () => proc.stderrTail(),
     async stop(timeoutMs = 3000): Promise<FfmpegExit> {
-      kill('SIGINT');
-      const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
+      requested = true;
+      await stopProcess(proc, { clock: options.clock, graceMs: timeoutMs, signal: 'SIGINT' });
+      return exited;
     },
   };
 }

@@ -4,8 +4,8 @@
  */
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
-import { stopProcess } from '../process/node.ts';
 import type { ProcessExit, ProcessRunner, RunningProcess } from '../process/port.ts';
+import { stopProcess } from '../process/supervision.ts';
 import type { AudioClip, AudioOutput, Played } from './port.ts';
 import { PlayQueue } from './queue.ts';
 import { silenceClip } from './wav.ts';

@@ -1,26 +1,26 @@
+import { SerialQueue } from '../../lib/serial.ts';
+
 /**
  * One clip at a time, in call order, for any audio driver. `cancel()` drops the turns still waiting (they reject
  * with the driver's "stopped" error); the driver ends the one playing itself.
  */
 export class PlayQueue {
-  #last: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #generation = 0;
 
   /** Runs `play` after every earlier turn; `current()` tells it whether a cancel came since it was queued. */
   enqueue<T>(play: (current: () => boolean) => Promise<T>, stopped: () => Error): Promise<T> {
     const generation = this.#generation;
     const current = () => generation === this.#generation;
-    const turn = this.#last.then(() => {
+    return this.#queue.run(() => {
       if (!current()) throw stopped();
       return play(current);
     });
-    this.#last = turn.catch(() => {});
-    return turn;
   }
 
   /** Drops the waiting turns; the returned promise settles once the queue has drained. */
   cancel(): Promise<void> {
     this.#generation++;
-    return this.#last.then(() => undefined);
+    return this.#queue.idle();
   }
 }

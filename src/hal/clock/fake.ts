@@ -9,9 +9,10 @@ interface Timer {
 }
 
 /**
- * A clock that only moves when told to: the stand-in for tests. `advance(ms)` runs every timer that falls due, in
- * due order (ties in creation order), and lets promise callbacks settle between timers, so code that awaits between
- * timer steps behaves as it would in real time, only without waiting.
+ * A clock that only moves when told to: the stand-in for tests, and the one fake time of the project. `advance(ms)`
+ * runs every timer that falls due, in due order (ties in creation order), and between timers lets promise callbacks
+ * settle and the file operations under way finish (a speaker file written, a segment fsynced), so code that awaits
+ * real file I/O between timer steps behaves as it would in real time, only without waiting.
  */
 export class FakeClock implements Clock {
   #now: number;
@@ -92,7 +93,28 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Let pending promise callbacks and immediate I/O callbacks run. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * libuv requests of file operations (fs and fs/promises, a FileHandle's close). While one is under way, its callback
+ * (and whatever the code does next) has not run yet.
+ */
+const FILE_REQUESTS = new Set(['FSReqCallback', 'FSReqPromise', 'CloseReq', 'FileHandleCloseReq']);
+
+/** A file operation that takes longer than this is stuck (a FIFO nobody writes): fail loudly rather than hang. */
+const STUCK_MS = 10_000;
+
+/**
+ * Lets pending promise callbacks and immediate callbacks run, then waits (one event-loop turn at a time) until no
+ * file operation is under way. The continuation of a finished operation runs before the next turn, so a chain of
+ * file operations (write, fsync, rename, the index row) is followed to its end.
+ */
+async function settle(): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const busy = process.getActiveResourcesInfo().filter((r) => FILE_REQUESTS.has(r));
+    if (busy.length === 0) return;
+    if (performance.now() - started > STUCK_MS) {
+      throw new Error(`FakeClock: file operations still under way after ${STUCK_MS} ms: ${busy.join(', ')}`);
+    }
+  }
 }

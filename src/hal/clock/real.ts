@@ -3,8 +3,8 @@ import type { Clock, TimerHandle } from './port.ts';
 type NodeTimer = ReturnType<typeof globalThis.setTimeout>;
 
 /**
- * The process clock. Globals are looked up at call time, so vitest fake timers replace them too; performance.now()
- * is monotonic, Date.now() is the wall clock.
+ * The process clock: performance.now() is monotonic, Date.now() is the wall clock. Tests hand components the fake
+ * clock (`fake.ts`) instead; they never replace these globals.
  */
 export const realClock: Clock = {
   now: () => performance.now(),

@@ -1,5 +1,6 @@
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
+import { realClock } from '../clock/real.ts';
 import type { ChipRoots } from './chips.ts';
 import { createGpioxDriver } from './gpiox.ts';
 import { createOnoffDriver, type OnoffGpioCtor } from './onoff.ts';
@@ -35,7 +36,7 @@ export async function createGpioDriver(kind: GpioDriverKind, opts: GpioDriverOpt
   const chip = opts.chip === undefined ? {} : { chip: opts.chip };
   switch (kind) {
     case 'sim':
-      return new SimGpio(clock);
+      return new SimGpio({ clock: opts.clock ?? realClock });
     case 'onoff':
       return createOnoffDriver({
         ...clock,

@@ -1,10 +1,9 @@
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../clock/port.ts';
-import { realClock } from '../clock/real.ts';
 import type { EdgeHandler, GpioDriver, InputLineSpec, OutputLineSpec } from './port.ts';
 
 export interface SimGpioOptions {
-  clock?: Clock;
+  clock: Clock;
   /** How long `press` keeps each press down (ms, default 120: a brisk human press). */
   pressMs?: number;
   /** Release gap between presses of one `press` call (ms, default 150). */
@@ -44,8 +43,8 @@ export class SimGpio implements GpioDriver {
   readonly #sleeps = new Map<unknown, () => void>();
   #closed = false;
 
-  constructor(opts: SimGpioOptions = {}) {
-    this.#clock = opts.clock ?? realClock;
+  constructor(opts: SimGpioOptions) {
+    this.#clock = opts.clock;
     this.#pressMs = opts.pressMs ?? 120;
     this.#gapMs = opts.gapMs ?? 150;
   }

@@ -1,50 +1,20 @@
 /**
- * The real ProcessRunner, on node:child_process, with the supervision habits in one place: an optional own process
- * group (kill reaches everything the command forked), a bounded stderr tail, an `exited` promise that never rejects
- * (a missing binary settles it with `error`), and `stopProcess`: SIGTERM, then SIGKILL after a grace period.
+ * The real ProcessRunner, on node:child_process: an optional own process group (kill reaches everything the command
+ * forked), a bounded stderr tail, an `exited` promise that never rejects (a missing binary settles it with `error`),
+ * and a parent-death signal on request. Stopping a process is `stopProcess` in `supervision.ts`, for every driver.
  */
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { Clock, TimerHandle } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
 import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
+import { collect, LineTail } from './supervision.ts';
 
-/** stderr lines kept for the log when a process ends (the capture producer keeps as many). */
-export const STDERR_TAIL_LINES = 40;
-/** Longest line kept, so a tool that never writes a newline cannot grow the tail without bound. */
-const MAX_LINE_CHARS = 1000;
 /**
  * Once the process itself has exited, how long its pipes may stay open (held by something it forked and left
  * behind) before they are cut and `exited` settles anyway; otherwise a timeout kill could still hang run().
  */
 export const EXIT_DRAIN_MS = 500;
-
-/** The last lines of a text stream, bounded in count and in line length. */
-export class LineTail {
-  readonly #limit: number;
-  readonly #lines: string[] = [];
-  readonly #decoder = new StringDecoder('utf8');
-  #partial = '';
-
-  constructor(limit: number = STDERR_TAIL_LINES) {
-    this.#limit = limit;
-  }
-
-  push(chunk: Buffer | string): void {
-    const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
-    const lines = (this.#partial + text).split('\n');
-    this.#partial = (lines.pop() ?? '').slice(0, MAX_LINE_CHARS);
-    for (const line of lines) this.#lines.push(line.slice(0, MAX_LINE_CHARS));
-    if (this.#lines.length > this.#limit) this.#lines.splice(0, this.#lines.length - this.#limit);
-  }
-
-  /** The kept lines, oldest first, including an unfinished last line. */
-  lines(): string[] {
-    const all = this.#partial === '' ? [...this.#lines] : [...this.#lines, this.#partial];
-    return all.slice(-this.#limit);
-  }
-}
 
 export interface NodeProcessRunnerOptions {
   /** Timers for run() timeouts and the exit drain (default: the real clock). */
@@ -104,50 +74,6 @@ export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>
     command: SETPRIV,
     args: ['--pdeathsig', 'TERM', '--', '/bin/sh', '-c', script, 'sh', spec.command, ...spec.args],
   };
-}
-
-/**
- * The half of run() that any runner shares: closes stdin after writing `input`, collects stdout and stderr,
- * SIGKILLs the process after `timeoutMs`, and resolves once it has exited.
- */
-export async function collect(proc: RunningProcess, options: RunOptions, clock: Clock): Promise<RunResult> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  proc.stdout.on('data', (chunk: Buffer | string) => out.push(Buffer.from(chunk)));
-  proc.stderr.on('data', (chunk: Buffer | string) => err.push(Buffer.from(chunk)));
-  if (options.input === undefined) proc.stdin?.end();
-  else proc.stdin?.end(options.input);
-  let timedOut = false;
-  const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : clock.setTimeout(() => {
-          timedOut = true;
-          proc.kill('SIGKILL');
-        }, options.timeoutMs);
-  const exit = await proc.exited;
-  if (timer !== undefined) clock.clearTimeout(timer);
-  return {
-    ...exit,
-    stdout: Buffer.concat(out).toString('utf8'),
-    stderr: Buffer.concat(err).toString('utf8'),
-    timedOut,
-  };
-}
-
-export interface StopOptions {
-  clock: Clock;
-  /** How long SIGTERM gets before SIGKILL. */
-  graceMs: number;
-}
-
-/** SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves with the exit. */
-export async function stopProcess(proc: RunningProcess, opts: StopOptions): Promise<ProcessExit> {
-  proc.kill('SIGTERM');
-  const timer = opts.clock.setTimeout(() => proc.kill('SIGKILL'), opts.graceMs);
-  const exit = await proc.exited;
-  opts.clock.clearTimeout(timer);
-  return exit;
 }
 
 function supervise(child: ChildProcess, group: boolean, clock: Clock): RunningProcess {

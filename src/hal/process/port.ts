@@ -1,8 +1,8 @@
 /**
- * The process port: every child process the firmware starts (rpicam-vid, aplay, systemd-notify, mosquitto, tool
- * probes) goes through a ProcessRunner, so tests can hand in a scripted stand-in and the real runner keeps the
- * supervision habits in one place: own process group on request, a bounded stderr tail, SIGTERM then SIGKILL.
- * (ffmpeg itself is spawned by fluent-ffmpeg inside `camera/media/ffmpeg.ts`, the one adapter around it.)
+ * The process port: every child process the firmware starts (ffmpeg, rpicam-vid, aplay, systemd-notify, mosquitto,
+ * tool probes) goes through a ProcessRunner, so tests can hand in a scripted stand-in and the supervision habits stay
+ * in one place: own process group on request, a bounded stderr tail, and one stop for every driver
+ * (`supervision.ts`: a polite signal, then SIGKILL after a grace period).
  */
 import type { Readable, Writable } from 'node:stream';
 

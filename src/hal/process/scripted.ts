@@ -14,8 +14,8 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
-import { collect, LineTail } from './node.ts';
 import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
+import { collect, LineTail } from './supervision.ts';
 
 /** What a defined command does. Returning does not end the process: call `exit` (now or later). */
 export type Script = (call: ScriptedCall) => void | Promise<void>;

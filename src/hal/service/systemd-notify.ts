@@ -5,6 +5,7 @@
  * station (READY, STOPPING). Outside systemd (no NOTIFY_SOCKET) it sends nothing.
  */
 import type { Logger } from '../../lib/logger.ts';
+import { SerialQueue } from '../../lib/serial.ts';
 import type { ProcessRunner } from '../process/port.ts';
 
 export interface SdNotifierOptions {
@@ -25,7 +26,7 @@ export function pingEveryMs(env: Readonly<Record<string, string | undefined>>, p
 
 export class SdNotifier {
   readonly #o: SdNotifierOptions;
-  #sending: Promise<void> = Promise.resolve();
+  readonly #sending = new SerialQueue();
 
   constructor(options: SdNotifierOptions) {
     this.#o = options;
@@ -39,19 +40,22 @@ export class SdNotifier {
   /** One systemd-notify call per message, queued in order; a failure is logged, never thrown. */
   send(...assignments: string[]): void {
     if (!this.enabled) return;
-    this.#sending = this.#sending.then(async () => {
-      const r = await this.#o.processes.run({ command: 'systemd-notify', args: assignments }, { timeoutMs: 5000 });
-      if (r.error !== undefined || r.code !== 0) {
-        this.#o.logger.warn(
-          { assignments, code: r.code, stderr: r.stderr.trim(), error: r.error?.message },
-          'systemd-notify failed',
-        );
-      }
-    });
+    this.#sending.push(
+      async () => {
+        const r = await this.#o.processes.run({ command: 'systemd-notify', args: assignments }, { timeoutMs: 5000 });
+        if (r.error !== undefined || r.code !== 0) {
+          this.#o.logger.warn(
+            { assignments, code: r.code, stderr: r.stderr.trim(), error: r.error?.message },
+            'systemd-notify failed',
+          );
+        }
+      },
+      (err) => this.#o.logger.warn({ assignments, err }, 'systemd-notify failed'),
+    );
   }
 
   /** Resolves once every message sent so far has been handed over. */
   async flush(): Promise<void> {
-    await this.#sending;
+    await this.#sending.idle();
   }
 }

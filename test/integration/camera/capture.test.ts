@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Capture, type CaptureOptions } from '../../../src/camera/media/capture.ts';
-import { fluentFfmpeg } from '../../../src/camera/media/ffmpeg.ts';
 import type { SourceConfig } from '../../../src/camera/media/sources.ts';
 import type { CaptureGap, InitSegment, MediaFragment } from '../../../src/camera/media/types.ts';
 import { realClock } from '../../../src/hal/clock/real.ts';
@@ -51,7 +50,6 @@ function record(overrides: Partial<CaptureOptions> = {}): Recorded {
     ffmpegPath: 'ffmpeg',
     logger: silentLogger(),
     clock: realClock,
-    ffmpeg: fluentFfmpeg(processes),
     processes,
     backoff: { initialMs: 100, maxMs: 1000 },
     onInit: (i) => {

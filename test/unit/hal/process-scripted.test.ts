@@ -1,6 +1,6 @@
+/** The scripted process runner, the stand-in behind the process port (what stopProcess does with it: process-supervision). */
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
-import { stopProcess } from '../../../src/hal/process/node.ts';
 import { ScriptedProcesses } from '../../../src/hal/process/scripted.ts';
 import { errnoCode } from '../../../src/lib/errors.ts';
 
@@ -59,23 +59,6 @@ describe('ScriptedProcesses', () => {
     daemon.kill('SIGINT');
     expect((await daemon.exited).signal).toBe('SIGINT');
     expect((await runner.run({ command: 'crash', args: [] })).signal).toBe('SIGSEGV');
-  });
-
-  it('a script can ignore SIGTERM, so stopProcess escalates to SIGKILL after the grace period', async () => {
-    const clock = new FakeClock();
-    const runner = new ScriptedProcesses().define('stubborn', (call) => {
-      call.onKill = (signal) => {
-        if (signal === 'SIGKILL') call.exitBySignal(signal);
-      };
-    });
-    const proc = runner.spawn({ command: 'stubborn', args: [] });
-    await clock.advance(0); // let the script start
-    const stopping = stopProcess(proc, { clock, graceMs: 3000 });
-    await clock.advance(2999);
-    expect(runner.calls[0]?.running).toBe(true);
-    await clock.advance(1);
-    expect((await stopping).signal).toBe('SIGKILL');
-    expect(runner.calls[0]?.signals).toEqual(['SIGTERM', 'SIGKILL']);
   });
 
   it('run() times out on the injected clock', async () => {

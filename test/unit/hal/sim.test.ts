@@ -1,33 +1,28 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+/** The sim GPIO driver on the fake clock: injected edges, timed presses, outputs and their observers. */
+import { describe, expect, it } from 'vitest';
 import { Debouncer } from '../../../src/camera/inputs/debounce.ts';
 import { type Pattern, PressPatternDetector } from '../../../src/camera/inputs/patterns.ts';
+import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { SimGpio } from '../../../src/hal/gpio/sim.ts';
 import { BodycamError, isBodycamError } from '../../../src/lib/errors.ts';
 
 const record = { name: 'record', pin: 5, activeLow: true, pull: 'up' as const };
 const ledRed = { name: 'ledRed', pin: 23, activeLow: false };
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-/** Open `record` and log its raw edges as [active, ms since start]. */
+/** Open `record` and log its raw edges as [active, ms on the clock]. */
 async function recordEdges(sim: SimGpio): Promise<[boolean, number][]> {
-  const t0 = performance.now();
   const edges: [boolean, number][] = [];
-  await sim.openInput(record, (active, at) => edges.push([active, at - t0]));
+  await sim.openInput(record, (active, at) => edges.push([active, at]));
   return edges;
 }
 
 describe('SimGpio', () => {
   it('set injects a raw edge through the input handler', async () => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     const edges = await recordEdges(sim);
     sim.set('record', true);
-    vi.advanceTimersByTime(40);
+    await clock.advance(40);
     sim.set('record', false);
     expect(edges).toEqual([
       [true, 0],
@@ -37,7 +32,8 @@ describe('SimGpio', () => {
   });
 
   it('an unknown input is HAL_GPIO_LINE naming the known lines', async () => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     await recordEdges(sim);
     let err: unknown;
     try {
@@ -98,16 +94,19 @@ describe('SimGpio', () => {
       ],
     },
   ])('press plays a timed sequence: $name', async ({ opts, want }) => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     const edges = await recordEdges(sim);
     const done = sim.press('record', opts);
-    await vi.runAllTimersAsync();
+    await clock.advance(10_000);
+    expect(clock.pending).toBe(0);
     await done;
     expect(edges).toEqual(want);
   });
 
   it('outputs start inactive, report their state and notify observers', async () => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     const seen: [string, boolean][] = [];
     const off = sim.onOutput((name, active) => seen.push([name, active]));
     const setRed = await sim.openOutput(ledRed);
@@ -121,7 +120,8 @@ describe('SimGpio', () => {
   });
 
   it('rejects a second line on the same pin or name', async () => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     await sim.openInput(record, () => {});
     await expect(sim.openOutput({ ...ledRed, pin: 5 })).rejects.toSatisfy((e) => isBodycamError(e, 'HAL_GPIO_LINE'));
     await expect(sim.openOutput({ ...ledRed, name: 'record' })).rejects.toSatisfy((e) =>
@@ -130,14 +130,15 @@ describe('SimGpio', () => {
   });
 
   it('close ends a press in progress and releases every line', async () => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     const edges = await recordEdges(sim);
     const setRed = await sim.openOutput(ledRed);
     const done = sim.press('record', { holdMs: 10_000 });
     await sim.close();
     await done;
     expect(edges).toEqual([[true, 0]]);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(clock.pending).toBe(0);
     setRed(true);
     expect(sim.outputState('ledRed')).toBeUndefined();
   });
@@ -147,13 +148,14 @@ describe('SimGpio', () => {
     { opts: { count: 2 }, want: ['double'] },
     { opts: { count: 1, holdMs: 3500 }, want: ['hold'] },
   ])('scenario: press $opts through debounce and patterns → $want', async ({ opts, want }) => {
-    const sim = new SimGpio();
+    const clock = new FakeClock();
+    const sim = new SimGpio({ clock });
     const fired: Pattern[] = [];
-    const detector = new PressPatternDetector({ onPattern: (e) => fired.push(e.pattern) });
-    const debouncer = new Debouncer({ onStable: (active, at) => detector.edge(active, at) });
+    const detector = new PressPatternDetector({ clock, onPattern: (e) => fired.push(e.pattern) });
+    const debouncer = new Debouncer({ clock, onStable: (active, at) => detector.edge(active, at) });
     await sim.openInput(record, (active, at) => debouncer.input(active, at));
     const done = sim.press('record', opts);
-    await vi.advanceTimersByTimeAsync(5000);
+    await clock.advance(5000);
     await done;
     expect(fired).toEqual(want);
   });

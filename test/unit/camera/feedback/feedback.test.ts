@@ -54,9 +54,8 @@ async function setup(options: { audio?: AudioOutput; logger?: Logger } = {}) {
     atMono: clock.now(),
     warning,
   });
-  /** Files the speaker wrote, by clip name, once the pending writes landed. */
+  /** Files the speaker wrote, by clip name (the fake clock lets the pending writes land). */
   const played = async () => {
-    await new Promise((r) => setTimeout(r, 30));
     await clock.advance(0);
     return readdirSync(dir).map((f) => f.replace(/^\d+-|\.wav$/g, ''));
   };

@@ -1,26 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+/** The debouncer as a table of raw edges and accepted levels, on the fake clock. */
+import { describe, expect, it } from 'vitest';
 import { Debouncer } from '../../../../src/camera/inputs/debounce.ts';
+import { FakeClock } from '../../../../src/hal/clock/fake.ts';
 import { isBodycamError } from '../../../../src/lib/errors.ts';
 
 type Edge = [atMs: number, active: boolean];
 type Seen = [active: boolean, atMs: number, seenAtMs: number];
 
-/** Play raw edges at their times under fake timers; collect accepted levels with the time they were seen. */
-function run(edges: Edge[], opts: { debounceMs?: number; initial?: boolean } = {}, untilMs = 2000): Seen[] {
-  const t0 = performance.now();
+/** Play raw edges at their times on the fake clock; collect accepted levels with the time they were seen. */
+async function run(edges: Edge[], opts: { debounceMs?: number; initial?: boolean } = {}, untilMs = 2000) {
+  const clock = new FakeClock();
   const seen: Seen[] = [];
-  const d = new Debouncer({ ...opts, onStable: (active, at) => seen.push([active, at - t0, performance.now() - t0]) });
-  for (const [at, active] of edges) setTimeout(() => d.input(active), at);
-  vi.advanceTimersByTime(untilMs);
+  const d = new Debouncer({ ...opts, clock, onStable: (active, at) => seen.push([active, at, clock.now()]) });
+  for (const [at, active] of edges) clock.setTimeout(() => d.input(active), at);
+  await clock.advance(untilMs);
   return seen;
 }
-
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe('Debouncer', () => {
   const cases: { name: string; edges: Edge[]; debounceMs?: number; initial?: boolean; want: Seen[] }[] = [
@@ -130,23 +125,25 @@ describe('Debouncer', () => {
     { name: 'an edge to the current level is not an event', edges: [[10, false]], want: [] },
   ];
 
-  it.each(cases)('$name', ({ edges, debounceMs, initial, want }) => {
+  it.each(cases)('$name', async ({ edges, debounceMs, initial, want }) => {
     const opts = { ...(debounceMs === undefined ? {} : { debounceMs }), ...(initial === undefined ? {} : { initial }) };
-    expect(run(edges, opts)).toEqual(want);
+    expect(await run(edges, opts)).toEqual(want);
   });
 
-  it('dispose drops a level still waiting', () => {
+  it('dispose drops a level still waiting', async () => {
+    const clock = new FakeClock();
     const seen: boolean[] = [];
-    const d = new Debouncer({ onStable: (a) => seen.push(a) });
+    const d = new Debouncer({ clock, onStable: (a) => seen.push(a) });
     d.input(true);
     d.dispose();
-    vi.advanceTimersByTime(100);
+    await clock.advance(100);
+    expect(clock.pending).toBe(0);
     expect(seen).toEqual([]);
     expect(d.level).toBe(false);
   });
 
   it('rejects a negative debounce as CONFIG_INVALID', () => {
-    expect(() => new Debouncer({ debounceMs: -1, onStable: () => {} })).toThrow(
+    expect(() => new Debouncer({ debounceMs: -1, clock: new FakeClock(), onStable: () => {} })).toThrow(
       expect.toSatisfy((e) => isBodycamError(e, 'CONFIG_INVALID')),
     );
   });

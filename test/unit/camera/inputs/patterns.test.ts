@@ -1,12 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+/** Press patterns as a table of debounced edges and the patterns they make, on the fake clock. */
+import { describe, expect, it } from 'vitest';
 import { Debouncer } from '../../../../src/camera/inputs/debounce.ts';
 import {
   type EdgeKind,
-  EdgeTrigger,
+  isWantedEdge,
   type Pattern,
   type PatternConfig,
   PressPatternDetector,
 } from '../../../../src/camera/inputs/patterns.ts';
+import { FakeClock } from '../../../../src/hal/clock/fake.ts';
 import { isBodycamError } from '../../../../src/lib/errors.ts';
 
 type Edge = [atMs: number, active: boolean];
@@ -17,22 +19,15 @@ const press = (at: number, ms: number): Edge[] => [
   [at + ms, false],
 ];
 
-/** Feed debounced edges at their times under fake timers; collect events until `untilMs`. */
-function run(edges: Edge[], config: Partial<PatternConfig> = {}, untilMs = 10_000): Fired[] {
-  const t0 = performance.now();
+/** Feed debounced edges at their times on the fake clock; collect events until `untilMs`. */
+async function run(edges: Edge[], config: Partial<PatternConfig> = {}, untilMs = 10_000): Promise<Fired[]> {
+  const clock = new FakeClock();
   const fired: Fired[] = [];
-  const d = new PressPatternDetector({ config, onPattern: (e) => fired.push([e.pattern, e.atMs - t0]) });
-  for (const [at, active] of edges) setTimeout(() => d.edge(active), at);
-  vi.advanceTimersByTime(untilMs);
+  const d = new PressPatternDetector({ config, clock, onPattern: (e) => fired.push([e.pattern, e.atMs]) });
+  for (const [at, active] of edges) clock.setTimeout(() => d.edge(active), at);
+  await clock.advance(untilMs);
   return fired;
 }
-
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe('PressPatternDetector (defaults: window 600, maxPress 800, hold 3000)', () => {
   const cases: { name: string; edges: Edge[]; config?: Partial<PatternConfig>; until?: number; want: Fired[] }[] = [
@@ -102,52 +97,56 @@ describe('PressPatternDetector (defaults: window 600, maxPress 800, hold 3000)',
     },
   ];
 
-  it.each(cases)('$name', ({ edges, config, until, want }) => {
-    expect(run(edges, config, until)).toEqual(want);
+  it.each(cases)('$name', async ({ edges, config, until, want }) => {
+    expect(await run(edges, config, until)).toEqual(want);
   });
 
-  it('flags the configured start pattern', () => {
+  it('flags the configured start pattern', async () => {
+    const clock = new FakeClock();
     const events: { pattern: Pattern; start: boolean }[] = [];
     const d = new PressPatternDetector({
       config: { startPattern: 'hold' },
+      clock,
       onPattern: ({ pattern, start }) => events.push({ pattern, start }),
     });
     d.edge(true);
-    vi.advanceTimersByTime(100);
+    await clock.advance(100);
     d.edge(false);
-    vi.advanceTimersByTime(1000);
+    await clock.advance(1000);
     d.edge(true);
-    vi.advanceTimersByTime(3000);
+    await clock.advance(3000);
     expect(events).toEqual([
       { pattern: 'single', start: false },
       { pattern: 'hold', start: true },
     ]);
   });
 
-  it('reset forgets a pending single', () => {
+  it('reset forgets a pending single', async () => {
+    const clock = new FakeClock();
     const fired: Pattern[] = [];
-    const d = new PressPatternDetector({ onPattern: (e) => fired.push(e.pattern) });
+    const d = new PressPatternDetector({ clock, onPattern: (e) => fired.push(e.pattern) });
     d.edge(true);
     d.edge(false);
     d.reset();
-    vi.advanceTimersByTime(5000);
+    expect(clock.pending).toBe(0);
+    await clock.advance(5000);
     expect(fired).toEqual([]);
   });
 
   it.each([{ holdMs: 800 }, { maxPressMs: 0 }, { multiPressWindowMs: Number.NaN }])(
     'rejects %o as CONFIG_INVALID',
     (config) => {
-      expect(() => new PressPatternDetector({ config, onPattern: () => {} })).toThrow(
+      expect(() => new PressPatternDetector({ config, clock: new FakeClock(), onPattern: () => {} })).toThrow(
         expect.toSatisfy((e) => isBodycamError(e, 'CONFIG_INVALID')),
       );
     },
   );
 
-  it('behind the debouncer, a bouncy double press is one double', () => {
-    const t0 = performance.now();
+  it('behind the debouncer, a bouncy double press is one double', async () => {
+    const clock = new FakeClock();
     const fired: Fired[] = [];
-    const d = new PressPatternDetector({ onPattern: (e) => fired.push([e.pattern, e.atMs - t0]) });
-    const deb = new Debouncer({ onStable: (active, at) => d.edge(active, at) });
+    const d = new PressPatternDetector({ clock, onPattern: (e) => fired.push([e.pattern, e.atMs]) });
+    const deb = new Debouncer({ clock, onStable: (active, at) => d.edge(active, at) });
     const raw: Edge[] = [
       [0, true],
       [3, false],
@@ -158,48 +157,22 @@ describe('PressPatternDetector (defaults: window 600, maxPress 800, hold 3000)',
       [270, true],
       [390, false],
     ];
-    for (const [at, active] of raw) setTimeout(() => deb.input(active), at);
-    vi.advanceTimersByTime(3000);
+    for (const [at, active] of raw) clock.setTimeout(() => deb.input(active), at);
+    await clock.advance(3000);
     expect(fired).toEqual([['double', 390]]);
   });
 });
 
-describe('EdgeTrigger', () => {
-  const raw: Edge[] = [
-    [0, true],
-    [10, false],
-    [50, true],
-    [500, false],
-    [505, true],
-    [510, false],
+describe('isWantedEdge (trigger lines: levels are logical, rising = became active)', () => {
+  const cases: { edge: EdgeKind; active: boolean; want: boolean }[] = [
+    { edge: 'rising', active: true, want: true },
+    { edge: 'rising', active: false, want: false },
+    { edge: 'falling', active: true, want: false },
+    { edge: 'falling', active: false, want: true },
+    { edge: 'both', active: true, want: true },
+    { edge: 'both', active: false, want: true },
   ];
-  const cases: { edge: EdgeKind; want: [boolean, number][] }[] = [
-    { edge: 'rising', want: [[true, 50]] },
-    { edge: 'falling', want: [[false, 510]] },
-    {
-      edge: 'both',
-      want: [
-        [true, 50],
-        [false, 510],
-      ],
-    },
-  ];
-
-  it.each(cases)('$edge fires after debounce, glitches dropped', ({ edge, want }) => {
-    const t0 = performance.now();
-    const fired: [boolean, number][] = [];
-    const trigger = new EdgeTrigger({ edge, onEdge: (active, at) => fired.push([active, at - t0]) });
-    for (const [at, active] of raw) setTimeout(() => trigger.input(active), at);
-    vi.advanceTimersByTime(1000);
-    expect(fired).toEqual(want);
-    expect(trigger.level).toBe(false);
-  });
-
-  it('initial active level: falling fires on the first release', () => {
-    const fired: boolean[] = [];
-    const trigger = new EdgeTrigger({ edge: 'falling', initial: true, debounceMs: 10, onEdge: (a) => fired.push(a) });
-    trigger.input(false);
-    vi.advanceTimersByTime(10);
-    expect(fired).toEqual([false]);
+  it.each(cases)('$edge, became active $active → $want', ({ edge, active, want }) => {
+    expect(isWantedEdge(edge, active)).toBe(want);
   });
 });

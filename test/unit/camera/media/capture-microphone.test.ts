@@ -1,8 +1,8 @@
 /**
- * A failing microphone never stops the video, on fake time with an ffmpeg stand-in: a run with sound that delivers
- * nothing is followed by a probe of the microphone alone; when that fails too, capture restarts at once video-only,
- * reports the fault, probes again every `microphoneRetryMs` and restarts with sound once the microphone works. A
- * camera that fails while the microphone works keeps the usual backoff.
+ * A failing microphone never stops the video, on fake time with ffmpeg scripted behind the process port: a run with
+ * sound that delivers nothing is followed by a probe of the microphone alone; when that fails too, capture restarts
+ * at once video-only, reports the fault, probes again every `microphoneRetryMs` and restarts with sound once the
+ * microphone works. A camera that fails while the microphone works keeps the usual backoff.
  */
 import { describe, expect, it } from 'vitest';
 import { Capture, type MicrophoneHealth } from '../../../../src/camera/media/capture.ts';
@@ -10,7 +10,7 @@ import { microphoneProbeArgs } from '../../../../src/camera/media/microphone.ts'
 import type { V4l2Source } from '../../../../src/camera/media/sources.ts';
 import type { CaptureGap } from '../../../../src/camera/media/types.ts';
 import { FakeClock } from '../../../../src/hal/clock/fake.ts';
-import { ScriptedProcesses } from '../../../../src/hal/process/scripted.ts';
+import { type ScriptedCall, ScriptedProcesses } from '../../../../src/hal/process/scripted.ts';
 import { silentLogger } from '../../../../src/lib/logger.ts';
 import { ScriptedFfmpeg, sampleStream } from '../../../harness/scripted-ffmpeg.ts';
 
@@ -34,12 +34,16 @@ const ALSA_ERROR =
 
 async function setup() {
   const clock = new FakeClock();
-  const ffmpeg = new ScriptedFfmpeg();
   const mic = { works: false };
-  const processes = new ScriptedProcesses({ clock }).define('ffmpeg', (call) => {
-    if (mic.works) return call.exit(0);
-    call.stderr(ALSA_ERROR);
-    call.exit(1);
+  const processes = new ScriptedProcesses({ clock });
+  const probes: ScriptedCall[] = [];
+  const ffmpeg = new ScriptedFfmpeg(processes, {
+    probe: (call) => {
+      probes.push(call);
+      if (mic.works) return call.exit(0);
+      call.stderr(ALSA_ERROR);
+      call.exit(1);
+    },
   });
   const health: MicrophoneHealth[] = [];
   const gaps: CaptureGap[] = [];
@@ -49,7 +53,6 @@ async function setup() {
     ffmpegPath: 'ffmpeg',
     logger: silentLogger(),
     clock,
-    ffmpeg,
     processes,
     stallMs: 5000,
     backoff: { initialMs: 500, maxMs: 4000 },
@@ -62,6 +65,7 @@ async function setup() {
     onMicrophone: (h) => health.push(h),
   });
   await capture.start();
+  await clock.advance(0); // the first run starts once the check has answered
   const stream = sampleStream();
   /** Lets the scripted processes settle (they end on setImmediate) and due timers run. */
   const settle = async () => {
@@ -82,11 +86,11 @@ async function setup() {
       await deliver();
     }
   };
-  const inputs = (i: number) => ffmpeg.runs[i]?.plan?.inputs.map((input) => input.url);
+  const inputs = (i: number) => ffmpeg.runs[i]?.inputs;
   return {
     clock,
     ffmpeg,
-    processes,
+    probes,
     mic,
     capture,
     health,
@@ -127,7 +131,7 @@ describe('capture with a failing microphone', () => {
     expect(t.inputs(0)).toEqual(['/dev/video0', 'hw:Loopback,1,0']);
     t.ffmpeg.last.exit(1); // the ALSA input fails: nothing delivered
     await t.settle();
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(1);
+    expect(t.probes).toHaveLength(1);
     // No backoff: video-only starts straight after the probe.
     expect(t.ffmpeg.runs).toHaveLength(2);
     expect(t.inputs(1)).toEqual(['/dev/video0']);
@@ -145,7 +149,7 @@ describe('capture with a failing microphone', () => {
 
     // Still failing at the first retry: video-only goes on untouched.
     await t.runFor(RETRY_MS);
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(2);
+    expect(t.probes).toHaveLength(2);
     expect(t.ffmpeg.runs).toHaveLength(2);
     expect(t.ffmpeg.runs[1]?.signals).toEqual([]);
 
@@ -160,7 +164,7 @@ describe('capture with a failing microphone', () => {
     expect(t.gaps.at(-1)?.reason).toBe('capture restarted with the microphone');
     // No more probes once it works.
     await t.runFor(3 * RETRY_MS);
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(3);
+    expect(t.probes).toHaveLength(3);
     await t.capture.stop();
   });
 
@@ -169,7 +173,7 @@ describe('capture with a failing microphone', () => {
     t.mic.works = true;
     t.ffmpeg.last.exit(1);
     await t.settle();
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(1);
+    expect(t.probes).toHaveLength(1);
     expect(t.health).toEqual([]);
     expect(t.ffmpeg.runs).toHaveLength(1);
     await t.clock.advance(500);
@@ -184,7 +188,7 @@ describe('capture with a failing microphone', () => {
     await t.deliver();
     t.ffmpeg.last.exit(1);
     await t.settle();
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(0);
+    expect(t.probes).toHaveLength(0);
     await t.clock.advance(500);
     await t.settle();
     expect(t.inputs(1)).toEqual(['/dev/video0', 'hw:Loopback,1,0']);
@@ -199,7 +203,7 @@ describe('capture with a failing microphone', () => {
     await t.capture.stop();
     await t.clock.advance(5 * RETRY_MS);
     await t.settle();
-    expect(t.processes.callsOf('ffmpeg')).toHaveLength(1);
+    expect(t.probes).toHaveLength(1);
     expect(t.ffmpeg.runs).toHaveLength(2);
   });
 });

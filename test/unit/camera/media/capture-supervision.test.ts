@@ -1,7 +1,7 @@
 /**
- * The capture supervisor on fake time, with an ffmpeg stand-in that writes real fMP4 bytes: stall detection,
- * exponential backoff and its reset after a healthy run, the gap it reports, the media clock, and a stop while a
- * restart is pending. (test/integration/camera/capture.test.ts covers the same with the real ffmpeg.)
+ * The capture supervisor on fake time, with ffmpeg scripted behind the process port writing real fMP4 bytes: stall
+ * detection, exponential backoff and its reset after a healthy run, the gap it reports, the media clock, and a stop
+ * while a restart is pending. (test/integration/camera/capture.test.ts covers the same with the real ffmpeg.)
  */
 import { describe, expect, it } from 'vitest';
 import { Capture } from '../../../../src/camera/media/capture.ts';
@@ -15,7 +15,8 @@ const STALL_MS = 5000;
 
 async function setup() {
   const clock = new FakeClock();
-  const ffmpeg = new ScriptedFfmpeg();
+  const processes = new ScriptedProcesses({ clock });
+  const ffmpeg = new ScriptedFfmpeg(processes);
   const fragments: MediaFragment[] = [];
   const gaps: CaptureGap[] = [];
   const capture = new Capture({
@@ -32,8 +33,7 @@ async function setup() {
     ffmpegPath: 'ffmpeg',
     logger: silentLogger(),
     clock,
-    ffmpeg,
-    processes: new ScriptedProcesses({ clock }),
+    processes,
     stallMs: STALL_MS,
     backoff: { initialMs: 500, maxMs: 4000 },
     onInit: () => undefined,
@@ -41,6 +41,7 @@ async function setup() {
     onGap: (g) => gaps.push(g),
   });
   await capture.start();
+  await clock.advance(0); // the first run starts once the check has answered
   const stream = sampleStream();
   /** The current run delivers the whole sample (3 s of media). */
   const deliver = async () => {

@@ -1,18 +1,19 @@
+/**
+ * The real process runner with real processes, in real time (so an integration test): exit codes and signals,
+ * stdin, a timeout kill, a missing binary, a command that leaves a child holding its pipes, a whole process group
+ * killed, a polite stop escalated to SIGKILL, and a daemon's children ending when it is SIGKILLed. What does not
+ * need a real process (the stop on the clock, the stderr tail, the argument lists) is in
+ * test/unit/hal/process-supervision.test.ts.
+ */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { realClock } from '../../../src/hal/clock/real.ts';
-import {
-  dieWithParentCommand,
-  LineTail,
-  NodeProcessRunner,
-  SETPRIV,
-  stopProcess,
-} from '../../../src/hal/process/node.ts';
+import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
+import { stopProcess } from '../../../src/hal/process/supervision.ts';
 import { errnoCode } from '../../../src/lib/errors.ts';
 
 const runner = new NodeProcessRunner();
@@ -132,7 +133,7 @@ describe('NodeProcessRunner.spawn', () => {
     proc.kill('SIGTERM');
     const exit = await proc.exited;
     expect(exit.signal).toBe('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // SIGTERM reaches the orphan asynchronously
+    await until(() => !alive(child)); // SIGTERM reaches the orphan asynchronously
     expect(alive(child)).toBe(false);
     proc.kill('SIGKILL'); // after exit: harmless
   });
@@ -146,38 +147,12 @@ describe('stopProcess', () => {
   });
 
   it('SIGKILL after the grace period when SIGTERM is ignored', async () => {
-    const clock = new FakeClock();
     const proc = runner.spawn({ command: 'sh', args: ['-c', 'trap "" TERM; echo ready; sleep 30'], detached: true });
     expect(await firstLine(proc)).toBe('ready');
-    let exited = false;
-    const stopping = stopProcess(proc, { clock, graceMs: 2000 }).then((exit) => {
-      exited = true;
-      return exit;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 200)); // real time for SIGTERM to (not) act
-    expect(exited).toBe(false);
-    await clock.advance(2000);
-    expect((await stopping).signal).toBe('SIGKILL');
-    expect(clock.pending).toBe(0);
-  });
-});
-
-describe('LineTail', () => {
-  it('joins lines split across chunks and multi-byte characters split across chunks', () => {
-    const tail = new LineTail(3);
-    const euro = Buffer.from('€\n');
-    tail.push('a\nb');
-    tail.push('c\n');
-    tail.push(euro.subarray(0, 1));
-    tail.push(euro.subarray(1));
-    tail.push('d\ne\n');
-    expect(tail.lines()).toEqual(['€', 'd', 'e']);
-  });
-
-  it('caps a line that never ends', () => {
-    const tail = new LineTail();
-    for (let i = 0; i < 100; i++) tail.push('x'.repeat(100));
-    expect(tail.lines()).toEqual(['x'.repeat(1000)]);
+    const t0 = performance.now();
+    const exit = await stopProcess(proc, { clock: realClock, graceMs: 300 });
+    expect(exit.signal).toBe('SIGKILL');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290); // SIGTERM did not end it; SIGKILL came at the grace
   });
 });
 
@@ -189,25 +164,6 @@ it('arguments go to the command as a list, not through a shell', async () => {
 });
 
 describe('dieWithParent', () => {
-  it('runs the command under setpriv and a shell that forwards stop signals (argument list)', () => {
-    expect(dieWithParentCommand({ command: '/usr/sbin/mosquitto', args: ['-c', '/d/m.conf'] })).toEqual({
-      command: SETPRIV,
-      args: [
-        '--pdeathsig',
-        'TERM',
-        '--',
-        '/bin/sh',
-        '-c',
-        'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT HUP; "$@" & child=$!; ' +
-          'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
-        'sh',
-        '/usr/sbin/mosquitto',
-        '-c',
-        '/d/m.conf',
-      ],
-    });
-  });
-
   it('keeps the output and exit status, and ends the command when its parent is SIGKILLed', async () => {
     const r = await runner.run({ command: 'sh', args: ['-c', 'echo out; echo err >&2; exit 7'], dieWithParent: true });
     expect([r.code, r.stdout, r.stderr]).toEqual([7, 'out\n', 'err\n']);
@@ -225,9 +181,17 @@ describe('dieWithParent', () => {
     });
     const shell = Number(await firstLine(parent));
     const sleeper = () => readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim();
-    await until(() => alive(shell) && sleeper() !== '');
+    const cmdline = (pid: string) => {
+      try {
+        return pid === '' ? '' : readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return ''; // gone between the two reads
+      }
+    };
+    // The shell forks, then the fork execs sleep: wait until the child runs sleep, not the shell's copy of itself.
+    await until(() => alive(shell) && cmdline(sleeper()).includes(mark));
     const child = Number(sleeper());
-    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toContain(mark);
+    expect(cmdline(String(child))).toContain(mark);
     parent.kill('SIGKILL');
     await parent.exited;
     await until(() => !alive(child) && !alive(shell));
