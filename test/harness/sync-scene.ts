@@ -57,6 +57,7 @@ export interface SceneCamera {
   storageDir: string;
   identity: DeviceIdentity;
   store: CameraStore;
+  audit: AuditTrail;
   sync: DockSync;
   transport: MemoryTransport;
   incidents: StoredIncident[];
@@ -164,6 +165,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       storageDir,
       identity,
       store,
+      audit,
       sync,
       transport: camTransport,
       incidents,
@@ -174,7 +176,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       offloaded: () => cam.segments().filter((s) => s.offloadedAt !== null).length,
     };
     cameras.push(cam);
-    return Object.assign(cam, { audit });
+    return cam;
   };
 
   return {
@@ -188,6 +190,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       for (const c of cameras) {
         await c.sync.stop();
         c.store.close();
+        await c.audit.close();
       }
       if (dockStarted) await agent.stop();
       await transport.close();
