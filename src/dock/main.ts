@@ -30,7 +30,7 @@ export interface DockDeps {
   onProgress?: (device: string, line: string) => void;
   /** How often incoming footage is made durable (default 16 MiB): the resume granularity after a crash. */
   checkpointBytes?: number;
-  /** The agent's connection to the broker; default: MQTT with the agent's certificate (dockTransport). */
+  /** The agent's connection to the broker, opened at start and closed at stop; default: MQTT (dockTransport). */
   transport?: SyncTransport;
 }
 
