@@ -1,8 +1,8 @@
 /**
  * A docking, camera side and dock side together in one process on the in-memory broker and the fake clock (what
  * test/integration/dock/sync.test.ts shows with the real daemon and Mosquitto): everything is handed over with
- * signed receipts and both copies verify; a segment that fails the dock's check is refused and kept; a receipt not
- * signed by the enrolled dock deletes nothing.
+ * signed receipts and both copies verify; a segment that fails the dock's check is refused and kept; a camera
+ * withdrawn mid-docking gets no more receipts; a receipt not signed by the enrolled dock deletes nothing.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../
 import { receiptFileFor, signReceipt } from '../../../src/evidence/receipt.ts';
 import { verifyDirectory } from '../../../src/evidence/verify.ts';
 import { DOCK_AGENT_CN } from '../../../src/protocol/acl.ts';
+import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';
 import { downTopic } from '../../../src/protocol/topics.ts';
 import { logged } from '../../harness/dock.ts';
 import { connected } from '../../harness/memory-sync.ts';
@@ -89,6 +90,30 @@ describe('a docking on the in-memory broker', () => {
     expect(logged(s.dock.lines, 'segment refused: it stays on the camera')).toEqual([
       expect.objectContaining({ device: 'cam-b', seq: damaged.seq, code: 'hash-mismatch' }),
     ]);
+  });
+
+  it('a camera withdrawn mid-docking gets no receipt from that moment; enrolled again, its next docking takes the rest', async () => {
+    const s = await scene({ checkpointBytes: CHUNK_BYTES });
+    const cam = await s.camera('cam-w', { segments: 6, bytesEach: 1_000_000 });
+    const enrolment = s.dock.enrolled.get('cam-w');
+    if (enrolment === undefined) throw new Error('enrolled');
+    cam.dock(true);
+    await s.run(() => logged(s.dock.lines, 'segment stored and verified').length > 0, 'one stored');
+    s.dock.enrolled.delete('cam-w');
+    const mark = s.dock.lines.length;
+    const since = () => s.dock.lines.slice(mark);
+    await s.run(() => logged(since(), 'a camera that is not enrolled here: ignored').length > 0, 'ignored');
+    const later = s.clock.now() + 30_000;
+    await s.run(() => s.clock.now() >= later, 'thirty seconds more');
+    expect(logged(since(), 'receipt signed')).toEqual([]);
+    expect(cam.offloaded()).toBeLessThan(6);
+
+    s.dock.enrolled.set('cam-w', enrolment);
+    cam.dock(false);
+    await s.run(() => !s.broker.users.includes('cam-w'), 'undocked');
+    cam.dock(true);
+    await s.run(() => cam.offloaded() === 6, 'the rest offloaded');
+    expect(logged(s.dock.lines, 'receipt signed', { device: 'cam-w', kind: 'segment' })).toHaveLength(6);
   });
 
   it('a receipt not signed by the enrolled dock deletes nothing, and another camera cannot even send one', async () => {
