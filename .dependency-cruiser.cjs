@@ -57,10 +57,19 @@ module.exports = {
     },
     {
       name: 'protocol-needs-only-evidence-and-lib',
-      comment: 'The dock sync protocol is spoken by the camera and the dock alike; it builds on src/evidence and src/lib only.',
+      comment:
+        'The dock sync protocol is spoken by the camera and the dock alike; it builds on src/evidence and src/lib only, and its transports keep time through the clock port.',
       severity: 'error',
       from: { path: '^src/protocol/' },
-      to: { path: '^src/', pathNot: '^src/(protocol|evidence|lib)/' },
+      to: { path: '^src/', pathNot: '^src/(protocol|evidence|lib)/|^src/hal/clock/port\\.ts$' },
+    },
+    {
+      name: 'mqtt-only-in-its-transport',
+      comment:
+        'MQTT is one transport of the sync protocol: src/protocol/transport/mqtt.ts holds the client and its options (TLS, MQTT 5, session, reconnect). Everything else is handed a SyncTransport (src/protocol/transport/port.ts) and never builds a client.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/protocol/transport/mqtt\\.ts$' },
+      to: { path: '(^|/)node_modules/mqtt/' },
     },
     {
       name: 'hal-needs-only-lib',
@@ -146,7 +155,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)node_modules/|^dist/' },
+    // node_modules stays in the graph (unfollowed), so a rule can name a package: mqtt-only-in-its-transport.
+    exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.d.ts', '.json'] },

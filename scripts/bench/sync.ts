@@ -32,7 +32,8 @@ import { DockStation } from '../../src/dock/main.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
 import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
-import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/messages.ts';
+import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/limits.ts';
+import { upTopic } from '../../src/protocol/topics.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
 
 const SEGMENTS = 6;
@@ -112,7 +113,7 @@ async function publisherChild(configFile: string, count: number): Promise<void> 
   pub.on('error', (e) => process.stderr.write(`publisher: ${e.message}\n`));
   await new Promise((r) => pub.once('connect', r));
   const payload = randomBytes(CHUNK_BYTES);
-  const topic = `bodycam/cam/${cam.device.id}/up/chunk`;
+  const topic = upTopic(cam.device.id, 'chunk');
   process.send?.({ ready: true });
   await new Promise((r) => process.once('message', r));
   await Promise.all(Array.from({ length: count }, () => pub.publishAsync(topic, payload, { qos: 1 })));
@@ -149,7 +150,7 @@ async function bareRun(dockDir: string, configFile: string, bytes: number): Prom
   });
   sub.on('error', (e) => process.stderr.write(`subscriber: ${e.message}\n`));
   await new Promise((r) => sub.once('connect', r));
-  const topic = `bodycam/cam/${cam.device.id}/up/chunk`;
+  const topic = upTopic(cam.device.id, 'chunk');
   await sub.subscribeAsync(topic, { qos: 1 });
   const count = Math.ceil(bytes / CHUNK_BYTES);
   let got = 0;

@@ -25,6 +25,7 @@ import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
 import { RELEASE } from '../lib/version.ts';
+import type { SyncTransport } from '../protocol/transport/port.ts';
 import { Journal } from './audit/journal.ts';
 import { ManifestWriter } from './audit/manifests.ts';
 import { type AuditRecord, AuditTrail } from './audit/trail.ts';
@@ -71,6 +72,8 @@ export interface CameraDeps {
   audio?: AudioOutput;
   /** The config file's path, for messages that tell a technician what to run. */
   configFile?: string;
+  /** The connection to the dock's broker; default: MQTT with the camera's certificate (sync/wiring.ts). */
+  dockTransport?: SyncTransport;
 }
 
 export class Camera {
@@ -287,6 +290,7 @@ export class Camera {
             identity,
             clock,
             logger: log.child({ component: 'sync' }),
+            ...(this.#deps.dockTransport === undefined ? {} : { transport: this.#deps.dockTransport }),
           });
     const control = new ControlServer({
       path: controlSocketPath(c),

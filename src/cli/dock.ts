@@ -10,7 +10,7 @@ import path from 'node:path';
 import { publicKeyFileFor } from '../camera/identity.ts';
 import { loadConfig, validateConfig } from '../config/load.ts';
 import { buildAcl, buildMosquittoConf, findMosquitto } from '../dock/broker-config.ts';
-import { bindProblem, DOCK_AGENT_CN, deviceFiles, dockLayout, hostProblem, loadDockConfig } from '../dock/layout.ts';
+import { bindProblem, deviceFiles, dockLayout, hostProblem, loadDockConfig } from '../dock/layout.ts';
 import {
   blockedDir,
   type DirStat,
@@ -28,6 +28,7 @@ import { DOCK_KEY_FILE } from '../evidence/paths.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { exists } from '../lib/fs.ts';
+import { DOCK_AGENT_CN } from '../protocol/acl.ts';
 import { loadCredentials } from '../store/credentials.ts';
 import { type StoreFlags, storeFromFlags } from './dock-store.ts';
 

@@ -10,11 +10,8 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { ACL, type AclAccess, DOCK_AGENT_CN } from '../protocol/acl.ts';
 import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
-import { DOCK_AGENT_CN } from './layout.ts';
-
-/** Topic tree of the dock protocol: `bodycam/cam/<deviceId>/{up,down}/…` and the dock's `bodycam/dock/…`. */
-export const TOPIC_ROOT = 'bodycam';
 
 /** Everything mosquitto.conf depends on. */
 export interface BrokerConfigInput {
@@ -86,18 +83,22 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
   ].join('\n');
 }
 
+/** Mosquitto's words for publishing (write) and being sent messages (read). */
+const MOSQUITTO_ACCESS: Record<AclAccess, string> = { publish: 'write', subscribe: 'read', both: 'readwrite' };
+
 /**
- * The static ACL. The dock agent (CN `dock`) reads and writes the whole tree; a camera (CN = its device id) writes
- * only its own `up` subtree, reads only its own `down` subtree and the dock's broadcasts. Mosquitto warns that the
- * last pattern has no `%u`; it is a pattern on purpose, because pattern lines apply to every user.
+ * The static ACL, written from the protocol's table (src/protocol/acl.ts): the dock agent (CN `dock`) reads and
+ * writes the whole tree; a camera (CN = its device id) writes only its own `up` subtree, reads only its own `down`
+ * subtree and the dock's broadcasts. The agent's lines come first, under `user`; then every `pattern` line, which
+ * applies to every user. Mosquitto warns that the last pattern has no `%u`; it is a pattern on purpose.
  */
 export function buildAcl(): string {
+  const agent = ACL.filter((r) => r.who === 'dock-agent');
+  const everyone = ACL.filter((r) => r.who === 'every-client');
   return [
     `user ${DOCK_AGENT_CN}`,
-    `topic readwrite ${TOPIC_ROOT}/#`,
-    `pattern write ${TOPIC_ROOT}/cam/%u/up/#`,
-    `pattern read ${TOPIC_ROOT}/cam/%u/down/#`,
-    `pattern read ${TOPIC_ROOT}/dock/#`,
+    ...agent.map((r) => `topic ${MOSQUITTO_ACCESS[r.access]} ${r.filter}`),
+    ...everyone.map((r) => `pattern ${MOSQUITTO_ACCESS[r.access]} ${r.filter}`),
     '',
   ].join('\n');
 }

@@ -38,8 +38,6 @@ import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { bucketProblem, endpointProblem, prefixProblem } from '../store/url.ts';
 import { limitsSchema } from './limits.ts';
 
-/** The MQTT user name (certificate CN) of the dock agent; the ACL gives it the whole `bodycam/#` tree. */
-export const DOCK_AGENT_CN = 'dock';
 /** The only dock.json version this code reads and writes. */
 export const DOCK_CONFIG_VERSION = 1;
 

@@ -4,8 +4,7 @@
  * one protects and how an operator sees a camera being refused.
  */
 import { type Infer, s } from '../config/schema-kit.ts';
-import { MAX_OFFERS_PER_INVENTORY, MAX_PACKET_BYTES } from '../protocol/limits.ts';
-import { CHUNK_BYTES, WINDOW_CHUNKS } from '../protocol/messages.ts';
+import { CHUNK_BYTES, MAX_OFFERS_PER_INVENTORY, MAX_PACKET_BYTES, WINDOW_CHUNKS } from '../protocol/limits.ts';
 
 export const MiB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 /**
  * The dock station's composition root: the broker (a supervised Mosquitto, unless the site runs its own), the
- * agent's MQTT client with its certificate, the progress database, the evidence store and the agent. Parts start
- * in dependency order and stop in reverse.
+ * agent's connection to it (the MQTT transport with the agent's certificate), the progress database, the evidence
+ * store and the agent. Parts start in dependency order and stop in reverse.
  */
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,11 +13,13 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import type { ProcessRunner } from '../hal/process/port.ts';
 import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
-import { MAX_PACKET_BYTES } from '../protocol/limits.ts';
+import { DOCK_AGENT_CN } from '../protocol/acl.ts';
+import { MqttTransport } from '../protocol/transport/mqtt.ts';
+import type { SyncTransport } from '../protocol/transport/port.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
 import { missingHardening } from './broker-config.ts';
 import { EnrolledDevices } from './enrolled.ts';
-import { DOCK_AGENT_CN, dockLayout, loadDockConfig } from './layout.ts';
+import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
 import { openEvidenceStore } from './store/open.ts';
 import { DockAgent } from './sync/agent.ts';
 import { Progress } from './sync/progress.ts';
@@ -29,6 +31,8 @@ export interface DockDeps {
   onProgress?: (device: string, line: string) => void;
   /** How often incoming footage is made durable (default 16 MiB): the resume granularity after a crash. */
   checkpointBytes?: number;
+  /** The agent's connection to the broker, opened at start and closed at stop; default: MQTT (dockTransport). */
+  transport?: SyncTransport;
 }
 
 export class DockStation {
@@ -74,7 +78,7 @@ export class DockStation {
         'the broker configuration lacks settings that keep one camera from stopping the dock; rewrite it with `bodycam dock init --force` (an external broker: add them)',
       );
     }
-    const progress = Progress.open(this.#dir);
+    const progress = Progress.open(this.#dir, { wallNow: () => clock.wallNow() });
     this.#started.add('progress', () => progress.close());
     if (config.broker === 'managed') {
       const broker = dockBroker(this.#dir, {
@@ -85,33 +89,15 @@ export class DockStation {
       await this.#started.start('broker', broker);
       this.#broker = broker;
     }
-    const { connect } = await import('mqtt');
-    const client = connect({
-      protocol: 'mqtts',
-      host: config.bind === '0.0.0.0' ? 'localhost' : config.bind,
-      servername: config.host,
-      port: config.port,
-      protocolVersion: 5,
-      // The broker replaces every client id with the certificate's CN (use_username_as_clientid): ours is fixed to
-      // it, so no camera can take it over and disconnect the agent.
-      clientId: DOCK_AGENT_CN,
-      ca: readFileSync(layout.pki.caCert),
-      cert: readFileSync(layout.pki.agentCert),
-      key: readFileSync(layout.pki.agentKey),
-      rejectUnauthorized: true,
-      reconnectPeriod: 1000,
-      clean: true,
-      // The broker sends nothing larger; a larger packet would not be a message of ours.
-      properties: { maximumPacketSize: MAX_PACKET_BYTES },
-    });
-    client.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));
-    client.on('connect', () => this.#log.info({ clientId: DOCK_AGENT_CN }, 'connected to the broker'));
-    client.on('close', () => {
-      if (!client.disconnecting) this.#log.warn('lost the broker connection');
-    });
+    const transport = this.#deps.transport ?? dockTransport(config, layout);
+    transport.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));
+    transport.on('connect', () => this.#log.info({ clientId: DOCK_AGENT_CN }, 'connected to the broker'));
+    transport.on('lost', () => this.#log.warn('lost the broker connection'));
+    await transport.open();
+    this.#started.add('broker connection', () => transport.close());
     const enrolled = new EnrolledDevices(this.#dir);
     const agent = new DockAgent({
-      client,
+      transport,
       progress,
       store: evidence.store,
       incomingDir: layout.incomingDir,
@@ -134,4 +120,19 @@ export class DockStation {
   async stop(): Promise<void> {
     await this.#started.stop();
   }
+}
+
+/**
+ * The agent's MQTT connection to the dock's broker, with its certificate. Its client id is the certificate's CN,
+ * which the broker gives it anyway (use_username_as_clientid), so no camera can take it over and disconnect the agent.
+ */
+export function dockTransport(config: DockConfig, layout: DockLayout): MqttTransport {
+  return new MqttTransport({
+    host: config.bind === '0.0.0.0' ? 'localhost' : config.bind,
+    servername: config.host,
+    port: config.port,
+    clientId: DOCK_AGENT_CN,
+    tls: { ca: layout.pki.caCert, cert: layout.pki.agentCert, key: layout.pki.agentKey },
+    reconnectMs: 1000,
+  });
 }

@@ -4,7 +4,15 @@
  */
 
 import { SEGMENT_FILE } from '../evidence/paths.ts';
-import { MAX_OFFERS_PER_INVENTORY } from './limits.ts';
+import {
+  MAX_AUDIT_LINE_CHARS,
+  MAX_AUDIT_LINES,
+  MAX_JSON_BYTES,
+  MAX_OFFERS_PER_INVENTORY,
+  MAX_PULL_CHUNKS,
+  MAX_SEGMENT_BYTES,
+  MAX_SEQ,
+} from './limits.ts';
 import {
   type AuditBatch,
   type AuditPull,
@@ -12,7 +20,6 @@ import {
   type DockTime,
   type Hello,
   type Inventory,
-  MAX_JSON_BYTES,
   PROTOCOL,
   type Pull,
   type Refusal,
@@ -94,9 +101,9 @@ function offer(v: unknown): SegmentOffer {
   if (!isRec(v)) throw new Error('a segment offer must be an object');
   return {
     incident: str(v, 'incident'),
-    seq: int(v, 'seq', 99_999),
+    seq: int(v, 'seq', MAX_SEQ),
     file: str(v, 'file', SEGMENT_FILE),
-    bytes: int(v, 'bytes', 64 * 1024 ** 3),
+    bytes: int(v, 'bytes', MAX_SEGMENT_BYTES),
     sha256: str(v, 'sha256', HEX64),
     manifest: v['manifest'],
   };
@@ -168,7 +175,7 @@ export function checkChunkHeader(props: Record<string, string | string[]> | unde
       ok: {
         session: str(r, 'session'),
         incident: str(r, 'incident'),
-        seq: int(r, 'seq', 99_999),
+        seq: int(r, 'seq', MAX_SEQ),
         offset: int(r, 'offset'),
         sha256: str(r, 'sha256', HEX64),
       },
@@ -183,8 +190,8 @@ export const checkAuditBatch = (p: Buffer): Checked<AuditBatch> =>
     const lines = r['lines'];
     if (
       !Array.isArray(lines) ||
-      lines.length > 100_000 ||
-      !lines.every((l) => typeof l === 'string' && l.length < 64 * 1024)
+      lines.length > MAX_AUDIT_LINES ||
+      !lines.every((l) => typeof l === 'string' && l.length < MAX_AUDIT_LINE_CHARS)
     ) {
       throw new Error('lines must be a list of strings');
     }
@@ -198,9 +205,9 @@ export const checkPull = (p: Buffer): Checked<Pull> =>
   check(p, (r) => ({
     session: str(r, 'session'),
     incident: str(r, 'incident'),
-    seq: int(r, 'seq', 99_999),
+    seq: int(r, 'seq', MAX_SEQ),
     offset: int(r, 'offset'),
-    count: int(r, 'count', 64, 1),
+    count: int(r, 'count', MAX_PULL_CHUNKS, 1),
   }));
 
 export const checkAuditPull = (p: Buffer): Checked<AuditPull> =>
@@ -210,7 +217,7 @@ export const checkRefusal = (p: Buffer): Checked<Refusal> =>
   check(p, (r) => ({
     session: str(r, 'session'),
     incident: str(r, 'incident'),
-    seq: int(r, 'seq', 99_999),
+    seq: int(r, 'seq', MAX_SEQ),
     code: str(r, 'code'),
     message: typeof r['message'] === 'string' ? (r['message'] as string).slice(0, 2000) : '',
   }));
@@ -224,7 +231,7 @@ export const checkRefusals = (p: Buffer): Checked<Refusals> =>
       segments: segs.map((v) => {
         if (!isRec(v)) throw new Error('a refusal must be an object');
         const message = typeof v['message'] === 'string' ? v['message'].slice(0, 2000) : '';
-        return { incident: str(v, 'incident'), seq: int(v, 'seq', 99_999), code: str(v, 'code'), message };
+        return { incident: str(v, 'incident'), seq: int(v, 'seq', MAX_SEQ), code: str(v, 'code'), message };
       }),
       notConsidered: int(r, 'notConsidered'),
     };

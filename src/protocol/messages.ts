@@ -1,9 +1,10 @@
 /**
- * The dock sync protocol (`bodycam-sync/1`), shared by the camera and the dock: topics, messages and their checks.
- * MQTT is only the transport; each side keeps its progress in SQLite, so any message may be lost, repeated or come
- * after a reconnect, and a hostile one is refused with a reason, never thrown upward.
+ * The dock sync protocol (`bodycam-sync/1`), shared by the camera and the dock: its messages (topics.ts builds and
+ * parses the topics, limits.ts holds every size, checks.ts checks every incoming message, acl.ts says who may send
+ * what). The transport (transport/port.ts) only carries them; each side keeps its progress in SQLite, so any message
+ * may be lost, repeated or come after a reconnect, and a hostile one is refused with a reason, never thrown upward.
  *
- * Topics (`<id>` = the camera's device id = its certificate CN, which the broker's ACL confines it to):
+ * Messages (`<id>` = the camera's device id = its certificate CN, which the broker's ACL confines it to):
  *   bodycam/cam/<id>/up/hello       camera → dock  JSON  a session starts (docked, connected)
  *   bodycam/cam/<id>/up/inventory   camera → dock  JSON  what is waiting: segments with their signed manifests,
  *                                                         closing manifests, the audit log's head
@@ -19,30 +20,11 @@
  *                                                         the chain and audit heads it now holds; the camera keeps it
  *   bodycam/cam/<id>/down/refusals  dock → camera  JSON  offers of one inventory the dock will not take now (each
  *                                                         with why) and how many it did not consider: keep them
+ *   bodycam/dock/hello              dock → cameras JSON  `{at}`: the dock (re)started; every camera says hello again
  */
 
+/** The protocol's name and version: a hello naming another is refused. */
 export const PROTOCOL = 'bodycam-sync/1';
-/** Bytes per chunk: 256 KiB moves at memory speed through Mosquitto and keeps a window small. */
-export const CHUNK_BYTES = 256 * 1024;
-/** Chunks the dock keeps asked for ahead of what it has (8 MiB in flight); it asks again at half. */
-export const WINDOW_CHUNKS = 32;
-/** The dock makes what it received durable (fdatasync, then its progress row) at least this often. */
-export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
-/** No message of ours comes near this; larger ones are refused before parsing. */
-export const MAX_JSON_BYTES = 4 * 1024 * 1024;
-
-export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit';
-export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse' | 'refusals' | 'docking';
-
-export const upTopic = (device: string, type: UpType) => `bodycam/cam/${device}/up/${type}`;
-export const downTopic = (device: string, type: DownType) => `bodycam/cam/${device}/down/${type}`;
-
-/** The device id and message type of a topic, or null for one that is not ours. */
-export function parseTopic(topic: string): { device: string; dir: 'up' | 'down'; type: string } | null {
-  const m = /^bodycam\/cam\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/(up|down)\/([a-z-]{1,20})$/.exec(topic);
-  if (m === null) return null;
-  return { device: m[1] ?? '', dir: m[2] as 'up' | 'down', type: m[3] ?? '' };
-}
 
 export interface Hello {
   protocol: typeof PROTOCOL;

@@ -18,8 +18,9 @@ import {
   checkRefusals,
   checkTime,
 } from '../../src/protocol/checks.ts';
-import { MAX_OFFERS_PER_INVENTORY } from '../../src/protocol/limits.ts';
-import { downTopic, MAX_JSON_BYTES, PROTOCOL, parseTopic, upTopic } from '../../src/protocol/messages.ts';
+import { MAX_JSON_BYTES, MAX_OFFERS_PER_INVENTORY } from '../../src/protocol/limits.ts';
+import { PROTOCOL } from '../../src/protocol/messages.ts';
+import { downTopic, parseTopic, upTopic } from '../../src/protocol/topics.ts';
 import { runs } from './runs.ts';
 
 type Rule = { valid: (v: unknown) => boolean; gen: fc.Arbitrary<unknown> };

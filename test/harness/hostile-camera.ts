@@ -10,7 +10,8 @@ import { CameraStore } from '../../src/camera/storage/store.ts';
 import { Offload } from '../../src/camera/sync/offload.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadPublicKey } from '../../src/evidence/keys.ts';
-import { type Inventory, PROTOCOL, upTopic } from '../../src/protocol/messages.ts';
+import { type Inventory, PROTOCOL } from '../../src/protocol/messages.ts';
+import { downFilter, upTopic } from '../../src/protocol/topics.ts';
 import { cameraTls, connectMqtt, until } from './broker.ts';
 import type { Camera } from './daemon.ts';
 
@@ -43,7 +44,7 @@ export class HostileCamera {
   /** Connects with the camera's certificate and listens on its down topics. */
   static async connect(port: number, camera: Camera, device: string): Promise<HostileCamera> {
     const client = await connectMqtt(port, cameraTls(camera.configFile));
-    await client.subscribeAsync(`bodycam/cam/${device}/down/#`, { qos: 1 });
+    await client.subscribeAsync(downFilter(device), { qos: 1 });
     return new HostileCamera(client, device);
   }
 

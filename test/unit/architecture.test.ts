@@ -1,15 +1,18 @@
 /**
  * The architecture as rules (.dependency-cruiser.cjs, docs/design.md §15): no import cycles, no program importing
- * another, shared code importing no program, camera components talking only through the bus, and no source file
- * over 400 lines. A fixture tree that breaks each rule once shows the rules fire.
+ * another, shared code importing no program, camera components talking only through the bus, `mqtt` only in the
+ * MQTT transport, no topic string outside src/protocol, and no source file over 400 lines. A fixture tree that
+ * breaks each rule once shows the rules fire.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cruise, type ICruiseResult, type IForbiddenRuleType } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
+import { topicLiterals } from '../harness/topic-literals.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
+const FIXTURE = path.join(REPO, 'test/fixtures/architecture');
 const MAX_LINES = 400;
 const rules = createRequire(import.meta.url)(path.join(REPO, '.dependency-cruiser.cjs')) as {
   forbidden: IForbiddenRuleType[];
@@ -48,7 +51,7 @@ describe('architecture', () => {
   }, 60_000);
 
   it('every rule fires on a tree that breaks it', async () => {
-    const found = await violations(path.join(REPO, 'test/fixtures/architecture'));
+    const found = await violations(FIXTURE);
     const fired = new Set(found.map((v) => v.slice(0, v.indexOf(':'))));
     expect([...fired].sort()).toEqual(
       [
@@ -56,6 +59,7 @@ describe('architecture', () => {
         'camera-components-talk-through-the-bus',
         'camera-media-is-a-lower-layer',
         'evidence-layout-is-names',
+        'mqtt-only-in-its-transport',
         'no-cycles',
         'programs-are-separate',
         'shared-imports-no-program',
@@ -63,6 +67,21 @@ describe('architecture', () => {
       ].sort(),
     );
   }, 60_000);
+
+  it('no topic string outside src/protocol: topics are built and parsed by src/protocol/topics.ts', () => {
+    expect(topicLiterals(path.join(REPO, 'src'), [path.join(REPO, 'src/protocol')])).toEqual([]);
+    // The protocol's own builders are found by the same check, so it would see a copy of them anywhere else.
+    expect(topicLiterals(path.join(REPO, 'src/protocol')).length).toBeGreaterThan(5);
+  });
+
+  it('the topic check fires on a tree that writes topics by hand', () => {
+    expect(topicLiterals(path.join(FIXTURE, 'src'))).toEqual([
+      `camera/sync/own-client.ts:5: \`bodycam/cam/\${device}/up/hello\``,
+      'dock/topics.ts:1: TOPIC_ROOT',
+      "dock/topics.ts:4: 'cam/+/up/#'",
+      'dock/topics.ts:5: TOPIC_ROOT',
+    ]);
+  });
 
   it(`no source file is over ${MAX_LINES} lines`, () => {
     const files = sourceFiles(path.join(REPO, 'src'));

@@ -1,36 +1,29 @@
 /**
- * The camera's side of dock sync. While the dock-sense line says docked, the camera connects to the dock's broker
- * with its client certificate (MQTT 5 over TLS), says hello, offers its inventory and answers the dock's pulls; the
- * dock drives the transfer. The MQTT client is loaded only when docked, so buffering never pays for it. Undocking
- * ends the session; nothing on the camera changes except on a receipt the dock signed.
+ * The camera's side of dock sync. While the dock-sense line says docked, the camera opens the transport it was handed
+ * (MQTT 5 over TLS to the dock's broker, with its client certificate), says hello, offers its inventory and answers
+ * the dock's pulls; the dock drives the transfer. Undocking closes the connection and ends the session; nothing on
+ * the camera changes except on a receipt the dock signed.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { MqttClient } from 'mqtt';
 import { sha256Hex } from '../../evidence/canonical.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import { Subscriptions } from '../../lib/event-bus.ts';
+import { Subscriptions, type Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
-import { MAX_PACKET_BYTES } from '../../protocol/limits.ts';
-import { PROTOCOL, parseTopic, upTopic } from '../../protocol/messages.ts';
+import { MAX_DOCKING_RECORD_BYTES } from '../../protocol/limits.ts';
+import { PROTOCOL } from '../../protocol/messages.ts';
+import { cameraSubscriptions, DOCK_HELLO_TOPIC, parseTopic, upTopic } from '../../protocol/topics.ts';
+import type { InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
 import type { Offload } from './offload.ts';
-
-export interface DockConnection {
-  host: string;
-  port: number;
-  ca: string;
-  cert: string;
-  key: string;
-}
 
 export interface DockSyncOptions {
   bus: CameraBus;
   device: string;
   keyId: string;
   release: string;
-  connection: DockConnection;
+  /** The connection to the dock's broker: opened while docked, closed when undocked; owned by whoever built it. */
+  transport: SyncTransport;
   offload: Offload;
   clock: Clock;
   logger: Logger;
@@ -49,9 +42,10 @@ const IDLE_REOFFER_MS = 15_000;
 export class DockSync {
   readonly #o: DockSyncOptions;
   readonly #subs: Subscriptions<CameraEvents>;
-  #client: MqttClient | null = null;
+  #offTransport: Unsubscribe[] = [];
   #session = '';
-  #docked = false;
+  /** Opening and closing the connection, one after the other, in the order docking and undocking came. */
+  #link: Promise<void> = Promise.resolve();
   #idle: TimerHandle | null = null;
   #work: Promise<void> = Promise.resolve();
   /** Receipts run on a queue of their own: their fsyncs must not hold up the chunks the dock is waiting for. */
@@ -72,90 +66,74 @@ export class DockSync {
   }
 
   async start(): Promise<void> {
+    const t = this.#o.transport;
+    this.#offTransport = [
+      t.on('connect', () => this.#onConnect()),
+      t.on('lost', () => {
+        this.#status.connected = false;
+      }),
+      t.on('error', (err) => this.#o.logger.warn({ message: err.message }, 'dock connection')),
+      t.on('message', (m) => this.#onArrival(m)),
+    ];
     this.#subs.on('dock.changed', ({ docked }) => {
-      this.#docked = docked;
       this.#status.docked = docked;
-      if (docked) void this.#connect();
-      else void this.#disconnect();
+      this.#link = this.#link.then(() => (docked ? this.#connect() : this.#disconnect()));
     });
     this.#subs.on('health.battery', ({ percent, volts }) => {
       this.#battery = { percent: Math.round(percent * 10) / 10, volts: Math.round(volts * 1000) / 1000 };
     });
     // New footage sealed while docked is offered at once.
     this.#subs.on('manifest.written', () => {
-      if (this.#client?.connected === true) this.#serially(() => this.#offer());
+      if (this.#o.transport.connected) this.#serially(() => this.#offer());
     });
   }
 
   async stop(): Promise<void> {
     this.#subs.clear();
+    await this.#link;
     await this.#disconnect();
+    for (const off of this.#offTransport.splice(0)) off();
     await this.#work;
     await this.#receipts;
   }
 
   async #connect(): Promise<void> {
-    if (this.#client !== null) return;
-    const c = this.#o.connection;
-    let files: [Buffer, Buffer, Buffer];
     try {
-      files = await Promise.all([readFile(c.ca), readFile(c.cert), readFile(c.key)]);
+      await this.#o.transport.open();
     } catch (e) {
       this.#o.logger.error({ err: e }, 'docked, but the dock credentials cannot be read (dock section of the config)');
+    }
+  }
+
+  #onConnect(): void {
+    this.#status.connected = true;
+    this.#session = randomUUID();
+    this.#o.logger.info({ session: this.#session }, 'connected to the dock');
+    const greet = () =>
+      this.#serially(async () => {
+        this.#hello();
+        await this.#offer();
+      });
+    this.#o.transport.subscribe(cameraSubscriptions(this.#o.device)).then(greet, greet);
+  }
+
+  #onArrival(m: InboundMessage): void {
+    const handle = () => this.#onMessage(m.topic, m.payload);
+    if (parseTopic(m.topic)?.type !== 'ack') {
+      this.#serially(handle);
       return;
     }
-    const { connect } = await import('mqtt'); // loaded only when docked
-    if (!this.#docked || this.#client !== null) return;
-    const [ca, cert, key] = files;
-    const client = connect(`mqtts://${c.host}:${c.port}`, {
-      protocolVersion: 5,
-      // The broker names every client by its certificate (use_username_as_clientid): the device id.
-      clientId: this.#o.device,
-      ca,
-      cert,
-      key,
-      rejectUnauthorized: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      clean: true,
-      properties: { maximumPacketSize: MAX_PACKET_BYTES },
-    });
-    this.#client = client;
-    client.on('connect', () => {
-      this.#status.connected = true;
-      this.#session = randomUUID();
-      this.#o.logger.info({ session: this.#session }, 'connected to the dock');
-      client.subscribe([`bodycam/cam/${this.#o.device}/down/#`, 'bodycam/dock/#'], { qos: 1 }, () => {
-        this.#serially(async () => {
-          this.#hello();
-          await this.#offer();
-        });
-      });
-    });
-    client.on('close', () => {
-      this.#status.connected = false;
-    });
-    client.on('error', (err) => this.#o.logger.warn({ message: err.message }, 'dock connection'));
-    client.on('message', (topic, payload, packet) => {
-      const handle = () => this.#onMessage(topic, payload, packet.properties?.userProperties);
-      if (!topic.endsWith('/down/ack')) {
-        this.#serially(handle);
-        return;
-      }
-      this.#receipts = this.#receipts
-        .then(handle)
-        .catch((e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
-    });
+    this.#receipts = this.#receipts
+      .then(handle)
+      .catch((e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
   }
 
   async #disconnect(): Promise<void> {
-    const client = this.#client;
-    this.#client = null;
     this.#refusedHere.clear();
     this.#status.connected = false;
     if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
     this.#idle = null;
-    if (client !== null) await client.endAsync(true).catch(() => undefined);
+    await this.#o.transport.close({ discard: true });
   }
 
   /** Work runs one message at a time, in arrival order. */
@@ -164,7 +142,7 @@ export class DockSync {
   }
 
   #publish(type: 'hello' | 'inventory' | 'audit', body: unknown): void {
-    this.#client?.publish(upTopic(this.#o.device, type), JSON.stringify(body), { qos: 1 });
+    this.#o.transport.publish(upTopic(this.#o.device, type), JSON.stringify(body));
   }
 
   #hello(): void {
@@ -188,12 +166,12 @@ export class DockSync {
     if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
     this.#idle = this.#o.clock.setTimeout(() => {
       this.#idle = null;
-      if (this.#client?.connected === true) this.#serially(() => this.#offer());
+      if (this.#o.transport.connected) this.#serially(() => this.#offer());
     }, IDLE_REOFFER_MS);
   }
 
-  async #onMessage(topic: string, payload: Buffer, _props: unknown): Promise<void> {
-    if (topic === 'bodycam/dock/hello') {
+  async #onMessage(topic: string, payload: Buffer): Promise<void> {
+    if (topic === DOCK_HELLO_TOPIC) {
       // The dock (re)started: it has lost nothing but our session and our offer.
       this.#hello();
       await this.#offer();
@@ -210,16 +188,13 @@ export class DockSync {
           return;
         }
         for (const chunk of await this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
-          this.#client?.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
-            qos: 1,
-            properties: {
-              userProperties: {
-                session: m.ok.session,
-                incident: m.ok.incident,
-                seq: String(m.ok.seq),
-                offset: String(chunk.offset),
-                sha256: sha256Hex(chunk.bytes),
-              },
+          this.#o.transport.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
+            headers: {
+              session: m.ok.session,
+              incident: m.ok.incident,
+              seq: String(m.ok.seq),
+              offset: String(chunk.offset),
+              sha256: sha256Hex(chunk.bytes),
             },
           });
         }
@@ -256,7 +231,7 @@ export class DockSync {
         return;
       }
       case 'docking': {
-        if (payload.length > 64 * 1024) {
+        if (payload.length > MAX_DOCKING_RECORD_BYTES) {
           this.#reject(topic, 'a docking record far larger than any');
           return;
         }

@@ -13,8 +13,8 @@ import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
 import { type Receipt, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { appendLinesDurably, fsyncParent, unlinkIfPresent, writeFileDurably } from '../../lib/fs.ts';
-import { MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
-import { CHUNK_BYTES, type Inventory, MAX_JSON_BYTES } from '../../protocol/messages.ts';
+import { AUDIT_BATCH_LINES, CHUNK_BYTES, MAX_JSON_BYTES, MAX_OFFERS_PER_INVENTORY } from '../../protocol/limits.ts';
+import type { Inventory } from '../../protocol/messages.ts';
 
 /** An inventory's size at most: its JSON message with room to spare. */
 const INVENTORY_BYTES = MAX_JSON_BYTES - 256 * 1024;
@@ -121,7 +121,7 @@ export class Offload {
   }
 
   /** The audit log's lines from sequence number `fromSeq` (line n holds seq n-1). */
-  async auditLines(fromSeq: number, max = 5000): Promise<string[]> {
+  async auditLines(fromSeq: number, max = AUDIT_BATCH_LINES): Promise<string[]> {
     const text = await readFile(auditLogFile(this.#o.storageDir), 'utf8').catch(() => '');
     const lines = text.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
     return lines.slice(fromSeq, fromSeq + max).filter((l) => l.endsWith('}'));

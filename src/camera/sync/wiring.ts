@@ -6,6 +6,8 @@ import type { Clock } from '../../hal/clock/port.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { RELEASE } from '../../lib/version.ts';
+import { MqttTransport } from '../../protocol/transport/mqtt.ts';
+import type { SyncTransport } from '../../protocol/transport/port.ts';
 import type { CameraBus } from '../events.ts';
 import type { DeviceIdentity } from '../identity.ts';
 import type { CameraStore } from '../storage/store.ts';
@@ -14,7 +16,9 @@ import { Offload } from './offload.ts';
 
 /**
  * Builds the dock sync of an enrolled camera: the dock's public key (which alone can sign a receipt that deletes
- * footage) is loaded and copied into the storage directory, where verifiers check receipts against it.
+ * footage) is loaded and copied into the storage directory, where verifiers check receipts against it; the
+ * transport is MQTT to the dock's broker with the camera's certificate (the mqtt package is loaded only when docked),
+ * unless one is handed in.
  */
 export async function dockSync(
   dock: NonNullable<Config['dock']>,
@@ -26,6 +30,7 @@ export async function dockSync(
     identity: DeviceIdentity;
     clock: Clock;
     logger: Logger;
+    transport?: SyncTransport;
   },
 ): Promise<DockSync> {
   let pem: string;
@@ -47,9 +52,22 @@ export async function dockSync(
     device: d.device,
     keyId: d.identity.keyId,
     release: RELEASE,
-    connection: { host: dock.host, port: dock.port, ca: dock.ca, cert: dock.cert, key: dock.key },
+    transport: d.transport ?? cameraTransport(dock, d.device),
     offload: new Offload({ store: d.store, storageDir: d.storageDir, device: d.device, dockKey }),
     clock: d.clock,
     logger: d.logger,
+  });
+}
+
+/** MQTT to the dock's broker, as the camera's enrolment (`dock` section of its config) says. */
+export function cameraTransport(dock: NonNullable<Config['dock']>, device: string): MqttTransport {
+  return new MqttTransport({
+    host: dock.host,
+    port: dock.port,
+    // The broker names every client by its certificate (use_username_as_clientid): the device id.
+    clientId: device,
+    tls: { ca: dock.ca, cert: dock.cert, key: dock.key },
+    reconnectMs: 1000,
+    connectTimeoutMs: 5000,
   });
 }

@@ -11,10 +11,12 @@
  * camera's budgets and refused in one reply, chunks are taken only as asked for, retained messages are ignored and
  * cleared, and a receipt is signed only for a camera enrolled at that moment.
  */
-import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import type { Clock } from '../../hal/clock/port.ts';
+import type { Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkChunkHeader, checkHello } from '../../protocol/checks.ts';
+import { DOCK_HELLO_TOPIC, DOCK_SUBSCRIPTIONS } from '../../protocol/topics.ts';
+import type { ConnectInfo, InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import type { EnrolledKey } from '../enrolled.ts';
 import type { DockLimits } from '../limits.ts';
 import { AuditIntake } from './audit-intake.ts';
@@ -27,7 +29,8 @@ import { type DockIdentity, Replies } from './replies.ts';
 import { CameraSession, type SessionDeps } from './session.ts';
 
 export interface AgentOptions {
-  client: MqttClient;
+  /** The connection to the broker, handed in connected or connecting; the agent neither opens nor closes it. */
+  transport: SyncTransport;
   progress: Progress;
   store: EvidenceStore;
   incomingDir: string;
@@ -40,7 +43,6 @@ export interface AgentOptions {
   /** Free bytes on the dock's disk now. */
   freeBytes: () => Promise<number>;
   onProgress?: (device: string, line: string) => void;
-  wallNow?: () => number;
   /** How often an incoming segment is made durable (default CHECKPOINT_BYTES, 16 MiB). */
   checkpointBytes?: number;
 }
@@ -57,12 +59,13 @@ export class DockAgent {
   readonly #copied = new Map<string, string>();
   /** When each camera's last hello was recorded (Clock port time). */
   readonly #seenAt = new Map<string, number>();
+  #offTransport: Unsubscribe[] = [];
 
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#audit = new AuditIntake(options.progress, options.store, options.logger);
     this.#replies = new Replies({
-      client: options.client,
+      transport: options.transport,
       progress: options.progress,
       deviceKey: options.deviceKey,
       dock: options.dock,
@@ -94,35 +97,35 @@ export class DockAgent {
   }
 
   async start(): Promise<void> {
-    const { client } = this.#o;
-    const announce = (connack?: IConnackPacket) => {
-      this.#gate.retainAvailable = connack !== undefined && connack.properties?.retainAvailable !== false;
+    const { transport } = this.#o;
+    const announce = (info: ConnectInfo) => {
+      this.#gate.retainAvailable = info.retainAvailable;
+      const hello = () => transport.publish(DOCK_HELLO_TOPIC, JSON.stringify({ at: this.#now() }));
       // No local: the retained messages we clear are not sent back to us.
-      client.subscribe('bodycam/cam/+/up/#', { qos: 1, nl: true }, () =>
-        client.publish('bodycam/dock/hello', JSON.stringify({ at: this.#now() }), { qos: 1 }),
-      );
+      transport.subscribe(DOCK_SUBSCRIPTIONS, { noLocal: true }).then(hello, hello);
     };
-    client.on('connect', announce);
-    if (client.connected) announce();
-    client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
+    this.#offTransport = [transport.on('connect', announce), transport.on('message', (m) => this.#onMessage(m))];
+    if (transport.info !== null) announce(transport.info);
     await this.#partials.start();
   }
 
+  /** Stops taking messages and lets every session finish its step; the transport stays with its owner. */
   async stop(): Promise<void> {
+    for (const off of this.#offTransport.splice(0)) off();
     await this.#partials.stop();
     for (const s of this.#sessions.values()) {
       await s.work;
       await s.close();
     }
-    await this.#o.client.endAsync().catch(() => undefined);
   }
 
   #now(): number {
-    return (this.#o.wallNow ?? Date.now)();
+    return this.#o.clock.wallNow();
   }
 
-  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const t = this.#gate.admit(topic, payload, packet);
+  #onMessage(m: InboundMessage): void {
+    const { topic, payload } = m;
+    const t = this.#gate.admit(m);
     if (t === null) return;
     if ('withdrawn' in t) {
       this.#forget(t.withdrawn);
@@ -139,7 +142,7 @@ export class DockAgent {
         session.offer(payload, t.key.key);
         return;
       case 'chunk': {
-        const h = checkChunkHeader(packet.properties?.userProperties);
+        const h = checkChunkHeader(m.headers);
         if ('error' in h) this.#refuseMessage(t.device, topic, h.error);
         else if (h.ok.session === session.id) session.chunk(h.ok, payload);
         return;

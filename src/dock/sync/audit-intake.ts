@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { parseAuditLog } from '../../evidence/audit.ts';
 import { verifySignature } from '../../evidence/envelope.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { AUDIT_BATCH_LINES } from '../../protocol/limits.ts';
 import type { AuditBatch } from '../../protocol/messages.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { Progress } from './progress.ts';
@@ -46,6 +47,6 @@ export class AuditIntake {
     if (accepted.length === 0) return false;
     await this.#store.appendAudit(device, accepted.map((l) => `${l}\n`).join(''));
     this.#progress.setAuditHead(device, seq, hash ?? '');
-    return accepted.length === batch.lines.length && batch.lines.length >= 5000;
+    return accepted.length === batch.lines.length && batch.lines.length >= AUDIT_BATCH_LINES;
   }
 }

@@ -4,16 +4,16 @@
  * that camera's messages taken and not yet handled stay within its budget of bytes in flight. What is turned away
  * is logged a few times a minute per camera and kind, not once per message.
  */
-import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Clock } from '../../hal/clock/port.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { parseTopic } from '../../protocol/messages.ts';
+import { parseTopic } from '../../protocol/topics.ts';
+import type { InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import type { EnrolledKey } from '../enrolled.ts';
 import { type DockLimits, MiB } from '../limits.ts';
 import { Throttle } from './throttle.ts';
 
 export interface GateOptions {
-  client: MqttClient;
+  transport: SyncTransport;
   deviceKey: (device: string) => EnrolledKey | null;
   limits: DockLimits;
   clock: Clock;
@@ -39,11 +39,12 @@ export class Gate {
     this.#throttle = new Throttle(options.clock);
   }
 
-  admit(topic: string, payload: Buffer, packet: IPublishPacket): Admission {
-    if (packet.retain) {
+  admit(m: InboundMessage): Admission {
+    const { topic, payload } = m;
+    if (m.retained) {
       if (payload.length === 0) return null;
       this.warn(topic, 'a retained message was ignored and cleared', { topic });
-      if (this.retainAvailable) this.#o.client.publish(topic, Buffer.alloc(0), { qos: 1, retain: true });
+      if (this.retainAvailable) this.#o.transport.publish(topic, Buffer.alloc(0), { retain: true });
       return null;
     }
     const t = parseTopic(topic);

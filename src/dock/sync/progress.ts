@@ -64,15 +64,24 @@ export class Progress {
   /** Manifests held, docking records signed, rollbacks seen (docking-state.ts). */
   readonly dockings: DockingState;
 
-  private constructor(db: Database) {
+  readonly #wallNow: () => number;
+
+  private constructor(db: Database, wallNow: () => number) {
     this.#db = db;
+    this.#wallNow = wallNow;
     this.dockings = new DockingState(db);
   }
 
-  static open(dockDir: string, options: { readonly?: boolean } = {}): Progress {
+  /** `wallNow`: the dock's wall clock (its Clock port), for the times it records; default Date.now. */
+  static open(dockDir: string, options: { readonly?: boolean; wallNow?: () => number } = {}): Progress {
     return new Progress(
       Database.open(path.join(dockDir, 'dock.sqlite'), { migrations: MIGRATIONS, readonly: options.readonly === true }),
+      options.wallNow ?? Date.now,
     );
+  }
+
+  #stamp(): string {
+    return new Date(this.#wallNow()).toISOString();
   }
 
   close(): void {
@@ -96,7 +105,7 @@ export class Progress {
     t: Pick<TransferRow, 'device' | 'incident' | 'seq' | 'file' | 'bytes' | 'sha256' | 'chainSeq' | 'manifestHash'>,
     again = false,
   ): TransferRow {
-    const now = new Date().toISOString();
+    const now = this.#stamp();
     const had = this.transfer(t.device, t.incident, t.seq);
     if (again || had === undefined || had.sha256 !== t.sha256 || had.state === 'refused') {
       this.#db.run(
@@ -123,7 +132,7 @@ export class Progress {
       'UPDATE transfers SET received = ?, received_total = ?, updated_at = ? WHERE device = ? AND incident = ? AND seq = ?',
       received,
       receivedTotal,
-      new Date().toISOString(),
+      this.#stamp(),
       device,
       incident,
       seq,
@@ -135,7 +144,7 @@ export class Progress {
       'UPDATE transfers SET state = ?, reason = ?, updated_at = ? WHERE device = ? AND incident = ? AND seq = ?',
       state,
       reason,
-      new Date().toISOString(),
+      this.#stamp(),
       device,
       incident,
       seq,
@@ -153,7 +162,7 @@ export class Progress {
     keep = REFUSALS_KEPT,
   ): void {
     if (rows.length === 0) return;
-    const now = new Date().toISOString();
+    const now = this.#stamp();
     this.#db.transaction(() => {
       for (const r of rows) {
         this.#db.run(
@@ -213,7 +222,7 @@ export class Progress {
       device,
       incident,
       closingHash,
-      new Date().toISOString(),
+      this.#stamp(),
     );
   }
 
@@ -221,7 +230,7 @@ export class Progress {
     this.#db.run(
       'INSERT INTO devices (device, last_seen) VALUES (?, ?) ON CONFLICT(device) DO UPDATE SET last_seen = excluded.last_seen',
       device,
-      new Date().toISOString(),
+      this.#stamp(),
     );
   }
 

@@ -5,10 +5,11 @@
  * transaction, however many there are.
  */
 import type { KeyObject } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
 import { type Receipt, signReceipt } from '../../evidence/receipt.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { type DownType, downTopic, type SegmentOffer } from '../../protocol/messages.ts';
+import type { SegmentOffer } from '../../protocol/messages.ts';
+import { type DownType, downTopic } from '../../protocol/topics.ts';
+import type { SyncTransport } from '../../protocol/transport/port.ts';
 import type { EnrolledKey } from '../enrolled.ts';
 import type { Refused } from './offers.ts';
 import type { Progress } from './progress.ts';
@@ -28,7 +29,7 @@ export interface Addressee {
 }
 
 export interface RepliesOptions {
-  client: MqttClient;
+  transport: SyncTransport;
   progress: Progress;
   deviceKey: (device: string) => EnrolledKey | null;
   dock: DockIdentity;
@@ -48,7 +49,7 @@ export class Replies {
   }
 
   send(device: string, type: DownType, body: unknown): void {
-    this.#o.client.publish(downTopic(device, type), JSON.stringify(body), { qos: 1 });
+    this.#o.transport.publish(downTopic(device, type), JSON.stringify(body));
   }
 
   /** Signs and sends a receipt; false (nothing signed) when the camera is not enrolled as it was at its hello. */

@@ -328,6 +328,7 @@ export class CameraSession implements Addressee {
       offer,
       row,
       progress: this.#d.progress,
+      clock: this.#d.clock,
       pull: (offset, count) =>
         this.#d.replies.send(this.device, 'pull', { session: this.id, incident, seq, offset, count }),
       item,

@@ -2,21 +2,19 @@
  * One segment coming in: chunks written at their offsets into an incoming file, a sliding window of chunks kept
  * asked for ahead of what has arrived (asked again at half, so the pipe never runs dry), and the durable length
  * (fdatasync, then the progress row) recorded every CHECKPOINT_BYTES and at the end: after a crash or a lost
- * connection the transfer resumes from there. When chunks stop coming (a lost message) it asks again.
+ * connection the transfer resumes from there. When chunks stop coming (a lost message) it asks again, on the Clock
+ * port's time.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import {
-  CHECKPOINT_BYTES,
-  CHUNK_BYTES,
-  type ChunkHeader,
-  type SegmentOffer,
-  WINDOW_CHUNKS,
-} from '../../protocol/messages.ts';
+import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import { CHECKPOINT_BYTES, CHUNK_BYTES, WINDOW_CHUNKS } from '../../protocol/limits.ts';
+import type { ChunkHeader, SegmentOffer } from '../../protocol/messages.ts';
 import type { Progress, TransferRow } from './progress.ts';
 import type { checkReceived } from './verify-offer.ts';
 
-const STALL_MS = 10_000;
+/** Nothing came for this long after a pull: it is asked for again from the next byte expected. */
+export const STALL_MS = 10_000;
 
 /**
  * Why a chunk is not one a pull asked for, or undefined when it is: pulls name offsets on chunk boundaries and
@@ -48,6 +46,7 @@ export interface TransferOptions {
   offer: SegmentOffer;
   row: TransferRow;
   progress: Progress;
+  clock: Clock;
   pull: (offset: number, count: number) => void;
   item: TransferItem;
   onProgress?: (line: string) => void;
@@ -67,8 +66,8 @@ export class Transfer {
   #durable: number;
   #requested: number;
   #total: number;
-  #stall: NodeJS.Timeout | null = null;
-  readonly #startedAt = Date.now();
+  #stall: TimerHandle | null = null;
+  readonly #startedAt: number;
   /** A checkpoint under way (its fdatasync runs beside the writes that follow it). */
   #syncing: Promise<void> | null = null;
   /** SHA-256 of the bytes written, in order, when the transfer began at 0 (else the file is hashed at the end). */
@@ -85,6 +84,7 @@ export class Transfer {
     this.#requested = o.row.received;
     this.#total = o.row.receivedTotal;
     this.#hashing = o.row.received === 0;
+    this.#startedAt = o.clock.now();
   }
 
   /**
@@ -181,7 +181,7 @@ export class Transfer {
     await this.#fh.datasync();
     this.#durable = upTo;
     this.#o.progress.received(row.device, offer.incident, offer.seq, this.#durable, this.#total);
-    const seconds = Math.max((Date.now() - this.#startedAt) / 1000, 0.001);
+    const seconds = Math.max((this.#o.clock.now() - this.#startedAt) / 1000, 0.001);
     this.#o.onProgress?.(
       `${offer.incident}/${offer.file} ${Math.floor((100 * this.#durable) / offer.bytes)}% of ${(offer.bytes / 1e6).toFixed(1)} MB, ${((this.#durable - row.received) / 1e6 / seconds).toFixed(1)} MB/s`,
     );
@@ -203,12 +203,14 @@ export class Transfer {
 
   #armStall(): void {
     this.#clearStall();
-    this.#stall = setTimeout(() => this.#askFrom(this.#expected), STALL_MS);
-    this.#stall.unref();
+    this.#stall = this.#o.clock.setTimeout(() => {
+      this.#stall = null;
+      this.#askFrom(this.#expected);
+    }, STALL_MS);
   }
 
   #clearStall(): void {
-    if (this.#stall !== null) clearTimeout(this.#stall);
+    if (this.#stall !== null) this.#o.clock.clearTimeout(this.#stall);
     this.#stall = null;
   }
 }

@@ -5,8 +5,8 @@
  * replace the attacker's own: the agent stays connected and the other camera's offload completes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOCK_AGENT_CN } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
+import { DOCK_AGENT_CN } from '../../../src/protocol/acl.ts';
 import { cameraTls, connectMqtt, makeDock, until } from '../../harness/broker.ts';
 import type { Daemon } from '../../harness/daemon.ts';
 import { captureLogger, dock, enrolledIdentity, logged, offloadingCamera, segmentsOf } from '../../harness/dock.ts';

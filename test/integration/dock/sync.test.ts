@@ -19,7 +19,7 @@ import { signReceipt } from '../../../src/evidence/receipt.ts';
 import { realClock } from '../../../src/hal/clock/real.ts';
 import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
-import { downTopic } from '../../../src/protocol/messages.ts';
+import { downTopic } from '../../../src/protocol/topics.ts';
 import { agentTls, connectMqtt, endAll, enrollCamera, makeDock, until } from '../../harness/broker.ts';
 import { type Camera, cli, Daemon, list, makeSimCamera, recordIncident } from '../../harness/daemon.ts';
 import { indexIntegrity, verifyStorage } from '../../harness/faults.ts';

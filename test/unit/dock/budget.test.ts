@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type DockLimits, limitsSchema, MiB } from '../../../src/dock/limits.ts';
 import { admit, taken } from '../../../src/dock/sync/budget.ts';
 import { chunkProblem } from '../../../src/dock/sync/transfer.ts';
-import { CHUNK_BYTES } from '../../../src/protocol/messages.ts';
+import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';
 
 const parsed = limitsSchema.safeParse({ maxSegmentMiB: 100, cameraQuotaMiB: 1000, minFreeMiB: 500 });
 if (!parsed.ok) throw new Error('limits');

@@ -1,12 +1,11 @@
 /**
  * One camera's session at the dock, under fake time: inventories that come while one waits replace it, and one
- * camera's inventories are taken up at most once per INVENTORY_INTERVAL_MS. Real SQLite and files; the MQTT client
- * is a stand-in that keeps what would be published.
+ * camera's inventories are taken up at most once per INVENTORY_INTERVAL_MS. Real SQLite and files; the dock's
+ * transport is a client of the in-memory broker, and a listener on the camera's topics keeps what the dock sends.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { limitsSchema } from '../../../src/dock/limits.ts';
 import { AuditIntake } from '../../../src/dock/sync/audit-intake.ts';
@@ -18,19 +17,24 @@ import { Replies } from '../../../src/dock/sync/replies.ts';
 import { CameraSession, INVENTORY_INTERVAL_MS } from '../../../src/dock/sync/session.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
+import { DOCK_AGENT_CN } from '../../../src/protocol/acl.ts';
+import { downFilter, downTopic } from '../../../src/protocol/topics.ts';
+import { MemoryTransport } from '../../../src/protocol/transport/memory.ts';
+import { MemoryBroker } from '../../../src/protocol/transport/memory-broker.ts';
 import { captureLogger, logged } from '../../harness/dock.ts';
+import { listen } from '../../harness/memory-sync.ts';
 
-function session() {
+async function session() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-session-'));
   const camera = generateDeviceKeys();
   const dockKeys = generateDeviceKeys();
   const key = loadPublicKey(camera.publicPem);
   const enrolled = { key, pem: camera.publicPem, keyId: keyId(key) };
-  const published: Array<{ topic: string; body: string }> = [];
-  const client = {
-    publish: (topic: string, body: string | Buffer) => published.push({ topic, body: body.toString() }),
-  } as unknown as MqttClient;
   const clock = new FakeClock();
+  const broker = new MemoryBroker({ clock });
+  const transport = new MemoryTransport({ broker, user: DOCK_AGENT_CN, clock });
+  await transport.open();
+  const published = await listen(broker, clock, 'cam', [downFilter('cam')]);
   const { logger, lines } = captureLogger();
   const parsed = limitsSchema.safeParse({});
   if (!parsed.ok) throw new Error('limits');
@@ -39,7 +43,7 @@ function session() {
   const store = new FilesystemEvidenceStore(path.join(dir, 'evidence'));
   const deviceKey = () => enrolled;
   const dock = { privateKey: loadPrivateKey(dockKeys.privatePem), keyId: 'dock' };
-  const replies = new Replies({ client, progress, deviceKey, dock, logger, wallNow: () => clock.wallNow() });
+  const replies = new Replies({ transport, progress, deviceKey, dock, logger, wallNow: () => clock.wallNow() });
   const deps = {
     clock,
     audit: new AuditIntake(progress, store, logger),
@@ -51,7 +55,7 @@ function session() {
     limits,
     logger,
     replies,
-    gate: new Gate({ client, deviceKey, limits, clock, logger }),
+    gate: new Gate({ transport, deviceKey, limits, clock, logger }),
     freeBytes: async () => 1e12,
     othersWillWrite: () => 0,
     withdraw: () => undefined,
@@ -81,7 +85,7 @@ const inventory = (n: number, session = 's1') =>
 
 describe('a camera session', () => {
   it('takes up the newest inventory, at most one per interval', async () => {
-    const { s, clock, lines, published, key } = session();
+    const { s, clock, lines, published, key } = await session();
     s.offer(inventory(0), key);
     await s.work;
     expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0]);
@@ -94,12 +98,12 @@ describe('a camera session', () => {
     await s.work;
     // Only the newest of the three, once the interval had passed, and its refusals in one message.
     expect(logged(lines, 'inventory handled').map((l) => l['offers'])).toEqual([0, 3]);
-    const refusals = published.filter((p) => p.topic === 'bodycam/cam/cam/down/refusals');
-    expect(refusals.map((r) => JSON.parse(r.body).segments.length)).toEqual([3]);
+    const refusals = published.filter((p) => p.topic === downTopic('cam', 'refusals'));
+    expect(refusals.map((r) => JSON.parse(r.payload.toString()).segments.length)).toEqual([3]);
   });
 
   it('keeps the interval across a new hello: a new session does not buy an inventory sooner', async () => {
-    const { s, make, clock, lines, key } = session();
+    const { s, make, clock, lines, key } = await session();
     s.offer(inventory(0), key);
     await s.work;
     s.end();
@@ -114,7 +118,7 @@ describe('a camera session', () => {
   });
 
   it('drops an audit batch nobody asked for, unread', async () => {
-    const { s, clock, lines, key } = session();
+    const { s, clock, lines, key } = await session();
     s.audit(Buffer.from('not even JSON'), key);
     await clock.advance(0);
     expect(logged(lines, 'a camera message was refused')).toEqual([
@@ -123,7 +127,7 @@ describe('a camera session', () => {
   });
 
   it('takes nothing once ended', async () => {
-    const { s, clock, lines, key } = session();
+    const { s, clock, lines, key } = await session();
     s.end();
     s.offer(inventory(1), key);
     await clock.advance(INVENTORY_INTERVAL_MS);
