@@ -39,10 +39,16 @@ function files(dir: string): string[] {
   });
 }
 
+/** Files holding planted source as text (never run), each with why. */
+const PLANTED = new Set([
+  import.meta.filename, // this file's own bad lines
+  path.join(UNIT, 'promise-rules.test.ts'), // a planted source file for the promise rules, type-checked only
+]);
+
 describe('the unit tier', () => {
   it('never waits on the wall clock, and has one fake time', () => {
     const found = files(UNIT)
-      .filter((f) => f !== import.meta.filename)
+      .filter((f) => !PLANTED.has(f))
       .flatMap((f) => breaches(path.relative(UNIT, f), readFileSync(f, 'utf8')));
     expect(found).toEqual([]);
   });

@@ -4,10 +4,12 @@
  * mid-transfer (and the chunks on their way to it lost) resumes from its durable offset, the broker going down three times loses and duplicates
  * nothing, and every message delivered twice, some out of order, still hands everything over exactly once.
  */
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DOCKINGS_LOG } from '../../../src/evidence/docking.ts';
+import { DOCKINGS_LOG } from '../../../src/evidence/paths.ts';
+
 import { verifyDirectory } from '../../../src/evidence/verify.ts';
 import { DOCK_AGENT_CN } from '../../../src/protocol/acl.ts';
 import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';

@@ -144,7 +144,7 @@ describe('officer feedback', () => {
     };
     const { bus, feedback } = await setup({ audio, logger });
     bus.emit('stealth.changed', { on: true, reason: 'covert' });
-    await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(10);
     expect(feedback.outputs()).toMatchObject({ stealth: true, led: { indication: 'stealth' } });
     expect(lines.map((l) => l.msg)).toContain('the speaker did not stop for stealth mode');
   });

@@ -3,6 +3,7 @@
  * enrolled dock for exactly a segment (or closing manifest) it holds is kept, marks it offloaded and only then
  * deletes the file; a repeat changes nothing; anything else is refused with its reason and touches nothing.
  */
+
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,8 +15,9 @@ import { CameraStore } from '../../../../src/camera/storage/store.ts';
 import { Offload } from '../../../../src/camera/sync/offload.ts';
 import { envelopeHash } from '../../../../src/evidence/envelope.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../../src/evidence/keys.ts';
-import { INCIDENT_MANIFEST } from '../../../../src/evidence/manifest.ts';
-import { type Receipt, receiptFileFor, signReceipt } from '../../../../src/evidence/receipt.ts';
+import { INCIDENT_MANIFEST, receiptFileFor } from '../../../../src/evidence/paths.ts';
+
+import { type Receipt, signReceipt } from '../../../../src/evidence/receipt.ts';
 import { storeIncidentIn } from '../../../harness/stored-footage.ts';
 
 interface Signer {
