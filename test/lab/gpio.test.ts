@@ -128,11 +128,15 @@ describe('device lab: kernel GPIO lines (gpio-sim, onoff driver, bodycam user)',
       expect(hellos[0]?.body.session).toMatch(/^[0-9a-f-]{36}$/);
       expect(r.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['docked', 'undocked']));
 
-      // A capture fault: red blinks (250 ms on, 250 ms off), green off.
+      // A capture fault: red blinks (250 ms on, 250 ms off), green off until capture runs again (the camera restarts
+      // ffmpeg by itself, which may happen before the sampling ends: green then comes back on and stays on).
       const fault = s('captureFault');
-      expect(fault.samples.ledGreen).toMatch(/^0+$/);
-      const red = runs(fault.samples.ledRed);
-      expect(red.length, `red ${fault.samples.ledRed}`).toBeGreaterThanOrEqual(6);
+      const green = fault.samples.ledGreen;
+      expect(green).toMatch(/^0+1*$/);
+      const faultSamples = green.includes('1') ? green.indexOf('1') : green.length;
+      expect(faultSamples * fault.everyMs, `fault shown for ${faultSamples} samples`).toBeGreaterThanOrEqual(1250);
+      const red = runs(fault.samples.ledRed.slice(0, faultSamples));
+      expect(red.length, `red ${fault.samples.ledRed}`).toBeGreaterThanOrEqual(4);
       const inner = red.slice(1, -1).map(([, n]) => n * fault.everyMs);
       // 250 ms steps, stretched and sampled under emulation: never the 1 s of the slow pattern, never steady.
       for (const ms of inner) expect(ms).toBeGreaterThan(40);

@@ -5,7 +5,7 @@
  * virt machine's PL061), so the daemon must refuse to start; then with /dev/gpiochip4 linked to the bank (what
  * Raspberry Pi OS does on a Pi 5), as the bodycam user: a double press starts recording, a 3 s hold stops it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readCharDevChips } from '../../../src/hal/gpio/chips.ts';
 import { LabDaemon, sleep, step } from './common.ts';
@@ -45,7 +45,10 @@ const gid = Number(run('getent', 'group', 'gpio').split(':')[2]);
 const result: Record<string, unknown> = {
   kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
   machine: run('uname', '-m'),
-  systemd: run('systemctl', 'is-system-running').split('\n')[0],
+  // Waits for the boot to finish (slow under emulation); the state is reported, not required (degraded exits 1).
+  systemd: spawnSync('systemctl', ['is-system-running', '--wait'], { encoding: 'utf8', timeout: 300_000 })
+    .stdout.trim()
+    .split('\n')[0],
   chips,
   bank: { name: bank.chip, label: bank.label },
   bankNode: { gpioGroup: node.gid === gid, mode: (node.mode & 0o777).toString(8) },
