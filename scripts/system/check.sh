@@ -117,7 +117,7 @@ if [ "$SCENARIO" = fresh ]; then
   systemctl stop bodycam.service bodycam-dock.service
   dpkg --purge bodycam >/root/purge.out 2>&1
   S purge "exit=$? $(cat /root/purge.out)"
-  S afterpurge "segments=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l) before=$before index=$(test -f /var/lib/bodycam/index.sqlite && echo kept) key=$(test -f /etc/bodycam/identity/device.key && echo kept) dock=$(test -f /var/lib/bodycam-dock/dock.json && echo kept) opt=$(test -e /opt/bodycam && echo present || echo gone) command=$(command -v bodycam || echo gone) decrypt=[$(decrypt_all /root/custodian.key)]"
+  S afterpurge "segments=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l) before=$before index=$(test -f /var/lib/bodycam/index.sqlite && echo kept) key=$(test -f /etc/bodycam/identity/device.key && echo kept) dock=$(test -f /var/lib/bodycam-dock/dock.json && echo kept) opt=$(test -e /opt/bodycam && echo present || echo gone) command=$(if [ -e /usr/bin/bodycam ] || [ -L /usr/bin/bodycam ]; then echo present; else echo gone; fi) decrypt=[$(decrypt_all /root/custodian.key)]"
 fi
 
 if [ "$SCENARIO" = upgrade ]; then

@@ -7,7 +7,7 @@
  * mount namespace of their own, and everything else is under a temporary directory removed afterwards.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -166,14 +166,16 @@ export async function runScenario(cache: SystemCache, scenario: Scenario): Promi
       mkdirSync(path.join(systemd, `${unit}.d`), { recursive: true });
       writeFileSync(path.join(systemd, `${unit}.d/emulation.conf`), EMULATION);
     }
-    // Nothing to fetch in the guest (it has no network): apt's timers stay off.
-    for (const timer of ['apt-daily.timer', 'apt-daily-upgrade.timer'])
-      symlinkSync('/dev/null', path.join(systemd, timer));
+    // Nothing to fetch in the guest (it has no network): apt's timers stay off. No login prompt on the serial
+    // console either: getty hangs up the terminal when it starts (vhangup), and every later write of the checks to
+    // /dev/ttyS0 would fail unseen.
+    for (const unit of ['apt-daily.timer', 'apt-daily-upgrade.timer', 'serial-getty@ttyS0.service'])
+      symlinkSync('/dev/null', path.join(systemd, unit));
     const size = Number(run('du', ['-sm', root], 'du').split('\t')[0]) + 1500;
     run('mkfs.ext4', ['-q', '-F', '-L', 'bodycam', '-d', root, image, `${size}M`], 'mkfs.ext4 -d');
     rmSync(root, { recursive: true, force: true });
     const imageSeconds = (Date.now() - t0) / 1000;
-    const vm = await boot(cache, image, scenario.timeoutMs);
+    const vm = await boot(cache, image, scenario.timeoutMs, path.join(cache.dir, `console-${scenario.name}.log`));
     return { ...vm, install, seconds: { image: imageSeconds, vm: vm.seconds } };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -184,6 +186,7 @@ async function boot(
   cache: SystemCache,
   image: string,
   timeoutMs: number,
+  consoleLog: string,
 ): Promise<{ facts: ScenarioRun['facts']; console: string; seconds: number }> {
   const args = [
     '-accel',
@@ -216,13 +219,15 @@ async function boot(
   ];
   const started = Date.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The console also goes to a file as it comes (`tail -f` it to watch a slow boot).
+  writeFileSync(consoleLog, '');
   let serial = '';
-  child.stdout.on('data', (d: Buffer) => {
+  const take = (d: Buffer) => {
     serial += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    serial += d.toString();
-  });
+    appendFileSync(consoleLog, d);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   await new Promise<void>((resolve) => child.on('close', () => resolve()));
   clearTimeout(timer);

@@ -21,8 +21,23 @@ export interface NodeProcessRunnerOptions {
   clock?: Clock;
 }
 
+/** What systemd gives the program itself and no child of it may use (docs/design.md §13). */
+export const SERVICE_MANAGER_VARIABLES = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
+
 /**
- * Spawns real processes. `spec.env` is added to this process's environment (PATH, NOTIFY_SOCKET, … stay visible);
+ * This process's environment for a child, without systemd's notify socket and watchdog: a child that speaks the
+ * notify protocol itself (Debian's Mosquitto does) would otherwise tell systemd the dock is ready before the dock
+ * is. `systemd-notify` gets the socket back through its spec's `env`. A pure function: tested as a table.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const name of SERVICE_MANAGER_VARIABLES) delete out[name];
+  return out;
+}
+
+/**
+ * Spawns real processes. `spec.env` is added to this process's environment, less systemd's notify variables
+ * (`childEnvironment`);
  * stdin write errors (EPIPE when the process has gone) are absorbed, since `exited` reports what happened.
  */
 export class NodeProcessRunner implements ProcessRunner {
@@ -40,7 +55,7 @@ export class NodeProcessRunner implements ProcessRunner {
       child = spawnChild(command, [...args], {
         detached: group,
         stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
-        ...(spec.env === undefined ? {} : { env: { ...process.env, ...spec.env } }),
+        env: { ...childEnvironment(process.env), ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
       });
     } catch (e) {

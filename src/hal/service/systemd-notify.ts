@@ -34,7 +34,12 @@ export class SdNotifier {
 
   /** Whether systemd listens (the unit is Type=notify). */
   get enabled(): boolean {
-    return (this.#o.env['NOTIFY_SOCKET'] ?? '') !== '';
+    return this.socket !== '';
+  }
+
+  /** systemd's notify socket, handed to `systemd-notify` alone (children never inherit it). */
+  get socket(): string {
+    return this.#o.env['NOTIFY_SOCKET'] ?? '';
   }
 
   /** One systemd-notify call per message, queued in order; a failure is logged, never thrown. */
@@ -42,7 +47,10 @@ export class SdNotifier {
     if (!this.enabled) return;
     this.#sending.push(
       async () => {
-        const r = await this.#o.processes.run({ command: 'systemd-notify', args: assignments }, { timeoutMs: 5000 });
+        const r = await this.#o.processes.run(
+          { command: 'systemd-notify', args: assignments, env: { NOTIFY_SOCKET: this.socket } },
+          { timeoutMs: 5000 },
+        );
         if (r.error !== undefined || r.code !== 0) {
           this.#o.logger.warn(
             { assignments, code: r.code, stderr: r.stderr.trim(), error: r.error?.message },

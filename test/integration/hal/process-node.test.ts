@@ -65,6 +65,28 @@ describe('NodeProcessRunner.run', () => {
     expect(r.code).toBe(4);
   });
 
+  it("keeps systemd's notify socket and watchdog from a child unless its spec hands them over", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' });
+    try {
+      const names = (out: string) =>
+        out
+          .split('\n')
+          .map((l) => l.split('=')[0])
+          .filter((n) => n === 'NOTIFY_SOCKET' || n?.startsWith('WATCHDOG_') || n === 'PATH');
+      const plain = await runner.run({ command: 'env', args: [] });
+      expect(names(plain.stdout)).toEqual(['PATH']);
+      const handed = await runner.run({ command: 'env', args: [], env: { NOTIFY_SOCKET: '/run/x' } });
+      expect(handed.stdout).toContain('NOTIFY_SOCKET=/run/x\n');
+      expect(names(handed.stdout).sort()).toEqual(['NOTIFY_SOCKET', 'PATH']);
+    } finally {
+      for (const name of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
   it('a missing binary resolves with ENOENT instead of rejecting', async () => {
     const r = await runner.run({ command: MISSING, args: [] }, { input: 'ignored', timeoutMs: 1000 });
     expect(errnoCode(r.error)).toBe('ENOENT');

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
-import { dieWithParentCommand, SETPRIV } from '../../../src/hal/process/node.ts';
+import { childEnvironment, dieWithParentCommand, SETPRIV } from '../../../src/hal/process/node.ts';
 import { ScriptedProcesses } from '../../../src/hal/process/scripted.ts';
 import { LineTail, stopProcess } from '../../../src/hal/process/supervision.ts';
 
@@ -105,5 +105,22 @@ describe('dieWithParentCommand', () => {
         '/d/m.conf',
       ],
     });
+  });
+});
+
+describe('childEnvironment', () => {
+  it.each([
+    [{ PATH: '/usr/bin', NOTIFY_SOCKET: '/run/systemd/notify' }, { PATH: '/usr/bin' }],
+    [{ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42', HOME: '/var/lib/bodycam' }, { HOME: '/var/lib/bodycam' }],
+    [{ LANG: 'C.UTF-8' }, { LANG: 'C.UTF-8' }],
+    [{}, {}],
+  ])('%o gives a child %o', (env, child) => {
+    expect(childEnvironment(env)).toEqual(child);
+  });
+
+  it('leaves the environment it was given alone', () => {
+    const env = { NOTIFY_SOCKET: '/run/systemd/notify' };
+    childEnvironment(env);
+    expect(env).toEqual({ NOTIFY_SOCKET: '/run/systemd/notify' });
   });
 });

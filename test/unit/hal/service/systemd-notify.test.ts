@@ -18,6 +18,11 @@ describe('SdNotifier', () => {
       ['READY=1', 'STATUS=receiving footage'],
       ['STOPPING=1'],
     ]);
+    // The socket is handed to systemd-notify explicitly: the runner keeps it from every other child.
+    expect(processes.callsOf('systemd-notify').map((c) => c.spec.env)).toEqual([
+      { NOTIFY_SOCKET: '/run/systemd/notify' },
+      { NOTIFY_SOCKET: '/run/systemd/notify' },
+    ]);
   });
 
   it('sends nothing outside systemd', async () => {
