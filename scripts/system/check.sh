@@ -47,6 +47,8 @@ decrypt_all() {
 }
 
 S booted "$(systemd-analyze time 2>&1 | head -n 1)"
+# While the checks run: every 30 s, what systemd is doing and where the camera is (a slow boot shows where it waits).
+(while sleep 30; do S heartbeat "jobs=[$(systemctl list-jobs --no-legend 2>&1 | head -n 3)] camera=[$(unit bodycam.service)] said=[$(journalctl -u bodycam.service -n 40 -o cat --no-pager 2>&1 | grep -v -e "^Start" -e "^Stopp" -e "^bodycam.service: " | tail -n 3 | cut -c1-600)] load=$(cut -d' ' -f1-3 /proc/loadavg)"; done) &
 S version "$(bodycam --version 2>&1)"
 S user "$(id bodycam 2>&1)"
 S files "bin=$(readlink /usr/bin/bodycam) unit=$(systemctl is-enabled bodycam.service) dock=$(systemctl is-enabled bodycam-dock.service) udev=$(ls /lib/udev/rules.d/60-bodycam-gpio.rules)"

@@ -1,7 +1,7 @@
 /**
  * What root gives the camera's service user after provisioning or upgrading a camera: its identity directory and
- * signing key (0700/0600, its own: nobody else reads the key), its storage directory (0700, the top only: the
- * evidence inside is never touched; systemd's StateDirectory= owns what is below /var/lib/bodycam), its dock client
+ * signing key (0700/0600, its own: nobody else reads the key), its storage directory (0700) and everything in it
+ * (owner only: the evidence's contents and modes are never touched), its dock client
  * key, and read access to the config and the prompts. Everything is changed through `handTo`, never through a link.
  */
 import { stat } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { promptFile } from '../camera/feedback/prompts.ts';
 import { publicKeyFileFor } from '../camera/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { privateDirectory } from '../lib/fs.ts';
-import { handTo } from '../lib/ownership.ts';
+import { handTo, handTreeTo } from '../lib/ownership.ts';
 import { type Account, accessProblem, R, X } from './service-user.ts';
 
 /** Gives `account` what it must own and read; returns one line per change, for the technician. */
@@ -27,7 +27,14 @@ export async function handOver(config: Config, configFile: string, account: Acco
   await handTo(publicKeyFileFor(config.evidence.keyFile), own, 0o644, 'file');
   await privateDirectory(config.storage.dir, 0o700, [account.uid]);
   await handTo(config.storage.dir, own, 0o700, 'dir');
-  done.push(`${config.storage.dir}: ${account.name}'s, mode 700 (what is inside is left as it is)`);
+  // Everything inside too: systemd's StateDirectory= changes owners below /var/lib/bodycam only when the top is not
+  // already the user's, so storage that root filled (an earlier release, a restore) would stay root's and the camera
+  // could not open its index. Contents and modes are not touched.
+  const tree = await handTreeTo(config.storage.dir, own);
+  done.push(
+    `${config.storage.dir}: ${account.name}'s, mode 700, with the ${tree.given} entries inside (contents and modes unchanged)`,
+  );
+  for (const left of tree.skipped) done.push(`left as it is: ${left}`);
   if (config.dock !== undefined) {
     const dockDir = path.dirname(config.dock.key);
     if (dockDir !== path.dirname(configFile)) await handTo(dockDir, own, 0o700, 'dir');

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Account, accessProblem, parseAccount, permits, R, W, X } from '../../../src/cli/service-user.ts';
-import { handTo } from '../../../src/lib/ownership.ts';
+import { handTo, handTreeTo } from '../../../src/lib/ownership.ts';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/bash',
@@ -109,6 +109,36 @@ describe.skipIf(process.getuid?.() !== 0)('handTo (needs root to give files away
     symlinkSync(dir, linkedDir);
     await expect(handTo(linkedDir, nobody, 0o700, 'dir')).rejects.toThrow(/symbolic link/);
     expect(statSync(precious).uid).toBe(0);
+    expect(statSync(dir).uid).toBe(0);
+  });
+
+  it('gives a storage tree root filled, entry by entry, contents and modes unchanged, links left alone', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-handtree-'));
+    const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'bodycam-outside-')), 'precious');
+    writeFileSync(outside, 'root only', { mode: 0o600 });
+    mkdirSync(path.join(dir, 'footage/inc-1'), { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(dir, 'index.sqlite'), 'db', { mode: 0o600 });
+    writeFileSync(path.join(dir, 'index.sqlite-wal'), 'wal', { mode: 0o644 });
+    writeFileSync(path.join(dir, 'footage/inc-1/0000.mp4.age'), 'segment', { mode: 0o640 });
+    symlinkSync(outside, path.join(dir, 'footage/inc-1/planted'));
+    linkSync(outside, path.join(dir, 'footage/hard'));
+    const done = await handTreeTo(dir, nobody);
+    expect(done.given).toBe(5);
+    expect(done.skipped).toEqual([
+      `${path.join(dir, 'footage/hard')} (${path.join(dir, 'footage/hard')} is linked 2 times: not giving it to uid 65534)`,
+      `${path.join(dir, 'footage/inc-1/planted')} (a symbolic link)`,
+    ]);
+    for (const [p, mode] of [
+      ['index.sqlite', 0o600],
+      ['index.sqlite-wal', 0o644],
+      ['footage', 0o700],
+      ['footage/inc-1', 0o700],
+      ['footage/inc-1/0000.mp4.age', 0o640],
+    ] as const) {
+      const st = statSync(path.join(dir, p));
+      expect([p, st.uid, st.gid, st.mode & 0o7777]).toEqual([p, 65534, 65534, mode]);
+    }
+    expect(statSync(outside).uid).toBe(0);
     expect(statSync(dir).uid).toBe(0);
   });
 });
