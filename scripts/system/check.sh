@@ -13,7 +13,12 @@ node=/opt/bodycam/node/bin/node
 
 cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
 S() { printf 'SYSCHECK %s %s %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$1" "$(printf '%s' "$2" | tr '\n' '|')"; }
-unit() { systemctl show "$1" -p ActiveState -p SubState -p Result -p NRestarts -p MainPID -p StatusText | tr '\n' ' '; }
+# A unit's state, always in this order (systemctl show prints properties in its own order, whatever is asked).
+unit() {
+  for p in ActiveState SubState Result NRestarts MainPID StatusText; do
+    printf '%s=%s ' "$p" "$(systemctl show "$1" -p "$p" --value)"
+  done
+}
 camera_state() { bodycam ctl --config "$cfg" status 2>/dev/null | sed -n 's/^{"state":"\([a-z]*\)".*/\1/p'; }
 wait_state() {
   n=$2
@@ -46,7 +51,7 @@ decrypt_all() {
   echo "ok=$ok failed=$bad"
 }
 
-S booted "$(systemd-analyze time 2>&1 | head -n 1)"
+S booted "multi-user after $(($(systemctl show multi-user.target -p ActiveEnterTimestampMonotonic --value) / 1000000)) s"
 # While the checks run: every 30 s, what systemd is doing and where the camera is (a slow boot shows where it waits).
 (while sleep 30; do S heartbeat "jobs=[$(systemctl list-jobs --no-legend 2>&1 | head -n 3)] camera=[$(unit bodycam.service)] said=[$(journalctl -u bodycam.service -n 40 -o cat --no-pager 2>&1 | grep -v -e "^Start" -e "^Stopp" -e "^bodycam.service: " | tail -n 3 | cut -c1-600)] load=$(cut -d' ' -f1-3 /proc/loadavg)"; done) &
 S version "$(bodycam --version 2>&1)"
