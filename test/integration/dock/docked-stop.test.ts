@@ -69,7 +69,7 @@ describe('an incident that ends while the camera is docked', () => {
       c['device'].id = DEVICE;
       c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 15, speed: 4, videoBitrateKbps: 400 };
       c['preRecord'].seconds = 2;
-      c['recording'].segmentSeconds = 4;
+      c['recording'].segmentSeconds = 10;
       c['warning'].enabled = false;
     });
     enrollCamera(dock.dir, camera.configFile);
@@ -87,7 +87,7 @@ describe('an incident that ends while the camera is docked', () => {
     const start = (await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording')).capture.mediaMs;
     const during = await daemon.waitFor((s) => s.sync?.undock.safe === false, 5_000, 'not safe while recording');
     expect(during.sync?.undock.text).toBe('not yet: recording in progress');
-    await daemon.waitFor((s) => s.capture.mediaMs >= start + 10_000, 90_000, 'footage');
+    await daemon.waitFor((s) => s.capture.mediaMs >= start + 14_000, 90_000, 'footage');
     await daemon.press('record', 1, 3500);
     await daemon.waitFor((s) => s.state === 'buffering', 20_000, 'stop');
     const stoppedAt = Date.now();
