@@ -9,6 +9,7 @@ import { sha256Hex } from '../../evidence/canonical.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions, type Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SerialQueue } from '../../lib/serial.ts';
 import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
 import { MAX_DOCKING_RECORD_BYTES } from '../../protocol/limits.ts';
 import { PROTOCOL } from '../../protocol/messages.ts';
@@ -52,11 +53,11 @@ export class DockSync {
   #offTransport: Unsubscribe[] = [];
   #session = '';
   /** Opening and closing the connection, one after the other, in the order docking and undocking came. */
-  #link: Promise<void> = Promise.resolve();
+  readonly #link = new SerialQueue();
   #idle: TimerHandle | null = null;
-  #work: Promise<void> = Promise.resolve();
+  readonly #work = new SerialQueue();
   /** Receipts run on a queue of their own: their fsyncs must not hold up the chunks the dock is waiting for. */
-  #receipts: Promise<void> = Promise.resolve();
+  readonly #receipts = new SerialQueue();
   /** Segments (`incident#seq`) the dock refused while docked: offered after the others, so they hold up none. */
   readonly #refusedHere = new Set<string>();
   readonly #status: Omit<SyncStatus, 'undock'> = { docked: false, connected: false, offloaded: 0, refused: 0 };
@@ -97,7 +98,10 @@ export class DockSync {
     ];
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#status.docked = docked;
-      this.#link = this.#link.then(() => (docked ? this.#connect() : this.#disconnect()));
+      this.#link.push(
+        () => (docked ? this.#connect() : this.#disconnect()),
+        (e: unknown) => this.#o.logger.error({ err: e }, 'the dock connection could not be opened or closed'),
+      );
     });
     this.#subs.on('health.battery', ({ percent, volts }) => {
       this.#battery = { percent: Math.round(percent * 10) / 10, volts: Math.round(volts * 1000) / 1000 };
@@ -129,11 +133,11 @@ export class DockSync {
 
   async stop(): Promise<void> {
     this.#subs.clear();
-    await this.#link;
+    await this.#link.idle();
     await this.#disconnect();
     for (const off of this.#offTransport.splice(0)) off();
-    await this.#work;
-    await this.#receipts;
+    await this.#work.idle();
+    await this.#receipts.idle();
   }
 
   async #connect(): Promise<void> {
@@ -162,9 +166,7 @@ export class DockSync {
       this.#serially(handle);
       return;
     }
-    this.#receipts = this.#receipts
-      .then(handle)
-      .catch((e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
+    this.#receipts.push(handle, (e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
   }
 
   async #disconnect(): Promise<void> {
@@ -179,7 +181,7 @@ export class DockSync {
 
   /** Work runs one message at a time, in arrival order. */
   #serially(op: () => Promise<void>): void {
-    this.#work = this.#work.then(op).catch((e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
+    this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
   }
 
   #publish(type: 'hello' | 'inventory' | 'audit', body: unknown): void {
