@@ -92,7 +92,9 @@ describe('vault operations', () => {
   it('a custody record cannot be deleted, and a rewritten one shows as a second version', async () => {
     const { store, actor } = await setup();
     await setIncidentHold(store, root, { incident: 'INC2', reason: 'r', on: true }, actor);
-    const [v] = await Array.fromAsync(store.listVersions('zone/custody/pz5339/'));
+    const versions = [];
+    for await (const x of store.listVersions('zone/custody/pz5339/')) versions.push(x);
+    const [v] = versions;
     await expect(store.delete(v?.key ?? '', v?.versionId)).rejects.toMatchObject({ code: ErrorCode.STORE_DENIED });
     await putVerified(store, {
       key: v?.key ?? '',
