@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEVICE_KEY_FILE, DOCK_EVIDENCE_DIR, DOCK_KEY_FILE, IDENTITY_DIR } from '../evidence/paths.ts';
 import { RELEASE } from '../lib/version.ts';
 import type { DockInitOptions } from './dock.ts';
+import { addVaultCommands } from './vault-program.ts';
 
 /*
  * Each command's module is imported when that command runs, so `bodycam run` holds only the daemon's code in memory
@@ -282,6 +283,8 @@ export function buildProgram(): Command {
     .action(async (opts: { config: string; json: boolean }) =>
       (await import('./list.ts')).listCommand(opts.config, opts.json),
     );
+
+  addVaultCommands(program);
 
   return program;
 }

@@ -1,0 +1,83 @@
+/** The `bodycam vault` commands' options (their code, vault.ts, is loaded only when one runs). */
+import { type Command, InvalidArgumentError } from 'commander';
+
+interface StoreOpts {
+  store: string;
+  s3Endpoint?: string;
+  s3Credentials?: string;
+  s3Region?: string;
+  organisation?: string;
+}
+interface ActorOpts {
+  operator?: string;
+  signingKey: string;
+  lockDays: number;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 36_500)
+    throw new InvalidArgumentError('expected whole days from 1 to 36500');
+  return n;
+}
+
+function storeOptions(c: Command): Command {
+  return c
+    .requiredOption('--store <s3://BUCKET/PREFIX>', 'the evidence bucket and prefix, as given to dock init')
+    .requiredOption('--s3-endpoint <url>', "the S3 service's URL")
+    .requiredOption('--s3-credentials <file>', 'an AWS shared-credentials file ([default] keys)')
+    .requiredOption('--organisation <org>', "the organisation whose evidence it is (the docks' organisation)")
+    .option('--s3-region <region>', 'the S3 region');
+}
+
+function actorOptions(c: Command): Command {
+  return c
+    .option('--operator <name>', 'who acts, written into the custody record (default: $BODYCAM_OPERATOR)')
+    .requiredOption('--signing-key <file>', 'Ed25519 private key (PKCS#8 PEM) from provisioning that signs the record')
+    .option('--lock-days <days>', 'how long each custody record is locked (COMPLIANCE)', days, 3650);
+}
+
+export function addVaultCommands(program: Command): void {
+  const vault = program
+    .command('vault')
+    .description('legal hold, expiry and the signed custody log on the S3 evidence store');
+  const hold = vault.command('hold').description('S3 legal hold on every object version of an incident');
+  for (const on of [true, false]) {
+    actorOptions(
+      storeOptions(
+        hold
+          .command(on ? 'set' : 'release')
+          .description(
+            on
+              ? 'put a legal hold on the incident, recorded in the custody log'
+              : 'release the incident’s legal hold, recorded in the custody log',
+          ),
+      ),
+    )
+      .requiredOption('--incident <id>', 'the incident')
+      .requiredOption('--reason <text>', 'why (a decision, a case number): written into the custody record')
+      .option('--device <id>', 'only this device’s incident of that id')
+      .action(async (o: StoreOpts & ActorOpts & { incident: string; reason: string; device?: string }) =>
+        (await import('./vault.ts')).vaultHoldCommand(on, o),
+      );
+  }
+  actorOptions(
+    storeOptions(
+      vault
+        .command('expire')
+        .description('delete every object version past its delete-due date and not held; each deletion is recorded'),
+    ),
+  )
+    .option('--reason <text>', 'written into each custody record', 'retention period over')
+    .action(async (o: StoreOpts & ActorOpts & { reason: string }) =>
+      (await import('./vault.ts')).vaultExpireCommand(o),
+    );
+  storeOptions(
+    vault.command('log').description('print the custody log and verify its chain and signatures (exit 0 ok, 1 not)'),
+  )
+    .requiredOption(
+      '--public-key <file>',
+      'the signing key’s public half (SPKI PEM), from provisioning, never from the store',
+    )
+    .action(async (o: StoreOpts & { publicKey: string }) => (await import('./vault.ts')).vaultLogCommand(o));
+}
