@@ -22,7 +22,7 @@ module.exports = {
       comment:
         'Shared code (lib, age, evidence, protocol, hal, config, store) is used by the camera, the dock and custodian tools alike; it must not depend on any of them.',
       severity: 'error',
-      from: { path: '^src/(lib|age|evidence|protocol|hal|config|store)/' },
+      from: { path: '^src/(lib|age|evidence|protocol|hal|config|store|vault)/' },
       to: { path: '^src/(camera|dock|cli)/' },
     },
     {
@@ -101,6 +101,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/store/' },
       to: { path: '^src/', pathNot: '^src/(store|lib)/' },
+    },
+    {
+      name: 'vault-is-a-custodian-tool',
+      comment:
+        'The vault (legal hold, expiry, the custody log) works on the object store with the evidence format: never camera or dock code; the CLI drives it.',
+      severity: 'error',
+      from: { path: '^src/vault/' },
+      to: { path: '^src/', pathNot: '^src/(vault|store|evidence|age|lib)/' },
     },
     {
       name: 'only-the-cli-starts-programs',
