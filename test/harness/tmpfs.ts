@@ -39,6 +39,7 @@ export function freeSpace(dir: string): { freeBytes: number; blockSize: number }
 /**
  * Writes `<dir>/filler` (another writer's file: keep `dir` outside the camera's storage directory, whose verifier
  * rejects what does not belong there) so that at most one block more than `leaveBytes` stays free; returns its size.
+ * A writer beside it (a recording camera) may take space meanwhile: the filler then stops at ENOSPC, storage full.
  */
 export function fillLeaving(dir: string, leaveBytes: number): number {
   const { freeBytes, blockSize } = freeSpace(dir);
@@ -47,7 +48,14 @@ export function fillLeaving(dir: string, leaveBytes: number): number {
   try {
     const block = Buffer.alloc(1024 * 1024, 0x5a);
     for (let left = bytes; left > 0; ) {
-      const n = writeSync(fd, block, 0, Math.min(block.length, left));
+      let n: number;
+      try {
+        n = writeSync(fd, block, 0, Math.min(block.length, left));
+      } catch (e) {
+        // A camera recording beside it took some of the space meanwhile: the storage is as full as it gets.
+        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return bytes - left;
+        throw e;
+      }
       left -= n;
     }
   } finally {
