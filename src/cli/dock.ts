@@ -23,6 +23,7 @@ import {
   setAccess,
   writeProtected,
 } from '../dock/pki.ts';
+import { issueCrl, readWithdrawals } from '../dock/revocation.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey, publicKeyPem } from '../evidence/keys.ts';
 import { DOCK_KEY_FILE } from '../evidence/paths.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
@@ -80,6 +81,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     cafile: l.pki.caCert,
     certfile: l.pki.serverCert,
     keyfile: l.pki.serverKey,
+    crlfile: l.pki.crl,
   });
   for (const dir of [l.dir, l.pki.dir, l.broker.dir]) await ensureDir(dir, brokerDir);
   for (const dir of [l.identity.dir, l.devicesDir, l.evidenceDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -116,6 +118,8 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     const agentCert = await ssl.leafCert(issuer, { cn: DOCK_AGENT_CN, keyFile: l.pki.agentKey, usage: 'clientAuth' });
     await writeProtected(l.pki.agentCert, agentCert, PUBLIC, false);
   }
+  // The revocation list the broker checks, issued again from the withdrawals recorded here (none on a new dock).
+  await issueCrl(ssl, l, await readWithdrawals(l), broker);
   const dockPub = await ensureDockIdentity(l.identity.key, l.identity.pub);
   await writeProtected(l.broker.conf, confText, broker, false);
   await writeProtected(l.broker.acl, buildAcl(), broker, false);
@@ -140,6 +144,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     `  broker           ${l.broker.conf} (ACL ${l.broker.acl}, runs as user ${access.brokerUser})`,
     `  dock agent       ${l.pki.agentCert} (CN ${DOCK_AGENT_CN})`,
     `  dock signing key ${l.identity.pub} (key id ${keyId(loadPublicKey(dockPub))})`,
+    `  revocation list  ${l.pki.crl} (withdrawn cameras: bodycam dock withdraw)`,
     `  cameras          ${l.devicesDir}; evidence ${evidenceWhere(store, l.evidenceDir)}`,
     `next: bodycam dock enroll --dir ${l.dir} --device-config CAMERA/config.json`,
   ];

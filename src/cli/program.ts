@@ -260,6 +260,17 @@ export function buildProgram(): Command {
     .requiredOption('--device-config <file>', "the camera's config.json (it must have its signing key)")
     .action(async (opts: { dir: string; deviceConfig: string }) => (await import('./dock.ts')).dockEnrollCommand(opts));
   dock
+    .command('withdraw')
+    .description(
+      'withdraw a camera for good: its certificate revoked (the broker refuses it), its enrolment record put aside',
+    )
+    .requiredOption('--dir <dir>', 'the dock directory')
+    .requiredOption('--device <id>', 'the camera to withdraw')
+    .requiredOption('--reason <text>', 'why (recorded with the withdrawal), e.g. "reported stolen, PV 123/2026"')
+    .action(async (opts: { dir: string; device: string; reason: string }) =>
+      (await import('./dock-withdraw.ts')).dockWithdrawCommand(opts),
+    );
+  dock
     .command('run')
     .description(
       'run the dock station: the broker (unless external) and the agent that pulls, verifies and stores footage',

@@ -21,6 +21,8 @@ export interface BrokerConfigInput {
   cafile: string;
   certfile: string;
   keyfile: string;
+  /** The revocation list (withdrawn cameras' certificates), checked at every handshake. */
+  crlfile: string;
   aclFile: string;
   /**
    * The `user` Mosquitto switches to when started as root (it reads keys, certificates and the ACL after switching);
@@ -74,6 +76,8 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     `cafile ${value('cafile', c.cafile)}`,
     `certfile ${value('certfile', c.certfile)}`,
     `keyfile ${value('keyfile', c.keyfile)}`,
+    '# Withdrawn cameras (`bodycam dock withdraw`); re-read on SIGHUP, which `bodycam dock run` sends when it changes.',
+    `crlfile ${value('crlfile', c.crlfile)}`,
     'require_certificate true',
     'use_identity_as_username true',
     '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
@@ -111,10 +115,16 @@ export const HARDENING_LINES = [
   `message_size_limit ${MAX_PAYLOAD_BYTES}`,
 ] as const;
 
-/** Which of HARDENING_LINES a mosquitto.conf (written by an earlier release, or edited) lacks. */
+/**
+ * Which of HARDENING_LINES a mosquitto.conf (written by an earlier release, or edited) lacks, and `crlfile …` when it
+ * names no revocation list (a withdrawn camera's certificate would still be admitted).
+ */
 export function missingHardening(conf: string): string[] {
-  const lines = new Set(conf.split('\n').map((l) => l.trim()));
-  return HARDENING_LINES.filter((l) => !lines.has(l));
+  const lines = conf.split('\n').map((l) => l.trim());
+  const have = new Set(lines);
+  const missing: string[] = HARDENING_LINES.filter((l) => !have.has(l));
+  if (!lines.some((l) => /^crlfile\s+\S/.test(l))) missing.push('crlfile …');
+  return missing;
 }
 
 /** The mosquitto command line for a config file. */

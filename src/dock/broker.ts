@@ -78,6 +78,8 @@ export async function brokersUsing(confFile: string): Promise<number[]> {
 }
 
 const RUNNING = /mosquitto version \S+ running/;
+/** What Mosquitto logs when a client's certificate fails verification (revoked, expired, or not from the dock's CA). */
+export const REFUSED_CERTIFICATE = /OpenSSL Error.*certificate (verify failed|revoked)/;
 
 /** A supervised Mosquitto. `start()` once, `stop()` once; `kill()` simulates a crash (it is restarted). */
 export class MosquittoBroker {
@@ -113,6 +115,15 @@ export class MosquittoBroker {
   /** Sends `signal` to the broker's process group (tests use it as a fault); an unexpected exit is restarted. */
   kill(signal: NodeJS.Signals): void {
     this.#proc?.kill(signal);
+  }
+
+  /**
+   * Asks the running mosquitto to re-read its configuration, ACL and revocation list (SIGHUP): clients stay
+   * connected; a withdrawn camera's certificate is refused from its next handshake. Nothing when it is down (a restart
+   * reads them anyway).
+   */
+  reload(): void {
+    this.#proc?.kill('SIGHUP');
   }
 
   /** Starts mosquitto and resolves once it is up; rejects (CONFIG_INVALID) quoting its stderr if it is not. */
@@ -188,7 +199,15 @@ export class MosquittoBroker {
       partial = (lines.pop() ?? '').slice(-1000);
       for (const line of lines) {
         if (RUNNING.test(line) && proc === this.#proc) this.#saidRunning = true;
-        if (line.trim() !== '') this.#o.logger?.info({ mosquitto: line }, 'mosquitto');
+        if (line.trim() === '') continue;
+        if (REFUSED_CERTIFICATE.test(line)) {
+          this.#o.logger?.warn(
+            { mosquitto: line },
+            'the broker refused a client certificate (withdrawn, expired or from another CA)',
+          );
+        } else {
+          this.#o.logger?.info({ mosquitto: line }, 'mosquitto');
+        }
       }
     });
     void proc.exited.then((exit) => this.#onExit(proc, exit));

@@ -10,11 +10,14 @@
  *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
  *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
  *   pki/dock-agent.key, .crt  the dock agent's client key (0600) and certificate (CN = dock)
+ *   pki/crl.pem               the revocation list the broker checks (withdrawn cameras' certificates)
+ *   pki/withdrawals.jsonl     the withdrawals it is issued from (device, serial, when, why)
  *   broker/mosquitto.conf     the managed broker's configuration
  *   broker/acl                its static pattern ACL
  *   identity/dock.key, .pub   the dock's Ed25519 signing key (0600; signs acknowledgements) and its public key
  *   devices/<id>/device.pub   an enrolled camera's signing key
  *   devices/<id>/client.crt   the client certificate issued to it
+ *   withdrawn/<id>-<time>/    a withdrawn camera's enrolment record, kept
  *   evidence/                 the evidence store (store.kind "filesystem"; "s3" keeps it in a bucket)
  *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
  *   dock.sqlite               the dock agent's database
@@ -53,10 +56,16 @@ export interface DockLayout {
     serverCert: string;
     agentKey: string;
     agentCert: string;
+    /** The certificate revocation list the broker checks (withdrawn cameras). */
+    crl: string;
+    /** The withdrawals the CRL is issued from: one JSON line each (device, serial, when, why). */
+    withdrawals: string;
   };
   broker: { dir: string; conf: string; acl: string };
   identity: { dir: string; key: string; pub: string };
   devicesDir: string;
+  /** Withdrawn cameras' enrolment records, kept: `withdrawn/<id>-<time>/`. */
+  withdrawnDir: string;
   evidenceDir: string;
   incomingDir: string;
   database: string;
@@ -79,10 +88,13 @@ export function dockLayout(dir: string): DockLayout {
       serverCert: path.join(pki, 'server.crt'),
       agentKey: path.join(pki, 'dock-agent.key'),
       agentCert: path.join(pki, 'dock-agent.crt'),
+      crl: path.join(pki, 'crl.pem'),
+      withdrawals: path.join(pki, 'withdrawals.jsonl'),
     },
     broker: { dir: broker, conf: path.join(broker, 'mosquitto.conf'), acl: path.join(broker, 'acl') },
     identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: dockKeyFile(identity) },
     devicesDir: path.join(root, DOCK_DEVICES_DIR),
+    withdrawnDir: path.join(root, 'withdrawn'),
     evidenceDir: path.join(root, DOCK_EVIDENCE_DIR),
     incomingDir: path.join(root, DOCK_INCOMING_DIR),
     database: path.join(root, 'dock.sqlite'),

@@ -19,10 +19,14 @@ import type { SyncTransport } from '../protocol/transport/port.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
 import { missingHardening } from './broker-config.ts';
 import { EnrolledDevices } from './enrolled.ts';
+import { watchFile } from './file-watch.ts';
 import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
 import { openEvidenceStore } from './store/open.ts';
 import { DockAgent } from './sync/agent.ts';
 import { Progress } from './sync/progress.ts';
+
+/** How often the running dock looks at its revocation list. */
+const CRL_LOOK_MS = 2000;
 
 export interface DockDeps {
   processes?: ProcessRunner;
@@ -88,6 +92,12 @@ export class DockStation {
       });
       await this.#started.start('broker', broker);
       this.#broker = broker;
+      // `bodycam dock withdraw` issues a new revocation list; the broker re-reads it within 2 s, clients stay.
+      const crl = await watchFile(layout.pki.crl, clock, CRL_LOOK_MS, () => {
+        this.#log.info({ file: layout.pki.crl }, 'the revocation list changed: the broker re-reads it');
+        broker.reload();
+      });
+      this.#started.add('revocation list watch', () => crl.stop());
     }
     const transport = this.#deps.transport ?? dockTransport(config, layout);
     transport.on('error', (e) => this.#log.warn({ message: e.message }, 'broker connection'));

@@ -78,12 +78,14 @@ export const SETPRIV = '/usr/bin/setpriv';
 /**
  * The command line that runs `spec` so that it ends with its parent (see `ProcessSpec.dieWithParent`): setpriv gives
  * a POSIX shell SIGTERM as its parent-death signal; the shell starts the command in the background, forwards
- * SIGTERM/SIGINT/SIGHUP to it, waits for it to end and exits with its status. The command keeps the shell's stdio,
+ * SIGTERM/SIGINT to it as SIGTERM and SIGHUP as SIGHUP (a reload: Mosquitto re-reads its configuration), waits for it
+ * to end and exits with its status. The command keeps the shell's stdio,
  * so its output reaches the caller as before. A pure function: tested by comparing lists.
  */
 export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>): { command: string; args: string[] } {
   const script =
-    'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT HUP; "$@" & child=$!; ' +
+    'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
+    '"$@" & child=$!; ' +
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done';
   return {
     command: SETPRIV,

@@ -16,6 +16,7 @@ const INPUT = {
   cafile: '/srv/dock/pki/ca.crt',
   certfile: '/srv/dock/pki/server.crt',
   keyfile: '/srv/dock/pki/server.key',
+  crlfile: '/srv/dock/pki/crl.pem',
   aclFile: '/srv/dock/broker/acl',
   user: 'mosquitto',
 };
@@ -47,6 +48,8 @@ describe('mosquitto.conf', () => {
         'cafile /srv/dock/pki/ca.crt',
         'certfile /srv/dock/pki/server.crt',
         'keyfile /srv/dock/pki/server.key',
+        '# Withdrawn cameras (`bodycam dock withdraw`); re-read on SIGHUP, which `bodycam dock run` sends when it changes.',
+        'crlfile /srv/dock/pki/crl.pem',
         'require_certificate true',
         'use_identity_as_username true',
         '# The client id is the certificate name too: nobody can take over (and so disconnect) another client.',
@@ -61,12 +64,13 @@ describe('mosquitto.conf', () => {
     expect(missingHardening(buildMosquittoConf(INPUT))).toEqual([]);
     const old = buildMosquittoConf(INPUT)
       .split('\n')
-      .filter((l) => !/^(use_username_as_clientid|retain_available|max_packet_size)/.test(l))
+      .filter((l) => !/^(use_username_as_clientid|retain_available|max_packet_size|crlfile)/.test(l))
       .join('\n');
     expect(missingHardening(old)).toEqual([
       'use_username_as_clientid true',
       'retain_available false',
       `max_packet_size ${MAX_PACKET_BYTES}`,
+      'crlfile …',
     ]);
   });
 
@@ -81,6 +85,7 @@ describe('mosquitto.conf', () => {
     ['a path with a space', { cafile: '/srv/my dock/pki/ca.crt' }, 'cafile'],
     ['a path with #', { aclFile: '/srv/dock#1/broker/acl' }, 'acl_file'],
     ['a user with a quote', { user: 'mos"quitto' }, 'user'],
+    ['a revocation list path with a tab', { crlfile: '/srv/dock/pki/crl\t.pem' }, 'crlfile'],
   ])('refuses %s, which Mosquitto would misread', (_name, patch, key) => {
     let error: unknown;
     try {

@@ -97,7 +97,8 @@ describe('dieWithParentCommand', () => {
         '--',
         '/bin/sh',
         '-c',
-        'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT HUP; "$@" & child=$!; ' +
+        'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
+          '"$@" & child=$!; ' +
           'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
         'sh',
         '/usr/sbin/mosquitto',
