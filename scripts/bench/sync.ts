@@ -82,6 +82,7 @@ async function cameraChild(configFile: string): Promise<void> {
     storageDir: config.storage.dir,
     device: config.device.id,
     identity,
+    auditHead: () => -1, // no audit trail in this bench: nothing of it to hand over
     clock: realClock,
     logger: silentLogger(),
   });

@@ -288,6 +288,7 @@ export class Camera {
             storageDir: c.storage.dir,
             device: c.device.id,
             identity,
+            auditHead: () => audit?.head ?? -1,
             clock,
             logger: log.child({ component: 'sync' }),
             ...(this.#deps.dockTransport === undefined ? {} : { transport: this.#deps.dockTransport }),

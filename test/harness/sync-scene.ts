@@ -156,6 +156,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       release: '0.0.0-test',
       transport: camTransport,
       offload: new Offload({ store, storageDir, device, dockKey: publicKey }),
+      auditHead: () => audit.head,
       clock,
       logger: camLogger,
     });

@@ -63,6 +63,11 @@ export class AuditTrail {
     return new AuditTrail(file, identity, new AuditChain(head), logger);
   }
 
+  /** The seq of the last entry appended (on disk or about to be), −1 for an empty log. */
+  get head(): number {
+    return this.#chain.head?.seq ?? -1;
+  }
+
   /** Signs and chains an entry now; it reaches the disk with the next flush. */
   append(r: AuditRecord): void {
     const env = this.#chain.append(

@@ -9,13 +9,15 @@ import { sha256Hex } from '../../evidence/canonical.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions, type Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SerialQueue } from '../../lib/serial.ts';
 import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
 import { MAX_DOCKING_RECORD_BYTES } from '../../protocol/limits.ts';
 import { PROTOCOL } from '../../protocol/messages.ts';
 import { cameraSubscriptions, DOCK_HELLO_TOPIC, parseTopic, upTopic } from '../../protocol/topics.ts';
 import type { InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
+import { type UndockReadiness, undockReadiness } from '../../protocol/undock.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
-import type { Offload } from './offload.ts';
+import type { HeldAtDock, Offload } from './offload.ts';
 
 export interface DockSyncOptions {
   bus: CameraBus;
@@ -25,6 +27,8 @@ export interface DockSyncOptions {
   /** The connection to the dock's broker: opened while docked, closed when undocked; owned by whoever built it. */
   transport: SyncTransport;
   offload: Offload;
+  /** The audit log's head: seq of the last entry appended (written or about to be), −1 when none. */
+  auditHead: () => number;
   clock: Clock;
   logger: Logger;
 }
@@ -34,10 +38,14 @@ export interface SyncStatus {
   connected: boolean;
   offloaded: number;
   refused: number;
+  /** Whether the camera may leave the dock now, and if not why (docs/officer-guide.md). */
+  undock: UndockReadiness;
 }
 
 /** No pull for this long while connected: offer the inventory again (a dock that restarted, a lost message). */
 const IDLE_REOFFER_MS = 15_000;
+/** After a stop, a receipt or a new audit line while docked: offered again this soon (one offer for a burst). */
+const TAIL_OFFER_MS = 300;
 
 export class DockSync {
   readonly #o: DockSyncOptions;
@@ -45,14 +53,17 @@ export class DockSync {
   #offTransport: Unsubscribe[] = [];
   #session = '';
   /** Opening and closing the connection, one after the other, in the order docking and undocking came. */
-  #link: Promise<void> = Promise.resolve();
+  readonly #link = new SerialQueue();
   #idle: TimerHandle | null = null;
-  #work: Promise<void> = Promise.resolve();
+  readonly #work = new SerialQueue();
   /** Receipts run on a queue of their own: their fsyncs must not hold up the chunks the dock is waiting for. */
-  #receipts: Promise<void> = Promise.resolve();
+  readonly #receipts = new SerialQueue();
   /** Segments (`incident#seq`) the dock refused while docked: offered after the others, so they hold up none. */
   readonly #refusedHere = new Set<string>();
-  readonly #status: SyncStatus = { docked: false, connected: false, offloaded: 0, refused: 0 };
+  readonly #status: Omit<SyncStatus, 'undock'> = { docked: false, connected: false, offloaded: 0, refused: 0 };
+  /** What the dock's last signed docking record says it holds (null: no record kept yet). */
+  #held: HeldAtDock | null = null;
+  #tail: TimerHandle | null = null;
   /** The fuel gauge's last reading, told to the dock in the hello (absent without a gauge). */
   #battery: { percent: number; volts: number } | null = null;
 
@@ -62,7 +73,17 @@ export class DockSync {
   }
 
   status(): SyncStatus {
-    return { ...this.#status };
+    const h = this.#o.offload.holding();
+    const undock = undockReadiness({
+      connected: this.#status.connected,
+      recording: h.recording,
+      segmentsWaiting: h.segmentsWaiting,
+      closingsWaiting: h.closingsWaiting,
+      incidentsOpen: h.incidentsOpen,
+      chain: { own: h.chain, atDock: this.#held?.chain ?? null },
+      audit: { own: this.#o.auditHead(), atDock: this.#held?.audit ?? null },
+    });
+    return { ...this.#status, undock };
   }
 
   async start(): Promise<void> {
@@ -77,7 +98,10 @@ export class DockSync {
     ];
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#status.docked = docked;
-      this.#link = this.#link.then(() => (docked ? this.#connect() : this.#disconnect()));
+      this.#link.push(
+        () => (docked ? this.#connect() : this.#disconnect()),
+        (e: unknown) => this.#o.logger.error({ err: e }, 'the dock connection could not be opened or closed'),
+      );
     });
     this.#subs.on('health.battery', ({ percent, volts }) => {
       this.#battery = { percent: Math.round(percent * 10) / 10, volts: Math.round(volts * 1000) / 1000 };
@@ -86,15 +110,34 @@ export class DockSync {
     this.#subs.on('manifest.written', () => {
       if (this.#o.transport.connected) this.#serially(() => this.#offer());
     });
+    // The tail of an incident that ends while docked (its stop, the receipts' and refusals' audit lines, a clock
+    // offset) is offered again soon, not at the next docking: the dock then pulls the audit lines and signs a docking
+    // record naming them. Receipts while segments are still moving wait: the offer after the last one carries all.
+    this.#subs.on('incident.closed', () => this.#offerSoon());
+    this.#subs.on('offload.refused', () => this.#offerSoon());
+    this.#subs.on('clock.offset', () => this.#offerSoon());
+    this.#subs.on('offload.done', () => {
+      const h = this.#o.offload.holding();
+      if (h.segmentsWaiting === 0 && h.closingsWaiting === 0) this.#offerSoon();
+    });
+    this.#held = await this.#o.offload.lastHeld().catch(() => null);
+  }
+
+  #offerSoon(): void {
+    if (!this.#o.transport.connected || this.#tail !== null) return;
+    this.#tail = this.#o.clock.setTimeout(() => {
+      this.#tail = null;
+      if (this.#o.transport.connected) this.#serially(() => this.#offer());
+    }, TAIL_OFFER_MS);
   }
 
   async stop(): Promise<void> {
     this.#subs.clear();
-    await this.#link;
+    await this.#link.idle();
     await this.#disconnect();
     for (const off of this.#offTransport.splice(0)) off();
-    await this.#work;
-    await this.#receipts;
+    await this.#work.idle();
+    await this.#receipts.idle();
   }
 
   async #connect(): Promise<void> {
@@ -123,9 +166,7 @@ export class DockSync {
       this.#serially(handle);
       return;
     }
-    this.#receipts = this.#receipts
-      .then(handle)
-      .catch((e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
+    this.#receipts.push(handle, (e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
   }
 
   async #disconnect(): Promise<void> {
@@ -133,12 +174,14 @@ export class DockSync {
     this.#status.connected = false;
     if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
     this.#idle = null;
+    if (this.#tail !== null) this.#o.clock.clearTimeout(this.#tail);
+    this.#tail = null;
     await this.#o.transport.close({ discard: true });
   }
 
   /** Work runs one message at a time, in arrival order. */
   #serially(op: () => Promise<void>): void {
-    this.#work = this.#work.then(op).catch((e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
+    this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
   }
 
   #publish(type: 'hello' | 'inventory' | 'audit', body: unknown): void {
@@ -236,8 +279,12 @@ export class DockSync {
           return;
         }
         const r = await this.#o.offload.docking(payload.toString('utf8'));
-        if ('refused' in r) this.#o.logger.warn({ reason: r.refused }, 'a docking record was refused');
-        else if (r.kept) this.#o.logger.info({ record: r.seq }, 'docking record kept');
+        if ('refused' in r) {
+          this.#o.logger.warn({ reason: r.refused }, 'a docking record was refused');
+          return;
+        }
+        this.#held = r.held;
+        if (r.kept) this.#o.logger.info({ record: r.seq, held: r.held }, 'docking record kept');
         return;
       }
       case 'refuse': {

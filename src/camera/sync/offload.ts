@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAuditLine } from '../../evidence/audit.ts';
-import { dockingLine, parseDockingMessage } from '../../evidence/docking.ts';
+import { type DockingRecord, dockingLine, parseDockingLine, parseDockingMessage } from '../../evidence/docking.ts';
 import type { Envelope } from '../../evidence/envelope.ts';
 import { envelopeHash, verifySignature } from '../../evidence/envelope.ts';
 import { type Receipt, receiptFileText, receiptMatches } from '../../evidence/receipt.ts';
@@ -38,6 +38,16 @@ export interface OffloadOptions {
   storageDir: string;
   device: string;
   dockKey: KeyObject;
+}
+
+/** What the dock's last signed docking record says it holds: its manifest chain and audit heads (seq, −1 none). */
+export interface HeldAtDock {
+  chain: number;
+  audit: number;
+}
+
+export function heldOf(r: DockingRecord): HeldAtDock {
+  return { chain: r.chain?.seq ?? -1, audit: r.audit?.seq ?? -1 };
 }
 
 export type ReceiptOutcome =
@@ -97,6 +107,24 @@ export class Offload {
     return { session, segments, incidents, auditHead: audit.seq, heads };
   }
 
+  /** What the index holds that the dock has not acknowledged, for the "safe to undock" decision (no file read). */
+  holding(): {
+    recording: boolean;
+    segmentsWaiting: number;
+    closingsWaiting: number;
+    incidentsOpen: number;
+    chain: number;
+  } {
+    const { store } = this.#o;
+    return {
+      recording: store.incidents.inState('recording').length > 0,
+      segmentsWaiting: store.segments.awaitingOffload().length,
+      closingsWaiting: store.incidents.closingsAwaitingOffload().length,
+      incidentsOpen: store.manifests.incidentsOpenInChain().length,
+      chain: store.manifests.head()?.seq ?? -1,
+    };
+  }
+
   /** Up to `count` chunks of a segment from `offset` (fewer at its end); none for a segment no longer here. */
   async chunks(
     incident: string,
@@ -144,7 +172,7 @@ export class Offload {
    * A docking record from the dock: kept in `dockings.jsonl` when it is signed by the enrolled dock for this camera
    * (a verifier given the dock's key then knows what the dock held at that docking); anything else is refused.
    */
-  async docking(text: string): Promise<{ kept: boolean; seq: number } | { refused: string }> {
+  async docking(text: string): Promise<{ kept: boolean; seq: number; held: HeldAtDock } | { refused: string }> {
     const parsed = parseDockingMessage(text);
     if ('reason' in parsed) return { refused: `not a docking record (${parsed.reason})` };
     const env = parsed.envelope;
@@ -156,9 +184,27 @@ export class Offload {
       if (errnoCode(e) === 'ENOENT') return '';
       throw e;
     });
-    if (held.split('\n').includes(line.trimEnd())) return { kept: false, seq: env.payload.seq };
+    if (held.split('\n').includes(line.trimEnd()))
+      return { kept: false, seq: env.payload.seq, held: heldOf(env.payload) };
     await appendLinesDurably(file, line);
-    return { kept: true, seq: env.payload.seq };
+    return { kept: true, seq: env.payload.seq, held: heldOf(env.payload) };
+  }
+
+  /**
+   * What the last docking record kept here says the dock holds; null without one. Only records that were checked
+   * against the enrolled dock's key when they came are in the file; the last line is checked again for this device.
+   */
+  async lastHeld(): Promise<HeldAtDock | null> {
+    const text = await readFile(dockingsLogFile(this.#o.storageDir), 'utf8').catch(() => '');
+    const last = text
+      .split('\n')
+      .filter((l) => l.endsWith('}'))
+      .at(-1);
+    if (last === undefined) return null;
+    const parsed = parseDockingLine(last);
+    if ('reason' in parsed || parsed.envelope.payload.device !== this.#o.device) return null;
+    if (!verifySignature(parsed.envelope, this.#o.dockKey)) return null;
+    return heldOf(parsed.envelope.payload);
   }
 
   /**

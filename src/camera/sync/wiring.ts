@@ -28,6 +28,8 @@ export async function dockSync(
     storageDir: string;
     device: string;
     identity: DeviceIdentity;
+    /** The audit log's head (seq of its last entry, −1 when none). */
+    auditHead: () => number;
     clock: Clock;
     logger: Logger;
     transport?: SyncTransport;
@@ -54,6 +56,7 @@ export async function dockSync(
     release: RELEASE,
     transport: d.transport ?? cameraTransport(dock, d.device),
     offload: new Offload({ store: d.store, storageDir: d.storageDir, device: d.device, dockKey }),
+    auditHead: d.auditHead,
     clock: d.clock,
     logger: d.logger,
   });

@@ -14,6 +14,7 @@ import { transferFile } from '../../evidence/paths.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { sha256OfFile, unlinkIfPresent } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SerialQueue } from '../../lib/serial.ts';
 import { checkAuditBatch, checkInventoryHead } from '../../protocol/checks.ts';
 import type { ChunkHeader, Inventory, SegmentOffer } from '../../protocol/messages.ts';
 import type { EnrolledKey } from '../enrolled.ts';
@@ -70,7 +71,8 @@ export class CameraSession implements Addressee {
   #auditHead = -1;
   /** Transfers under way, oldest first. */
   #active: Transfer[] = [];
-  #work: Promise<void>;
+  /** The session's steps, one at a time (after the previous session's). */
+  readonly #steps = new SerialQueue();
   /** The newest inventory not yet taken up, as it came (parsed when taken up). */
   #inventory: Buffer | null = null;
   #inventoryKey: KeyObject | null = null;
@@ -88,13 +90,14 @@ export class CameraSession implements Addressee {
   constructor(hello: { id: string; device: string; keyId: string }, deps: SessionDeps, previous?: CameraSession) {
     ({ id: this.id, device: this.device, keyId: this.keyId } = hello);
     this.#d = deps;
-    this.#work = previous?.work ?? Promise.resolve();
+    const before = previous?.work;
+    if (before !== undefined) void this.#steps.run(() => before);
     this.#inventoryDone = previous === undefined ? Number.NEGATIVE_INFINITY : previous.#inventoryDone;
   }
 
   /** Everything done so far (for the next session, and for stopping). */
   get work(): Promise<void> {
-    return this.#work;
+    return this.#steps.idle();
   }
 
   /** The incoming files of the transfers under way. */
@@ -111,10 +114,15 @@ export class CameraSession implements Addressee {
   /** Runs `op` after the session's earlier work; `bytes` of the camera's messages are held until it has run. */
   serially(op: () => Promise<void>, bytes = 0): void {
     this.#d.gate.hold(this.device, bytes);
-    this.#work = this.#work
-      .then(op)
-      .catch((e: unknown) => this.#d.logger.error({ err: e, device: this.device }, 'dock sync step failed'))
-      .finally(() => this.#d.gate.release(this.device, bytes));
+    void this.#steps.run(async () => {
+      try {
+        await op();
+      } catch (e) {
+        this.#d.logger.error({ err: e, device: this.device }, 'dock sync step failed');
+      } finally {
+        this.#d.gate.release(this.device, bytes);
+      }
+    });
   }
 
   /** Stops: nothing more is pulled, stored or receipted; transfers under way keep their durable length. */
