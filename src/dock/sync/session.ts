@@ -75,6 +75,12 @@ export class CameraSession implements Addressee {
   readonly #steps = new SerialQueue();
   /** The newest inventory not yet taken up, as it came (parsed when taken up). */
   #inventory: Buffer | null = null;
+  /** When (in this session's order of events) the waiting inventory came. */
+  #inventoryCame = 0;
+  /** This session's order of events: inventories coming in and receipts going out. */
+  #events = 0;
+  /** Segments receipted in this session (offer key → when, in the order of events). */
+  readonly #receipted = new Map<string, number>();
   #inventoryKey: KeyObject | null = null;
   #inventoryTimer: TimerHandle | null = null;
   /** When the last inventory's handling ended (Clock port time). */
@@ -147,6 +153,7 @@ export class CameraSession implements Addressee {
     if (this.#ended) return;
     const waiting = this.#takeInventory() !== null; // then a step to take it up is already on its way
     this.#inventory = payload;
+    this.#inventoryCame = ++this.#events;
     this.#inventoryKey = key;
     this.#d.gate.hold(this.device, payload.length);
     if (!waiting) this.#takeUpInventory();
@@ -163,6 +170,7 @@ export class CameraSession implements Addressee {
         }, wait);
         return;
       }
+      const came = this.#inventoryCame;
       const newest = this.#takeInventory();
       const key = this.#inventoryKey;
       if (newest === null || key === null) return;
@@ -171,7 +179,7 @@ export class CameraSession implements Addressee {
         const reason = 'error' in m ? m.error : 'another session';
         this.#d.gate.warn(this.device, 'a camera message was refused', { topic: 'inventory', reason });
       } else {
-        await this.#onInventory(m.ok.inventory, m.ok.notConsidered, key);
+        await this.#onInventory(m.ok.inventory, m.ok.notConsidered, key, came);
       }
       this.#inventoryDone = this.#d.clock.now();
     });
@@ -237,7 +245,8 @@ export class CameraSession implements Addressee {
     this.#d.gate.warn(this.device, 'a chunk was refused', where);
   }
 
-  async #onInventory(inv: Inventory, notConsidered: number, key: KeyObject): Promise<void> {
+  /** `came`: when the inventory came, in this session's order of events. */
+  async #onInventory(inv: Inventory, notConsidered: number, key: KeyObject, came: number): Promise<void> {
     const { logger } = this.#d;
     const device = this.device;
     const offers = inv.segments.length + notConsidered;
@@ -256,7 +265,11 @@ export class CameraSession implements Addressee {
       busy: new Set(this.#active.map((t) => offerKey(t.item.offer))),
     });
     if (this.#ended) return;
-    for (const { offer, hash } of a.resend) this.#receipt(offer, hash); // it missed our receipt: nothing moves
+    // A stored segment offered again: the camera missed our receipt, unless we sent it after this inventory came (the
+    // camera listed it before our receipt reached it, and gets that receipt next: MQTT keeps the order).
+    for (const { offer, hash } of a.resend) {
+      if ((this.#receipted.get(offerKey(offer)) ?? 0) < came) this.#receipt(offer, hash);
+    }
     for (const { offer } of a.queue.filter((i) => i.again)) {
       const which = { device, incident: offer.incident, seq: offer.seq };
       logger.warn(which, 'the stored copy is missing or differs: pulling it again');
@@ -373,6 +386,7 @@ export class CameraSession implements Addressee {
   #receipt(offer: SegmentOffer, manifestHash: string): void {
     const { incident, seq, file, sha256, bytes } = offer;
     const fields = { kind: 'segment' as const, incident, seq, file, sha256, bytes, manifest: manifestHash };
-    if (!this.#d.replies.receipt(this, fields)) this.#d.withdraw(this);
+    if (this.#d.replies.receipt(this, fields)) this.#receipted.set(offerKey(offer), ++this.#events);
+    else this.#d.withdraw(this);
   }
 }

@@ -64,6 +64,9 @@ describe('a docking on the in-memory broker', () => {
     expect(onCamera.findings).toEqual([]);
     expect(onCamera.notes.filter((n) => n.code === 'offloaded')).toHaveLength(6);
     expect(s.dock.progress.summary()[0]).toMatchObject({ device: 'cam-a', stored: 6, refused: 0 });
+    // One receipt each: an inventory that listed a segment before our receipt reached the camera is not answered
+    // with the same receipt again.
+    expect(logged(s.dock.lines, 'receipt signed', { device: 'cam-a', kind: 'segment' })).toHaveLength(6);
 
     cam.dock(false);
     await s.run(() => !s.broker.users.includes('cam-a'), 'undocked: the connection closed');
