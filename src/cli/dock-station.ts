@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { deviceFiles, dockLayout } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
+import { type DockUndock, dockUndock } from '../dock/sync/claims.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { SdNotifier } from '../hal/service/systemd-notify.ts';
@@ -99,16 +100,22 @@ export function refusalLines(
   return `${lines.join('\n')}\n`;
 }
 
+/** The undock decision for the terminal: what the camera last said, and when. */
+export function undockLine(u: DockUndock): string {
+  return 'since' in u ? `undock: ${u.text} (the camera's last word ${u.since})` : `undock: ${u.text}`;
+}
+
 /** `bodycam dock status`: every enrolled camera and what it has handed over, from the dock's progress database. */
 export async function dockStatusCommand(dir: string, json: boolean): Promise<void> {
   if (!existsSync(dockLayout(dir).config))
     throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
   const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
-    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => ({
-      ...d,
-      docking: progress?.dockings.last(d.device) ?? null,
-    }));
+    const now = Date.now();
+    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => {
+      const docking = progress?.dockings.last(d.device) ?? null;
+      return { ...d, docking, undock: dockUndock(progress?.claims.last(d.device) ?? null, docking, now) };
+    });
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
       return;
@@ -123,6 +130,7 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         `${d.device}: ${d.enrolled ? '' : 'NOT ENROLLED (withdrawn); '}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
       );
       process.stdout.write(refusalLines(d.refusals));
+      process.stdout.write(`  ${undockLine(d.undock)}\n`);
       const k = d.docking;
       if (k !== null) {
         const chain = k.chain === null ? 'none' : `0–${k.chain.seq}`;

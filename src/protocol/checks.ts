@@ -122,6 +122,19 @@ function heads(v: unknown): Inventory['heads'] {
   return { chain: chainHead(v['chain'], 'heads.chain'), audit: chainHead(v['audit'], 'heads.audit') };
 }
 
+/** The optional `holding` of an inventory: undefined when absent (an older camera). */
+function holding(v: unknown): Inventory['holding'] {
+  if (v === undefined) return undefined;
+  if (!isRec(v)) throw new Error('holding must be an object');
+  if (typeof v['recording'] !== 'boolean') throw new Error('holding.recording must be true or false');
+  return {
+    recording: v['recording'],
+    segments: int(v, 'segments'),
+    closings: int(v, 'closings'),
+    open: int(v, 'open'),
+  };
+}
+
 export const checkInventory = (p: Buffer): Checked<Inventory> => {
   const r = checkInventoryHead(p, Number.POSITIVE_INFINITY);
   return 'error' in r ? r : { ok: r.ok.inventory };
@@ -135,6 +148,7 @@ export const checkInventory = (p: Buffer): Checked<Inventory> => {
 export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: Inventory; notConsidered: number }> =>
   check(p, (r) => {
     const h = heads(r['heads']);
+    const held = holding(r['holding']);
     const segs = r['segments'];
     const incs = r['incidents'];
     if (!Array.isArray(segs) || segs.length > 100_000) throw new Error('segments must be a list');
@@ -149,6 +163,7 @@ export const checkInventoryHead = (p: Buffer, n: number): Checked<{ inventory: I
       }),
       auditHead: int(r, 'auditHead', Number.MAX_SAFE_INTEGER, -1),
       ...(h === undefined ? {} : { heads: h }),
+      ...(held === undefined ? {} : { holding: held }),
     };
     return { inventory, notConsidered: segs.length - considered.length };
   });

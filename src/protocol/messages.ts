@@ -60,6 +60,23 @@ export interface Inventory {
    * camera that no longer extends what it recorded. Absent from cameras before `bodycam-docking/1`.
    */
   heads?: { chain: ChainHead | null; audit: ChainHead | null };
+  /**
+   * What the camera holds that the dock has not acknowledged, all of it (the offers above may be fewer): so the dock
+   * can say "safe to undock" as the camera does (src/protocol/undock.ts). Absent from cameras before it was added.
+   */
+  holding?: Holding;
+}
+
+/** A camera's own counts for the undock decision. */
+export interface Holding {
+  /** An incident is being recorded. */
+  recording: boolean;
+  /** Segments not yet receipted. */
+  segments: number;
+  /** Closing manifests not yet receipted. */
+  closings: number;
+  /** Incidents that still owe their closing manifest. */
+  open: number;
 }
 
 /** The last link of a hash chain: its seq and envelope hash. */

@@ -104,7 +104,14 @@ export class Offload {
       chain: store.manifests.head(),
       audit: audit.hash === null ? null : { seq: audit.seq, hash: audit.hash },
     };
-    return { session, segments, incidents, auditHead: audit.seq, heads };
+    const h = this.holding();
+    const holding = {
+      recording: h.recording,
+      segments: h.segmentsWaiting,
+      closings: h.closingsWaiting,
+      open: h.incidentsOpen,
+    };
+    return { session, segments, incidents, auditHead: audit.seq, heads, holding };
   }
 
   /** What the index holds that the dock has not acknowledged, for the "safe to undock" decision (no file read). */

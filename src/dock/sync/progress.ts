@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Migration } from '../../lib/migration.ts';
 import { Database } from '../../lib/sqlite.ts';
+import { CLAIMS_MIGRATION, Claims } from './claims.ts';
 import { DOCKING_MIGRATION, DockingState } from './docking-state.ts';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -35,6 +36,7 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   DOCKING_MIGRATION,
+  CLAIMS_MIGRATION,
 ];
 
 /** Refusals kept per camera in `transfers` (the newest); the log keeps every one. */
@@ -63,6 +65,8 @@ export class Progress {
   readonly #db: Database;
   /** Manifests held, docking records signed, rollbacks seen (docking-state.ts). */
   readonly dockings: DockingState;
+  /** What each camera last said it holds (claims.ts). */
+  readonly claims: Claims;
 
   readonly #wallNow: () => number;
 
@@ -70,6 +74,7 @@ export class Progress {
     this.#db = db;
     this.#wallNow = wallNow;
     this.dockings = new DockingState(db);
+    this.claims = new Claims(db);
   }
 
   /** `wallNow`: the dock's wall clock (its Clock port), for the times it records; default Date.now. */

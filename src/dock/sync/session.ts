@@ -21,6 +21,7 @@ import type { EnrolledKey } from '../enrolled.ts';
 import { type DockLimits, MiB } from '../limits.ts';
 import type { AuditIntake } from './audit-intake.ts';
 import type { BudgetState } from './budget.ts';
+import { claimOf } from './claims.ts';
 import { takeClosings } from './closings.ts';
 import type { Dockings } from './dockings.ts';
 import type { EvidenceStore } from './evidence-store.ts';
@@ -255,6 +256,7 @@ export class CameraSession implements Addressee {
     this.#closings = new Map(inv.incidents.map((i) => [i.incident, i.manifest]));
     this.#auditHead = inv.auditHead;
     this.#d.dockings.compare(device, inv.heads);
+    this.#d.progress.claims.record(device, claimOf(this.id, this.#d.clock.wallNow(), inv, notConsidered));
     const a = await assessOffers(inv.segments, {
       device,
       key,

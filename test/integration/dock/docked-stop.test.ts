@@ -52,6 +52,14 @@ function completeAtDock(dockDir: string, camera: Camera, storage: string, incide
   return (row?.auditSeq ?? -1) === cameraAudit - 1;
 }
 
+/** What `bodycam dock status --json` says about undocking `device`. */
+function dockSays(dockDir: string, device: string): { safe: boolean; text: string; reason?: string } | undefined {
+  const r = cli(['dock', 'status', '--dir', dockDir, '--json']);
+  const rows = (JSON.parse(r.stdout) as { devices: Array<{ device: string; undock: { safe: boolean; text: string } }> })
+    .devices;
+  return rows.find((d) => d.device === device)?.undock;
+}
+
 describe('an incident that ends while the camera is docked', () => {
   const daemons: Daemon[] = [];
   const stations: DockStation[] = [];
@@ -73,6 +81,11 @@ describe('an incident that ends while the camera is docked', () => {
       c['warning'].enabled = false;
     });
     enrollCamera(dock.dir, camera.configFile);
+    const neverDocked = makeSimCamera((c) => {
+      c['device'].id = 'cam-never';
+    });
+    enrollCamera(dock.dir, neverDocked.configFile);
+    expect(dockSays(dock.dir, 'cam-never')).toEqual({ safe: false, reason: 'never-docked', text: 'never docked here' });
     const storage = storageOf(camera);
     const daemon = new Daemon(camera);
     daemons.push(daemon);
@@ -87,7 +100,9 @@ describe('an incident that ends while the camera is docked', () => {
     const start = (await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording')).capture.mediaMs;
     const during = await daemon.waitFor((s) => s.sync?.undock.safe === false, 5_000, 'not safe while recording');
     expect(during.sync?.undock.text).toBe('not yet: recording in progress');
+    // The dock says so too, from the camera's inventory of the first segment.
     await daemon.waitFor((s) => s.capture.mediaMs >= start + 14_000, 90_000, 'footage');
+    expect(dockSays(dock.dir, DEVICE)).toMatchObject({ safe: false, text: 'not yet: recording in progress' });
     await daemon.press('record', 1, 3500);
     await daemon.waitFor((s) => s.state === 'buffering', 20_000, 'stop');
     const stoppedAt = Date.now();
@@ -98,19 +113,25 @@ describe('an incident that ends while the camera is docked', () => {
     // Polled side by side: "safe" must never be seen before the incident is complete at the dock.
     let completeAfterMs: number | null = null;
     let last: Status | null = null;
+    let dockSafe = false;
     while (Date.now() - stoppedAt < 30_000) {
       last = await daemon.status();
+      const atDock = dockSays(dock.dir, DEVICE);
       const safe = last.sync?.undock.safe === true;
       const complete = completeAtDock(dock.dir, camera, storage, id);
       if (safe) expect(complete, 'safe to undock shown before the incident was complete at the dock').toBe(true);
+      if (atDock?.safe === true) expect(complete, 'dock status said safe before the incident was complete').toBe(true);
+      dockSafe ||= atDock?.safe === true;
       if (complete && completeAfterMs === null) completeAfterMs = Date.now() - stoppedAt;
-      if (safe) break;
+      if (safe && dockSafe) break;
       if (completeAfterMs === null) expect(last.sync?.undock.text).toMatch(/^not yet: /);
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(completeAfterMs, 'the incident was never complete at the dock').not.toBeNull();
     expect(completeAfterMs ?? Number.POSITIVE_INFINITY).toBeLessThan(10_000);
     expect(last?.sync?.undock).toEqual({ safe: true, items: 0, text: 'safe to undock' });
+    expect(dockSafe, 'dock status never said safe to undock').toBe(true);
+    expect(dockSays(dock.dir, DEVICE)).toMatchObject({ safe: true, text: 'safe to undock' });
 
     setDock(camera, 'off');
     await daemon.waitFor((s) => s.sync?.connected === false, 10_000, 'undocked');
