@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { deviceFiles, dockLayout } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
+import { readWithdrawals } from '../dock/revocation.ts';
 import { type DockUndock, dockUndock } from '../dock/sync/claims.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
@@ -112,9 +113,16 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
   const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
     const now = Date.now();
+    const withdrawals = await readWithdrawals(dockLayout(dir));
     const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => {
       const docking = progress?.dockings.last(d.device) ?? null;
-      return { ...d, docking, undock: dockUndock(progress?.claims.last(d.device) ?? null, docking, now) };
+      const w = d.enrolled ? undefined : withdrawals.filter((x) => x.device === d.device).at(-1);
+      return {
+        ...d,
+        docking,
+        undock: dockUndock(progress?.claims.last(d.device) ?? null, docking, now),
+        withdrawn: w === undefined ? null : { at: w.at, reason: w.reason, serial: w.serial },
+      };
     });
     if (json) {
       process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
@@ -127,7 +135,7 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         continue;
       }
       process.stdout.write(
-        `${d.device}: ${d.enrolled ? '' : 'NOT ENROLLED (withdrawn); '}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
+        `${d.device}: ${d.enrolled ? '' : d.withdrawn === null ? 'NOT ENROLLED; ' : `WITHDRAWN ${d.withdrawn.at} (${d.withdrawn.reason}); `}${d.stored} segment(s) stored (${(d.storedBytes / 1e6).toFixed(1)} MB), ${d.incidents} incident(s) complete, ${d.receiving} receiving, ${d.refused} refused; audit to #${d.auditSeq}; last seen ${d.lastSeen}\n`,
       );
       process.stdout.write(refusalLines(d.refusals));
       process.stdout.write(`  ${undockLine(d.undock)}\n`);

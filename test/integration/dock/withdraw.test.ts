@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deviceFiles, dockLayout } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
 import { parseWithdrawals } from '../../../src/dock/revocation.ts';
+import { Progress } from '../../../src/dock/sync/progress.ts';
 import { cameraTls, connectMqtt, endAll, enrollCamera, makeDock, type TlsFiles, until } from '../../harness/broker.ts';
 import { cli, makeSimCamera } from '../../harness/daemon.ts';
 import { captureLogger, logged } from '../../harness/dock.ts';
@@ -103,6 +104,13 @@ describe('withdrawing a camera at a running dock', () => {
     expect(station.broker?.restarts).toBe(0);
     expect([otherClosed, otherClient.connected]).toEqual([false, true]);
     clients.push(await connectMqtt(d.port, cameraTls(later)));
+
+    // The dock's status names the withdrawal and its reason (a camera the dock has seen).
+    const progress = Progress.open(d.dir);
+    progress.seen('cam-lost');
+    progress.close();
+    const status = cli(['dock', 'status', '--dir', d.dir]);
+    expect(status.stdout).toMatch(/^cam-lost: WITHDRAWN \S+ \(reported stolen, PV 42\); /m);
 
     // Withdrawing again changes nothing and says so.
     const again = cli(['dock', 'withdraw', '--dir', d.dir, '--device', 'cam-lost', '--reason', 'again']);
