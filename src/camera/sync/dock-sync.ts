@@ -114,6 +114,8 @@ export class DockSync {
     // offset) is offered again soon, not at the next docking: the dock then pulls the audit lines and signs a docking
     // record naming them. Receipts while segments are still moving wait: the offer after the last one carries all.
     this.#subs.on('incident.closed', () => this.#offerSoon());
+    // A recording started while docked is told to the dock at once: its `dock status` must not say "safe" meanwhile.
+    this.#subs.on('incident.started', () => this.#offerSoon());
     this.#subs.on('offload.refused', () => this.#offerSoon());
     this.#subs.on('clock.offset', () => this.#offerSoon());
     this.#subs.on('offload.done', () => {

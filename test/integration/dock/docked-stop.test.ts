@@ -34,7 +34,7 @@ const setDock = (camera: Camera, level: 'on' | 'off') => {
  * segment and the closing acknowledged on the camera by a receipt, and the dock's copy of the audit log up to the
  * camera's last line.
  */
-function completeAtDock(dockDir: string, camera: Camera, storage: string, incident: string): boolean {
+function completeAtDock(dockDir: string, camera: Camera, storage: string, incident: string, row?: DockRow): boolean {
   const dir = path.join(dockLayout(dockDir).evidenceDir, DEVICE, incident);
   const [inc] = list(camera).filter((i) => i.id === incident);
   if (inc === undefined || inc.state !== 'closed' || !existsSync(dir)) return false;
@@ -45,19 +45,25 @@ function completeAtDock(dockDir: string, camera: Camera, storage: string, incide
   const cameraAudit = readFileSync(auditLogFile(storage), 'utf8')
     .split('\n')
     .filter((l) => l.endsWith('}')).length;
-  const r = cli(['dock', 'status', '--dir', dockDir, '--json']);
-  const row = (JSON.parse(r.stdout) as { devices: Array<{ device: string; auditSeq: number }> }).devices.find(
-    (d) => d.device === DEVICE,
-  );
   return (row?.auditSeq ?? -1) === cameraAudit - 1;
 }
 
-/** What `bodycam dock status --json` says about undocking `device`. */
-function dockSays(dockDir: string, device: string): { safe: boolean; text: string; reason?: string } | undefined {
+/** One camera's row of `bodycam dock status --json`. */
+interface DockRow {
+  device: string;
+  auditSeq: number;
+  undock: { safe: boolean; text: string; reason?: string };
+}
+
+/** What `bodycam dock status --json` says about `device`. */
+function dockRow(dockDir: string, device: string): DockRow | undefined {
   const r = cli(['dock', 'status', '--dir', dockDir, '--json']);
-  const rows = (JSON.parse(r.stdout) as { devices: Array<{ device: string; undock: { safe: boolean; text: string } }> })
-    .devices;
-  return rows.find((d) => d.device === device)?.undock;
+  return (JSON.parse(r.stdout) as { devices: DockRow[] }).devices.find((d) => d.device === device);
+}
+
+/** What `bodycam dock status --json` says about undocking `device`. */
+function dockSays(dockDir: string, device: string): DockRow['undock'] | undefined {
+  return dockRow(dockDir, device)?.undock;
 }
 
 describe('an incident that ends while the camera is docked', () => {
@@ -100,7 +106,14 @@ describe('an incident that ends while the camera is docked', () => {
     const start = (await daemon.waitFor((s) => s.state === 'recording', 10_000, 'recording')).capture.mediaMs;
     const during = await daemon.waitFor((s) => s.sync?.undock.safe === false, 5_000, 'not safe while recording');
     expect(during.sync?.undock.text).toBe('not yet: recording in progress');
-    // The dock says so too, from the camera's inventory of the first segment.
+    // The dock says so too, at once: the camera offers its inventory as a recording starts, before any segment.
+    const recordingSince = Date.now();
+    let atDock = dockSays(dock.dir, DEVICE);
+    while (atDock?.text !== 'not yet: recording in progress' && Date.now() - recordingSince < 5_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      atDock = dockSays(dock.dir, DEVICE);
+    }
+    expect(atDock).toMatchObject({ safe: false, text: 'not yet: recording in progress' });
     await daemon.waitFor((s) => s.capture.mediaMs >= start + 14_000, 90_000, 'footage');
     expect(dockSays(dock.dir, DEVICE)).toMatchObject({ safe: false, text: 'not yet: recording in progress' });
     await daemon.press('record', 1, 3500);
@@ -116,9 +129,10 @@ describe('an incident that ends while the camera is docked', () => {
     let dockSafe = false;
     while (Date.now() - stoppedAt < 30_000) {
       last = await daemon.status();
-      const atDock = dockSays(dock.dir, DEVICE);
+      const row = dockRow(dock.dir, DEVICE);
+      const atDock = row?.undock;
       const safe = last.sync?.undock.safe === true;
-      const complete = completeAtDock(dock.dir, camera, storage, id);
+      const complete = completeAtDock(dock.dir, camera, storage, id, row);
       if (safe) expect(complete, 'safe to undock shown before the incident was complete at the dock').toBe(true);
       if (atDock?.safe === true) expect(complete, 'dock status said safe before the incident was complete').toBe(true);
       dockSafe ||= atDock?.safe === true;
