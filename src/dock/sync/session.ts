@@ -28,6 +28,7 @@ import type { EvidenceStore } from './evidence-store.ts';
 import type { Gate } from './gate.ts';
 import { assessOffers, offerKey } from './offers.ts';
 import type { Progress } from './progress.ts';
+import { ReceiptMemory } from './receipt-memory.ts';
 import type { Addressee, Replies } from './replies.ts';
 import { Transfer, type TransferItem } from './transfer.ts';
 import { checkReceived } from './verify-offer.ts';
@@ -78,10 +79,8 @@ export class CameraSession implements Addressee {
   #inventory: Buffer | null = null;
   /** When (in this session's order of events) the waiting inventory came. */
   #inventoryCame = 0;
-  /** This session's order of events: inventories coming in and receipts going out. */
-  #events = 0;
-  /** Segments receipted in this session (offer key → when, in the order of events). */
-  readonly #receipted = new Map<string, number>();
+  /** Which re-offered segments are owed their receipt again. */
+  readonly #receipts = new ReceiptMemory();
   #inventoryKey: KeyObject | null = null;
   #inventoryTimer: TimerHandle | null = null;
   /** When the last inventory's handling ended (Clock port time). */
@@ -154,7 +153,7 @@ export class CameraSession implements Addressee {
     if (this.#ended) return;
     const waiting = this.#takeInventory() !== null; // then a step to take it up is already on its way
     this.#inventory = payload;
-    this.#inventoryCame = ++this.#events;
+    this.#inventoryCame = this.#receipts.came();
     this.#inventoryKey = key;
     this.#d.gate.hold(this.device, payload.length);
     if (!waiting) this.#takeUpInventory();
@@ -267,10 +266,9 @@ export class CameraSession implements Addressee {
       busy: new Set(this.#active.map((t) => offerKey(t.item.offer))),
     });
     if (this.#ended) return;
-    // A stored segment offered again: the camera missed our receipt, unless we sent it after this inventory came (the
-    // camera listed it before our receipt reached it, and gets that receipt next: MQTT keeps the order).
+    // A stored segment offered again: its receipt again only when the camera can have missed it (receipt-memory.ts).
     for (const { offer, hash } of a.resend) {
-      if ((this.#receipted.get(offerKey(offer)) ?? 0) < came) this.#receipt(offer, hash);
+      if (this.#receipts.again(offerKey(offer), came)) this.#receipt(offer, hash);
     }
     for (const { offer } of a.queue.filter((i) => i.again)) {
       const which = { device, incident: offer.incident, seq: offer.seq };
@@ -388,7 +386,7 @@ export class CameraSession implements Addressee {
   #receipt(offer: SegmentOffer, manifestHash: string): void {
     const { incident, seq, file, sha256, bytes } = offer;
     const fields = { kind: 'segment' as const, incident, seq, file, sha256, bytes, manifest: manifestHash };
-    if (this.#d.replies.receipt(this, fields)) this.#receipted.set(offerKey(offer), ++this.#events);
+    if (this.#d.replies.receipt(this, fields)) this.#receipts.sent(offerKey(offer));
     else this.#d.withdraw(this);
   }
 }
