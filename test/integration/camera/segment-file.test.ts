@@ -130,6 +130,23 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     expect(await recoverSegmentFile(join(dir, 'never.age'))).toBeNull();
   });
 
+  itAge(
+    'takes a segment close() finished, down to removing its tail, as complete (the index had not heard yet)',
+    async () => {
+      const path = join(dir, 'seg.age');
+      const writer = await SegmentWriter.create({ path, recipients });
+      const plain = randomBytes(150_000);
+      await writer.write(plain);
+      await writer.sync(null);
+      const closed = await writer.close();
+      expect(files()).toEqual(['seg.age']);
+      const recovered = await recoverSegmentFile(path);
+      expect(recovered).toEqual({ path, bytes: closed.bytes, sha256: closed.sha256, complete: true, progress: null });
+      expect(files()).toEqual(['seg.age']);
+      expect(decrypt(path).equals(plain)).toBe(true);
+    },
+  );
+
   itAge('recovers the same file when recovery itself was cut short before its rename', async () => {
     const synced = randomBytes(65_536 * 2);
     const path = await crashed(synced, randomBytes(10));

@@ -21,7 +21,9 @@ function cannot(path: string, problem: string, details: Record<string, unknown> 
 
 /**
  * Finishes an interrupted segment from its last sync, given the final path. Returns null when no sync ever
- * completed (no tail): nothing was promised durable, so the partial file is left for the caller to judge.
+ * completed (no tail, no final file): nothing was promised durable, so the partial file is left for the caller to
+ * judge. A final file with neither tail nor partial is a segment close() finished (it removes the tail last) before
+ * the index heard of it: complete, returned as it is.
  * A leftover `.tail.tmp` belongs to a sync that never returned and is discarded. Safe to run again if it is itself
  * interrupted: every step before the rename is repeatable.
  */
@@ -33,8 +35,9 @@ export async function recoverSegmentFile(path: string): Promise<RecoveredSegment
   try {
     bytes = await readFile(tailFile);
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return null;
-    throw storageError(e, tailFile, 'reading');
+    if (errnoCode(e) !== 'ENOENT') throw storageError(e, tailFile, 'reading');
+    if ((await exists(partial)) || !(await exists(path))) return null;
+    return { path, ...(await sha256OfFile(path)), complete: true, progress: null };
   }
   const [hasPartial, hasFinal] = await Promise.all([exists(partial), exists(path)]);
   if (!hasPartial) {
