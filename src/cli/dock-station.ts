@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { deviceFiles, dockLayout } from '../dock/layout.ts';
+import { deviceFiles, dockLayout, loadDockConfig } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
 import { readWithdrawals } from '../dock/revocation.ts';
+import type { BacklogSummary } from '../dock/store/backlog.ts';
 import { type DockUndock, dockUndock } from '../dock/sync/claims.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
@@ -102,6 +103,15 @@ export function refusalLines(
 }
 
 /** The undock decision for the terminal: what the camera last said, and when. */
+/** The object store's line: all stored, or what waits at the dock for it and the store's last answer. */
+export function storeLine(kind: string, b: BacklogSummary | null): string {
+  if (kind !== 's3') return 'store: this dock directory (evidence/)';
+  if (b === null || b.waiting === 0) return 'store: object store, nothing waiting at the dock';
+  const since = b.oldestMs === null ? '' : ` since ${new Date(b.oldestMs).toISOString()}`;
+  const answer = b.lastError === null ? '' : `; its last answer: ${b.lastError}`;
+  return `store: ${b.waiting} write(s) waiting at the dock for the object store (${b.segments} segment(s), ${(b.bytes / 1e6).toFixed(1)} MB)${since}${answer}`;
+}
+
 export function undockLine(u: DockUndock): string {
   return 'since' in u ? `undock: ${u.text} (the camera's last word ${u.since})` : `undock: ${u.text}`;
 }
@@ -124,10 +134,13 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         withdrawn: w === undefined ? null : { at: w.at, reason: w.reason, serial: w.serial },
       };
     });
+    const kind = loadDockConfig(dir).store.kind;
+    const backlog = progress?.backlog.summary() ?? null;
     if (json) {
-      process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ store: { kind, backlog }, devices }, null, 2)}\n`);
       return;
     }
+    process.stdout.write(`${storeLine(kind, backlog)}\n`);
     if (devices.length === 0) process.stdout.write('no camera is enrolled at this dock\n');
     for (const d of devices) {
       if (d.lastSeen === null) {

@@ -20,6 +20,7 @@
  *   withdrawn/<id>-<time>/    a withdrawn camera's enrolment record, kept
  *   evidence/                 the evidence store (store.kind "filesystem"; "s3" keeps it in a bucket)
  *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
+ *   staging/<n>.seg           segments receipted while the object store did not answer, waiting for it (store s3)
  *   dock.sqlite               the dock agent's database
  * ```
  */
@@ -68,6 +69,8 @@ export interface DockLayout {
   withdrawnDir: string;
   evidenceDir: string;
   incomingDir: string;
+  /** Segments waiting for the object store (their backlog rows are in the database). */
+  stagingDir: string;
   database: string;
 }
 
@@ -97,6 +100,7 @@ export function dockLayout(dir: string): DockLayout {
     withdrawnDir: path.join(root, 'withdrawn'),
     evidenceDir: path.join(root, DOCK_EVIDENCE_DIR),
     incomingDir: path.join(root, DOCK_INCOMING_DIR),
+    stagingDir: path.join(root, 'staging'),
     database: path.join(root, 'dock.sqlite'),
   };
 }

@@ -22,6 +22,7 @@ import { EnrolledDevices } from './enrolled.ts';
 import { watchFile } from './file-watch.ts';
 import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
 import { openEvidenceStore } from './store/open.ts';
+import { StagedEvidenceStore } from './store/staged.ts';
 import { DockAgent } from './sync/agent.ts';
 import { Progress } from './sync/progress.ts';
 
@@ -37,6 +38,8 @@ export interface DockDeps {
   checkpointBytes?: number;
   /** The agent's connection to the broker, opened at start and closed at stop; default: MQTT (dockTransport). */
   transport?: SyncTransport;
+  /** How soon the object store is asked again after it did not answer (default 2 s, doubling up to 60 s). */
+  storeRetry?: { retryMs: number; retryMaxMs: number };
 }
 
 export class DockStation {
@@ -45,12 +48,18 @@ export class DockStation {
   readonly #deps: DockDeps;
   readonly #started: Lifecycle;
   #broker: MosquittoBroker | null = null;
+  #staged: StagedEvidenceStore | null = null;
 
   constructor(dir: string, logger: Logger, deps: DockDeps = {}) {
     this.#dir = dir;
     this.#log = logger;
     this.#deps = deps;
     this.#started = new Lifecycle(logger);
+  }
+
+  /** What waits at the dock for the object store (null for a filesystem store), for tests. */
+  get staged(): StagedEvidenceStore | null {
+    return this.#staged;
   }
 
   /** The managed broker (null when the site runs its own), for status and fault tests. */
@@ -84,6 +93,21 @@ export class DockStation {
     }
     const progress = Progress.open(this.#dir, { wallNow: () => clock.wallNow() });
     this.#started.add('progress', () => progress.close());
+    let store = evidence.store;
+    if (config.store.kind === 's3') {
+      const staged = new StagedEvidenceStore({
+        store,
+        backlog: progress.backlog,
+        stagingDir: layout.stagingDir,
+        clock,
+        log: this.#log.child({ component: 'staging' }),
+        ...this.#deps.storeRetry,
+      });
+      await staged.start();
+      this.#started.add('staging', () => staged.stop());
+      store = staged;
+      this.#staged = staged;
+    }
     if (config.broker === 'managed') {
       const broker = dockBroker(this.#dir, {
         runner: processes,
@@ -109,7 +133,7 @@ export class DockStation {
     const agent = new DockAgent({
       transport,
       progress,
-      store: evidence.store,
+      store,
       incomingDir: layout.incomingDir,
       deviceKey: (device) => enrolled.key(device),
       limits: config.limits,

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Migration } from '../../lib/migration.ts';
 import { Database } from '../../lib/sqlite.ts';
+import { BACKLOG_MIGRATION, Backlog } from '../store/backlog.ts';
 import { CLAIMS_MIGRATION, Claims } from './claims.ts';
 import { DOCKING_MIGRATION, DockingState } from './docking-state.ts';
 
@@ -37,6 +38,7 @@ const MIGRATIONS: readonly Migration[] = [
   },
   DOCKING_MIGRATION,
   CLAIMS_MIGRATION,
+  BACKLOG_MIGRATION,
 ];
 
 /** Refusals kept per camera in `transfers` (the newest); the log keeps every one. */
@@ -67,6 +69,8 @@ export class Progress {
   readonly dockings: DockingState;
   /** What each camera last said it holds (claims.ts). */
   readonly claims: Claims;
+  /** What waits at the dock for the object store (../store/backlog.ts). */
+  readonly backlog: Backlog;
 
   readonly #wallNow: () => number;
 
@@ -75,6 +79,7 @@ export class Progress {
     this.#wallNow = wallNow;
     this.dockings = new DockingState(db);
     this.claims = new Claims(db);
+    this.backlog = new Backlog(db);
   }
 
   /** `wallNow`: the dock's wall clock (its Clock port), for the times it records; default Date.now. */

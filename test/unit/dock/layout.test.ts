@@ -64,6 +64,7 @@ describe('dock directory layout', () => {
       withdrawnDir: '/srv/dock/withdrawn',
       evidenceDir: '/srv/dock/evidence',
       incomingDir: '/srv/dock/incoming',
+      stagingDir: '/srv/dock/staging',
       database: '/srv/dock/dock.sqlite',
     });
     expect(deviceFiles('/srv/dock', 'cam-7')).toEqual({

@@ -1,0 +1,159 @@
+/**
+ * What the dock holds for its object store and has not yet stored there (`dock.sqlite`, table `backlog`): one row per
+ * write the store did not take when it came (it did not answer), in arrival order. A segment's bytes wait in the
+ * staging directory under the row's id; everything else (manifests, audit lines, docking records, a device key) is
+ * small and waits in the row. `bodycam dock status` reads the summary from another process.
+ */
+import type { Migration } from '../../lib/migration.ts';
+import type { Database } from '../../lib/sqlite.ts';
+
+export const BACKLOG_MIGRATION: Migration = {
+  version: 4,
+  name: 'evidence waiting for the object store',
+  up(db) {
+    db.exec(`
+      CREATE TABLE backlog (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        op TEXT NOT NULL CHECK (op IN ('segment', 'closing', 'audit', 'docking', 'device-key')),
+        device TEXT NOT NULL, incident TEXT, file TEXT,
+        text TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT,
+        at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
+      );
+      CREATE TABLE last_docking (device TEXT PRIMARY KEY, line TEXT NOT NULL);
+    `);
+  },
+};
+
+export type BacklogOp = 'segment' | 'closing' | 'audit' | 'docking' | 'device-key';
+
+/** One write waiting. `text`: the segment's manifest, or the whole body of anything else. */
+export interface BacklogRow {
+  id: number;
+  op: BacklogOp;
+  device: string;
+  incident: string | null;
+  file: string | null;
+  text: string;
+  /** A segment's size (its bytes wait in the staging directory), else the text's. */
+  bytes: number;
+  sha256: string | null;
+  atMs: number;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface BacklogSummary {
+  /** Writes waiting, and of them segments. */
+  waiting: number;
+  segments: number;
+  bytes: number;
+  /** When the oldest arrived (dock wall clock, ms), null when nothing waits. */
+  oldestMs: number | null;
+  /** The store's last answer to the oldest write, when it refused or did not answer. */
+  lastError: string | null;
+}
+
+const COLS = `id, op, device, incident, file, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError`;
+
+export class Backlog {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError'>): number {
+    const r = this.#db.run(
+      'INSERT INTO backlog (op, device, incident, file, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      row.op,
+      row.device,
+      row.incident,
+      row.file,
+      row.text,
+      row.bytes,
+      row.sha256,
+      row.atMs,
+    );
+    return Number(r.lastInsertRowid);
+  }
+
+  /** The next row id `add` will give (the staging file is named for it before the row exists). */
+  nextId(): number {
+    const r = this.#db.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'backlog'");
+    const max = this.#db.get<{ id: number | null }>('SELECT max(id) AS id FROM backlog')?.id ?? 0;
+    return Math.max(r?.seq ?? 0, max) + 1;
+  }
+
+  oldest(): BacklogRow | undefined {
+    return this.#db.get<BacklogRow>(`SELECT ${COLS} FROM backlog ORDER BY id LIMIT 1`);
+  }
+
+  all(): BacklogRow[] {
+    return this.#db.all<BacklogRow>(`SELECT ${COLS} FROM backlog ORDER BY id`);
+  }
+
+  isEmpty(): boolean {
+    return this.#db.get('SELECT 1 FROM backlog LIMIT 1') === undefined;
+  }
+
+  /** The segment waiting under this name, if one does. */
+  segment(device: string, incident: string, file: string): BacklogRow | undefined {
+    return this.#db.get<BacklogRow>(
+      `SELECT ${COLS} FROM backlog WHERE op = 'segment' AND device = ? AND incident = ? AND file = ? ORDER BY id DESC`,
+      device,
+      incident,
+      file,
+    );
+  }
+
+  closing(device: string, incident: string): BacklogRow | undefined {
+    return this.#db.get<BacklogRow>(
+      `SELECT ${COLS} FROM backlog WHERE op = 'closing' AND device = ? AND incident = ? ORDER BY id DESC`,
+      device,
+      incident,
+    );
+  }
+
+  /** The newest docking record line waiting for the store. */
+  newestDocking(device: string): string | undefined {
+    return this.#db.get<{ text: string }>(
+      "SELECT text FROM backlog WHERE op = 'docking' AND device = ? ORDER BY id DESC LIMIT 1",
+      device,
+    )?.text;
+  }
+
+  failed(id: number, error: string): void {
+    this.#db.run('UPDATE backlog SET attempts = attempts + 1, last_error = ? WHERE id = ?', error, id);
+  }
+
+  done(id: number): void {
+    this.#db.run('DELETE FROM backlog WHERE id = ?', id);
+  }
+
+  /** The newest docking record line this dock signed for the device (stored or waiting). */
+  lastDocking(device: string): string | undefined {
+    return this.#db.get<{ line: string }>('SELECT line FROM last_docking WHERE device = ?', device)?.line;
+  }
+
+  setLastDocking(device: string, line: string): void {
+    this.#db.run(
+      'INSERT INTO last_docking (device, line) VALUES (?, ?) ON CONFLICT(device) DO UPDATE SET line = excluded.line',
+      device,
+      line,
+    );
+  }
+
+  summary(): BacklogSummary {
+    const s = this.#db.get<{ waiting: number; segments: number | null; bytes: number | null; oldestMs: number | null }>(
+      `SELECT count(*) AS waiting, sum(op = 'segment') AS segments, sum(bytes) AS bytes, min(at_ms) AS oldestMs
+       FROM backlog`,
+    );
+    return {
+      waiting: s?.waiting ?? 0,
+      segments: s?.segments ?? 0,
+      bytes: s?.bytes ?? 0,
+      oldestMs: s?.oldestMs ?? null,
+      lastError: this.oldest()?.lastError ?? null,
+    };
+  }
+}
