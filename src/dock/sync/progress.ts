@@ -10,7 +10,7 @@ import { BACKLOG_MIGRATION, Backlog } from '../store/backlog.ts';
 import { CLAIMS_MIGRATION, Claims } from './claims.ts';
 import { DOCKING_MIGRATION, DockingState } from './docking-state.ts';
 
-const MIGRATIONS: readonly Migration[] = [
+export const DOCK_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'transfers, incidents, devices',
@@ -85,7 +85,7 @@ export class Progress {
   /** `wallNow`: the dock's wall clock (its Clock port), for the times it records; default Date.now. */
   static open(dockDir: string, options: { readonly?: boolean; wallNow?: () => number } = {}): Progress {
     return new Progress(
-      Database.open(path.join(dockDir, 'dock.sqlite'), { migrations: MIGRATIONS, readonly: options.readonly === true }),
+      Database.open(path.join(dockDir, 'dock.sqlite'), { migrations: DOCK_MIGRATIONS, readonly: options.readonly === true }),
       options.wallNow ?? Date.now,
     );
   }

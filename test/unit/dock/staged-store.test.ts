@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BACKLOG_MIGRATION } from '../../../src/dock/store/backlog.ts';
 import { S3EvidenceStore } from '../../../src/dock/store/s3-evidence-store.ts';
 import { StagedEvidenceStore } from '../../../src/dock/store/staged.ts';
-import { Progress } from '../../../src/dock/sync/progress.ts';
+import { DOCK_MIGRATIONS, Progress } from '../../../src/dock/sync/progress.ts';
 import { sha256Hex } from '../../../src/evidence/canonical.ts';
 import { dockingLine, signDocking } from '../../../src/evidence/docking.ts';
 import { keyId } from '../../../src/evidence/keys.ts';
@@ -19,6 +20,7 @@ import { DEFAULT_RETENTION } from '../../../src/evidence/retention.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { BodycamError, ErrorCode } from '../../../src/lib/errors.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
+import { Database } from '../../../src/lib/sqlite.ts';
 import { MemoryObjectStore } from '../../../src/store/memory.ts';
 import type { ObjectStore } from '../../../src/store/port.ts';
 import { incomingFile, makeRecording, type Recording } from '../../harness/recording.ts';
@@ -309,5 +311,25 @@ describe('staging in front of the object store', () => {
     expect(`${await staged.lastDocking(rec.device)}\n`).toBe(dockingLine(record));
     await staged.stop();
     progress.close();
+  });
+});
+
+describe('the backlog in dock.sqlite', () => {
+  it('comes to a dock database of the release before it, which keeps its rows', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-backlog-'));
+    dirs.push(dir);
+    const before = Database.open(path.join(dir, 'dock.sqlite'), {
+      migrations: DOCK_MIGRATIONS.filter((m) => m.version < BACKLOG_MIGRATION.version),
+    });
+    expect(before.version).toBe(BACKLOG_MIGRATION.version - 1);
+    before.run(
+      `INSERT INTO transfers (device, incident, seq, file, bytes, sha256, state, updated_at)
+       VALUES ('cam', 'inc', 0, '0000.mp4.age', 10, 'ab', 'stored', '2026-12-01T00:00:00Z')`,
+    );
+    before.close();
+    const p = Progress.open(dir);
+    expect(p.transfer('cam', 'inc', 0)?.state).toBe('stored');
+    expect(p.backlog.summary()).toEqual({ waiting: 0, segments: 0, bytes: 0, oldestMs: null, lastError: null });
+    p.close();
   });
 });
