@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEVICE_KEY_FILE, DOCK_EVIDENCE_DIR, DOCK_KEY_FILE, IDENTITY_DIR } from '../evidence/paths.ts';
 import { RELEASE } from '../lib/version.ts';
 import type { DockInitOptions } from './dock.ts';
+import type { StoreFlags } from './dock-store.ts';
 import { addVaultCommands } from './vault-program.ts';
 
 /*
@@ -174,7 +175,7 @@ export function buildProgram(): Command {
     )
     .argument(
       '<path>',
-      "a camera directory, a camera's storage directory, a dock directory or a dock's evidence directory",
+      "a camera directory, a camera's storage directory, a dock directory, a dock's evidence directory, or s3://BUCKET/PREFIX",
     )
     .option('--json', 'print the report as JSON', false)
     .option(
@@ -187,9 +188,13 @@ export function buildProgram(): Command {
       `the dock's public key (its ${IDENTITY_DIR}/${DOCK_KEY_FILE}): checks receipts and docking records`,
       repeat,
     )
-    .action(async (p: string, opts: { json: boolean; key?: string[]; dockKey?: string[] }) =>
+    .option('--s3-endpoint <url>', "with an s3://BUCKET/PREFIX path: the S3 service's URL")
+    .option('--s3-credentials <file>', 'with an s3:// path: an AWS shared-credentials file ([default] keys)')
+    .option('--s3-region <region>', 'with an s3:// path: the S3 region')
+    .option('--organisation <org>', 'with an s3:// path: the organisation whose evidence to check')
+    .action(async (p: string, opts: { json: boolean; key?: string[]; dockKey?: string[] } & StoreFlags) =>
       (await import('./verify.ts')).verifyCommand(p, {
-        json: opts.json,
+        ...opts,
         key: opts.key ?? [],
         dockKey: opts.dockKey ?? [],
       }),

@@ -5,8 +5,9 @@ import { loadPublicKey } from '../evidence/keys.ts';
 import { formatReport, verifyDirectory } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
 import { DEVICE_ID } from '../lib/ids.ts';
+import type { StoreFlags } from './dock-store.ts';
 
-export interface VerifyOptions {
+export interface VerifyOptions extends StoreFlags {
   json: boolean;
   /** `DEVICE=FILE`, or `FILE` for a tree of one device. */
   key: string[];
@@ -24,7 +25,9 @@ export async function verifyCommand(path_: string, opts: VerifyOptions): Promise
   const keys = givenKeys(opts.key, opts.dockKey);
   let report: Awaited<ReturnType<typeof verifyDirectory>>;
   try {
-    report = await verifyDirectory(path_, keys);
+    report = path_.startsWith('s3://')
+      ? await (await import('./verify-bucket.ts')).verifyBucket({ ...opts, store: path_ }, keys)
+      : await verifyDirectory(path_, onlyForBuckets(opts, keys));
   } catch (e) {
     if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {
       throw new BodycamError(ErrorCode.USAGE, e.message);
@@ -33,6 +36,18 @@ export async function verifyCommand(path_: string, opts: VerifyOptions): Promise
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   process.exitCode = report.ok ? 0 : 1;
+}
+
+/** The S3 flags name a bucket: with a directory they are a mistake, said as one. */
+function onlyForBuckets<T>(opts: StoreFlags, keys: T): T {
+  const given = (['s3Endpoint', 's3Credentials', 's3Region', 'organisation'] as const).filter(
+    (k) => opts[k] !== undefined,
+  );
+  if (given.length > 0) {
+    const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    throw new BodycamError(ErrorCode.USAGE, `${names} only go with an s3://BUCKET/PREFIX path`);
+  }
+  return keys;
 }
 
 function readKey(file: string, what: string): KeyObject {

@@ -53,7 +53,9 @@ export type FindingCode =
   | 'no-docking-record'
   | 'lost-found'
   | 'malformed'
-  | 'unreadable';
+  | 'unreadable'
+  | 'object-unlocked'
+  | 'object-versions';
 
 /** Something wrong (`error`) or worth knowing that may be benign (`warning`), and where. */
 export interface Finding {

@@ -85,7 +85,10 @@ export class Progress {
   /** `wallNow`: the dock's wall clock (its Clock port), for the times it records; default Date.now. */
   static open(dockDir: string, options: { readonly?: boolean; wallNow?: () => number } = {}): Progress {
     return new Progress(
-      Database.open(path.join(dockDir, 'dock.sqlite'), { migrations: DOCK_MIGRATIONS, readonly: options.readonly === true }),
+      Database.open(path.join(dockDir, 'dock.sqlite'), {
+        migrations: DOCK_MIGRATIONS,
+        readonly: options.readonly === true,
+      }),
       options.wallNow ?? Date.now,
     );
   }

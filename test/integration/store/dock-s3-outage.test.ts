@@ -158,6 +158,22 @@ describeCeph(`a dock whose object store goes away ${CEPH_MISSING.length > 0 ? CE
     }
     expect(existsSync(path.join(dock.dir, 'staging'))).toBe(true);
     expect(readdirSync(path.join(dock.dir, 'staging')), 'nothing left in staging').toEqual([]);
+    const verified = cli([
+      'verify',
+      's3://outage/bodycam',
+      '--s3-endpoint',
+      ceph.endpoint,
+      '--s3-credentials',
+      creds,
+      '--organisation',
+      'pz5339',
+      '--key',
+      `cam-out=${path.join(camera.dir, 'identity', 'device.pub')}`,
+      '--dock-key',
+      path.join(dock.dir, 'identity', 'dock.pub'),
+    ]);
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.stdout).toContain(`${recorded.length} of ${recorded.length} segment(s) verified`);
 
     async function bytes(key: string): Promise<Buffer> {
       const chunks: Buffer[] = [];

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDockConfig } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
@@ -129,6 +129,26 @@ describeCeph(`a dock storing into S3 ${CEPH_MISSING.length > 0 ? CEPH_SKIP : ''}
       await text(`bodycam/pz5339/cam-s3/device.pub`),
     );
 
+    // Verified straight from the bucket, with the keys from provisioning and enrolment.
+    const verifyArgs = [
+      'verify',
+      's3://evidence/bodycam',
+      '--s3-endpoint',
+      ceph.endpoint,
+      '--s3-credentials',
+      creds,
+      '--organisation',
+      'pz5339',
+      '--key',
+      `cam-s3=${path.join(camera.dir, 'identity', 'device.pub')}`,
+      '--dock-key',
+      path.join(dock.dir, 'identity', 'dock.pub'),
+    ];
+    const verified = cli(verifyArgs);
+    expect(verified.stdout, verified.stderr).toContain('Evidence check of s3://evidence/bodycam/pz5339/');
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.stdout).toMatch(new RegExp(`${before.length} of ${before.length} segment\\(s\\) verified`));
+
     const raw = rawClient(ceph);
     try {
       for (const key of got.map((k) => `bodycam/pz5339/cam-s3/${k}`)) {
@@ -145,6 +165,28 @@ describeCeph(`a dock storing into S3 ${CEPH_MISSING.length > 0 ? CEPH_SKIP : ''}
           expect(createHash('sha256').update(bytes).digest('hex'), key).toBe(m.segment.sha256);
         }
       }
+      // Rewritten as a new version by a client with the credentials, and a manifest hidden by a delete marker: the
+      // bucket's verify names both, and the verifier what they did to the evidence.
+      const segment = got.find((k) => k.endsWith('.mp4.age'));
+      const manifest = got.filter((k) => k.endsWith('.mp4.age.manifest.json')).at(-1);
+      if (segment === undefined || manifest === undefined) throw new Error('no segment in the bucket');
+      const forged = await body(`bodycam/pz5339/cam-s3/${segment}`);
+      forged[forged.length >> 1] = (forged[forged.length >> 1] ?? 0) ^ 0xff;
+      // The forger copies the original's metadata, its SHA-256 included.
+      const metadata = (await store.head(`bodycam/pz5339/cam-s3/${segment}`))?.metadata ?? {};
+      const put = { Bucket: 'evidence', Key: `bodycam/pz5339/cam-s3/${segment}`, Body: forged, Metadata: metadata };
+      await raw.send(new PutObjectCommand(put));
+      await raw.send(new DeleteObjectCommand({ Bucket: 'evidence', Key: `bodycam/pz5339/cam-s3/${manifest}` }));
+      const tampered = cli(verifyArgs);
+      expect(tampered.code, tampered.stdout).toBe(1);
+      expect(tampered.stdout).toContain(`object-versions: object bodycam/pz5339/cam-s3/${segment} has 2 versions`);
+      expect(tampered.stdout).toContain(
+        `object-versions: object bodycam/pz5339/cam-s3/${manifest} has 1 delete marker`,
+      );
+      expect(tampered.stdout).toMatch(new RegExp(`ERROR +cam-s3 .*${segment.replace(/[.]/g, '\\.')}.*hash-mismatch`));
+      expect(tampered.stdout).toMatch(/FAILED: \d+ error/);
+      // The copied SHA-256 metadata does not make the bytes match it.
+      expect(tampered.stdout).toContain(`object bodycam/pz5339/cam-s3/${segment} was stored with SHA-256`);
     } finally {
       raw.destroy();
       store.close();
