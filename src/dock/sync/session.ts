@@ -80,7 +80,7 @@ export class CameraSession implements Addressee {
   /** When (in this session's order of events) the waiting inventory came. */
   #inventoryCame = 0;
   /** Which re-offered segments are owed their receipt again. */
-  readonly #receipts = new ReceiptMemory();
+  readonly #receipts: ReceiptMemory;
   #inventoryKey: KeyObject | null = null;
   #inventoryTimer: TimerHandle | null = null;
   /** When the last inventory's handling ended (Clock port time). */
@@ -96,6 +96,7 @@ export class CameraSession implements Addressee {
   constructor(hello: { id: string; device: string; keyId: string }, deps: SessionDeps, previous?: CameraSession) {
     ({ id: this.id, device: this.device, keyId: this.keyId } = hello);
     this.#d = deps;
+    this.#receipts = new ReceiptMemory(() => deps.clock.now());
     const before = previous?.work;
     if (before !== undefined) void this.#steps.run(() => before);
     this.#inventoryDone = previous === undefined ? Number.NEGATIVE_INFINITY : previous.#inventoryDone;
