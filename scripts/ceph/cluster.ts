@@ -8,7 +8,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { realClock } from '../../src/hal/clock/real.ts';
@@ -17,6 +16,7 @@ import type { RunningProcess } from '../../src/hal/process/port.ts';
 import { stopProcess } from '../../src/hal/process/supervision.ts';
 import { listenForStop } from '../../src/lib/signals.ts';
 import { rssOf } from '../bench/proc.ts';
+import { freePort } from '../free-port.ts';
 import {
   type CephConfOptions,
   type Command,
@@ -69,15 +69,6 @@ export interface CephCluster {
 }
 
 const runner = new NodeProcessRunner();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 async function run(c: Command, timeoutMs = 30_000): Promise<string> {
   const r = await runner.run({ command: c.command, args: c.args }, { timeoutMs });

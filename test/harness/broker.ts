@@ -13,26 +13,16 @@
  * ```
  */
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { freePort } from '../../scripts/free-port.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { dockBroker, type MosquittoBroker } from '../../src/dock/broker.ts';
 import { dockLayout } from '../../src/dock/layout.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
 import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { cli } from './daemon.ts';
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A dock directory made by `bodycam dock init`. */
 export interface TestDock {
