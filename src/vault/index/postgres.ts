@@ -10,7 +10,7 @@
  */
 import pg from 'pg';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
-import { notInTransaction, numberPlaceholders, type SqlClient, type SqlParam } from './sql.ts';
+import { exactInteger, notInTransaction, numberPlaceholders, type SqlClient, type SqlParam } from './sql.ts';
 
 export interface PostgresIndexOptions {
   /** Host name or address, or the directory of the server's unix socket (an absolute path). */
@@ -46,18 +46,11 @@ function reason(e: unknown): string {
   return typeof code === 'string' && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
 }
 
-function int8(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n))
-    throw new BodycamError(ErrorCode.STORAGE_INDEX, `a BIGINT in the index is beyond exact integers: ${text}`);
-  return n;
-}
-
 /** Opens the pool and checks the server answers; a server that cannot be reached is a BodycamError naming it. */
 export async function openPostgresIndex(o: PostgresIndexOptions): Promise<SqlClient> {
   const target = postgresTarget(o);
   const types = new pg.TypeOverrides();
-  types.setTypeParser(INT8_OID, int8);
+  types.setTypeParser(INT8_OID, exactInteger);
   const pool = new pg.Pool({
     host: o.host,
     port: o.port ?? 5432,

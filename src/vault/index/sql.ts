@@ -28,6 +28,22 @@ export function numberPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/**
+ * An integer column's value as a number, the same on both drivers: BIGINT is read exactly (a bigint from SQLite, text
+ * from PostgreSQL) and a value beyond JavaScript's exact integers is an error, never rounded.
+ */
+export function exactInteger(value: bigint | string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || BigInt(n) !== BigInt(value))
+    throw new BodycamError(ErrorCode.STORAGE_INDEX, `an integer in the index is beyond exact integers: ${value}`);
+  return n;
+}
+
+function exactRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(row)) if (typeof v === 'bigint') row[k] = exactInteger(v);
+  return row;
+}
+
 /** What the client handed to a transaction refuses: nesting, and closing the index from inside. */
 export function notInTransaction(what: 'nest' | 'close'): never {
   throw new BodycamError(
@@ -57,7 +73,11 @@ export function openSqliteIndex(path: string): SqlClient {
       db.prepare(sql).run(...params);
     },
     async all<T>(sql: string, params: readonly SqlParam[] = []) {
-      return db.prepare(sql).all(...params) as T[];
+      const rows = db
+        .prepare(sql)
+        .safeIntegers(true)
+        .all(...params) as Record<string, unknown>[];
+      return rows.map(exactRow) as T[];
     },
     transaction: async () => notInTransaction('nest'),
     close: async () => notInTransaction('close'),

@@ -167,6 +167,10 @@ describe.each([sqlite, postgres])('vault index on $name', (driver) => {
       deleteDue: new Date(T0 + 310 * DAY).toISOString(),
       held: false,
     });
+    // Integers come back as numbers from both drivers (pg's default for BIGINT is a string).
+    expect(
+      await db.all('SELECT closed, segments, bytes, preroll_ms FROM incidents WHERE incident = ?', ['INC1']),
+    ).toEqual([{ closed: 1, segments: 2, bytes: 1500, preroll_ms: 29_500 }]);
     const open = await incidentDetail(db, 'pz2', 'cam9', 'INC7');
     expect(open).toMatchObject({ closed: false, activatedAt: null, segments: 1, bytes: 70, held: false });
     expect((await listIncidents(db, { organisation: 'pz2' })).map((r) => r.incident)).toEqual(['INC7']);
@@ -222,6 +226,18 @@ describe.each([sqlite, postgres])('vault index on $name', (driver) => {
     expect(report.unexpected.map((u) => u.key)).toEqual(['ev/pz2/cam9/INC7/incident.manifest.json']);
     expect(await incidentDetail(db, 'pz2', 'cam9', 'INC7')).toMatchObject({ verification: 'failed', closed: true });
     expect(await incidentDetail(db, 'pz1', 'cam1', 'INC1')).toMatchObject({ verification: 'unverified' });
+    await db.close();
+  });
+
+  test('reads an integer beyond exact integers as an error, never rounded', async () => {
+    const db = await driver.open();
+    await db.run('CREATE TABLE big (n BIGINT NOT NULL)');
+    await db.run('INSERT INTO big (n) VALUES (9007199254740991), (9007199254740993)');
+    expect(await db.all('SELECT n FROM big WHERE n < 9007199254740992')).toEqual([{ n: Number.MAX_SAFE_INTEGER }]);
+    await expect(db.all('SELECT n FROM big')).rejects.toMatchObject({
+      code: ErrorCode.STORAGE_INDEX,
+      message: expect.stringContaining('9007199254740993'),
+    });
     await db.close();
   });
 
