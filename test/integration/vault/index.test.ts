@@ -318,6 +318,32 @@ describe('vault index on PostgreSQL: a server that cannot be reached', () => {
   });
 });
 
+describe.skipIf(POSTGRES_MISSING.length > 0)(
+  `vault index on PostgreSQL: a server that goes away${POSTGRES_MISSING.length > 0 ? ` ${POSTGRES_SKIP}` : ''}`,
+  () => {
+    it('makes the next statement a BodycamError naming it, and the process carries on', async () => {
+      const own = await startPostgres();
+      try {
+        const db = await openPostgresIndex(await own.createDatabase());
+        await rebuild(await bucket(), db, 'ev');
+        expect(await listIncidents(db)).toHaveLength(2);
+        // A fast shutdown ends the pool's idle connections (an 'error' on the pool) and refuses new ones.
+        await own.stop();
+        const err = await listIncidents(db).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(BodycamError);
+        expect(err).toMatchObject({ code: ErrorCode.STORAGE_INDEX });
+        expect((err as Error).message).toContain(`the PostgreSQL index at 127.0.0.1:${own.port} (database index_1`);
+        await db.close();
+      } finally {
+        await own.stop();
+      }
+    }, 60_000);
+  },
+);
+
 describe('vault index SQL', () => {
   it('numbers placeholders for PostgreSQL', () => {
     expect(numberPlaceholders('a = ? AND b = ? OR c = ?')).toBe('a = $1 AND b = $2 OR c = $3');
