@@ -28,8 +28,10 @@ done
 # the arm64 build (test:arm64; it registers binfmt handlers for foreign binaries); lintian checks the packages;
 # mmdebstrap and e2fsprogs (mkfs.ext4) make the system test's fresh Debian root and its disk image (test:system).
 # ceph-mon, ceph-osd, radosgw and ceph-common: the single-node Ceph cluster with the RADOS Gateway (S3 with Object
-# Lock) that the object-storage tests and the store benchmark start (scripts/ceph).
-# A path instead of a command stands for a package that installs no command.
+# Lock) that the object-storage tests and the store benchmark start (scripts/ceph). postgresql-15: the throw-away
+# cluster on which the vault index's tests run its PostgreSQL driver (test/harness/postgres.ts; the server programs
+# are in /usr/lib/postgresql/15/bin, not on PATH).
+# A path instead of a command stands for a package that installs no command, or none on PATH.
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [openssl]=openssl
@@ -40,6 +42,7 @@ declare -A providers=(
   [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
   [qemu-system-aarch64]=qemu-system-arm [arch-test]=arch-test [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
   [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [radosgw]=radosgw [radosgw-admin]=ceph-common [monmaptool]=ceph-base
+  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

@@ -1,14 +1,19 @@
 /**
  * Queries on the index: incidents by organisation, device, activation time range and legal hold, and one incident's
- * row. The same SQL on SQLite and PostgreSQL; times are ISO 8601 UTC text, which sorts as time.
+ * row. The same SQL on SQLite and PostgreSQL; times are ISO 8601 UTC text, which sorts as time (byte-wise on both,
+ * schema.ts). Lists are in activation order, incidents without a closing manifest (no activation time) last: the
+ * order is spelled out, since SQLite puts NULL first and PostgreSQL last. The filter's times are brought to the
+ * stored form (`toISOString`, milliseconds and `Z`) first: compared as text, `10:00:00Z` would sort after
+ * `10:00:00.000Z`, the same instant.
  */
+import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { IncidentRow, VerificationState } from './schema.ts';
 import type { SqlClient, SqlParam } from './sql.ts';
 
 export interface IncidentFilter {
   organisation?: string;
   device?: string;
-  /** Activated at or after / before this ISO time. */
+  /** Activated at or after / before this ISO 8601 time: a date (UTC midnight), or a time with `Z` or an offset. */
   from?: string;
   to?: string;
   held?: boolean;
@@ -56,6 +61,19 @@ function toRow(r: Raw): IncidentRow {
   };
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** `value` in the stored form; a filter that is not an unambiguous time is refused, naming it. */
+export function storedTime(filter: 'from' | 'to', value: string): string {
+  const ms = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new BodycamError(
+      ErrorCode.USAGE,
+      `the '${filter}' filter is not an ISO 8601 date or time with a zone (Z or ±hh:mm): ${JSON.stringify(value)}`,
+    );
+  return new Date(ms).toISOString();
+}
+
 export async function listIncidents(db: SqlClient, f: IncidentFilter = {}): Promise<IncidentRow[]> {
   const where: string[] = [];
   const params: SqlParam[] = [];
@@ -69,11 +87,11 @@ export async function listIncidents(db: SqlClient, f: IncidentFilter = {}): Prom
   }
   if (f.from !== undefined) {
     where.push('activated_at >= ?');
-    params.push(f.from);
+    params.push(storedTime('from', f.from));
   }
   if (f.to !== undefined) {
     where.push('activated_at < ?');
-    params.push(f.to);
+    params.push(storedTime('to', f.to));
   }
   if (f.held !== undefined) {
     where.push('held = ?');
@@ -81,7 +99,7 @@ export async function listIncidents(db: SqlClient, f: IncidentFilter = {}): Prom
   }
   const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
   const rows = await db.all<Raw>(
-    `SELECT * FROM incidents${clause} ORDER BY activated_at, organisation, device, incident`,
+    `SELECT * FROM incidents${clause} ORDER BY activated_at NULLS LAST, organisation, device, incident`,
     params,
   );
   return rows.map(toRow);

@@ -3,7 +3,9 @@
  * (organisation / device / incident from the key layout, object-keys.ts), reads its closing manifest when there is
  * one, the retention dates from each object's metadata (retention.ts) and each object's legal hold, and replaces the
  * incident's row. Idempotent: rows come only from what the bucket holds now; rows of incidents no longer listed are
- * removed. Keys that do not fit the layout are counted and named, never indexed.
+ * removed. Keys that do not fit the layout are counted and named, never indexed. The rows are replaced in one
+ * transaction once everything is read: a rebuild that fails leaves the previous index as it was, and a reader sees
+ * the index before or after it, never half of it.
  */
 import { text } from 'node:stream/consumers';
 import { parseManifest } from '../../evidence/manifest.ts';
@@ -11,8 +13,8 @@ import { parseEvidenceKey } from '../../evidence/object-keys.ts';
 import { RETENTION_METADATA } from '../../evidence/retention.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { ObjectStore } from '../../store/port.ts';
-import { INDEX_SCHEMA, INDEX_SCHEMA_VERSION, type IncidentRow, type VerificationState } from './schema.ts';
-import type { SqlClient } from './sql.ts';
+import { INDEX_SCHEMA_VERSION, type IncidentRow, indexSchema, type VerificationState } from './schema.ts';
+import type { SqlClient, SqlParam } from './sql.ts';
 
 /** Seam for the evidence verifier: the state of one incident, or `unverified` while no bucket reader exists. */
 export type IncidentVerifier = (store: ObjectStore, prefix: string, row: IncidentRow) => Promise<VerificationState>;
@@ -34,12 +36,14 @@ interface Gathered {
 }
 
 export async function ensureSchema(db: SqlClient): Promise<void> {
-  for (const sql of INDEX_SCHEMA) await db.run(sql);
+  for (const sql of indexSchema(db.dialect)) await db.run(sql);
+  // Two first opens at once both insert: the second leaves the first's row.
+  await db.run("INSERT INTO index_meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", [
+    String(INDEX_SCHEMA_VERSION),
+  ]);
   const rows = await db.all<{ value: string }>("SELECT value FROM index_meta WHERE key = 'schema'");
   const found = rows[0]?.value;
-  if (found === undefined)
-    await db.run("INSERT INTO index_meta (key, value) VALUES ('schema', ?)", [String(INDEX_SCHEMA_VERSION)]);
-  else if (found !== String(INDEX_SCHEMA_VERSION))
+  if (found !== String(INDEX_SCHEMA_VERSION))
     throw new BodycamError(
       ErrorCode.STORAGE_INDEX,
       `the vault index has schema ${found}, this version reads ${INDEX_SCHEMA_VERSION}: rebuild it into a new database`,
@@ -129,6 +133,31 @@ async function readClosing(store: ObjectStore, key: string) {
 const COLUMNS =
   'organisation, device, incident, closed, activated_at, stopped_at, preroll_ms, warning, clock_source, clock_offset_ms, segments, bytes, verification, minimum_until, delete_due, held';
 
+const INSERT = `INSERT INTO incidents (${COLUMNS}) VALUES (${COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ')})`;
+
+function rowParams(r: IncidentRow): SqlParam[] {
+  return [
+    r.organisation,
+    r.device,
+    r.incident,
+    r.closed ? 1 : 0,
+    r.activatedAt,
+    r.stoppedAt,
+    r.prerollMs,
+    r.warning,
+    r.clockSource,
+    r.clockOffsetMs,
+    r.segments,
+    r.bytes,
+    r.verification,
+    r.minimumUntil,
+    r.deleteDue,
+    r.held ? 1 : 0,
+  ];
+}
+
 export async function rebuild(
   store: ObjectStore,
   db: SqlClient,
@@ -144,27 +173,10 @@ export async function rebuild(
     if (row.verification !== 'failed') row.verification = await verify(store, prefix, row);
     rows.push(row);
   }
-  await db.run('DELETE FROM incidents');
-  for (const r of rows) {
-    await db.run(`INSERT INTO incidents (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      r.organisation,
-      r.device,
-      r.incident,
-      r.closed ? 1 : 0,
-      r.activatedAt,
-      r.stoppedAt,
-      r.prerollMs,
-      r.warning,
-      r.clockSource,
-      r.clockOffsetMs,
-      r.segments,
-      r.bytes,
-      r.verification,
-      r.minimumUntil,
-      r.deleteDue,
-      r.held ? 1 : 0,
-    ]);
-  }
+  await db.transaction(async (tx) => {
+    await tx.run('DELETE FROM incidents');
+    for (const r of rows) await tx.run(INSERT, rowParams(r));
+  });
   report.incidents = rows.length;
   return report;
 }
