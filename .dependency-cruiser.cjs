@@ -72,6 +72,14 @@ module.exports = {
       to: { path: '(^|/)node_modules/mqtt/' },
     },
     {
+      name: 'pg-only-in-its-driver',
+      comment:
+        "PostgreSQL is one driver of the vault index's SQL port: src/vault/index/postgres.ts holds the pool and its errors; everything else is handed a SqlClient (src/vault/index/sql.ts).",
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/vault/index/postgres\\.ts$' },
+      to: { path: '(^|/)node_modules/pg/' },
+    },
+    {
       name: 'hal-needs-only-lib',
       comment: 'Ports and drivers (GPIO, audio, clock, processes) know nothing of configuration or of the programs.',
       severity: 'error',

@@ -61,6 +61,7 @@ describe('architecture', () => {
         'evidence-layout-is-names',
         'mqtt-only-in-its-transport',
         'no-cycles',
+        'pg-only-in-its-driver',
         'programs-are-separate',
         'shared-imports-no-program',
         'store-needs-only-lib',
