@@ -4,9 +4,10 @@ import { loadConfig } from '../config/load.ts';
 import { exportIncident } from '../evidence/export.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
-import { givenKeys } from './verify.ts';
+import type { StoreFlags } from './dock-store.ts';
+import { givenKeys, onlyForBuckets } from './verify.ts';
 
-export interface ExportCliOptions {
+export interface ExportCliOptions extends StoreFlags {
   identity: string;
   incident: string;
   out: string;
@@ -24,6 +25,7 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
   if (from === undefined)
     throw new BodycamError(ErrorCode.USAGE, 'say where the evidence is: --from PATH (or --config FILE)');
   if (!o.out.endsWith('.mp4')) throw new BodycamError(ErrorCode.USAGE, `--out must name an .mp4 file (got ${o.out})`);
+  if (!from.startsWith('s3://')) onlyForBuckets(o);
   let identities: ReturnType<typeof parseIdentities>;
   try {
     identities = parseIdentities(readFileSync(o.identity, 'utf8'));
@@ -31,17 +33,32 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
     const why = isBodycamError(e) ? e.message : `cannot read it (${(e as Error).message})`;
     throw new BodycamError(ErrorCode.USAGE, `--identity ${o.identity}: ${why}`);
   }
+  const keys = givenKeys(o.key, o.dockKey);
+  const bucket = from.startsWith('s3://')
+    ? await (await import('./verify-bucket.ts')).openBucketView({ ...o, store: from }, o.incident, o.device)
+    : null;
   try {
+    if (bucket !== null) {
+      const wrong = bucket.findings.filter((f) => f.severity === 'error');
+      if (wrong.length > 0 && !o.force) {
+        const lines = wrong.map((f) => `  ${f.code}: ${f.message}`).join('\n');
+        throw new BodycamError(
+          ErrorCode.EVIDENCE_FORMAT,
+          `the bucket shows what must not be (give --force to export anyway; the report says so):\n${lines}`,
+        );
+      }
+    }
     const report = await exportIncident({
-      from,
+      from: bucket?.evidence ?? from,
       incident: o.incident,
       out: o.out,
       identities,
       processes: new NodeProcessRunner(),
-      keys: givenKeys(o.key, o.dockKey),
+      keys,
       force: o.force,
       ...(o.device === undefined ? {} : { device: o.device }),
     });
+    if (bucket !== null) await bucket.note(o.out.replace(/\.mp4$/, '.json'));
     const power = report.segments.filter((s) => s.endedAtPowerLoss).map((s) => s.file);
     process.stdout.write(
       `${report.output.file} (${report.segments.length} segment(s) of ${report.device}, ${report.verification.ok ? 'verified' : 'NOT VERIFIED'}` +
@@ -54,5 +71,7 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
     if (isDamagedAgeFile(e))
       throw new BodycamError(ErrorCode.EVIDENCE_FORMAT, `a segment is damaged: ${(e as Error).message}`);
     throw e;
+  } finally {
+    await bucket?.remove();
   }
 }

@@ -206,7 +206,10 @@ export function buildProgram(): Command {
     .requiredOption('--identity <file>', "a custodian's age identity (AGE-SECRET-KEY-1…)")
     .requiredOption('--incident <id>', 'incident id (bodycam list)')
     .requiredOption('--out <file.mp4>', 'the MP4 to write; the report goes beside it as .json')
-    .option('--from <path>', 'a camera directory or its storage, a dock directory or its evidence directory')
+    .option(
+      '--from <path>',
+      'a camera directory or its storage, a dock directory or its evidence directory, or s3://BUCKET/PREFIX',
+    )
     .option('--config <file>', 'take the evidence from this camera config (its storage.dir)')
     .option('--device <id>', 'the device whose incident it is, when the id is present under several')
     .option(
@@ -216,18 +219,24 @@ export function buildProgram(): Command {
     )
     .option('--dock-key <file>', "the dock's public key, for receipts and docking records", repeat)
     .option('--force', 'export even an incident that does not verify (the report says so)', false)
+    .option('--s3-endpoint <url>', "with --from s3://BUCKET/PREFIX: the S3 service's URL")
+    .option('--s3-credentials <file>', 'with --from s3://…: an AWS shared-credentials file ([default] keys)')
+    .option('--s3-region <region>', 'with --from s3://…: the S3 region')
+    .option('--organisation <org>', 'with --from s3://…: the organisation whose evidence it is')
     .action(
-      async (opts: {
-        identity: string;
-        incident: string;
-        out: string;
-        from?: string;
-        config?: string;
-        device?: string;
-        key?: string[];
-        dockKey?: string[];
-        force: boolean;
-      }) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [], dockKey: opts.dockKey ?? [] }),
+      async (
+        opts: {
+          identity: string;
+          incident: string;
+          out: string;
+          from?: string;
+          config?: string;
+          device?: string;
+          key?: string[];
+          dockKey?: string[];
+          force: boolean;
+        } & StoreFlags,
+      ) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [], dockKey: opts.dockKey ?? [] }),
     );
 
   const dock = program.command('dock').description('dock station: PKI, broker, camera enrolment, offload');

@@ -1,20 +1,44 @@
 /**
- * `bodycam verify s3://BUCKET/PREFIX --s3-endpoint URL --s3-credentials FILE --organisation ORG`: the organisation's
- * evidence in the bucket, copied into a private temporary directory in a dock's evidence layout (src/vault/bucket-view.ts)
- * and verified there by the same verifier, with the same keys from outside; what only the bucket shows (an object
- * rewritten or hidden, one not locked, one whose bytes differ from the SHA-256 it was stored with, audit batches
- * that do not continue one another) is reported beside it. The report names the bucket, never the copy.
+ * `bodycam verify s3://BUCKET/PREFIX --s3-endpoint URL --s3-credentials FILE --organisation ORG` and `bodycam export
+ * --from s3://…`: the organisation's evidence (for export, the one device's) copied into a private temporary
+ * directory in a dock's evidence layout (src/vault/bucket-view.ts) and read there by the same verifier and exporter,
+ * with the same keys from outside; what only the bucket shows (an object rewritten or hidden, one not locked, one
+ * whose bytes differ from the SHA-256 it was stored with, audit batches that do not continue one another) is
+ * reported beside it. Reports name the bucket, never the copy.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { GivenKeys } from '../evidence/anchors.ts';
+import { parseEvidenceKey } from '../evidence/object-keys.ts';
+import type { Finding } from '../evidence/report.ts';
 import { type VerifyReport, verifyDirectory } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { loadCredentials } from '../store/credentials.ts';
 import { viewBucket } from '../vault/bucket-view.ts';
 import { type StoreFlags, storeFromFlags } from './dock-store.ts';
 
-export async function verifyBucket(flags: StoreFlags & { store: string }, keys: GivenKeys): Promise<VerifyReport> {
+export interface OpenedView {
+  /** The copy's evidence directory. */
+  evidence: string;
+  /** `s3://BUCKET/PREFIX/ORG/`, and the endpoint. */
+  where: string;
+  endpoint: string;
+  objects: number;
+  findings: Finding[];
+  /** Adds the bucket's part to an export's JSON report. */
+  note(reportFile: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+const usage = (message: string): BodycamError => new BodycamError(ErrorCode.USAGE, message);
+
+/** Copies the organisation's evidence, or (with `incident`) the evidence of the one device holding that incident. */
+export async function openBucketView(
+  flags: StoreFlags & { store: string },
+  incident?: string,
+  device?: string,
+): Promise<OpenedView> {
   const section = storeFromFlags(flags, process.cwd());
-  if (section.kind !== 's3') throw new BodycamError(ErrorCode.USAGE, 'verify: give s3://BUCKET/PREFIX');
+  if (section.kind !== 's3') throw usage('give s3://BUCKET/PREFIX');
   const credentials = await loadCredentials(section.credentialsFile);
   const { S3ObjectStore } = await import('../store/s3.ts');
   const store = new S3ObjectStore({
@@ -26,25 +50,56 @@ export async function verifyBucket(flags: StoreFlags & { store: string }, keys: 
   const root = { prefix: section.prefix, organisation: section.organisation };
   const where = `s3://${section.bucket}/${section.prefix === '' ? '' : `${section.prefix}/`}${section.organisation}/`;
   try {
-    const view = await viewBucket(store, root);
-    try {
-      const report = await verifyDirectory(view.evidence, keys);
-      const copied = [...view.objects.values()].reduce((n, keys) => n + keys.length, 0);
-      report.root = `${where} at ${section.endpoint}`;
-      report.layout = {
-        kind: report.layout.kind,
-        seen: [
-          `${copied} object(s) read from the bucket; audit batches joined as audit.jsonl, docking records as dockings.jsonl`,
-        ],
-        evidence: where,
-      };
-      report.findings.unshift(...view.findings);
-      report.ok = report.findings.every((f) => f.severity !== 'error');
-      return report;
-    } finally {
-      await view.remove();
+    let only = device;
+    if (incident !== undefined && only === undefined) {
+      const holders = new Set<string>();
+      for await (const e of store.list(
+        `${section.prefix === '' ? '' : `${section.prefix}/`}${section.organisation}/`,
+      )) {
+        const k = parseEvidenceKey(root, e.key);
+        if ('incident' in k && k.incident === incident) holders.add(k.device);
+      }
+      if (holders.size === 0) throw usage(`incident ${incident} is not in ${where}`);
+      if (holders.size > 1)
+        throw usage(`incident ${incident} is under several devices (${[...holders].join(', ')}): give --device`);
+      only = [...holders][0];
     }
+    const view = await viewBucket(store, root, only);
+    const objects = [...view.objects.values()].reduce((n, keys) => n + keys.length, 0);
+    return {
+      evidence: view.evidence,
+      where,
+      endpoint: section.endpoint,
+      objects,
+      findings: view.findings,
+      remove: () => view.remove(),
+      async note(reportFile) {
+        const report = JSON.parse(await readFile(reportFile, 'utf8')) as Record<string, unknown>;
+        report['store'] = { bucket: where, endpoint: section.endpoint, objects, findings: view.findings };
+        await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      },
+    };
   } finally {
     store.close();
+  }
+}
+
+export async function verifyBucket(flags: StoreFlags & { store: string }, keys: GivenKeys): Promise<VerifyReport> {
+  const view = await openBucketView(flags);
+  try {
+    const report = await verifyDirectory(view.evidence, keys);
+    report.root = `${view.where} at ${view.endpoint}`;
+    report.layout = {
+      kind: report.layout.kind,
+      seen: [
+        `${view.objects} object(s) read from the bucket; audit batches joined as audit.jsonl, docking records as dockings.jsonl`,
+      ],
+      evidence: view.where,
+    };
+    report.findings.unshift(...view.findings);
+    report.ok = report.findings.every((f) => f.severity !== 'error');
+    return report;
+  } finally {
+    await view.remove();
   }
 }

@@ -22,12 +22,13 @@ export interface VerifyOptions extends StoreFlags {
  * is none of those layouts, or a key file inside the evidence).
  */
 export async function verifyCommand(path_: string, opts: VerifyOptions): Promise<void> {
+  if (!path_.startsWith('s3://')) onlyForBuckets(opts);
   const keys = givenKeys(opts.key, opts.dockKey);
   let report: Awaited<ReturnType<typeof verifyDirectory>>;
   try {
     report = path_.startsWith('s3://')
       ? await (await import('./verify-bucket.ts')).verifyBucket({ ...opts, store: path_ }, keys)
-      : await verifyDirectory(path_, onlyForBuckets(opts, keys));
+      : await verifyDirectory(path_, keys);
   } catch (e) {
     if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {
       throw new BodycamError(ErrorCode.USAGE, e.message);
@@ -39,7 +40,7 @@ export async function verifyCommand(path_: string, opts: VerifyOptions): Promise
 }
 
 /** The S3 flags name a bucket: with a directory they are a mistake, said as one. */
-function onlyForBuckets<T>(opts: StoreFlags, keys: T): T {
+export function onlyForBuckets(opts: StoreFlags): void {
   const given = (['s3Endpoint', 's3Credentials', 's3Region', 'organisation'] as const).filter(
     (k) => opts[k] !== undefined,
   );
@@ -47,7 +48,6 @@ function onlyForBuckets<T>(opts: StoreFlags, keys: T): T {
     const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     throw new BodycamError(ErrorCode.USAGE, `${names} only go with an s3://BUCKET/PREFIX path`);
   }
-  return keys;
 }
 
 function readKey(file: string, what: string): KeyObject {

@@ -6,7 +6,7 @@
  * a bucket without Object Lock does not start.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -149,6 +149,28 @@ describeCeph(`a dock storing into S3 ${CEPH_MISSING.length > 0 ? CEPH_SKIP : ''}
     expect(verified.code, verified.stdout).toBe(0);
     expect(verified.stdout).toMatch(new RegExp(`${before.length} of ${before.length} segment\\(s\\) verified`));
 
+    // Exported straight from the bucket: verified there, decrypted with the custodian's identity.
+    const incident = path.basename(path.dirname(before[0]?.path ?? ''));
+    const out = path.join(secrets, 'from-bucket.mp4');
+    const exportArgs = [
+      'export',
+      '--identity',
+      camera.identityFile,
+      '--incident',
+      incident,
+      '--out',
+      out,
+      '--from',
+      ...verifyArgs.slice(1),
+    ];
+    const exported = cli(exportArgs);
+    expect(exported.code, exported.stderr).toBe(0);
+    const exportReport = JSON.parse(readFileSync(path.join(secrets, 'from-bucket.json'), 'utf8'));
+    expect(exportReport.verification.ok).toBe(true);
+    expect(exportReport.segments).toHaveLength(before.length);
+    expect(exportReport.store).toMatchObject({ bucket: 's3://evidence/bodycam/pz5339/', findings: [] });
+    expect(statSync(out).size).toBeGreaterThan(100_000);
+
     const raw = rawClient(ceph);
     try {
       for (const key of got.map((k) => `bodycam/pz5339/cam-s3/${k}`)) {
@@ -185,6 +207,11 @@ describeCeph(`a dock storing into S3 ${CEPH_MISSING.length > 0 ? CEPH_SKIP : ''}
       );
       expect(tampered.stdout).toMatch(new RegExp(`ERROR +cam-s3 .*${segment.replace(/[.]/g, '\\.')}.*hash-mismatch`));
       expect(tampered.stdout).toMatch(/FAILED: \d+ error/);
+      // Nor is it exported.
+      const refused = cli(exportArgs.map((a) => (a === out ? path.join(secrets, 'tampered.mp4') : a)));
+      expect(refused.code, refused.stdout).not.toBe(0);
+      expect(refused.stderr).toContain('the bucket shows what must not be');
+      expect(existsSync(path.join(secrets, 'tampered.mp4'))).toBe(false);
       // The copied SHA-256 metadata does not make the bytes match it.
       expect(tampered.stdout).toContain(`object bodycam/pz5339/cam-s3/${segment} was stored with SHA-256`);
     } finally {
