@@ -103,9 +103,9 @@ export function refusalLines(
 }
 
 /** The undock decision for the terminal: what the camera last said, and when. */
-/** The object store's line: all stored, or what waits at the dock for it and the store's last answer. */
-export function storeLine(kind: string, b: BacklogSummary | null): string {
-  if (kind !== 's3') return 'store: this dock directory (evidence/)';
+/** An object store's line: nothing waiting, or what waits at the dock for it and its last answer (none for a directory). */
+export function storeLine(kind: string, b: BacklogSummary | null): string | null {
+  if (kind !== 's3') return null; // the dock directory itself: nothing can wait
   if (b === null || b.waiting === 0) return 'store: object store, nothing waiting at the dock';
   const since = b.oldestMs === null ? '' : ` since ${new Date(b.oldestMs).toISOString()}`;
   const answer = b.lastError === null ? '' : `; its last answer: ${b.lastError}`;
@@ -140,7 +140,8 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
       process.stdout.write(`${JSON.stringify({ store: { kind, backlog }, devices }, null, 2)}\n`);
       return;
     }
-    process.stdout.write(`${storeLine(kind, backlog)}\n`);
+    const line = storeLine(kind, backlog);
+    if (line !== null) process.stdout.write(`${line}\n`);
     if (devices.length === 0) process.stdout.write('no camera is enrolled at this dock\n');
     for (const d of devices) {
       if (d.lastSeen === null) {
