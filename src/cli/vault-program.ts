@@ -80,4 +80,33 @@ export function addVaultCommands(program: Command): void {
       'the signing key’s public half (SPKI PEM), from provisioning, never from the store',
     )
     .action(async (o: StoreOpts & { publicKey: string }) => (await import('./vault.ts')).vaultLogCommand(o));
+
+  const user = vault.command('user').description("the custody service's accounts (in its index database, vault.json)");
+  user
+    .command('add')
+    .description('add an account: one person, one organisation, one role; the password scrypt-hashed')
+    .requiredOption('--config <file>', 'the vault configuration (vault.json)')
+    .requiredOption('--name <name>', 'the account name (lower-case letters, digits, ".", "_", "-")')
+    .requiredOption('--org <org>', 'the organisation (as the docks name it, e.g. pz5339)')
+    .requiredOption('--role <role>', 'investigator, supervisor, custodian, prosecutor or auditor')
+    .requiredOption('--password-file <file>', 'a file whose first line is the password (at least 12 characters)')
+    .action(async (o: { config: string; name: string; org: string; role: string; passwordFile: string }) =>
+      (await import('./vault-users.ts')).vaultUserAddCommand(o),
+    );
+  user
+    .command('list')
+    .description('list the accounts: name, role, organisation, since when, disabled')
+    .requiredOption('--config <file>', 'the vault configuration (vault.json)')
+    .option('--json', 'print {"accounts": [...]}', false)
+    .action(async (o: { config: string; json: boolean }) => (await import('./vault-users.ts')).vaultUserListCommand(o));
+  for (const disabled of [true, false]) {
+    user
+      .command(disabled ? 'disable' : 'enable')
+      .description(disabled ? 'stop an account from logging in (kept, for the access log)' : 'let it log in again')
+      .requiredOption('--config <file>', 'the vault configuration (vault.json)')
+      .requiredOption('--name <name>', 'the account name')
+      .action(async (o: { config: string; name: string }) =>
+        (await import('./vault-users.ts')).vaultUserDisableCommand(o, disabled),
+      );
+  }
 }

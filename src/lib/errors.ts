@@ -49,6 +49,9 @@ export const ErrorCode = {
   STORE_MISMATCH: 'STORE_MISMATCH',
   STORE_CONFLICT: 'STORE_CONFLICT',
   STORE_FAILED: 'STORE_FAILED',
+
+  ACCOUNT_INVALID: 'ACCOUNT_INVALID',
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sign } from '../../../src/evidence/envelope.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey } from '../../../src/evidence/keys.ts';
 import { incidentManifest, manifestFileText } from '../../../src/evidence/manifest.ts';
@@ -19,14 +19,9 @@ import { putVerified } from '../../../src/store/verified-put.ts';
 import { openPostgresIndex } from '../../../src/vault/index/postgres.ts';
 import { incidentDetail, listIncidents } from '../../../src/vault/index/query.ts';
 import { rebuild } from '../../../src/vault/index/rebuild.ts';
-import { numberPlaceholders, openSqliteIndex, type SqlClient } from '../../../src/vault/index/sql.ts';
-import {
-  freePort,
-  POSTGRES_MISSING,
-  POSTGRES_SKIP,
-  type PostgresCluster,
-  startPostgres,
-} from '../../harness/postgres.ts';
+import { numberPlaceholders, type SqlClient } from '../../../src/vault/index/sql.ts';
+import { driverTest, INDEX_DRIVERS } from '../../harness/index-drivers.ts';
+import { freePort, POSTGRES_MISSING, POSTGRES_SKIP, startPostgres } from '../../harness/postgres.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 5, 1);
@@ -83,40 +78,6 @@ async function bucket() {
   return store;
 }
 
-/** One driver under test: `open()` gives a new, empty index. */
-interface Driver {
-  name: string;
-  /** Why its tests are skipped; empty when they run. */
-  skip: string;
-  setUp(): Promise<void>;
-  open(): Promise<SqlClient>;
-  tearDown(): Promise<void>;
-}
-
-const sqlite: Driver = {
-  name: 'SQLite',
-  skip: '',
-  setUp: async () => undefined,
-  open: async () => openSqliteIndex(join(mkdtempSync(join(tmpdir(), 'vault-index-')), 'index.sqlite')),
-  tearDown: async () => undefined,
-};
-
-let cluster: PostgresCluster | undefined;
-const postgres: Driver = {
-  name: 'PostgreSQL',
-  skip: POSTGRES_MISSING.length === 0 ? '' : POSTGRES_SKIP,
-  async setUp() {
-    cluster = await startPostgres();
-  },
-  async open() {
-    if (cluster === undefined) throw new Error('the PostgreSQL cluster did not start');
-    return openPostgresIndex(await cluster.createDatabase());
-  },
-  async tearDown() {
-    await cluster?.stop();
-  },
-};
-
 /** `db` whose transactions fail at their `n`th INSERT, as a server that fails mid-rebuild (disk full, lost link). */
 function failingAt(db: SqlClient, n: number): SqlClient {
   return {
@@ -135,13 +96,8 @@ function failingAt(db: SqlClient, n: number): SqlClient {
   };
 }
 
-describe.each([sqlite, postgres])('vault index on $name', (driver) => {
-  const test =
-    driver.skip === '' ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} ${driver.skip}`, fn);
-  if (driver.skip === '') {
-    beforeAll(() => driver.setUp(), 60_000);
-    afterAll(() => driver.tearDown(), 30_000);
-  }
+describe.each(INDEX_DRIVERS)('vault index on $name', (driver) => {
+  const test = driverTest(driver);
 
   test('rebuilds incidents from the bucket with their facts, filters them, and a rebuild gives the same rows', async () => {
     const store = await bucket();

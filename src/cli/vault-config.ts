@@ -1,0 +1,91 @@
+/**
+ * `vault.json`: the custody service's configuration (`bodycam vault … --config FILE`). For now the index database it
+ * keeps accounts and incidents in: SQLite (a file, relative to the config's directory) by default, or PostgreSQL.
+ *
+ * ```json
+ * { "version": 1, "index": { "kind": "sqlite", "file": "vault.sqlite" } }
+ * { "version": 1, "index": { "kind": "postgres", "host": "db.zone.example", "port": 5432, "database": "vault",
+ *   "user": "vault", "passwordFile": "/etc/bodycam/vault-db.password" } }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describeIssues, parseConfigJson } from '../config/load.ts';
+import { type Infer, s } from '../config/schema-kit.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { openSqliteIndex, type SqlClient } from '../vault/index/sql.ts';
+
+export const VAULT_CONFIG_VERSION = 1;
+
+const sqliteIndex = s.object({
+  kind: s.literal('sqlite').describe('the embedded default: one SQLite file'),
+  file: s.string().nonEmpty().default('vault.sqlite').describe("the SQLite file, relative to the config's directory"),
+});
+
+const postgresIndex = s.object({
+  kind: s.literal('postgres').describe('a PostgreSQL server, for scale'),
+  host: s.string().nonEmpty().describe("the server's name or address, or the directory of its unix socket"),
+  port: s.int(1, 65535, 5432, "the server's port"),
+  database: s.string().nonEmpty().describe('the database'),
+  user: s.string().nonEmpty().describe('the database user'),
+  passwordFile: s
+    .string()
+    .nonEmpty()
+    .optional()
+    .describe("a file holding the user's password (relative to the config's directory); absent: peer or trust"),
+});
+
+export const vaultConfigSchema = s.object({
+  version: s.number().int().describe(`layout version (${VAULT_CONFIG_VERSION})`),
+  index: s.tagged('kind', { sqlite: sqliteIndex, postgres: postgresIndex }),
+});
+
+export type VaultConfig = Infer<typeof vaultConfigSchema> & { dir: string };
+
+export function loadVaultConfig(file: string): VaultConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BodycamError(ErrorCode.CONFIG_UNREADABLE, `cannot read ${file} (${(e as Error).message})`, { file });
+  }
+  const parsed = vaultConfigSchema.safeParse(parseConfigJson(text, file));
+  const problems = parsed.ok ? [] : describeIssues(parsed.issues);
+  if (parsed.ok && parsed.value.version !== VAULT_CONFIG_VERSION) {
+    problems.push({
+      key: 'version',
+      message: `is ${parsed.value.version}; this bodycam reads ${VAULT_CONFIG_VERSION}`,
+    });
+  }
+  if (!parsed.ok || problems.length > 0) {
+    const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');
+    throw new BodycamError(ErrorCode.CONFIG_INVALID, `${file} has ${problems.length} error(s):\n${lines}`, { file });
+  }
+  return { ...parsed.value, dir: path.dirname(path.resolve(file)) };
+}
+
+/** The index database the config names, open. */
+export async function openVaultIndex(config: VaultConfig): Promise<SqlClient> {
+  const index = config.index;
+  if (index.kind === 'sqlite') return openSqliteIndex(path.resolve(config.dir, index.file));
+  let password: string | undefined;
+  if (index.passwordFile !== undefined) {
+    const file = path.resolve(config.dir, index.passwordFile);
+    try {
+      password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new BodycamError(
+        ErrorCode.CONFIG_UNREADABLE,
+        `index.passwordFile: cannot read ${file} (${(e as Error).message})`,
+      );
+    }
+  }
+  const { openPostgresIndex } = await import('../vault/index/postgres.ts');
+  return openPostgresIndex({
+    host: index.host,
+    port: index.port,
+    database: index.database,
+    user: index.user,
+    ...(password === undefined ? {} : { password }),
+  });
+}
