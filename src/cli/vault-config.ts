@@ -35,12 +35,28 @@ const postgresIndex = s.object({
     .describe("a file holding the user's password (relative to the config's directory); absent: peer or trust"),
 });
 
+const listen = s.object({
+  host: s.string().nonEmpty().default('127.0.0.1').describe('the address `vault serve` listens on'),
+  port: s.int(1, 65535, 8443, 'the port `vault serve` listens on'),
+});
+
+const tls = s.object({
+  cert: s.string().nonEmpty().describe("the service's certificate chain (PEM), relative to the config's directory"),
+  key: s.string().nonEmpty().describe('its private key (PEM)'),
+});
+
 export const vaultConfigSchema = s.object({
   version: s.number().int().describe(`layout version (${VAULT_CONFIG_VERSION})`),
   index: s.tagged('kind', { sqlite: sqliteIndex, postgres: postgresIndex }),
+  listen: listen.default({ host: '127.0.0.1', port: 8443 }),
+  tls: tls.optional().describe('HTTPS (required unless the service listens on loopback only)'),
 });
 
 export type VaultConfig = Infer<typeof vaultConfigSchema> & { dir: string };
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export function loadVaultConfig(file: string): VaultConfig {
   let text: string;
@@ -55,6 +71,12 @@ export function loadVaultConfig(file: string): VaultConfig {
     problems.push({
       key: 'version',
       message: `is ${parsed.value.version}; this bodycam reads ${VAULT_CONFIG_VERSION}`,
+    });
+  }
+  if (parsed.ok && parsed.value.tls === undefined && !isLoopback(parsed.value.listen.host)) {
+    problems.push({
+      key: 'tls',
+      message: `listen.host ${parsed.value.listen.host} is not loopback: passwords and footage would cross the network in clear; give tls.cert and tls.key`,
     });
   }
   if (!parsed.ok || problems.length > 0) {

@@ -81,6 +81,12 @@ export function addVaultCommands(program: Command): void {
     )
     .action(async (o: StoreOpts & { publicKey: string }) => (await import('./vault.ts')).vaultLogCommand(o));
 
+  vault
+    .command('serve')
+    .description('the custody service: log in, and (coming) search, access by policy, playback in the browser')
+    .requiredOption('--config <file>', 'the vault configuration (vault.json)')
+    .action(async (o: { config: string }) => (await import('./vault-serve.ts')).vaultServeCommand(o));
+
   const user = vault.command('user').description("the custody service's accounts (in its index database, vault.json)");
   user
     .command('add')
