@@ -9,6 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { GivenKeys } from '../evidence/anchors.ts';
 import { parseEvidenceKey } from '../evidence/object-keys.ts';
+import { AUDIT_LOG, DOCKINGS_LOG } from '../evidence/paths.ts';
 import type { Finding } from '../evidence/report.ts';
 import { type VerifyReport, verifyDirectory } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
@@ -92,7 +93,7 @@ export async function verifyBucket(flags: StoreFlags & { store: string }, keys: 
     report.layout = {
       kind: report.layout.kind,
       seen: [
-        `${view.objects} object(s) read from the bucket; audit batches joined as audit.jsonl, docking records as dockings.jsonl`,
+        `${view.objects} object(s) read from the bucket; audit batches joined as ${AUDIT_LOG}, docking records as ${DOCKINGS_LOG}`,
       ],
       evidence: view.where,
     };

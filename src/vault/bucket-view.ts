@@ -17,7 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type KeyRoot, parseEvidenceKey } from '../evidence/object-keys.ts';
-import { AUDIT_LOG, DEVICE_KEY_FILE, DOCKINGS_LOG, INCIDENT_MANIFEST } from '../evidence/paths.ts';
+import {
+  AUDIT_LOG,
+  DEVICE_KEY_FILE,
+  DOCK_EVIDENCE_DIR,
+  DOCKINGS_LOG,
+  INCIDENT_MANIFEST,
+  PART_SUFFIX,
+} from '../evidence/paths.ts';
 import type { Finding } from '../evidence/report.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { SHA256_METADATA } from '../store/verified-put.ts';
@@ -42,7 +49,7 @@ interface Batch {
 /** Copies everything under `root` (optionally of one device) into a new private directory and checks the objects. */
 export async function viewBucket(store: ObjectStore, root: KeyRoot, only?: string): Promise<BucketView> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bodycam-bucket-'));
-  const evidence = path.join(dir, 'evidence');
+  const evidence = path.join(dir, DOCK_EVIDENCE_DIR);
   await mkdir(evidence, { mode: 0o700 });
   const view: BucketView = {
     evidence,
@@ -151,8 +158,8 @@ async function copy(store: ObjectStore, key: string, file: string, into: Into, k
 /** Objects that continue one another (audit batches, docking records) joined into one file, in their order. */
 async function join(store: ObjectStore, parts: readonly { key: string }[], file: string, into: Into): Promise<void> {
   const texts: Buffer[] = [];
-  for (const p of parts) texts.push(await copy(store, p.key, `${file}.part`, into, true));
-  await rm(`${file}.part`, { force: true });
+  for (const p of parts) texts.push(await copy(store, p.key, `${file}${PART_SUFFIX}`, into, true));
+  await rm(`${file}${PART_SUFFIX}`, { force: true });
   await writeFile(file, Buffer.concat(texts), { mode: 0o600 });
   into.view.objects.set(
     into.rel,
