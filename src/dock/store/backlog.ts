@@ -1,7 +1,7 @@
 /**
  * What the dock holds for its object store and has not yet stored there (`dock.sqlite`, table `backlog`): one row per
  * write the store did not take when it came (it did not answer), in arrival order. A segment's bytes wait in the
- * staging directory under the row's id; everything else (manifests, audit lines, docking records, a device key) is
+ * staging directory under a random name the row holds (`staged`); everything else (manifests, audit lines, docking records, a device key) is
  * small and waits in the row. `bodycam dock status` reads the summary from another process.
  */
 import type { Migration } from '../../lib/migration.ts';
@@ -15,7 +15,7 @@ export const BACKLOG_MIGRATION: Migration = {
       CREATE TABLE backlog (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         op TEXT NOT NULL CHECK (op IN ('segment', 'closing', 'audit', 'docking', 'device-key')),
-        device TEXT NOT NULL, incident TEXT, file TEXT,
+        device TEXT NOT NULL, incident TEXT, file TEXT, staged TEXT,
         text TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT,
         at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
       );
@@ -33,6 +33,8 @@ export interface BacklogRow {
   device: string;
   incident: string | null;
   file: string | null;
+  /** A segment's file in the staging directory (a random name, given before the row exists). */
+  staged: string | null;
   text: string;
   /** A segment's size (its bytes wait in the staging directory), else the text's. */
   bytes: number;
@@ -53,7 +55,7 @@ export interface BacklogSummary {
   lastError: string | null;
 }
 
-const COLS = `id, op, device, incident, file, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError`;
+const COLS = `id, op, device, incident, file, staged, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError`;
 
 export class Backlog {
   readonly #db: Database;
@@ -64,24 +66,18 @@ export class Backlog {
 
   add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError'>): number {
     const r = this.#db.run(
-      'INSERT INTO backlog (op, device, incident, file, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO backlog (op, device, incident, file, staged, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       row.op,
       row.device,
       row.incident,
       row.file,
+      row.staged,
       row.text,
       row.bytes,
       row.sha256,
       row.atMs,
     );
     return Number(r.lastInsertRowid);
-  }
-
-  /** The next row id `add` will give (the staging file is named for it before the row exists). */
-  nextId(): number {
-    const r = this.#db.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'backlog'");
-    const max = this.#db.get<{ id: number | null }>('SELECT max(id) AS id FROM backlog')?.id ?? 0;
-    return Math.max(r?.seq ?? 0, max) + 1;
   }
 
   oldest(): BacklogRow | undefined {

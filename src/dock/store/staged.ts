@@ -1,7 +1,7 @@
 /**
  * The object store one hop away, with the dock's disk in between when it does not answer (issue: custody one hop
  * further). Each write goes straight to the store while nothing waits; when the store does not answer
- * (STORE_UNREACHABLE) the write is staged instead: a segment's file is moved into `staging/` under its backlog id,
+ * (STORE_UNREACHABLE) the write is staged instead: a segment's file is moved into `staging/` under a random name,
  * anything else waits in its backlog row, both durably before the call returns, so the dock receipts it and goes on
  * receiving. While anything waits, every new write waits behind it (the store sees them in arrival order). A catch-up
  * loop writes the backlog to the store oldest first, retrying with back-off while the store does not answer; a
@@ -12,6 +12,7 @@
  * written again (the store's write-once makes that a no-op). Staged files with no row (a crash between the move and
  * the row) are removed at start: no receipt went out for them, so the camera still holds them.
  */
+import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
@@ -57,7 +58,7 @@ export class StagedEvidenceStore implements EvidenceStore {
       this.#o.backlog
         .all()
         .filter((r) => r.op === 'segment')
-        .map((r) => this.#stagedFile(r.id)),
+        .map((r) => this.#stagedFile(r)),
     );
     for (const name of await readdir(this.#o.stagingDir)) {
       const file = path.join(this.#o.stagingDir, name);
@@ -84,12 +85,13 @@ export class StagedEvidenceStore implements EvidenceStore {
     await this.#write(
       () => this.#o.store.putSegment(device, incident, file, source, manifestText),
       async () => {
-        const id = this.#o.backlog.nextId();
+        // A name of its own, not the row's id: two cameras staging at once must never share a file.
+        const staged = `${randomUUID()}${SEGMENT_SUFFIX}`;
         const { bytes, sha256 } = await sha256OfFile(source);
-        await rename(source, this.#stagedFile(id));
+        await rename(source, path.join(this.#o.stagingDir, staged));
         await fsyncDir(this.#o.stagingDir);
         await fsyncDir(path.dirname(source));
-        const row = { op: 'segment' as const, device, incident, file, text: manifestText, bytes, sha256 };
+        const row = { op: 'segment' as const, device, incident, file, staged, text: manifestText, bytes, sha256 };
         return this.#o.backlog.add({ ...row, atMs: this.#o.clock.wallNow() });
       },
     );
@@ -144,7 +146,7 @@ export class StagedEvidenceStore implements EvidenceStore {
     const staged = this.#o.backlog.segment(device, incident, file);
     if (staged !== undefined) {
       if (staged.sha256 !== expect.sha256 || staged.bytes !== expect.bytes) return false;
-      const actual = await sha256OfFile(this.#stagedFile(staged.id)).catch(() => null);
+      const actual = await sha256OfFile(this.#stagedFile(staged)).catch(() => null);
       return actual?.sha256 === expect.sha256 && actual.bytes === expect.bytes;
     }
     return this.#o.store.holdsSegment(device, incident, file, expect);
@@ -156,8 +158,8 @@ export class StagedEvidenceStore implements EvidenceStore {
     return this.#o.store.holdsClosing(device, incident, manifestText);
   }
 
-  #stagedFile(id: number): string {
-    return path.join(this.#o.stagingDir, `${id}${SEGMENT_SUFFIX}`);
+  #stagedFile(row: Pick<BacklogRow, 'staged' | 'id'>): string {
+    return path.join(this.#o.stagingDir, row.staged ?? `${row.id}${SEGMENT_SUFFIX}`);
   }
 
   #stageText(op: BacklogRow['op'], device: string, incident: string | null, text: string): number {
@@ -167,6 +169,7 @@ export class StagedEvidenceStore implements EvidenceStore {
       device,
       incident,
       file: null,
+      staged: null,
       text,
       bytes,
       sha256: null,
@@ -226,7 +229,7 @@ export class StagedEvidenceStore implements EvidenceStore {
       }
       this.#o.backlog.done(row.id);
       this.#delayMs = this.#retryMs;
-      if (row.op === 'segment') await unlinkIfPresent(this.#stagedFile(row.id));
+      if (row.op === 'segment') await unlinkIfPresent(this.#stagedFile(row));
       this.#o.log.info(
         { id: row.id, op: row.op, device: row.device, incident: row.incident },
         'staged evidence stored',
@@ -240,7 +243,7 @@ export class StagedEvidenceStore implements EvidenceStore {
     const s = this.#o.store;
     switch (row.op) {
       case 'segment': {
-        const staged = this.#stagedFile(row.id);
+        const staged = this.#stagedFile(row);
         const upload = `${staged}.up`;
         await unlinkIfPresent(upload);
         try {
