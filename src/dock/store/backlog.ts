@@ -17,7 +17,8 @@ export const BACKLOG_MIGRATION: Migration = {
         op TEXT NOT NULL CHECK (op IN ('segment', 'closing', 'audit', 'docking', 'device-key')),
         device TEXT NOT NULL, incident TEXT, file TEXT, staged TEXT,
         text TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT,
-        at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
+        at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        refused INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE last_docking (device TEXT PRIMARY KEY, line TEXT NOT NULL);
     `);
@@ -42,6 +43,8 @@ export interface BacklogRow {
   atMs: number;
   attempts: number;
   lastError: string | null;
+  /** 1 once the store refused it (not an outage): it waits for an operator, holding back nothing. */
+  refused: number;
 }
 
 export interface BacklogSummary {
@@ -53,9 +56,12 @@ export interface BacklogSummary {
   oldestMs: number | null;
   /** The store's last answer to the oldest write, when it refused or did not answer. */
   lastError: string | null;
+  /** Of the writes waiting, those the store refused (they wait for an operator; the log says why). */
+  refused: number;
 }
 
-const COLS = `id, op, device, incident, file, staged, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError`;
+const COLS = `id, op, device, incident, file, staged, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError,
+  refused`;
 
 export class Backlog {
   readonly #db: Database;
@@ -64,7 +70,7 @@ export class Backlog {
     this.#db = db;
   }
 
-  add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError'>): number {
+  add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError' | 'refused'>): number {
     const r = this.#db.run(
       'INSERT INTO backlog (op, device, incident, file, staged, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       row.op,
@@ -92,6 +98,11 @@ export class Backlog {
     return this.#db.get('SELECT 1 FROM backlog LIMIT 1') === undefined;
   }
 
+  /** Does anything wait for the store to answer (not counting what it refused)? New writes queue behind it. */
+  waitsForStore(): boolean {
+    return this.#db.get('SELECT 1 FROM backlog WHERE refused = 0 LIMIT 1') !== undefined;
+  }
+
   /** The segment waiting under this name, if one does. */
   segment(device: string, incident: string, file: string): BacklogRow | undefined {
     return this.#db.get<BacklogRow>(
@@ -113,13 +124,19 @@ export class Backlog {
   /** The newest docking record line waiting for the store. */
   newestDocking(device: string): string | undefined {
     return this.#db.get<{ text: string }>(
-      "SELECT text FROM backlog WHERE op = 'docking' AND device = ? ORDER BY id DESC LIMIT 1",
+      "SELECT text FROM backlog WHERE op = 'docking' AND device = ? AND refused = 0 ORDER BY id DESC LIMIT 1",
       device,
     )?.text;
   }
 
-  failed(id: number, error: string): void {
-    this.#db.run('UPDATE backlog SET attempts = attempts + 1, last_error = ? WHERE id = ?', error, id);
+  /** The store did not take it: it did not answer, or (`refused`) it said no; a refusal stays one until it is stored. */
+  failed(id: number, error: string, refused: boolean): void {
+    this.#db.run(
+      'UPDATE backlog SET attempts = attempts + 1, last_error = ?, refused = max(refused, ?) WHERE id = ?',
+      error,
+      refused ? 1 : 0,
+      id,
+    );
   }
 
   done(id: number): void {
@@ -140,9 +157,15 @@ export class Backlog {
   }
 
   summary(): BacklogSummary {
-    const s = this.#db.get<{ waiting: number; segments: number | null; bytes: number | null; oldestMs: number | null }>(
-      `SELECT count(*) AS waiting, sum(op = 'segment') AS segments, sum(bytes) AS bytes, min(at_ms) AS oldestMs
-       FROM backlog`,
+    const s = this.#db.get<{
+      waiting: number;
+      segments: number | null;
+      bytes: number | null;
+      oldestMs: number | null;
+      refused: number | null;
+    }>(
+      `SELECT count(*) AS waiting, sum(op = 'segment') AS segments, sum(bytes) AS bytes, min(at_ms) AS oldestMs,
+         sum(refused) AS refused FROM backlog`,
     );
     return {
       waiting: s?.waiting ?? 0,
@@ -150,6 +173,7 @@ export class Backlog {
       bytes: s?.bytes ?? 0,
       oldestMs: s?.oldestMs ?? null,
       lastError: this.oldest()?.lastError ?? null,
+      refused: s?.refused ?? 0,
     };
   }
 }

@@ -43,6 +43,8 @@ export class StagedEvidenceStore implements EvidenceStore {
   #timer: TimerHandle | null = null;
   #draining: Promise<void> | null = null;
   #stopped = false;
+  /** When the rows the store refused were last asked again (monotonic ms). */
+  #refusedAskedMs = Number.NEGATIVE_INFINITY;
 
   constructor(o: StagedStoreOptions) {
     this.#o = o;
@@ -179,7 +181,7 @@ export class StagedEvidenceStore implements EvidenceStore {
 
   /** Straight to the store while nothing waits and it answers; staged otherwise. */
   async #write(direct: () => Promise<void>, stage: () => Promise<number> | number): Promise<void> {
-    if (this.#o.backlog.isEmpty()) {
+    if (!this.#o.backlog.waitsForStore()) {
       try {
         await direct();
         return;
@@ -199,7 +201,8 @@ export class StagedEvidenceStore implements EvidenceStore {
       this.#timer = null;
       this.#draining = this.#drain().finally(() => {
         this.#draining = null;
-        if (!this.#o.backlog.isEmpty()) this.#schedule(this.#delayMs);
+        if (this.#o.backlog.waitsForStore()) this.#schedule(this.#delayMs);
+        else if (!this.#o.backlog.isEmpty()) this.#schedule(this.#retryMaxMs);
       });
     }, ms);
   }
@@ -209,14 +212,18 @@ export class StagedEvidenceStore implements EvidenceStore {
    * meanwhile wait for the next round). A row the store refuses is skipped this round, so it holds back nothing.
    */
   async #drain(): Promise<void> {
-    let refused = false;
+    // What the store refused is asked again only as often as it is worth logging, and holds back nothing.
+    const askRefused = this.#o.clock.now() - this.#refusedAskedMs >= this.#retryMaxMs;
+    if (askRefused) this.#refusedAskedMs = this.#o.clock.now();
     for (const row of this.#o.backlog.all()) {
       if (this.#stopped) return;
+      if (row.refused !== 0 && !askRefused) continue;
       try {
         await this.#replay(row);
       } catch (e) {
-        this.#o.backlog.failed(row.id, e instanceof Error ? e.message : String(e));
-        if (isBodycamError(e, ErrorCode.STORE_UNREACHABLE)) {
+        const unreachable = isBodycamError(e, ErrorCode.STORE_UNREACHABLE);
+        this.#o.backlog.failed(row.id, e instanceof Error ? e.message : String(e), !unreachable);
+        if (unreachable) {
           this.#delayMs = Math.min(this.#delayMs * 2, this.#retryMaxMs);
           const waiting = this.#o.backlog.summary().waiting;
           this.#o.log.warn({ id: row.id, waiting, err: e }, 'the object store still does not answer');
@@ -224,7 +231,6 @@ export class StagedEvidenceStore implements EvidenceStore {
         }
         const { id, op, device } = row;
         this.#o.log.error({ id, op, device, err: e }, 'the object store refused a staged write: it waits at the dock');
-        refused = true;
         continue;
       }
       this.#o.backlog.done(row.id);
@@ -235,8 +241,6 @@ export class StagedEvidenceStore implements EvidenceStore {
         'staged evidence stored',
       );
     }
-    // What the store refused is asked again only as often as it is worth logging.
-    if (refused) this.#delayMs = this.#retryMaxMs;
   }
 
   async #replay(row: BacklogRow): Promise<void> {

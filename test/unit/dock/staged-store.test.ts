@@ -276,7 +276,15 @@ describe('staging in front of the object store', () => {
     const left = progress.backlog.all();
     expect(left.map((r) => r.op)).toEqual(['device-key']);
     expect(left[0]?.lastError).toMatch(/refused .*device\.pub/);
+    expect(progress.backlog.summary()).toMatchObject({ waiting: 1, refused: 1 });
     expect((await keys(s.objects)).filter((k) => k.endsWith('.age'))).toHaveLength(1);
+    // What the store refused holds back nothing: another camera's write goes straight through meanwhile.
+    const next = makeRecording({ device: 'cam-0044', sizes: [100] });
+    const [n] = next.segments;
+    if (n === undefined) throw new Error('no segment');
+    await staged.putSegment(next.device, next.incident, n.file, await incomingFile(s.dir, n), n.manifestText);
+    expect(await keys(s.objects)).toContain(`bodycam/pz5339/cam-0044/${next.incident}/0000.mp4.age`);
+    expect(progress.backlog.summary()).toMatchObject({ waiting: 1, refused: 1 });
     // Refused rows are asked again at the slowest pace, and go once the store takes them.
     s.state.refuse = null;
     await s.clock.advance(8000);
@@ -363,7 +371,14 @@ describe('the backlog in dock.sqlite', () => {
     before.close();
     const p = Progress.open(dir);
     expect(p.transfer('cam', 'inc', 0)?.state).toBe('stored');
-    expect(p.backlog.summary()).toEqual({ waiting: 0, segments: 0, bytes: 0, oldestMs: null, lastError: null });
+    expect(p.backlog.summary()).toEqual({
+      waiting: 0,
+      segments: 0,
+      bytes: 0,
+      oldestMs: null,
+      lastError: null,
+      refused: 0,
+    });
     p.close();
   });
 });
