@@ -109,7 +109,9 @@ export function storeLine(kind: string, b: BacklogSummary | null): string | null
   if (b === null || b.waiting === 0) return 'store: object store, nothing waiting at the dock';
   const since = b.oldestMs === null ? '' : ` since ${new Date(b.oldestMs).toISOString()}`;
   const answer = b.lastError === null ? '' : `; its last answer: ${b.lastError}`;
-  return `store: ${b.waiting} write(s) waiting at the dock for the object store (${b.segments} segment(s), ${(b.bytes / 1e6).toFixed(1)} MB)${since}${answer}`;
+  const refused =
+    b.refused === 0 ? '' : `; ${b.refused} REFUSED by the store, kept here for an operator (the log says why)`;
+  return `store: ${b.waiting} write(s) waiting at the dock for the object store (${b.segments} segment(s), ${(b.bytes / 1e6).toFixed(1)} MB)${since}${answer}${refused}`;
 }
 
 export function undockLine(u: DockUndock): string {

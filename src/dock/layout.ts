@@ -20,7 +20,7 @@
  *   withdrawn/<id>-<time>/    a withdrawn camera's enrolment record, kept
  *   evidence/                 the evidence store (store.kind "filesystem"; "s3" keeps it in a bucket)
  *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
- *   staging/<n>.seg           segments receipted while the object store did not answer, waiting for it (store s3)
+ *   staging/<uuid>.seg        segments receipted while the object store did not answer, waiting for it (store s3)
  *   dock.sqlite               the dock agent's database
  * ```
  */

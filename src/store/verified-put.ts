@@ -164,8 +164,9 @@ export interface VerifiedPut {
   metadata: Record<string, string>;
   contentType: string;
   /**
-   * The body's SHA-256 (hex) when the caller already knows it (a verified segment's, from its manifest): it is not
-   * computed again. It is still checked: the store refuses a body whose SHA-256 is not the signed one.
+   * The body's SHA-256 (hex) when the caller already knows it (a verified segment's, from its manifest): a body that
+   * goes up whole is not hashed again, the store refusing one whose SHA-256 is not this; one that goes up in parts is
+   * hashed here and refused before anything is sent when it differs.
    */
   sha256?: string;
   /**
@@ -196,9 +197,19 @@ export async function putVerified(
   // A body that goes up whole is held in memory once (it is at most multipartAboveBytes); parts are read as sent.
   const whole = parted ? null : Buffer.isBuffer(input.source) ? input.source : await readFile(input.source);
   let d: Digests;
+  // A body going up whole carries the known SHA-256 in its request, and the store refuses other bytes. Parts carry
+  // their own digests, which prove nothing of the whole: so a body going up in parts is hashed here, and one whose
+  // SHA-256 is not the one vouched for (a file changed on the dock's disk) is refused before anything is sent.
   if (whole !== null) d = digestBuffer(whole, null, known);
-  else if (Buffer.isBuffer(input.source)) d = digestBuffer(input.source, plan.partBytes, known);
-  else d = await digestFile(input.source, plan.partBytes, known);
+  else if (Buffer.isBuffer(input.source)) d = digestBuffer(input.source, plan.partBytes);
+  else d = await digestFile(input.source, plan.partBytes);
+  if (whole === null && known !== undefined && !d.sha256.equals(known)) {
+    throw new BodycamError(
+      ErrorCode.STORE_MISMATCH,
+      `${input.key}: the body's SHA-256 is ${d.sha256.toString('hex')}, not the ${input.sha256} it must be (changed since it was verified?); nothing was sent`,
+      { key: input.key },
+    );
+  }
   if (d.size !== size) {
     throw new BodycamError(ErrorCode.STORE_FAILED, `${input.key}: the source changed while it was read`, {
       key: input.key,

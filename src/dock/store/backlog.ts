@@ -1,7 +1,7 @@
 /**
  * What the dock holds for its object store and has not yet stored there (`dock.sqlite`, table `backlog`): one row per
  * write the store did not take when it came (it did not answer), in arrival order. A segment's bytes wait in the
- * staging directory under the row's id; everything else (manifests, audit lines, docking records, a device key) is
+ * staging directory under a random name the row holds (`staged`); everything else (manifests, audit lines, docking records, a device key) is
  * small and waits in the row. `bodycam dock status` reads the summary from another process.
  */
 import type { Migration } from '../../lib/migration.ts';
@@ -15,9 +15,10 @@ export const BACKLOG_MIGRATION: Migration = {
       CREATE TABLE backlog (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         op TEXT NOT NULL CHECK (op IN ('segment', 'closing', 'audit', 'docking', 'device-key')),
-        device TEXT NOT NULL, incident TEXT, file TEXT,
+        device TEXT NOT NULL, incident TEXT, file TEXT, staged TEXT,
         text TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT,
-        at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
+        at_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        refused INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE last_docking (device TEXT PRIMARY KEY, line TEXT NOT NULL);
     `);
@@ -33,6 +34,8 @@ export interface BacklogRow {
   device: string;
   incident: string | null;
   file: string | null;
+  /** A segment's file in the staging directory (a random name, given before the row exists). */
+  staged: string | null;
   text: string;
   /** A segment's size (its bytes wait in the staging directory), else the text's. */
   bytes: number;
@@ -40,6 +43,8 @@ export interface BacklogRow {
   atMs: number;
   attempts: number;
   lastError: string | null;
+  /** 1 once the store refused it (not an outage): it waits for an operator, holding back nothing. */
+  refused: number;
 }
 
 export interface BacklogSummary {
@@ -51,9 +56,12 @@ export interface BacklogSummary {
   oldestMs: number | null;
   /** The store's last answer to the oldest write, when it refused or did not answer. */
   lastError: string | null;
+  /** Of the writes waiting, those the store refused (they wait for an operator; the log says why). */
+  refused: number;
 }
 
-const COLS = `id, op, device, incident, file, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError`;
+const COLS = `id, op, device, incident, file, staged, text, bytes, sha256, at_ms AS atMs, attempts, last_error AS lastError,
+  refused`;
 
 export class Backlog {
   readonly #db: Database;
@@ -62,26 +70,20 @@ export class Backlog {
     this.#db = db;
   }
 
-  add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError'>): number {
+  add(row: Omit<BacklogRow, 'id' | 'attempts' | 'lastError' | 'refused'>): number {
     const r = this.#db.run(
-      'INSERT INTO backlog (op, device, incident, file, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO backlog (op, device, incident, file, staged, text, bytes, sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       row.op,
       row.device,
       row.incident,
       row.file,
+      row.staged,
       row.text,
       row.bytes,
       row.sha256,
       row.atMs,
     );
     return Number(r.lastInsertRowid);
-  }
-
-  /** The next row id `add` will give (the staging file is named for it before the row exists). */
-  nextId(): number {
-    const r = this.#db.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'backlog'");
-    const max = this.#db.get<{ id: number | null }>('SELECT max(id) AS id FROM backlog')?.id ?? 0;
-    return Math.max(r?.seq ?? 0, max) + 1;
   }
 
   oldest(): BacklogRow | undefined {
@@ -94,6 +96,11 @@ export class Backlog {
 
   isEmpty(): boolean {
     return this.#db.get('SELECT 1 FROM backlog LIMIT 1') === undefined;
+  }
+
+  /** Does anything wait for the store to answer (not counting what it refused)? New writes queue behind it. */
+  waitsForStore(): boolean {
+    return this.#db.get('SELECT 1 FROM backlog WHERE refused = 0 LIMIT 1') !== undefined;
   }
 
   /** The segment waiting under this name, if one does. */
@@ -117,13 +124,19 @@ export class Backlog {
   /** The newest docking record line waiting for the store. */
   newestDocking(device: string): string | undefined {
     return this.#db.get<{ text: string }>(
-      "SELECT text FROM backlog WHERE op = 'docking' AND device = ? ORDER BY id DESC LIMIT 1",
+      "SELECT text FROM backlog WHERE op = 'docking' AND device = ? AND refused = 0 ORDER BY id DESC LIMIT 1",
       device,
     )?.text;
   }
 
-  failed(id: number, error: string): void {
-    this.#db.run('UPDATE backlog SET attempts = attempts + 1, last_error = ? WHERE id = ?', error, id);
+  /** The store did not take it: it did not answer, or (`refused`) it said no; a refusal stays one until it is stored. */
+  failed(id: number, error: string, refused: boolean): void {
+    this.#db.run(
+      'UPDATE backlog SET attempts = attempts + 1, last_error = ?, refused = max(refused, ?) WHERE id = ?',
+      error,
+      refused ? 1 : 0,
+      id,
+    );
   }
 
   done(id: number): void {
@@ -144,9 +157,15 @@ export class Backlog {
   }
 
   summary(): BacklogSummary {
-    const s = this.#db.get<{ waiting: number; segments: number | null; bytes: number | null; oldestMs: number | null }>(
-      `SELECT count(*) AS waiting, sum(op = 'segment') AS segments, sum(bytes) AS bytes, min(at_ms) AS oldestMs
-       FROM backlog`,
+    const s = this.#db.get<{
+      waiting: number;
+      segments: number | null;
+      bytes: number | null;
+      oldestMs: number | null;
+      refused: number | null;
+    }>(
+      `SELECT count(*) AS waiting, sum(op = 'segment') AS segments, sum(bytes) AS bytes, min(at_ms) AS oldestMs,
+         sum(refused) AS refused FROM backlog`,
     );
     return {
       waiting: s?.waiting ?? 0,
@@ -154,6 +173,7 @@ export class Backlog {
       bytes: s?.bytes ?? 0,
       oldestMs: s?.oldestMs ?? null,
       lastError: this.oldest()?.lastError ?? null,
+      refused: s?.refused ?? 0,
     };
   }
 }

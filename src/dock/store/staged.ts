@@ -1,7 +1,7 @@
 /**
  * The object store one hop away, with the dock's disk in between when it does not answer (issue: custody one hop
  * further). Each write goes straight to the store while nothing waits; when the store does not answer
- * (STORE_UNREACHABLE) the write is staged instead: a segment's file is moved into `staging/` under its backlog id,
+ * (STORE_UNREACHABLE) the write is staged instead: a segment's file is moved into `staging/` under a random name,
  * anything else waits in its backlog row, both durably before the call returns, so the dock receipts it and goes on
  * receiving. While anything waits, every new write waits behind it (the store sees them in arrival order). A catch-up
  * loop writes the backlog to the store oldest first, retrying with back-off while the store does not answer; a
@@ -12,6 +12,7 @@
  * written again (the store's write-once makes that a no-op). Staged files with no row (a crash between the move and
  * the row) are removed at start: no receipt went out for them, so the camera still holds them.
  */
+import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
@@ -42,6 +43,8 @@ export class StagedEvidenceStore implements EvidenceStore {
   #timer: TimerHandle | null = null;
   #draining: Promise<void> | null = null;
   #stopped = false;
+  /** When the rows the store refused were last asked again (monotonic ms). */
+  #refusedAskedMs = Number.NEGATIVE_INFINITY;
 
   constructor(o: StagedStoreOptions) {
     this.#o = o;
@@ -57,7 +60,7 @@ export class StagedEvidenceStore implements EvidenceStore {
       this.#o.backlog
         .all()
         .filter((r) => r.op === 'segment')
-        .map((r) => this.#stagedFile(r.id)),
+        .map((r) => this.#stagedFile(r)),
     );
     for (const name of await readdir(this.#o.stagingDir)) {
       const file = path.join(this.#o.stagingDir, name);
@@ -84,12 +87,13 @@ export class StagedEvidenceStore implements EvidenceStore {
     await this.#write(
       () => this.#o.store.putSegment(device, incident, file, source, manifestText),
       async () => {
-        const id = this.#o.backlog.nextId();
+        // A name of its own, not the row's id: two cameras staging at once must never share a file.
+        const staged = `${randomUUID()}${SEGMENT_SUFFIX}`;
         const { bytes, sha256 } = await sha256OfFile(source);
-        await rename(source, this.#stagedFile(id));
+        await rename(source, path.join(this.#o.stagingDir, staged));
         await fsyncDir(this.#o.stagingDir);
         await fsyncDir(path.dirname(source));
-        const row = { op: 'segment' as const, device, incident, file, text: manifestText, bytes, sha256 };
+        const row = { op: 'segment' as const, device, incident, file, staged, text: manifestText, bytes, sha256 };
         return this.#o.backlog.add({ ...row, atMs: this.#o.clock.wallNow() });
       },
     );
@@ -144,7 +148,7 @@ export class StagedEvidenceStore implements EvidenceStore {
     const staged = this.#o.backlog.segment(device, incident, file);
     if (staged !== undefined) {
       if (staged.sha256 !== expect.sha256 || staged.bytes !== expect.bytes) return false;
-      const actual = await sha256OfFile(this.#stagedFile(staged.id)).catch(() => null);
+      const actual = await sha256OfFile(this.#stagedFile(staged)).catch(() => null);
       return actual?.sha256 === expect.sha256 && actual.bytes === expect.bytes;
     }
     return this.#o.store.holdsSegment(device, incident, file, expect);
@@ -156,8 +160,8 @@ export class StagedEvidenceStore implements EvidenceStore {
     return this.#o.store.holdsClosing(device, incident, manifestText);
   }
 
-  #stagedFile(id: number): string {
-    return path.join(this.#o.stagingDir, `${id}${SEGMENT_SUFFIX}`);
+  #stagedFile(row: Pick<BacklogRow, 'staged' | 'id'>): string {
+    return path.join(this.#o.stagingDir, row.staged ?? `${row.id}${SEGMENT_SUFFIX}`);
   }
 
   #stageText(op: BacklogRow['op'], device: string, incident: string | null, text: string): number {
@@ -167,6 +171,7 @@ export class StagedEvidenceStore implements EvidenceStore {
       device,
       incident,
       file: null,
+      staged: null,
       text,
       bytes,
       sha256: null,
@@ -176,7 +181,7 @@ export class StagedEvidenceStore implements EvidenceStore {
 
   /** Straight to the store while nothing waits and it answers; staged otherwise. */
   async #write(direct: () => Promise<void>, stage: () => Promise<number> | number): Promise<void> {
-    if (this.#o.backlog.isEmpty()) {
+    if (!this.#o.backlog.waitsForStore()) {
       try {
         await direct();
         return;
@@ -196,7 +201,8 @@ export class StagedEvidenceStore implements EvidenceStore {
       this.#timer = null;
       this.#draining = this.#drain().finally(() => {
         this.#draining = null;
-        if (!this.#o.backlog.isEmpty()) this.#schedule(this.#delayMs);
+        if (this.#o.backlog.waitsForStore()) this.#schedule(this.#delayMs);
+        else if (!this.#o.backlog.isEmpty()) this.#schedule(this.#retryMaxMs);
       });
     }, ms);
   }
@@ -206,14 +212,18 @@ export class StagedEvidenceStore implements EvidenceStore {
    * meanwhile wait for the next round). A row the store refuses is skipped this round, so it holds back nothing.
    */
   async #drain(): Promise<void> {
-    let refused = false;
+    // What the store refused is asked again only as often as it is worth logging, and holds back nothing.
+    const askRefused = this.#o.clock.now() - this.#refusedAskedMs >= this.#retryMaxMs;
+    if (askRefused) this.#refusedAskedMs = this.#o.clock.now();
     for (const row of this.#o.backlog.all()) {
       if (this.#stopped) return;
+      if (row.refused !== 0 && !askRefused) continue;
       try {
         await this.#replay(row);
       } catch (e) {
-        this.#o.backlog.failed(row.id, e instanceof Error ? e.message : String(e));
-        if (isBodycamError(e, ErrorCode.STORE_UNREACHABLE)) {
+        const unreachable = isBodycamError(e, ErrorCode.STORE_UNREACHABLE);
+        this.#o.backlog.failed(row.id, e instanceof Error ? e.message : String(e), !unreachable);
+        if (unreachable) {
           this.#delayMs = Math.min(this.#delayMs * 2, this.#retryMaxMs);
           const waiting = this.#o.backlog.summary().waiting;
           this.#o.log.warn({ id: row.id, waiting, err: e }, 'the object store still does not answer');
@@ -221,26 +231,23 @@ export class StagedEvidenceStore implements EvidenceStore {
         }
         const { id, op, device } = row;
         this.#o.log.error({ id, op, device, err: e }, 'the object store refused a staged write: it waits at the dock');
-        refused = true;
         continue;
       }
       this.#o.backlog.done(row.id);
       this.#delayMs = this.#retryMs;
-      if (row.op === 'segment') await unlinkIfPresent(this.#stagedFile(row.id));
+      if (row.op === 'segment') await unlinkIfPresent(this.#stagedFile(row));
       this.#o.log.info(
         { id: row.id, op: row.op, device: row.device, incident: row.incident },
         'staged evidence stored',
       );
     }
-    // What the store refused is asked again only as often as it is worth logging.
-    if (refused) this.#delayMs = this.#retryMaxMs;
   }
 
   async #replay(row: BacklogRow): Promise<void> {
     const s = this.#o.store;
     switch (row.op) {
       case 'segment': {
-        const staged = this.#stagedFile(row.id);
+        const staged = this.#stagedFile(row);
         const upload = `${staged}.up`;
         await unlinkIfPresent(upload);
         try {

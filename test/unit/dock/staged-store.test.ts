@@ -5,7 +5,7 @@
  * store refuses holds back nothing else. The real gateway killed during uploads is test/integration/store/dock-s3-outage.test.ts.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,7 +116,10 @@ describe('staging in front of the object store', () => {
     const sources = await handOver(staged, s.dir, rec);
     // Every call returned: each segment moved off the incoming path into staging, nothing in the store.
     for (const f of sources) expect(existsSync(f)).toBe(false);
-    expect(readdirSync(path.join(s.dir, 'staging')).sort()).toEqual(['2.seg', '3.seg', '4.seg']);
+    const stagedNames = progress.backlog.all().flatMap((r) => (r.staged === null ? [] : [r.staged]));
+    expect(stagedNames).toHaveLength(3);
+    for (const n of stagedNames) expect(n).toMatch(/^[0-9a-f-]{36}\.seg$/);
+    expect(readdirSync(path.join(s.dir, 'staging')).sort()).toEqual([...stagedNames].sort());
     expect(await keys(s.objects)).toEqual([]);
     const summary = progress.backlog.summary();
     expect(summary).toMatchObject({ waiting: 6, segments: 3 });
@@ -177,6 +180,36 @@ describe('staging in front of the object store', () => {
     progress.close();
   });
 
+  it('two cameras staging at the same moment each keep their own file, and both go up whole', async () => {
+    const s = scene();
+    const one = makeRecording({ device: 'cam-0001', sizes: [3000] });
+    const two = makeRecording({ device: 'cam-0002', sizes: [5000] });
+    const { progress, staged } = s.open();
+    await staged.start();
+    s.state.down = true;
+    const hand = async (rec: Recording) => {
+      const [seg] = rec.segments;
+      if (seg === undefined) throw new Error('no segment');
+      const dir = path.join(s.dir, rec.device);
+      mkdirSync(dir, { recursive: true });
+      await staged.putSegment(rec.device, rec.incident, seg.file, await incomingFile(dir, seg), seg.manifestText);
+    };
+    await Promise.all([hand(one), hand(two)]);
+    expect(new Set(progress.backlog.all().map((r) => r.staged)).size).toBe(2);
+    s.state.down = false;
+    await s.clock.advance(1000);
+    expect(progress.backlog.isEmpty()).toBe(true);
+    for (const rec of [one, two]) {
+      const got = [];
+      for await (const c of await s.objects.get(`bodycam/pz5339/${rec.device}/${rec.incident}/0000.mp4.age`)) {
+        got.push(c as Buffer);
+      }
+      expect(Buffer.concat(got)).toEqual(rec.segments[0]?.bytes);
+    }
+    await staged.stop();
+    progress.close();
+  });
+
   it('survives a restart: what waited is written after it; a staged file no row names (a crash between) is removed', async () => {
     const s = scene();
     const rec = makeRecording({ startMs: Date.now() - 10 * 60_000, sizes: [500, 600], auditEntries: 2 });
@@ -187,9 +220,10 @@ describe('staging in front of the object store', () => {
     // The process dies (its timers with it): a move into staging whose row never committed is left behind, and an
     // upload link of a staged segment.
     await first.staged.stop();
+    const firstStaged = first.progress.backlog.all().find((r) => r.staged !== null)?.staged;
     first.progress.close();
     writeFileSync(path.join(s.dir, 'staging', '99.seg'), 'never receipted');
-    writeFileSync(path.join(s.dir, 'staging', '2.seg.up'), 'half an upload');
+    writeFileSync(path.join(s.dir, 'staging', `${firstStaged}.up`), 'half an upload');
     s.state.down = false;
 
     const second = s.open();
@@ -242,7 +276,15 @@ describe('staging in front of the object store', () => {
     const left = progress.backlog.all();
     expect(left.map((r) => r.op)).toEqual(['device-key']);
     expect(left[0]?.lastError).toMatch(/refused .*device\.pub/);
+    expect(progress.backlog.summary()).toMatchObject({ waiting: 1, refused: 1 });
     expect((await keys(s.objects)).filter((k) => k.endsWith('.age'))).toHaveLength(1);
+    // What the store refused holds back nothing: another camera's write goes straight through meanwhile.
+    const next = makeRecording({ device: 'cam-0044', sizes: [100] });
+    const [n] = next.segments;
+    if (n === undefined) throw new Error('no segment');
+    await staged.putSegment(next.device, next.incident, n.file, await incomingFile(s.dir, n), n.manifestText);
+    expect(await keys(s.objects)).toContain(`bodycam/pz5339/cam-0044/${next.incident}/0000.mp4.age`);
+    expect(progress.backlog.summary()).toMatchObject({ waiting: 1, refused: 1 });
     // Refused rows are asked again at the slowest pace, and go once the store takes them.
     s.state.refuse = null;
     await s.clock.advance(8000);
@@ -274,7 +316,7 @@ describe('staging in front of the object store', () => {
     await staged.putSegment(rec.device, rec.incident, a.file, await incomingFile(s.dir, a), a.manifestText);
     const forged = Buffer.from(a.bytes);
     forged[2000] = (forged[2000] ?? 0) ^ 0xff;
-    writeFileSync(path.join(s.dir, 'staging', '1.seg'), forged);
+    writeFileSync(path.join(s.dir, 'staging', progress.backlog.oldest()?.staged ?? ''), forged);
     const expectA = { bytes: a.bytes.length, sha256: sha256Hex(a.bytes) };
     expect(await staged.holdsSegment(rec.device, rec.incident, a.file, expectA)).toBe(false);
     s.state.down = false;
@@ -329,7 +371,14 @@ describe('the backlog in dock.sqlite', () => {
     before.close();
     const p = Progress.open(dir);
     expect(p.transfer('cam', 'inc', 0)?.state).toBe('stored');
-    expect(p.backlog.summary()).toEqual({ waiting: 0, segments: 0, bytes: 0, oldestMs: null, lastError: null });
+    expect(p.backlog.summary()).toEqual({
+      waiting: 0,
+      segments: 0,
+      bytes: 0,
+      oldestMs: null,
+      lastError: null,
+      refused: 0,
+    });
     p.close();
   });
 });

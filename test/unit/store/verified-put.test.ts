@@ -147,6 +147,29 @@ describe('putVerified', () => {
     expect((await putVerified(store, { ...input, sha256: right }, PLAN)).sha256).toBe(right);
   });
 
+  it('refuses a body going up in parts whose SHA-256 is not the one vouched for, sending nothing', async () => {
+    const bytes = randomBytes(4500);
+    const right = createHash('sha256').update(bytes).digest('hex');
+    const file = path.join(dir, 'changed');
+    bytes[3000] = (bytes[3000] ?? 0) ^ 0xff; // changed on disk after it was verified
+    writeFileSync(file, bytes);
+    const store = new MemoryObjectStore();
+    const input = {
+      key: 'changed',
+      source: file,
+      retention: retention(),
+      metadata: {},
+      contentType: 'x',
+      sha256: right,
+    };
+    await expect(putVerified(store, input, PLAN)).rejects.toMatchObject({
+      code: 'STORE_MISMATCH',
+      message: expect.stringContaining(`not the ${right} it must be`),
+    });
+    expect(await store.head('changed')).toBeNull();
+    expect(await store.uploads('changed')).toEqual([]);
+  });
+
   it('sends a large file in parts, and after an interruption sends only the parts the store lacks', async () => {
     const bytes = randomBytes(4500);
     const file = path.join(dir, 'large');
