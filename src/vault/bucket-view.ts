@@ -23,7 +23,9 @@ import {
   DOCK_EVIDENCE_DIR,
   DOCKINGS_LOG,
   INCIDENT_MANIFEST,
+  MANIFEST_SUFFIX,
   PART_SUFFIX,
+  SEGMENT_FILE,
 } from '../evidence/paths.ts';
 import type { Finding } from '../evidence/report.ts';
 import type { ObjectStore } from '../store/port.ts';
@@ -79,6 +81,15 @@ async function fill(store: ObjectStore, root: KeyRoot, view: BucketView, only: s
     const k = parseEvidenceKey(root, entry.key);
     if (k.kind === 'unexpected') {
       error('', 'unexpected-entry', `object ${entry.key} is not evidence (${k.reason})`);
+      continue;
+    }
+    // The dock writes only whole segments and their manifests under an incident: anything else (a `.partial`, a
+    // `.tail`, a temporary file) would read as a camera's recording under way, so it is named, not copied.
+    const stray =
+      (k.kind === 'segment' && !SEGMENT_FILE.test(k.file)) ||
+      (k.kind === 'manifest' && !SEGMENT_FILE.test(k.file.slice(0, -MANIFEST_SUFFIX.length)));
+    if (stray) {
+      error(k.device, 'unexpected-entry', `object ${entry.key} is not evidence (the dock writes no such file)`);
       continue;
     }
     if (k.kind === 'audit') {

@@ -76,6 +76,9 @@ describe('the bucket as an evidence directory', () => {
     await objects.delete(`${base}/${rec.incident}/0001.mp4.age.manifest.json`);
     await rawPut(objects, `${base}/audit/000000000007-000000000008.jsonl`, Buffer.from(''));
     await rawPut(objects, `${base}/notes.txt`, Buffer.from('x'));
+    // A recording "under way" planted in the bucket: the dock never writes one, and it is not copied to be read as one.
+    await rawPut(objects, `${base}/${rec.incident}/0002.mp4.age.partial`, Buffer.alloc(10));
+    await rawPut(objects, `${base}/${rec.incident}/0002.mp4.age.tail.manifest.json`, Buffer.alloc(10));
     const view = await viewBucket(objects, root);
     const got = view.findings.map((f) => `${f.code}: ${f.message}`);
     await view.remove();
@@ -87,9 +90,11 @@ describe('the bucket as an evidence directory', () => {
         expect.stringMatching(/^object-versions: object .*0001\.mp4\.age\.manifest\.json has 1 delete marker/),
         expect.stringMatching(/^audit-gap: audit batch .*000000000007-000000000008\.jsonl: a gap: entries 5–6/),
         expect.stringMatching(/^unexpected-entry: object .*notes\.txt is not evidence/),
+        expect.stringMatching(/^unexpected-entry: object .*0002\.mp4\.age\.partial is not evidence/),
+        expect.stringMatching(/^unexpected-entry: object .*0002\.mp4\.age\.tail\.manifest\.json is not evidence/),
       ]),
     );
-    // The stray is not copied, so only its name is reported; the extra audit batch is unlocked too.
-    expect(got).toHaveLength(7);
+    // Strays are not copied, so only their names are reported; the extra audit batch is unlocked too.
+    expect(got).toHaveLength(9);
   });
 });
