@@ -1,9 +1,15 @@
 /**
- * `vault.json`: the custody service's configuration (`bodycam vault … --config FILE`). For now the index database it
+ * `vault.json`: the custody service's configuration (`bodycam vault … --config FILE`): the index database it
  * keeps accounts and incidents in: SQLite (a file, relative to the config's directory) by default, or PostgreSQL.
+ *
+ * With `store` and `custody` it keeps custody of an evidence bucket (the incidents' index, access by policy, the
+ * signed custody log); without them only `vault user` works.
  *
  * ```json
  * { "version": 1, "index": { "kind": "sqlite", "file": "vault.sqlite" } }
+ * { "version": 1, "index": { "kind": "sqlite" },
+ *   "store": { "location": "s3://evidence/zone", "endpoint": "https://s3.zone.example", "credentialsFile": "s3.ini" },
+ *   "custody": { "signingKey": "custody.key" } }
  * { "version": 1, "index": { "kind": "postgres", "host": "db.zone.example", "port": 5432, "database": "vault",
  *   "user": "vault", "passwordFile": "/etc/bodycam/vault-db.password" } }
  * ```
@@ -13,6 +19,7 @@ import path from 'node:path';
 import { describeIssues, parseConfigJson } from '../config/load.ts';
 import { type Infer, s } from '../config/schema-kit.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import { endpointProblem, parseS3Url } from '../store/url.ts';
 import { openSqliteIndex, type SqlClient } from '../vault/index/sql.ts';
 
 export const VAULT_CONFIG_VERSION = 1;
@@ -45,9 +52,35 @@ const tls = s.object({
   key: s.string().nonEmpty().describe('its private key (PEM)'),
 });
 
+const store = s.object({
+  location: s
+    .string()
+    .nonEmpty()
+    .describe('the evidence bucket and prefix, s3://BUCKET/PREFIX, as the docks were given'),
+  endpoint: s.string().nonEmpty().describe("the S3 service's URL"),
+  credentialsFile: s
+    .string()
+    .nonEmpty()
+    .describe("an AWS shared-credentials file ([default] keys), relative to the config's directory"),
+  region: s.string().nonEmpty().default('us-east-1').describe('the S3 region'),
+});
+
+const custody = s.object({
+  signingKey: s
+    .string()
+    .nonEmpty()
+    .describe(
+      "the Ed25519 private key (PKCS#8 PEM, from provisioning) that signs the custody log, relative to the config's directory",
+    ),
+  lockDays: s.int(1, 36_500, 3650, 'how long each custody log record is locked (COMPLIANCE), in days'),
+  grantHours: s.int(1, 24, 4, 'how long a grant lets its holder fetch the footage, in hours'),
+});
+
 export const vaultConfigSchema = s.object({
   version: s.number().int().describe(`layout version (${VAULT_CONFIG_VERSION})`),
   index: s.tagged('kind', { sqlite: sqliteIndex, postgres: postgresIndex }),
+  store: store.optional().describe('the evidence store the service keeps custody of (needed by all but `vault user`)'),
+  custody: custody.optional().describe('the custody log (needed with `store`)'),
   listen: listen.default({ host: '127.0.0.1', port: 8443 }),
   tls: tls.optional().describe('HTTPS (required unless the service listens on loopback only)'),
 });
@@ -78,6 +111,15 @@ export function loadVaultConfig(file: string): VaultConfig {
       key: 'tls',
       message: `listen.host ${parsed.value.listen.host} is not loopback: passwords and footage would cross the network in clear; give tls.cert and tls.key`,
     });
+  }
+  if (parsed.ok && parsed.value.store !== undefined) {
+    const at = parseS3Url(parsed.value.store.location);
+    if ('error' in at) problems.push({ key: 'store.location', message: at.error });
+    const bad = endpointProblem(parsed.value.store.endpoint);
+    if (bad !== undefined) problems.push({ key: 'store.endpoint', message: bad });
+    if (parsed.value.custody === undefined) {
+      problems.push({ key: 'custody', message: 'a store needs its custody log: give custody.signingKey' });
+    }
   }
   if (!parsed.ok || problems.length > 0) {
     const lines = problems.map((p) => `  ${p.key}: ${p.message}`).join('\n');

@@ -8,6 +8,13 @@ interface StoreOpts {
   s3Region?: string;
   organisation?: string;
 }
+interface IncidentCli {
+  config: string;
+  as: string;
+  incident: string;
+  device?: string;
+  org?: string;
+}
 interface ActorOpts {
   operator?: string;
   signingKey: string;
@@ -80,6 +87,52 @@ export function addVaultCommands(program: Command): void {
       'the signing key’s public half (SPKI PEM), from provisioning, never from the store',
     )
     .action(async (o: StoreOpts & { publicKey: string }) => (await import('./vault.ts')).vaultLogCommand(o));
+
+  const incidentOptions = (c: Command): Command =>
+    c
+      .requiredOption('--config <file>', 'the vault configuration (vault.json, with its store and custody sections)')
+      .requiredOption('--as <name>', 'the account whose rights apply (and in whose name it is logged)')
+      .requiredOption('--incident <id>', 'the incident')
+      .option('--device <id>', 'the device that recorded it (needed when two devices have an incident of that id)')
+      .option('--org <org>', "the incident's organisation (default: the account's)");
+  incidentOptions(
+    vault
+      .command('access')
+      .description('ask for access to an incident as the web does: exit 0 granted, 3 refused; logged either way'),
+  )
+    .requiredOption('--reason <text>', 'why (a case number and what for): written into the custody log')
+    .option('--authorisation <ref>', "the prosecutor's decision it rests on, after the first 30 days")
+    .action(async (o: IncidentCli & { reason: string; authorisation?: string }) =>
+      (await import('./vault-custody.ts')).vaultAccessCommand(o),
+    );
+  incidentOptions(
+    vault
+      .command('authorise')
+      .description(
+        "record a prosecutor's decision on an incident (prosecutor role of its organisation; exit 3 if not)",
+      ),
+  )
+    .requiredOption('--reference <ref>', "the decision's reference, as access requests will name it")
+    .requiredOption('--reason <text>', 'what the decision allows, and for which case')
+    .option('--until <time>', 'when the decision runs out (ISO 8601)')
+    .action(async (o: IncidentCli & { reference: string; reason: string; until?: string }) =>
+      (await import('./vault-custody.ts')).vaultAuthoriseCommand(o),
+    );
+  incidentOptions(
+    vault.command('share').description('share an incident with another organisation (exit 3 if the role may not)'),
+  )
+    .requiredOption('--with <org>', 'the organisation that may then ask for access')
+    .requiredOption('--reason <text>', 'why: written into the custody log')
+    .action(async (o: IncidentCli & { with: string; reason: string }) =>
+      (await import('./vault-custody.ts')).vaultShareCommand(o),
+    );
+  vault
+    .command('index')
+    .description("the service's index of incidents")
+    .command('rebuild')
+    .description('rebuild the index of incidents from the bucket alone (accounts and access records are kept)')
+    .requiredOption('--config <file>', 'the vault configuration (vault.json, with its store section)')
+    .action(async (o: { config: string }) => (await import('./vault-custody.ts')).vaultIndexRebuildCommand(o));
 
   vault
     .command('serve')

@@ -52,6 +52,7 @@ export const ErrorCode = {
 
   ACCOUNT_INVALID: 'ACCOUNT_INVALID',
   ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  ACCESS_REFUSED: 'ACCESS_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

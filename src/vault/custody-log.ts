@@ -100,13 +100,60 @@ export async function appendCustodyRecord(
   const { records } = await readCustodyLog(store, root);
   const link = nextLink(records.at(-1) ?? null);
   const signed = signCustodyRecord({ ...input.record, ...link, at: new Date(input.nowMs).toISOString() }, input.key);
+  return { signed, version: await storeRecord(store, root, signed, input) };
+}
+
+/**
+ * The log as a long-running service appends to it: records one after another (never two at once), the last one kept
+ * in memory so an append costs one check and one write, not a read of the whole log. Before each write it checks that
+ * the next sequence number is still free (another writer, `bodycam vault hold` run beside the service, may have taken
+ * it), and reads the log again when it is not. Two writers racing inside that check both write the same key; the
+ * store keeps both versions, and the verifier reports the key (readCustodyLog).
+ */
+export class CustodyLogWriter {
+  readonly #store: ObjectStore;
+  readonly #root: CustodyRoot;
+  #last: SignedCustodyRecord | null | undefined = undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(store: ObjectStore, root: CustodyRoot) {
+    this.#store = store;
+    this.#root = root;
+  }
+
+  append(input: AppendInput): Promise<SignedCustodyRecord> {
+    const next = this.#queue.then(() => this.#append(input));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #append(input: AppendInput): Promise<SignedCustodyRecord> {
+    let last = this.#last;
+    if (last === undefined || (await this.#store.head(custodyKey(this.#root, nextLink(last).seq))) !== null) {
+      last = (await readCustodyLog(this.#store, this.#root)).records.at(-1) ?? null;
+    }
+    const link = nextLink(last);
+    const signed = signCustodyRecord({ ...input.record, ...link, at: new Date(input.nowMs).toISOString() }, input.key);
+    this.#last = undefined;
+    await storeRecord(this.#store, this.#root, signed, input);
+    this.#last = signed;
+    return signed;
+  }
+}
+
+async function storeRecord(
+  store: ObjectStore,
+  root: CustodyRoot,
+  signed: SignedCustodyRecord,
+  input: AppendInput,
+): Promise<StoredVersion> {
   const body = Buffer.from(custodyText(signed));
   const out = await putVerified(store, {
-    key: custodyKey(root, link.seq),
+    key: custodyKey(root, signed.record.seq),
     source: body,
     retention: { mode: 'COMPLIANCE', retainUntil: new Date(input.nowMs + input.lockDays * 86_400_000) },
     metadata: { 'custody-sha256': createHash('sha256').update(body).digest('hex') },
     contentType: 'application/json',
   });
-  return { signed, version: out.version };
+  return out.version;
 }

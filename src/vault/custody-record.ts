@@ -12,7 +12,24 @@ export const CUSTODY_VERSION = 1;
 /** The `prev` of the first record. */
 export const GENESIS = '0'.repeat(64);
 
-export type CustodyAction = 'hold-set' | 'hold-release' | 'expire';
+/**
+ * What a record speaks of: the store's own operations (a legal hold set or released, an expiry), and every access
+ * decision and use of the custody service (a grant or a refusal by the policy, a prosecutor's decision recorded, an
+ * incident shared with another organisation, footage viewed, downloaded or exported).
+ */
+export const CUSTODY_ACTIONS = [
+  'hold-set',
+  'hold-release',
+  'expire',
+  'access-grant',
+  'access-refuse',
+  'authorise',
+  'share',
+  'view',
+  'download',
+  'export',
+] as const;
+export type CustodyAction = (typeof CUSTODY_ACTIONS)[number];
 
 /** One object version a record speaks of. */
 export interface TouchedObject {
@@ -34,6 +51,11 @@ export interface CustodyRecord {
   /** The incident acted on ('' when the action is not about one incident, as expiry). */
   incident: string;
   objects: TouchedObject[];
+  /**
+   * What else the action needs said, as text fields (absent on the store's own operations): the device of the
+   * incident, the policy's basis or its refusal, a prosecutor's decision's reference, the organisation shared with.
+   */
+  detail?: Record<string, string>;
   /** keyId() of the key that signed. */
   signer: string;
 }
@@ -64,7 +86,13 @@ export function nextLink(last: SignedCustodyRecord | null): { seq: number; prev:
   return last === null ? { seq: 1, prev: GENESIS } : { seq: last.record.seq + 1, prev: custodyHash(last) };
 }
 
-const ACTIONS: readonly string[] = ['hold-set', 'hold-release', 'expire'];
+const ACTIONS: readonly string[] = CUSTODY_ACTIONS;
+
+const textFields = (d: unknown): boolean =>
+  typeof d === 'object' &&
+  d !== null &&
+  !Array.isArray(d) &&
+  Object.values(d as Record<string, unknown>).every((x) => typeof x === 'string');
 
 /** Reads a stored record's text; a description of what is wrong when it is not one. */
 export function parseCustodyText(text: string): { ok: SignedCustodyRecord } | { error: string } {
@@ -89,7 +117,8 @@ export function parseCustodyText(text: string): { ok: SignedCustodyRecord } | { 
     typeof r.incident === 'string' &&
     typeof r.signer === 'string' &&
     Array.isArray(r.objects) &&
-    r.objects.every((o: Partial<TouchedObject>) => typeof o?.key === 'string' && typeof o.versionId === 'string');
+    r.objects.every((o: Partial<TouchedObject>) => typeof o?.key === 'string' && typeof o.versionId === 'string') &&
+    (r.detail === undefined || textFields(r.detail));
   if (!fieldsOk) return { error: 'a record field is missing or of the wrong type' };
   const signed = v as SignedCustodyRecord;
   // The stored text must be the canonical one: anything else would let two texts carry one signature.

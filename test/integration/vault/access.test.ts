@@ -1,0 +1,237 @@
+/**
+ * Access by policy through the custody service, on both index drivers (SQLite, PostgreSQL): the policy's edges as the
+ * service decides them from the index's facts (day 29 granted, day 31 refused without a prosecutor's decision and
+ * granted with one, another organisation refused until shared, a deleted incident gone), every decision in the signed
+ * custody log before it is answered, the incident's history read back, and a removed, reordered or edited record
+ * reported by the verifier. The bucket is the in-memory object store with its clock under the test's control.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect } from 'vitest';
+import { sign } from '../../../src/evidence/envelope.ts';
+import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
+import { incidentManifest, manifestFileText } from '../../../src/evidence/manifest.ts';
+import { incidentObject } from '../../../src/evidence/object-keys.ts';
+import { retentionMetadata } from '../../../src/evidence/retention.ts';
+import { ErrorCode } from '../../../src/lib/errors.ts';
+import { MemoryObjectStore } from '../../../src/store/memory.ts';
+import { putVerified } from '../../../src/store/verified-put.ts';
+import { CustodyService } from '../../../src/vault/access/service.ts';
+import type { Account } from '../../../src/vault/accounts/accounts.ts';
+import { custodyKey, verifyCustodyLog } from '../../../src/vault/custody-log.ts';
+import { custodyText, type SignedCustodyRecord } from '../../../src/vault/custody-record.ts';
+import { rebuild } from '../../../src/vault/index/rebuild.ts';
+import { driverTest, INDEX_DRIVERS } from '../../harness/index-drivers.ts';
+
+const DAY = 86_400_000;
+const ACTIVATED = Date.parse('2026-06-01T10:00:00.000Z');
+const device = generateDeviceKeys();
+const custody = generateDeviceKeys();
+const custodyKeyPrivate = loadPrivateKey(custody.privatePem);
+const custodyKeyPublic = loadPublicKey(custody.publicPem);
+const ROOT = { prefix: 'ev', organisation: 'pz1' };
+const INC1 = { organisation: 'pz1', device: 'cam1', incident: 'INC1' };
+
+const person = (name: string, role: Account['role'], organisation = 'pz1'): Account => ({
+  name,
+  role,
+  organisation,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  disabled: false,
+});
+const investigator = person('jansen', 'investigator');
+const prosecutor = person('de.smet', 'prosecutor');
+const supervisor = person('peeters', 'supervisor');
+const other = person('claes', 'investigator', 'pz2');
+
+async function bucket(now: () => number): Promise<MemoryObjectStore> {
+  const store = new MemoryObjectStore({ now });
+  const priv = loadPrivateKey(device.privatePem);
+  const closing = incidentManifest({
+    device: 'cam1',
+    incident: 'INC1',
+    ending: 'closed',
+    trigger: 'button',
+    activatedAt: new Date(ACTIVATED).toISOString(),
+    stoppedAt: new Date(ACTIVATED + 300_000).toISOString(),
+    stopReason: 'button',
+    segments: [{ seq: 0, manifest: 'a'.repeat(64) }],
+    preroll: { requestedMs: 30_000, actualMs: 29_500, firstKeyframeOffsetMs: 0 },
+    warning: { state: 'given', reason: null, startedMediaMs: 1000, durationMs: 4000, languages: ['nl'] },
+    clock: { source: 'ntp', offsetMs: 12 },
+    retention: { policeAccessDays: 30, maxMonths: 12 },
+    signedAt: new Date(ACTIVATED + 301_000).toISOString(),
+  });
+  const env = sign({ ...closing, chainSeq: 1, prev: 'c'.repeat(64) }, priv, keyId(priv));
+  for (const [file, body] of [
+    ['0000.mp4.age', Buffer.alloc(1000, 1)],
+    ['incident.manifest.json', Buffer.from(manifestFileText(env))],
+  ] as const) {
+    await putVerified(store, {
+      key: incidentObject(ROOT, 'cam1', 'INC1', file),
+      source: body,
+      retention: { mode: 'COMPLIANCE', retainUntil: new Date(ACTIVATED + 30 * DAY) },
+      metadata: retentionMetadata({
+        recordedMs: ACTIVATED,
+        recordedBy: 'device',
+        minimumUntilMs: ACTIVATED + 30 * DAY,
+        deleteDueMs: ACTIVATED + 365 * DAY,
+      }),
+      contentType: 'application/octet-stream',
+    });
+  }
+  return store;
+}
+
+describe.each(INDEX_DRIVERS)('access by policy on $name', (driver) => {
+  const test = driverTest(driver);
+
+  async function scene() {
+    let now = ACTIVATED;
+    const store = await bucket(() => now);
+    const db = await driver.open();
+    await rebuild(store, db, 'ev');
+    const service = await CustodyService.open({
+      db,
+      store,
+      prefix: 'ev',
+      key: custodyKeyPrivate,
+      lockDays: 3650,
+      now: () => now,
+      via: 'web',
+    });
+    return { store, db, service, at: (days: number) => (now = ACTIVATED + days * DAY) };
+  }
+
+  test('day 29 granted; day 31 refused, then granted under a recorded decision; each decision logged and verifiable', async () => {
+    const { store, db, service, at } = await scene();
+    at(29);
+    const d29 = await service.request(investigator, INC1, 'PV 2026/1234: assault on the Meir');
+    expect(d29.decision).toEqual({ granted: true, basis: 'own-organisation' });
+    expect(d29.grant?.untilMs).toBeGreaterThan(ACTIVATED + 29 * DAY);
+    expect(await service.liveGrant(investigator, INC1)).toMatchObject({ id: d29.grant?.id });
+
+    at(31);
+    expect(await service.liveGrant(investigator, INC1)).toBeNull();
+    const d31 = await service.request(investigator, INC1, 'PV 2026/1234: assault on the Meir');
+    expect(d31.decision.granted).toBe(false);
+    expect(d31.grant).toBeNull();
+    const named = await service.request(investigator, INC1, 'PV 2026/1234: assault on the Meir', 'AN.12.L3.2026');
+    expect(named.decision).toMatchObject({ granted: false, why: expect.stringContaining('no prosecutor') });
+
+    await expect(
+      service.authorise(investigator, INC1, 'AN.12.L3.2026', 'not mine to decide', null),
+    ).rejects.toMatchObject({ code: ErrorCode.ACCESS_REFUSED });
+    await service.authorise(prosecutor, INC1, 'AN.12.L3.2026', 'judicial inquiry 2026/77', null);
+    const granted = await service.request(investigator, INC1, 'PV 2026/1234: assault on the Meir', 'AN.12.L3.2026');
+    expect(granted.decision).toEqual({
+      granted: true,
+      basis: 'prosecutor-authorisation',
+      reference: 'AN.12.L3.2026',
+    });
+
+    const log = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(log.problems).toEqual([]);
+    expect(
+      log.records.map((r) => [r.record.action, r.record.detail?.['basis'] ?? r.record.detail?.['why'] ?? '']),
+    ).toEqual([
+      ['access-grant', 'own-organisation'],
+      ['access-refuse', expect.stringContaining('after 30 days')],
+      ['access-refuse', expect.stringContaining('no prosecutor')],
+      ['access-refuse', expect.stringContaining('only a prosecutor')],
+      ['authorise', ''],
+      ['access-grant', 'prosecutor-authorisation'],
+    ]);
+    expect(log.records.every((r) => r.record.incident === 'INC1' && r.record.detail?.['device'] === 'cam1')).toBe(true);
+    expect(log.records[0]?.record.operator).toBe('jansen (investigator, pz1)');
+    // The incident's history (what its page shows) is the log's records about it, as stored.
+    expect((await service.history(INC1)).map(custodyText)).toEqual(log.records.map(custodyText));
+    await db.close();
+  });
+
+  test('another organisation is refused until an authorised person of the recording one shares the incident', async () => {
+    const { store, db, service, at } = await scene();
+    at(5);
+    expect((await service.request(other, INC1, 'joint operation Noord 2026')).decision).toMatchObject({
+      granted: false,
+      why: expect.stringContaining('another organisation'),
+    });
+    await expect(service.share(investigator, INC1, 'pz2', 'joint operation Noord 2026')).rejects.toMatchObject({
+      code: ErrorCode.ACCESS_REFUSED,
+    });
+    await service.share(supervisor, INC1, 'pz2', 'joint operation Noord 2026');
+    expect((await service.request(other, INC1, 'joint operation Noord 2026')).decision).toEqual({
+      granted: true,
+      basis: 'shared',
+    });
+    expect((await service.records.sharedWith('pz2')).length).toBe(1);
+    const log = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(log.problems).toEqual([]);
+    expect(log.records.map((r) => r.record.action)).toEqual([
+      'access-refuse',
+      'access-refuse',
+      'share',
+      'access-grant',
+    ]);
+    await db.close();
+  });
+
+  test('a deleted incident is gone: refused and logged, whoever asks', async () => {
+    const { store, db, service, at } = await scene();
+    at(400);
+    for await (const v of store.listVersions('ev/pz1/cam1/')) await store.delete(v.key, v.versionId);
+    await rebuild(store, db, 'ev');
+    const out = await service.request(investigator, INC1, 'PV 2026/1234: assault on the Meir', 'AN.12.L3.2026');
+    expect(out.decision).toMatchObject({ granted: false, why: expect.stringContaining('deleted') });
+    expect(out.row).toBeNull();
+    expect((await verifyCustodyLog(store, ROOT, custodyKeyPublic)).records.at(-1)?.record.action).toBe('access-refuse');
+    await db.close();
+  });
+
+  test('a removed, reordered or edited record of the access log is reported by the verifier', async () => {
+    const { store, db, service, at } = await scene();
+    at(1);
+    for (let i = 0; i < 4; i++) await service.request(investigator, INC1, `PV 2026/12${i}: follow-up`);
+    const clean = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(clean.problems).toEqual([]);
+    const texts = clean.records.map(custodyText);
+    // Whoever rewrites goes around the service: straight to the store, as someone holding its credentials would.
+    const rewrite = async (seq: number, text: string) => {
+      const body = Buffer.from(text);
+      await store.put({
+        key: custodyKey(ROOT, seq),
+        body,
+        size: body.length,
+        md5: createHash('md5').update(body).digest(),
+        sha256: createHash('sha256').update(body).digest(),
+        retention: { mode: 'COMPLIANCE', retainUntil: new Date(ACTIVATED + 2 * DAY) },
+        metadata: { 'custody-sha256': createHash('sha256').update(body).digest('hex') },
+        contentType: 'application/json',
+      });
+    };
+    // Edited: record 2's reason changed in place (a new version of its key).
+    const edited = JSON.parse(texts[1] ?? '') as SignedCustodyRecord;
+    edited.record.reason = 'nothing to see';
+    await rewrite(2, custodyText(edited));
+    const afterEdit = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(afterEdit.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('2 versions'),
+        expect.stringMatching(/record 2: signature does not verify/),
+        expect.stringMatching(/record 3: does not chain to record 2/),
+      ]),
+    );
+    // Reordered: records 3 and 4 swapped between their keys.
+    await rewrite(3, texts[3] ?? '');
+    await rewrite(4, texts[2] ?? '');
+    const afterSwap = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(afterSwap.problems).toEqual(expect.arrayContaining([expect.stringMatching(/holds record 4/)]));
+    // Removed: once its lock ran out, record 1's every version deleted.
+    at(3651 + 1);
+    for await (const v of store.listVersions(custodyKey(ROOT, 1))) await store.delete(v.key, v.versionId);
+    const afterRemoval = await verifyCustodyLog(store, ROOT, custodyKeyPublic);
+    expect(afterRemoval.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/expected sequence number 1/)]),
+    );
+    await db.close();
+  });
+});
