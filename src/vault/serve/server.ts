@@ -9,9 +9,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Accounts } from '../accounts/accounts.ts';
+import { escapeHtml, page } from './html.ts';
+import { IncidentRoutes, type IncidentRoutesOptions } from './incident-routes.ts';
 import { LoginLimits } from './login-limit.ts';
 import { type Session, Sessions } from './sessions.ts';
 
@@ -24,6 +27,8 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   now?: () => number;
   limits?: LoginLimits;
+  /** The incidents, their access and their footage (vault.json's store); without: logging in and out only. */
+  incidents?: IncidentRoutesOptions;
 }
 
 export const SESSION_COOKIE = 'bodycam_session';
@@ -39,13 +44,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · bodycam vault</title></head>\n<body><main>\n${body}\n</main></body></html>\n`;
-}
 
 function loginPage(message: string): string {
   const note = message === '' ? '' : `<p role="alert">${escapeHtml(message)}</p>\n`;
@@ -101,11 +99,29 @@ export class VaultServer {
   readonly #limits: LoginLimits;
   readonly #now: () => number;
   #server: Server | null = null;
+  readonly #incidents: IncidentRoutes | null;
 
   constructor(o: ServeOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
     this.#limits = o.limits ?? new LoginLimits();
+    this.#incidents =
+      o.incidents === undefined
+        ? null
+        : new IncidentRoutes(o.incidents, {
+            send: (res, status, body, headers) => this.#send(res, status, body, headers),
+            sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
+            refuse: (req, res, status, why) => this.#refuse(req, res, status, why),
+            form: async (req, res, s) => {
+              const form = await this.#form(req, res);
+              if (form === null) return null;
+              if (form.get('csrf') !== s.csrf) {
+                this.#refuse(req, res, 403, 'the form is not from this session');
+                return null;
+              }
+              return form;
+            },
+          });
   }
 
   /** Starts listening; resolves with the service's URL. */
@@ -159,6 +175,16 @@ export class VaultServer {
     res.end(body);
   }
 
+  #sendStream(res: ServerResponse, body: Readable, type: string, length: number): void {
+    const secure = this.#o.tls === undefined ? {} : { 'Strict-Transport-Security': 'max-age=31536000' };
+    res.writeHead(200, { ...SECURITY_HEADERS, ...secure, 'Content-Type': type, 'Content-Length': String(length) });
+    body.on('error', (e) => {
+      this.#o.log.error({ err: e }, 'reading from the store failed mid-answer');
+      res.destroy();
+    });
+    body.pipe(res);
+  }
+
   #refuse(
     req: IncomingMessage,
     res: ServerResponse,
@@ -191,6 +217,8 @@ export class VaultServer {
     const id = cookies(req).get(SESSION_COOKIE);
     const session = this.#sessions.get(id, now);
     if (req.method === 'POST' && this.#foreign(req)) return this.#refuse(req, res, 403, 'a request from another site');
+    if (url.pathname.startsWith('/incidents/') && session === null) return this.#refuse(req, res, 401, 'not logged in');
+    if (session !== null && this.#incidents !== null && (await this.#incidents.handle(req, res, session, url))) return;
     switch (route) {
       case 'GET /login':
         return this.#send(res, 200, loginPage(''));

@@ -7,29 +7,20 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { sign } from '../../../src/evidence/envelope.ts';
-import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
-import { incidentManifest, manifestFileText } from '../../../src/evidence/manifest.ts';
-import { incidentObject } from '../../../src/evidence/object-keys.ts';
-import { retentionMetadata } from '../../../src/evidence/retention.ts';
+import { generateDeviceKeys, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { ErrorCode } from '../../../src/lib/errors.ts';
-import { MemoryObjectStore } from '../../../src/store/memory.ts';
-import { putVerified } from '../../../src/store/verified-put.ts';
 import { CustodyService } from '../../../src/vault/access/service.ts';
 import type { Account } from '../../../src/vault/accounts/accounts.ts';
 import { custodyKey, verifyCustodyLog } from '../../../src/vault/custody-log.ts';
 import { custodyText, type SignedCustodyRecord } from '../../../src/vault/custody-record.ts';
 import { rebuild } from '../../../src/vault/index/rebuild.ts';
 import { driverTest, INDEX_DRIVERS } from '../../harness/index-drivers.ts';
+import { ACTIVATED, INC1, ROOT, vaultBucket } from '../../harness/vault-bucket.ts';
 
 const DAY = 86_400_000;
-const ACTIVATED = Date.parse('2026-06-01T10:00:00.000Z');
-const device = generateDeviceKeys();
 const custody = generateDeviceKeys();
 const custodyKeyPrivate = loadPrivateKey(custody.privatePem);
 const custodyKeyPublic = loadPublicKey(custody.publicPem);
-const ROOT = { prefix: 'ev', organisation: 'pz1' };
-const INC1 = { organisation: 'pz1', device: 'cam1', incident: 'INC1' };
 
 const person = (name: string, role: Account['role'], organisation = 'pz1'): Account => ({
   name,
@@ -43,51 +34,12 @@ const prosecutor = person('de.smet', 'prosecutor');
 const supervisor = person('peeters', 'supervisor');
 const other = person('claes', 'investigator', 'pz2');
 
-async function bucket(now: () => number): Promise<MemoryObjectStore> {
-  const store = new MemoryObjectStore({ now });
-  const priv = loadPrivateKey(device.privatePem);
-  const closing = incidentManifest({
-    device: 'cam1',
-    incident: 'INC1',
-    ending: 'closed',
-    trigger: 'button',
-    activatedAt: new Date(ACTIVATED).toISOString(),
-    stoppedAt: new Date(ACTIVATED + 300_000).toISOString(),
-    stopReason: 'button',
-    segments: [{ seq: 0, manifest: 'a'.repeat(64) }],
-    preroll: { requestedMs: 30_000, actualMs: 29_500, firstKeyframeOffsetMs: 0 },
-    warning: { state: 'given', reason: null, startedMediaMs: 1000, durationMs: 4000, languages: ['nl'] },
-    clock: { source: 'ntp', offsetMs: 12 },
-    retention: { policeAccessDays: 30, maxMonths: 12 },
-    signedAt: new Date(ACTIVATED + 301_000).toISOString(),
-  });
-  const env = sign({ ...closing, chainSeq: 1, prev: 'c'.repeat(64) }, priv, keyId(priv));
-  for (const [file, body] of [
-    ['0000.mp4.age', Buffer.alloc(1000, 1)],
-    ['incident.manifest.json', Buffer.from(manifestFileText(env))],
-  ] as const) {
-    await putVerified(store, {
-      key: incidentObject(ROOT, 'cam1', 'INC1', file),
-      source: body,
-      retention: { mode: 'COMPLIANCE', retainUntil: new Date(ACTIVATED + 30 * DAY) },
-      metadata: retentionMetadata({
-        recordedMs: ACTIVATED,
-        recordedBy: 'device',
-        minimumUntilMs: ACTIVATED + 30 * DAY,
-        deleteDueMs: ACTIVATED + 365 * DAY,
-      }),
-      contentType: 'application/octet-stream',
-    });
-  }
-  return store;
-}
-
 describe.each(INDEX_DRIVERS)('access by policy on $name', (driver) => {
   const test = driverTest(driver);
 
   async function scene() {
     let now = ACTIVATED;
-    const store = await bucket(() => now);
+    const store = await vaultBucket(() => now);
     const db = await driver.open();
     await rebuild(store, db, 'ev');
     const service = await CustodyService.open({
