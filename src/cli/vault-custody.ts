@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPrivateKey } from '../evidence/keys.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
-import { loadCredentials } from '../store/credentials.ts';
+import { openS3Store } from '../store/open-s3.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { parseS3Url } from '../store/url.ts';
 import type { IncidentRef } from '../vault/access/records.ts';
@@ -52,13 +52,11 @@ export async function openCustody(file: string, via: 'cli' | 'web'): Promise<Ope
     );
   }
   const key = loadPrivateKey(pem);
-  const credentials = await loadCredentials(path.resolve(config.dir, section.credentialsFile));
-  const { S3ObjectStore } = await import('../store/s3.ts');
-  const store = new S3ObjectStore({
+  const store = await openS3Store({
     endpoint: section.endpoint,
     region: section.region,
     bucket: location.ok.bucket,
-    credentials,
+    credentialsFile: path.resolve(config.dir, section.credentialsFile),
   });
   const db = await openVaultIndex(config);
   try {

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadPrivateKey, loadPublicKey } from '../evidence/keys.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { loadCredentials } from '../store/credentials.ts';
+import { openS3Store } from '../store/open-s3.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { verifyCustodyLog } from '../vault/custody-log.ts';
 import { type Actor, expireObjects, setIncidentHold } from '../vault/operations.ts';
@@ -31,14 +31,7 @@ async function openStore(
 ): Promise<{ store: ObjectStore & { close(): void }; root: { prefix: string; organisation: string } }> {
   const section = storeFromFlags(o, process.cwd());
   if (section.kind !== 's3') throw usage('--store: the vault works on an S3 store (s3://BUCKET/PREFIX)');
-  const credentials = await loadCredentials(section.credentialsFile);
-  const { S3ObjectStore } = await import('../store/s3.ts');
-  const store = new S3ObjectStore({
-    endpoint: section.endpoint,
-    region: section.region ?? 'us-east-1',
-    bucket: section.bucket,
-    credentials,
-  });
+  const store = await openS3Store(section);
   return { store, root: { prefix: section.prefix, organisation: section.organisation } };
 }
 

@@ -13,7 +13,7 @@ import { AUDIT_LOG, DOCKINGS_LOG } from '../evidence/paths.ts';
 import type { Finding } from '../evidence/report.ts';
 import { type VerifyReport, verifyDirectory } from '../evidence/verify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
-import { loadCredentials } from '../store/credentials.ts';
+import { openS3Store } from '../store/open-s3.ts';
 import { viewBucket } from '../vault/bucket-view.ts';
 import { type StoreFlags, storeFromFlags } from './dock-store.ts';
 
@@ -40,14 +40,7 @@ export async function openBucketView(
 ): Promise<OpenedView> {
   const section = storeFromFlags(flags, process.cwd());
   if (section.kind !== 's3') throw usage('give s3://BUCKET/PREFIX');
-  const credentials = await loadCredentials(section.credentialsFile);
-  const { S3ObjectStore } = await import('../store/s3.ts');
-  const store = new S3ObjectStore({
-    endpoint: section.endpoint,
-    region: section.region ?? 'us-east-1',
-    bucket: section.bucket,
-    credentials,
-  });
+  const store = await openS3Store(section);
   const root = { prefix: section.prefix, organisation: section.organisation };
   const where = `s3://${section.bucket}/${section.prefix === '' ? '' : `${section.prefix}/`}${section.organisation}/`;
   try {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkBucket } from '../../store/bucket-check.ts';
-import { loadCredentials } from '../../store/credentials.ts';
+import { openS3Store } from '../../store/open-s3.ts';
 import type { DockLayout, StoreConfig } from '../layout.ts';
 import { type EvidenceStore, FilesystemEvidenceStore } from '../sync/evidence-store.ts';
 import { S3EvidenceStore } from './s3-evidence-store.ts';
@@ -25,13 +25,12 @@ export async function openEvidenceStore(config: StoreConfig, layout: DockLayout,
   if (config.kind === 'filesystem') {
     return { store: new FilesystemEvidenceStore(layout.evidenceDir), where: layout.evidenceDir, close: () => {} };
   }
-  const credentials = await loadCredentials(path.resolve(layout.dir, config.credentialsFile), config.profile);
-  const { S3ObjectStore } = await import('../../store/s3.ts');
-  const objects = new S3ObjectStore({
+  const objects = await openS3Store({
     endpoint: config.endpoint,
     region: config.region,
     bucket: config.bucket,
-    credentials,
+    credentialsFile: path.resolve(layout.dir, config.credentialsFile),
+    profile: config.profile,
   });
   let checked: Promise<void> | null = null;
   const bucketChecked = (): Promise<void> => {
