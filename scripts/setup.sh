@@ -42,7 +42,7 @@ declare -A providers=(
   [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
   [qemu-system-aarch64]=qemu-system-arm [arch-test]=arch-test [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
   [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [radosgw]=radosgw [radosgw-admin]=ceph-common [monmaptool]=ceph-base
-  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
+  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15 [faketime]=faketime
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()
