@@ -23,11 +23,13 @@ export interface CustodyRoot {
   organisation: string;
 }
 
+/** The custody log's folder beside the organisations' evidence under the prefix (not an organisation's name). */
+export const CUSTODY_FOLDER = 'custody';
 const SEQ_DIGITS = 12;
 const RECORD_KEY = /^(\d{12})\.json$/;
 
 export function custodyPrefix(root: CustodyRoot): string {
-  return `${root.prefix === '' ? '' : `${root.prefix}/`}custody/${root.organisation}/`;
+  return `${root.prefix === '' ? '' : `${root.prefix}/`}${CUSTODY_FOLDER}/${root.organisation}/`;
 }
 
 export function custodyKey(root: CustodyRoot, seq: number): string {

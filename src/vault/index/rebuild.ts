@@ -13,6 +13,7 @@ import { parseEvidenceKey } from '../../evidence/object-keys.ts';
 import { RETENTION_METADATA } from '../../evidence/retention.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { ObjectStore } from '../../store/port.ts';
+import { CUSTODY_FOLDER } from '../custody-log.ts';
 import { INDEX_SCHEMA_VERSION, type IncidentRow, indexSchema, type VerificationState } from './schema.ts';
 import type { SqlClient, SqlParam } from './sql.ts';
 
@@ -55,6 +56,7 @@ async function gather(store: ObjectStore, prefix: string, report: RebuildReport)
   const found = new Map<string, Gathered>();
   for await (const entry of store.list(base)) {
     const organisation = entry.key.slice(base.length).split('/')[0] ?? '';
+    if (organisation === CUSTODY_FOLDER) continue; // the custody log, not evidence
     const key = parseEvidenceKey({ prefix, organisation }, entry.key);
     if (key.kind === 'unexpected') {
       report.unexpected.push({ key: key.key, reason: key.reason });

@@ -97,6 +97,8 @@ describe.each(INDEX_DRIVERS)('access by policy on $name', (driver) => {
     expect(log.records[0]?.record.operator).toBe('jansen (investigator, pz1)');
     // The incident's history (what its page shows) is the log's records about it, as stored.
     expect((await service.history(INC1)).map(custodyText)).toEqual(log.records.map(custodyText));
+    // The log lives beside the evidence under the prefix: a rebuild neither indexes it nor reports it as a stray.
+    expect(await rebuild(store, db, 'ev')).toEqual({ incidents: 1, unexpected: [] });
     await db.close();
   });
 
