@@ -14,6 +14,7 @@ import { type CustodyAction, custodyText, type SignedCustodyRecord, type Touched
 import { incidentDetail } from '../index/query.ts';
 import type { IncidentRow } from '../index/schema.ts';
 import type { SqlClient } from '../index/sql.ts';
+import { incidentVersions } from '../operations.ts';
 import { DEFAULT_POLICY, type Decision, decideAccess, type Policy } from '../policy/decide.ts';
 import { AccessRecords, type Grant, type IncidentRef } from './records.ts';
 
@@ -158,6 +159,35 @@ export class CustodyService {
     }
     await this.#log(who, ref, 'share', reason, { with: withOrganisation });
     await this.#records.addShare(ref, { incident: ref.incident, withOrganisation, sharedBy: who }, this.#now());
+  }
+
+  /**
+   * Sets or releases the legal hold on every stored version of the incident's objects: refused (and logged) unless
+   * the policy lets `who` hold its organisation's footage; recorded in the log before the store is touched, as
+   * `bodycam vault hold` does, so a crash leaves a record of an unfinished hold, never a hold without a record.
+   */
+  async hold(who: Who, ref: IncidentRef, on: boolean, reason: string): Promise<TouchedObject[]> {
+    const policy = this.policyOf(ref.organisation);
+    const ok = !who.disabled && who.organisation === ref.organisation && policy.holdRoles.includes(who.role);
+    const what = on ? 'hold-set' : 'hold-release';
+    if (!ok || reason.trim().length < policy.minReasonChars) {
+      const why = ok
+        ? `a legal hold needs its reason (at least ${policy.minReasonChars} characters)`
+        : `only a ${policy.holdRoles.join(' or ')} of ${ref.organisation} holds its footage`;
+      await this.#log(who, ref, 'access-refuse', reason, { why, refused: what });
+      throw new BodycamError(ErrorCode.ACCESS_REFUSED, why);
+    }
+    const root = { prefix: this.#o.prefix, organisation: ref.organisation };
+    const objects = await incidentVersions(this.#o.store, root, ref.incident, ref.device);
+    await this.#log(who, ref, what, reason, {}, objects);
+    for (const o of objects) await this.#o.store.setLegalHold(o.key, o.versionId, on);
+    await this.#o.db.run('UPDATE incidents SET held = ? WHERE organisation = ? AND device = ? AND incident = ?', [
+      on ? 1 : 0,
+      ref.organisation,
+      ref.device,
+      ref.incident,
+    ]);
+    return objects;
   }
 
   /** The account's running grant on the incident, or null. */

@@ -17,6 +17,8 @@ export interface Policy {
   footageRoles: readonly Role[];
   /** Roles that may share an incident with another organisation. */
   shareRoles: readonly Role[];
+  /** Roles that may set or release a legal hold on their organisation's incident. */
+  holdRoles: readonly Role[];
   /** The shortest reason accepted, in characters (a case number and a word, at least). */
   minReasonChars: number;
 }
@@ -25,6 +27,7 @@ export const DEFAULT_POLICY: Policy = {
   ownAccessDays: 30,
   footageRoles: ['investigator', 'supervisor', 'custodian', 'prosecutor'],
   shareRoles: ['supervisor', 'custodian', 'prosecutor'],
+  holdRoles: ['custodian', 'prosecutor'],
   minReasonChars: 10,
 };
 

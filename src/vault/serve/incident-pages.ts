@@ -124,6 +124,12 @@ export function incidentPage(v: IncidentView): string {
 <label>Reason <input name="reason" required size="60"></label>
 <button>Share</button></form>`);
   }
+  if (own && v.policy.holdRoles.includes(a.role)) {
+    forms.push(`<h2>Legal hold</h2>
+<form method="post" action="${h(path)}/hold">${csrfField(v.csrf)}<input type="hidden" name="on" value="${v.row.held ? '0' : '1'}">
+<label>Reason <input name="reason" required size="60"></label>
+<button>${v.row.held ? 'Release the hold' : 'Set a legal hold'}</button></form>`);
+  }
   const note = v.message === '' ? '' : `<p role="status">${h(v.message)}</p>\n`;
   return page(
     `Incident ${v.ref.incident}`,

@@ -36,7 +36,7 @@ export interface IncidentRoutesOptions {
 }
 
 const ROUTE =
-  /^\/incidents\/([^/]+)\/([^/]+)\/([^/]+)(?:\/(access|authorise|share|segments\.json|play)|\/segments\/([^/]+))?$/;
+  /^\/incidents\/([^/]+)\/([^/]+)\/([^/]+)(?:\/(access|authorise|share|hold|segments\.json|play)|\/segments\/([^/]+))?$/;
 
 export class IncidentRoutes {
   readonly #o: IncidentRoutesOptions;
@@ -63,7 +63,7 @@ export class IncidentRoutes {
     const [organisation = '', device = '', incident = '', file] = parts;
     const ref: IncidentRef = { organisation, device, incident };
     const action = m[4] ?? (file === undefined ? 'page' : 'segment');
-    const post = ['access', 'authorise', 'share'].includes(action);
+    const post = ['access', 'authorise', 'share', 'hold'].includes(action);
     if (req.method !== (post ? 'POST' : 'GET')) {
       this.#http.refuse(req, res, 405, `${req.method} is not allowed here`);
       return true;
@@ -152,6 +152,11 @@ export class IncidentRoutes {
         const until = untilText === '' ? null : Date.parse(untilText);
         await c.authorise(s.account, ref, form.get('reference') ?? '', reason, Number.isNaN(until) ? null : until);
         message = 'Decision recorded.';
+      } else if (action === 'hold') {
+        const on = form.get('on') === '1';
+        const objects = await c.hold(s.account, ref, on, reason);
+        message = `Legal hold ${on ? 'set on' : 'released from'} ${objects.length} stored object version(s).`;
+        row.held = on;
       } else {
         await c.share(s.account, ref, (form.get('with') ?? '').trim(), reason);
         message = 'Shared.';

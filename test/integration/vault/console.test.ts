@@ -39,6 +39,7 @@ beforeAll(async () => {
     ['jansen', 'investigator', 'pz1'],
     ['de.smet', 'prosecutor', 'pz1'],
     ['claes', 'investigator', 'pz2'],
+    ['vos', 'custodian', 'pz1'],
   ] as const) {
     await accounts.add({ name, organisation, role, password: PASSWORD });
   }
@@ -176,5 +177,39 @@ describe('the console: incidents, access by policy, ciphertext under a grant', (
     expect(log.problems).toEqual([]);
     const theirs = log.records.filter((r) => r.record.operator.startsWith('claes'));
     expect(theirs.map((r) => r.record.action)).toEqual(['access-refuse', 'access-refuse', 'access-refuse']);
+  });
+
+  it('a legal hold from the web: refused to an investigator, set by a custodian on every stored version, logged', async () => {
+    now = ACTIVATED + 40 * DAY;
+    const inv = await login('jansen');
+    const refused = await post(
+      `${PAGE}/hold`,
+      { csrf: inv.csrf, on: '1', reason: 'case 2026/77 goes to court' },
+      inv.cookie,
+    );
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('only a custodian or prosecutor of pz1');
+    const c = await login('vos');
+    expect(await (await get(PAGE, c.cookie)).text()).toContain('Set a legal hold');
+    const held = await post(`${PAGE}/hold`, { csrf: c.csrf, on: '1', reason: 'case 2026/77 goes to court' }, c.cookie);
+    expect(held.status).toBe(200);
+    const page = await held.text();
+    expect(page).toContain('Legal hold set on 2 stored object version(s).');
+    expect(page).toContain('Legal hold</dt><dd>yes');
+    expect(page).toContain('Release the hold');
+    const versions = [];
+    for await (const v of store.listVersions('ev/pz1/cam1/INC1/')) versions.push(v);
+    expect(versions.length).toBe(2);
+    for (const v of versions) expect(await store.legalHold(v.key, v.versionId)).toBe(true);
+    const log = await verifyCustodyLog(store, ROOT, loadPublicKey(custodyKeys.publicPem));
+    expect(log.problems).toEqual([]);
+    const last = log.records.at(-1)?.record;
+    expect(last?.action).toBe('hold-set');
+    expect(last?.operator).toBe('vos (custodian, pz1)');
+    expect(last?.objects.map((o) => o.key).sort()).toEqual(versions.map((v) => v.key).sort());
+    expect(log.records.at(-2)?.record).toMatchObject({
+      action: 'access-refuse',
+      operator: 'jansen (investigator, pz1)',
+    });
   });
 });
