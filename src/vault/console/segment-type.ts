@@ -21,7 +21,8 @@ const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 function moovEnd(bytes: Uint8Array): number {
   let at = 0;
   while (at + 8 <= bytes.length) {
-    const size = ((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) | ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0);
+    const size =
+      ((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) | ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     if (size < 8) return -1;
     if (type === 'moov') return Math.min(at + size, bytes.length);
