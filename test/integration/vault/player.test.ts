@@ -23,7 +23,7 @@ const ready = which('ffmpeg') !== null && which('chromium-headless-shell') !== n
 interface Served {
   incident: string;
   /** Each segment's sealed bytes and its media length (ms) from the camera's index. */
-  segments: Array<{ seq: number; bytes: Buffer; mediaMs: number }>;
+  segments: Array<{ seq: number; bytes: Buffer; mediaMs: number; gone?: true }>;
 }
 
 /** What reached the server: every request's URL and body. */
@@ -62,7 +62,7 @@ function serve(incidents: Map<string, Served>): Promise<Server> {
         return send(200, 'application/json', JSON.stringify({ incident: inc.incident, segments }));
       }
       const seg = inc.segments.find((s) => String(s.seq) === m[3]);
-      if (seg === undefined) return send(404, 'text/plain', 'not found');
+      if (seg === undefined || seg.gone) return send(404, 'text/plain', 'not found');
       return send(200, 'application/octet-stream', seg.bytes);
     });
   });
@@ -151,6 +151,10 @@ describe('the player decrypts in the browser and plays through MSE', () => {
       new Map([
         ['good', sealed],
         ['tampered', { incident: incident.id, segments: tampered }],
+        [
+          'gone',
+          { incident: incident.id, segments: sealed.segments.map((s, i) => (i === 1 ? { ...s, gone: true } : s)) },
+        ],
       ]),
     );
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -196,7 +200,11 @@ describe('the player decrypts in the browser and plays through MSE', () => {
     expect(p.alertHidden, p.alert).toBe(true);
     expect(p.time).toBeGreaterThan(0.5);
     expect(p.frames).toBeGreaterThan(0);
-    // Every segment was fetched as ciphertext; the identity went nowhere.
+    // Every segment was fetched as ciphertext and decrypted here; the identity went nowhere.
+    await page.waitForFunction(
+      `document.querySelector('[role="status"]').textContent === 'All ${sealed.segments.length} segments decrypted in this browser.'`,
+      { timeout: 15_000 },
+    );
     for (const s of sealed.segments) {
       expect(requests.some((r) => r.startsWith(`GET ${base}/incidents/good/segments/${s.seq}\n`))).toBe(true);
     }
@@ -235,6 +243,16 @@ describe('the player decrypts in the browser and plays through MSE', () => {
     expect(p.end).toBeLessThan(firstSeconds + 0.5);
     expect(p.duration).toBeCloseTo(p.end, 1);
     expect(p.paused).toBe(true);
+    await page.close();
+  });
+
+  it('names a segment the server does not hand out, and stops before it', async () => {
+    const { page } = await open('gone', camera.identityFile);
+    await page.waitForSelector('[role="alert"]:not([hidden])', { timeout: 10_000 });
+    const p = await playback(page);
+    expect(p.alert).toBe(`segment ${sealed.segments[1]?.seq} could not be fetched (HTTP 404)`);
+    expect(p.ranges).toBe(1);
+    expect(p.end).toBeCloseTo((sealed.segments[0]?.mediaMs ?? 0) / 1000, 0);
     await page.close();
   });
 });

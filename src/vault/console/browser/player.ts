@@ -54,13 +54,15 @@ async function fetchBytes(what: string, url: string): Promise<Response> {
 }
 
 async function segmentList(): Promise<SegmentRef[]> {
-  const body: unknown = await (await fetchBytes('the segment list', segmentsUrl)).json();
-  const segments = (body as { segments?: unknown }).segments;
+  const res = await fetchBytes('the segment list', segmentsUrl);
+  const body: unknown = await res.json().catch(() => null);
+  const segments = typeof body === 'object' && body !== null ? (body as { segments?: unknown }).segments : undefined;
   const valid = (s: unknown): s is SegmentRef =>
     typeof s === 'object' &&
     s !== null &&
     Number.isInteger((s as SegmentRef).seq) &&
     typeof (s as SegmentRef).url === 'string' &&
+    Number.isInteger((s as SegmentRef).bytes) &&
     new URL((s as SegmentRef).url, location.href).origin === location.origin;
   if (!Array.isArray(segments) || !segments.every(valid)) throw new PlayerError('the segment list is malformed');
   if (segments.length === 0) throw new PlayerError('this incident has no segment you may play');
@@ -70,6 +72,9 @@ async function segmentList(): Promise<SegmentRef[]> {
 async function openSegment(decrypter: Decrypter, s: SegmentRef): Promise<Uint8Array> {
   const name = `segment ${s.seq}`;
   const sealed = new Uint8Array(await (await fetchBytes(name, s.url)).arrayBuffer());
+  if (sealed.length !== s.bytes) {
+    throw new PlayerError(`${name} arrived incomplete (${sealed.length} of ${s.bytes} bytes) and is not played`);
+  }
   try {
     return await decrypter.decrypt(sealed);
   } catch (e) {
