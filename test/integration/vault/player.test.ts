@@ -213,7 +213,10 @@ describe('the player decrypts in the browser and plays through MSE', () => {
     expect(seen.filter((r) => /AGE-SECRET-KEY/i.test(r))).toEqual([]);
     expect(errors).toEqual([]);
     if (process.env['BODYCAM_SCREENSHOTS'] === '1') {
-      writeFileSync(path.resolve(import.meta.dirname, '../../../docs/img/vault-player.png'), await page.screenshot());
+      writeFileSync(
+        path.resolve(import.meta.dirname, '../../../docs/img/vault-player.png'),
+        await page.screenshot({ fullPage: true }),
+      );
     }
     await page.close();
   });
