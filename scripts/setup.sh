@@ -30,7 +30,8 @@ done
 # ceph-mon, ceph-osd, radosgw and ceph-common: the single-node Ceph cluster with the RADOS Gateway (S3 with Object
 # Lock) that the object-storage tests and the store benchmark start (scripts/ceph). postgresql-15: the throw-away
 # cluster on which the vault index's tests run its PostgreSQL driver (test/harness/postgres.ts; the server programs
-# are in /usr/lib/postgresql/15/bin, not on PATH).
+# are in /usr/lib/postgresql/15/bin, not on PATH). chromium-headless-shell: the browser the custody service's player
+# is tested in (test/integration/vault/player.test.ts, driven by puppeteer-core; it plays H.264 through MSE).
 # A path instead of a command stands for a package that installs no command, or none on PATH.
 declare -A providers=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [age]=age [espeak-ng]=espeak-ng [sox]=sox [aplay]=alsa-utils
@@ -42,7 +43,7 @@ declare -A providers=(
   [gcc-12]=gcc [/usr/src/linux-source-6.1.tar.xz]=linux-source-6.1 [i2cset]=i2c-tools
   [qemu-system-aarch64]=qemu-system-arm [arch-test]=arch-test [aarch64-linux-gnu-gcc-12]=gcc-aarch64-linux-gnu
   [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [radosgw]=radosgw [radosgw-admin]=ceph-common [monmaptool]=ceph-base
-  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15 [faketime]=faketime
+  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15 [faketime]=faketime [chromium-headless-shell]=chromium-headless-shell
   [gst-launch-1.0]="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0"
 )
 missing=()

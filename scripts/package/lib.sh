@@ -151,8 +151,9 @@ build_ensure_tree() {
 }
 
 # Assembles the application as a device runs it into DEST: dist/ (compiled here: JavaScript is the same on every
-# CPU), the production node_modules for ARCH, hardware/, package.json (the release: `bodycam --version` reads it),
-# and release.json naming the release, the architecture, the Node and the commit it was built from.
+# CPU; with the custody service's browser assets, bundled by scripts/build/console-assets.ts), the production
+# node_modules for ARCH, hardware/, package.json (the release: `bodycam --version` reads it), and release.json
+# naming the release, the architecture, the Node and the commit it was built from.
 build_assemble_app() {
   local arch=$1 dest=$2
   build_ensure_tree "$arch" prod
@@ -160,6 +161,8 @@ build_assemble_app() {
   mkdir -p "$dest"
   "$BUILD_HOST_NODE" "$BUILD_REPO/node_modules/typescript/bin/tsc" -p "$BUILD_REPO/tsconfig.build.json" \
     --outDir "$dest/dist" || build_die "tsc failed"
+  "$BUILD_HOST_NODE" "$BUILD_REPO/scripts/build/console-assets.ts" "$dest/dist" ||
+    build_die "the browser assets failed to build"
   cp -a "$BUILD_REPO/hardware" "$dest/"
   cp "$BUILD_REPO/package.json" "$dest/"
   cp -a "$BUILD_TREE/node_modules" "$dest/"

@@ -1,4 +1,4 @@
-/** The scenario tests run the CLI as shipped (compiled to dist/); build it once before any test. */
+/** The scenario tests run the CLI as shipped (compiled to dist/, with the browser assets); build it once before any test. */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -8,4 +8,5 @@ export default function setup(): void {
     cwd: repo,
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, [path.join(repo, 'scripts/build/console-assets.ts')], { cwd: repo, stdio: 'inherit' });
 }
