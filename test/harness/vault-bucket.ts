@@ -17,8 +17,11 @@ export const ROOT = { prefix: 'ev', organisation: 'pz1' };
 export const INC1 = { organisation: 'pz1', device: 'cam1', incident: 'INC1' };
 const device = generateDeviceKeys();
 
-/** The bucket; `segment` is the first segment's stored bytes. */
-export async function vaultBucket(now: () => number, segment = Buffer.alloc(1000, 1)): Promise<MemoryObjectStore> {
+/** The bucket; `segments` are the stored bytes of the incident's segments, in order (default: one stand-in). */
+export async function vaultBucket(
+  now: () => number,
+  segments: readonly Buffer[] = [Buffer.alloc(1000, 1)],
+): Promise<MemoryObjectStore> {
   const store = new MemoryObjectStore({ now });
   const priv = loadPrivateKey(device.privatePem);
   const closing = incidentManifest({
@@ -37,10 +40,9 @@ export async function vaultBucket(now: () => number, segment = Buffer.alloc(1000
     signedAt: new Date(ACTIVATED + 301_000).toISOString(),
   });
   const env = sign({ ...closing, chainSeq: 1, prev: 'c'.repeat(64) }, priv, keyId(priv));
-  for (const [file, body] of [
-    ['0000.mp4.age', segment],
-    ['incident.manifest.json', Buffer.from(manifestFileText(env))],
-  ] as const) {
+  const files: Array<[string, Buffer]> = segments.map((b, i) => [`${String(i).padStart(4, '0')}.mp4.age`, b]);
+  files.push(['incident.manifest.json', Buffer.from(manifestFileText(env))]);
+  for (const [file, body] of files) {
     await putVerified(store, {
       key: incidentObject(ROOT, 'cam1', 'INC1', file),
       source: body,

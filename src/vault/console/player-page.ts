@@ -5,6 +5,7 @@
  * inline script or style: data reaches the script through data-* attributes, so the page runs under
  * PLAYER_CSP.
  */
+import { escapeHtml } from '../serve/html.ts';
 
 /** The Content-Security-Policy the player needs (MSE plays from a blob: URL; nothing else leaves 'self'). */
 export const PLAYER_CSP =
@@ -17,9 +18,6 @@ export interface PlayerPageOptions {
   /** The session's CSRF token, carried for forms the page may hold (a log-out button). */
   csrf?: string;
 }
-
-export const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** The whole HTML document of the player. */
 export function playerPage(o: PlayerPageOptions): string {

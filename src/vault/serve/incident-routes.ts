@@ -12,6 +12,7 @@ import { ErrorCode, isBodycamError } from '../../lib/errors.ts';
 import type { ObjectStore } from '../../store/port.ts';
 import type { IncidentRef } from '../access/records.ts';
 import type { CustodyService } from '../access/service.ts';
+import { PLAYER_CSP, playerPage } from '../console/player-page.ts';
 import type { TouchedObject } from '../custody-record.ts';
 import { listIncidents } from '../index/query.ts';
 import type { IncidentRow } from '../index/schema.ts';
@@ -185,7 +186,14 @@ export class IncidentRoutes {
     }
     const segments = await this.#segments(ref);
     if (action === 'segments.json' || action === 'play') {
-      if (action === 'play') return this.#http.refuse(req, res, 404, 'playback is not served by this build');
+      if (action === 'play') {
+        const page = playerPage({
+          title: `Incident ${ref.incident} (${ref.device})`,
+          segmentsUrl: `${incidentPath(ref)}/segments.json`,
+          csrf: s.csrf,
+        });
+        return this.#http.send(res, 200, page, { 'Content-Security-Policy': PLAYER_CSP });
+      }
       await c.used(
         s.account,
         grant,

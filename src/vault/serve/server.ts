@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Accounts } from '../accounts/accounts.ts';
+import { consoleAsset } from '../console/assets.ts';
 import { escapeHtml, page } from './html.ts';
 import { IncidentRoutes, type IncidentRoutesOptions } from './incident-routes.ts';
 import { LoginLimits } from './login-limit.ts';
@@ -39,7 +40,9 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // Not `no-referrer`: under it a browser sends `Origin: null` with its own forms, and the Origin check (#foreign)
+  // would refuse every login. `same-origin` keeps our URLs (incident ids) from other sites all the same.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
@@ -219,6 +222,16 @@ export class VaultServer {
     if (req.method === 'POST' && this.#foreign(req)) return this.#refuse(req, res, 403, 'a request from another site');
     if (url.pathname.startsWith('/incidents/') && session === null) return this.#refuse(req, res, 401, 'not logged in');
     if (session !== null && this.#incidents !== null && (await this.#incidents.handle(req, res, session, url))) return;
+    if (url.pathname.startsWith('/assets/') && req.method === 'GET') {
+      // The player's script and style: code, not data, but still only for a session (nothing is read without one).
+      if (session === null) return this.#refuse(req, res, 401, 'not logged in');
+      const asset = consoleAsset(url.pathname);
+      if (asset === null) return this.#refuse(req, res, 404, 'no such file');
+      const secure = this.#o.tls === undefined ? {} : { 'Strict-Transport-Security': 'max-age=31536000' };
+      res.writeHead(200, { ...SECURITY_HEADERS, ...secure, 'Content-Type': asset.contentType });
+      res.end(asset.body);
+      return;
+    }
     switch (route) {
       case 'GET /login':
         return this.#send(res, 200, loginPage(''));

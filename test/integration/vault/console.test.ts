@@ -31,7 +31,7 @@ let store: MemoryObjectStore;
 const PAGE = '/incidents/pz1/cam1/INC1';
 
 beforeAll(async () => {
-  store = await vaultBucket(() => now, SEGMENT);
+  store = await vaultBucket(() => now, [SEGMENT]);
   const db = openSqliteIndex(path.join(mkdtempSync(path.join(os.tmpdir(), 'bodycam-console-')), 'vault.sqlite'));
   await rebuild(store, db, 'ev');
   const accounts = await Accounts.open(db);
