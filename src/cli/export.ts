@@ -5,7 +5,7 @@ import { exportIncident } from '../evidence/export.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
 import type { StoreFlags } from './dock-store.ts';
-import { givenKeys, onlyForBuckets } from './verify.ts';
+import { custodyKeyOf, givenKeys, onlyForBuckets } from './verify.ts';
 
 export interface ExportCliOptions extends StoreFlags {
   identity: string;
@@ -17,6 +17,7 @@ export interface ExportCliOptions extends StoreFlags {
   key: string[];
   dockKey: string[];
   force: boolean;
+  custodyKey?: string;
 }
 
 /** `bodycam export`: verify, decrypt and join one incident into FILE.mp4, with FILE.json beside it. */
@@ -35,7 +36,12 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
   }
   const keys = givenKeys(o.key, o.dockKey);
   const bucket = from.startsWith('s3://')
-    ? await (await import('./verify-bucket.ts')).openBucketView({ ...o, store: from }, o.incident, o.device)
+    ? await (await import('./verify-bucket.ts')).openBucketView(
+        { ...o, store: from },
+        o.incident,
+        o.device,
+        custodyKeyOf(o),
+      )
     : null;
   try {
     if (bucket !== null) {

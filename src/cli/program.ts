@@ -192,12 +192,20 @@ export function buildProgram(): Command {
     .option('--s3-credentials <file>', 'with an s3:// path: an AWS shared-credentials file ([default] keys)')
     .option('--s3-region <region>', 'with an s3:// path: the S3 region')
     .option('--organisation <org>', 'with an s3:// path: the organisation whose evidence to check')
-    .action(async (p: string, opts: { json: boolean; key?: string[]; dockKey?: string[] } & StoreFlags) =>
-      (await import('./verify.ts')).verifyCommand(p, {
-        ...opts,
-        key: opts.key ?? [],
-        dockKey: opts.dockKey ?? [],
-      }),
+    .option(
+      '--custody-key <file>',
+      "with an s3:// path: the custody log's public key (SPKI PEM) from provisioning: checks the signed custody log too",
+    )
+    .action(
+      async (
+        p: string,
+        opts: { json: boolean; key?: string[]; dockKey?: string[]; custodyKey?: string } & StoreFlags,
+      ) =>
+        (await import('./verify.ts')).verifyCommand(p, {
+          ...opts,
+          key: opts.key ?? [],
+          dockKey: opts.dockKey ?? [],
+        }),
     );
 
   program
@@ -223,6 +231,10 @@ export function buildProgram(): Command {
     .option('--s3-credentials <file>', 'with --from s3://…: an AWS shared-credentials file ([default] keys)')
     .option('--s3-region <region>', 'with --from s3://…: the S3 region')
     .option('--organisation <org>', 'with --from s3://…: the organisation whose evidence it is')
+    .option(
+      '--custody-key <file>',
+      "with --from s3://…: the custody log's public key from provisioning: the report carries the incident's access history",
+    )
     .action(
       async (
         opts: {
@@ -235,6 +247,7 @@ export function buildProgram(): Command {
           key?: string[];
           dockKey?: string[];
           force: boolean;
+          custodyKey?: string;
         } & StoreFlags,
       ) => (await import('./export.ts')).exportCommand({ ...opts, key: opts.key ?? [], dockKey: opts.dockKey ?? [] }),
     );

@@ -13,6 +13,8 @@ export interface VerifyOptions extends StoreFlags {
   key: string[];
   /** The dock's public key (its `identity/dock.pub`), for receipts and docking records. */
   dockKey: string[];
+  /** With s3://…: the custody log's public key, from provisioning. */
+  custodyKey?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function verifyCommand(path_: string, opts: VerifyOptions): Promise
   let report: Awaited<ReturnType<typeof verifyDirectory>>;
   try {
     report = path_.startsWith('s3://')
-      ? await (await import('./verify-bucket.ts')).verifyBucket({ ...opts, store: path_ }, keys)
+      ? await (await import('./verify-bucket.ts')).verifyBucket({ ...opts, store: path_ }, keys, custodyKeyOf(opts))
       : await verifyDirectory(path_, keys);
   } catch (e) {
     if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {
@@ -40,14 +42,19 @@ export async function verifyCommand(path_: string, opts: VerifyOptions): Promise
 }
 
 /** The S3 flags name a bucket: with a directory they are a mistake, said as one. */
-export function onlyForBuckets(opts: StoreFlags): void {
-  const given = (['s3Endpoint', 's3Credentials', 's3Region', 'organisation'] as const).filter(
+export function onlyForBuckets(opts: StoreFlags & { custodyKey?: string }): void {
+  const given = (['s3Endpoint', 's3Credentials', 's3Region', 'organisation', 'custodyKey'] as const).filter(
     (k) => opts[k] !== undefined,
   );
   if (given.length > 0) {
     const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     throw new BodycamError(ErrorCode.USAGE, `${names} only go with an s3://BUCKET/PREFIX path`);
   }
+}
+
+/** `--custody-key FILE`: the custody log's public key (SPKI PEM) from provisioning, or undefined when not given. */
+export function custodyKeyOf(opts: { custodyKey?: string }): KeyObject | undefined {
+  return opts.custodyKey === undefined ? undefined : readKey(opts.custodyKey, 'custody log public key');
 }
 
 function readKey(file: string, what: string): KeyObject {

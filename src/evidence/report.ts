@@ -55,7 +55,9 @@ export type FindingCode =
   | 'malformed'
   | 'unreadable'
   | 'object-unlocked'
-  | 'object-versions';
+  | 'object-versions'
+  | 'custody-log'
+  | 'custody-unchecked';
 
 /** Something wrong (`error`) or worth knowing that may be benign (`warning`), and where. */
 export interface Finding {

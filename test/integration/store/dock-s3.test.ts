@@ -6,13 +6,14 @@
  * a bucket without Object Lock does not start.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDockConfig } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
+import { generateDeviceKeys } from '../../../src/evidence/keys.ts';
 import { parseManifest } from '../../../src/evidence/manifest.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { enrollCamera, makeDock, until } from '../../harness/broker.ts';
@@ -170,6 +171,58 @@ describeCeph(`a dock storing into S3 ${CEPH_MISSING.length > 0 ? CEPH_SKIP : ''}
     expect(exportReport.segments).toHaveLength(before.length);
     expect(exportReport.store).toMatchObject({ bucket: 's3://evidence/bodycam/pz5339/', findings: [] });
     expect(statSync(out).size).toBeGreaterThan(100_000);
+
+    // The custody log beside the evidence: a legal hold recorded, then checked with the key from provisioning (and
+    // said unchecked without it); the export's report carries the incident's history; an edited record is named.
+    const custodyKeys = generateDeviceKeys();
+    const custodyPriv = path.join(secrets, 'custody.key');
+    const custodyPub = path.join(secrets, 'custody.pub');
+    writeFileSync(custodyPriv, custodyKeys.privatePem, { mode: 0o600 });
+    writeFileSync(custodyPub, custodyKeys.publicPem);
+    const held = cli([
+      'vault',
+      'hold',
+      'set',
+      '--store',
+      ...verifyArgs.slice(1, 8),
+      '--signing-key',
+      custodyPriv,
+      '--operator',
+      'insp. Peeters',
+      '--lock-days',
+      '1',
+      '--incident',
+      incident,
+      '--reason',
+      'case 2026/77 goes to court',
+    ]);
+    expect(held.code, held.stderr).toBe(0);
+    const unchecked = cli(verifyArgs);
+    expect(unchecked.code, unchecked.stdout).toBe(0);
+    expect(unchecked.stdout).toContain('custody-unchecked');
+    const withLog = cli([...verifyArgs, '--custody-key', custodyPub]);
+    expect(withLog.code, withLog.stdout).toBe(0);
+    expect(withLog.stdout).not.toContain('custody-');
+    const out2 = path.join(secrets, 'with-history.mp4');
+    const exported2 = cli([...exportArgs.map((a) => (a === out ? out2 : a)), '--custody-key', custodyPub]);
+    expect(exported2.code, exported2.stderr).toBe(0);
+    const report2 = JSON.parse(readFileSync(path.join(secrets, 'with-history.json'), 'utf8'));
+    expect(report2.custody).toMatchObject({ verifies: true, records: 1 });
+    expect(report2.custody.history.map((r: { record: { action: string; reason: string } }) => r.record)).toEqual([
+      expect.objectContaining({ action: 'hold-set', reason: 'case 2026/77 goes to court', incident }),
+    ]);
+    const custodyRecord = 'bodycam/custody/pz5339/000000000001.json';
+    const edited = (await text(custodyRecord)).replace('goes to court', 'was dropped');
+    const rawEdit = rawClient(ceph);
+    try {
+      await rawEdit.send(new PutObjectCommand({ Bucket: 'evidence', Key: custodyRecord, Body: edited }));
+    } finally {
+      rawEdit.destroy();
+    }
+    const editedLog = cli([...verifyArgs, '--custody-key', custodyPub]);
+    expect(editedLog.code, editedLog.stdout).toBe(1);
+    expect(editedLog.stdout).toContain(`custody-log: ${custodyRecord}: 2 versions`);
+    expect(editedLog.stdout).toMatch(/custody-log: record 1: signature does not verify/);
 
     const raw = rawClient(ceph);
     try {
