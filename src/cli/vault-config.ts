@@ -76,11 +76,28 @@ const custody = s.object({
   grantHours: s.int(1, 24, 4, 'how long a grant lets its holder fetch the footage, in hours'),
 });
 
+const trust = s.object({
+  deviceKeys: s
+    .string()
+    .nonEmpty()
+    .describe(
+      "a directory of the devices' public keys from provisioning, one <device>.pub each (relative to the config's directory)",
+    ),
+  dockKeys: s
+    .string()
+    .nonEmpty()
+    .optional()
+    .describe("a directory of the docks' public keys (*.pub), whose receipts and docking records count"),
+});
+
 export const vaultConfigSchema = s.object({
   version: s.number().int().describe(`layout version (${VAULT_CONFIG_VERSION})`),
   index: s.tagged('kind', { sqlite: sqliteIndex, postgres: postgresIndex }),
   store: store.optional().describe('the evidence store the service keeps custody of (needed by all but `vault user`)'),
   custody: custody.optional().describe('the custody log (needed with `store`)'),
+  trust: trust
+    .optional()
+    .describe("the keys the index verifies each incident's evidence with; without, every incident is `unverified`"),
   listen: listen.default({ host: '127.0.0.1', port: 8443 }),
   tls: tls.optional().describe('HTTPS (required unless the service listens on loopback only)'),
 });

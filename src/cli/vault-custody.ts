@@ -4,9 +4,10 @@
  * share`, and `vault index rebuild`. Whoever runs them holds the service's configuration and its signing key: they act
  * in the name of `--as`, and the log says the command line did (`via: cli`), so an audit tells them from the web.
  */
-import { readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPrivateKey } from '../evidence/keys.ts';
+import { loadPrivateKey, loadPublicKey } from '../evidence/keys.ts';
 import { BodycamError, ErrorCode, isBodycamError } from '../lib/errors.ts';
 import { openS3Store } from '../store/open-s3.ts';
 import type { ObjectStore } from '../store/port.ts';
@@ -14,12 +15,46 @@ import { parseS3Url } from '../store/url.ts';
 import type { IncidentRef } from '../vault/access/records.ts';
 import { CustodyService } from '../vault/access/service.ts';
 import { type Account, Accounts } from '../vault/accounts/accounts.ts';
-import { rebuild } from '../vault/index/rebuild.ts';
+import { type RebuildReport, rebuild } from '../vault/index/rebuild.ts';
 import type { SqlClient } from '../vault/index/sql.ts';
+import { BucketVerifier, type Trust } from '../vault/index/verify-incidents.ts';
 import { loadVaultConfig, openVaultIndex, type VaultConfig } from './vault-config.ts';
 
 /** Exit status of a refusal by the policy (1 is a failure, 2 a usage error). */
 export const EXIT_REFUSED = 3;
+
+/** `<dir>/<device>.pub` and `<dir>/*.pub` of vault.json's trust section, read from provisioning's records. */
+async function loadTrust(config: VaultConfig): Promise<Trust | null> {
+  const t = config.trust;
+  if (t === undefined) return null;
+  const read = async (what: string, dir: string): Promise<Map<string, KeyObject>> => {
+    const full = path.resolve(config.dir, dir);
+    const keys = new Map<string, KeyObject>();
+    let names: string[];
+    try {
+      names = (await readdir(full)).filter((n) => n.endsWith('.pub')).sort();
+    } catch (e) {
+      throw new BodycamError(
+        ErrorCode.CONFIG_UNREADABLE,
+        `trust.${what}: cannot read ${full} (${(e as Error).message})`,
+      );
+    }
+    for (const name of names) {
+      try {
+        keys.set(name.slice(0, -'.pub'.length), loadPublicKey(await readFile(path.join(full, name), 'utf8')));
+      } catch (e) {
+        throw new BodycamError(
+          ErrorCode.CONFIG_INVALID,
+          `trust.${what}: ${name} is not a public key (${(e as Error).message})`,
+        );
+      }
+    }
+    return keys;
+  };
+  const devices = await read('deviceKeys', t.deviceKeys);
+  const docks = t.dockKeys === undefined ? [] : [...(await read('dockKeys', t.dockKeys)).values()];
+  return { devices, docks };
+}
 
 export interface OpenCustody {
   config: VaultConfig;
@@ -28,6 +63,8 @@ export interface OpenCustody {
   prefix: string;
   accounts: Accounts;
   service: CustodyService;
+  /** Rebuilds the index from the bucket, each incident verified with the trusted keys (unverified without). */
+  rebuildIndex(): Promise<RebuildReport>;
   close(): Promise<void>;
 }
 
@@ -58,6 +95,8 @@ export async function openCustody(file: string, via: 'cli' | 'web'): Promise<Ope
     bucket: location.ok.bucket,
     credentialsFile: path.resolve(config.dir, section.credentialsFile),
   });
+  const trust = await loadTrust(config);
+  const verifier = trust === null ? null : new BucketVerifier(trust);
   const db = await openVaultIndex(config);
   try {
     const service = await CustodyService.open({
@@ -76,6 +115,7 @@ export async function openCustody(file: string, via: 'cli' | 'web'): Promise<Ope
       prefix: location.ok.prefix,
       accounts: await Accounts.open(db),
       service,
+      rebuildIndex: () => rebuild(store, db, location.ok.prefix, verifier?.forRebuild()),
       close: async () => {
         store.close();
         await db.close();
@@ -192,7 +232,7 @@ export async function vaultShareCommand(o: IncidentOpts & { with: string; reason
 
 export async function vaultIndexRebuildCommand(o: { config: string }): Promise<void> {
   await withCustody(o.config, async (c) => {
-    const report = await rebuild(c.store, c.db, c.prefix);
+    const report = await c.rebuildIndex();
     process.stdout.write(`index rebuilt from ${c.store.describe}: ${report.incidents} incident(s)\n`);
     for (const u of report.unexpected) process.stderr.write(`not indexed: ${u.key} (${u.reason})\n`);
   });

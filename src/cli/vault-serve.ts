@@ -9,7 +9,6 @@ import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { listenForStop } from '../lib/signals.ts';
 import { Accounts } from '../vault/accounts/accounts.ts';
-import { rebuild } from '../vault/index/rebuild.ts';
 import { VaultServer } from '../vault/serve/server.ts';
 import { loadVaultConfig, openVaultIndex } from './vault-config.ts';
 import { openCustody } from './vault-custody.ts';
@@ -40,7 +39,7 @@ export async function vaultServeCommand(o: { config: string }): Promise<void> {
     // The index follows the bucket: rebuilt at start and every few minutes (docks keep writing).
     const again = async () => {
       try {
-        const report = await rebuild(custody.store, db, custody.prefix);
+        const report = await custody.rebuildIndex();
         log.info(
           { incidents: report.incidents, unexpected: report.unexpected.length },
           'index rebuilt from the bucket',

@@ -108,6 +108,7 @@ export class CustodyService {
     };
     await this.#log(who, ref, 'access-grant', reason, {
       basis: decision.basis,
+      verification: row?.verification ?? 'unverified',
       grant: grant.id,
       until: new Date(grant.untilMs).toISOString(),
       ...authorisationDetail(decision.reference),
