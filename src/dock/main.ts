@@ -42,6 +42,8 @@ export interface DockDeps {
   transport?: SyncTransport;
   /** How soon the object store is asked again after it did not answer (default 2 s, doubling up to 60 s). */
   storeRetry?: { retryMs: number; retryMaxMs: number };
+  /** How often the fleet status is built again and changes published (default 5 s). */
+  fleetLookMs?: number;
 }
 
 export class DockStation {
@@ -139,6 +141,7 @@ export class DockStation {
       withdrawals: () => readWithdrawals(layout),
       clock,
       logger: this.#log.child({ component: 'fleet' }),
+      ...(this.#deps.fleetLookMs === undefined ? {} : { lookMs: this.#deps.fleetLookMs }),
     });
     const agent = new DockAgent({
       transport,
