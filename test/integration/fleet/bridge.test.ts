@@ -4,7 +4,8 @@
  * the centre over MQTT 5 and TLS with a client certificate), and a central broker configured by
  * src/dock/bridge-config.ts. `bodycam fleet status` (the built CLI) lists every camera of both sites; the centre
  * killed (SIGKILL) and started again from the same persistence directory ends with the latest state of every camera,
- * including what a site published while it was down; an evidence topic published at a site never reaches it.
+ * including what a site published while it was down (the site queues it for the bridge, and re-sends its retained
+ * records when the bridge reconnects); an evidence topic published at a site never reaches it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -257,7 +258,8 @@ describe('fleet status bridged from two sites to the centre', () => {
     const ids = byId(cameras);
     expect(ids.get(`site-a/${a.seen}`)?.pending?.segments).toBe(9);
     expect(ids.get(`site-b/${b.seen}`)?.pending?.segments).toBe(5);
-    // The cameras whose status did not change while the centre was down are still there (its persistence).
+    // The cameras whose status did not change while the centre was down are there too: the centre's persistence
+    // kept them, and the site's broker sends its retained records again when the bridge reconnects.
     expect([...ids.keys()].sort()).toEqual(
       [`site-a/${a.enrolled}`, `site-a/${a.seen}`, `site-b/${b.enrolled}`, `site-b/${b.seen}`].sort(),
     );
