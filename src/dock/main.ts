@@ -163,6 +163,9 @@ export class DockStation {
         fleet.noteHello(device, {
           release: hello.release,
           ...(hello.battery === undefined ? {} : { battery: hello.battery }),
+          ...(hello.storageMinutesLeft === undefined ? {} : { storageMinutesLeft: hello.storageMinutesLeft }),
+          ...(hello.clockOffsetMs === undefined ? {} : { clockOffsetMs: hello.clockOffsetMs }),
+          ...(hello.faults === undefined ? {} : { faults: hello.faults }),
         }),
     });
     await this.#started.start('agent', agent);
