@@ -23,7 +23,7 @@ import { Progress } from '../../../src/dock/sync/progress.ts';
 import { NodeProcessRunner } from '../../../src/hal/process/node.ts';
 import { upTopic } from '../../../src/protocol/topics.ts';
 import { agentTls, connectMqtt, endAll, enrollCamera, makeDock, receive } from '../../harness/broker.ts';
-import { cliAsync, makeSimCamera } from '../../harness/daemon.ts';
+import { cli, cliAsync, makeSimCamera } from '../../harness/daemon.ts';
 import { captureLogger, quietCamera } from '../../harness/dock.ts';
 
 const SITES = ['site-a', 'site-b'] as const;
@@ -221,6 +221,27 @@ describe('fleet status bridged from two sites to the centre', () => {
     expect(lines[0]).toMatch(/^NEVER SEEN {2}site-a\/site-a-cam1: /);
     expect(lines[3]).toMatch(/^ok {2}site-b\/site-b-cam2: .*pending 2 segment\(s\)/);
   }, 60_000);
+
+  it("refuses, at dock init, a bridge certificate naming another site's bridge", () => {
+    const r = cli([
+      'dock',
+      'init',
+      '--dir',
+      path.join(root, 'wrong-site'),
+      '--central',
+      `127.0.0.1:${centrePort}`,
+      '--site',
+      'site-b',
+      '--central-ca',
+      reader.ca,
+      '--central-cert',
+      file('site-a.crt'),
+      '--central-key',
+      file('site-a.key'),
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--central-cert names CN bridge-site-a; the centre knows site site-b');
+  });
 
   it('keeps evidence topics at the site: only the fleet status pattern crosses', async () => {
     const watcher = await connectMqtt(centrePort, reader, { host: '127.0.0.1' });
