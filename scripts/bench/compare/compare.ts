@@ -242,6 +242,13 @@ async function main(): Promise<void> {
       digits: 3,
     },
   ]);
+  // The cross-check: no recorder can have written less than the footage it keeps.
+  for (const s of summary.filter((x) => x.card.recordingBytes < x.card.footageBytes)) {
+    missed.push(
+      `${s.label}: ${s.card.recordingBytes} bytes counted as written while recording, fewer than the ` +
+        `${s.card.footageBytes} bytes of footage it keeps: the write counters missed writes`,
+    );
+  }
   for (const line of missed) process.stderr.write(`compare: ${line}\n`);
   if (missed.length > 0) process.exitCode = 1;
 }
