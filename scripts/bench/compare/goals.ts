@@ -11,17 +11,26 @@ export interface Goal {
   atMost: number;
   unit: string;
   digits: number;
+  /** Whether missing it fails the bench; a goal not enforced is reported all the same. */
+  enforced: boolean;
+}
+
+export interface Miss {
+  line: string;
+  enforced: boolean;
 }
 
 /** One line per goal missed; empty when all are met. */
-export function missedGoals(goals: readonly Goal[]): string[] {
+export function missedGoals(goals: readonly Goal[]): Miss[] {
   return goals.flatMap((g) => {
     const limit = `goal ≤ ${g.atMost.toFixed(g.digits)}${g.unit}`;
-    if (g.actual === null || !Number.isFinite(g.actual)) return [`goal missed: ${g.what} was not measured (${limit})`];
+    const head = g.enforced ? 'goal missed' : 'goal missed (reported, not enforced)';
+    if (g.actual === null || !Number.isFinite(g.actual)) {
+      return [{ line: `${head}: ${g.what} was not measured (${limit})`, enforced: g.enforced }];
+    }
     if (g.actual <= g.atMost) return [];
     const over = g.actual - g.atMost;
-    return [
-      `goal missed: ${g.what} is ${g.actual.toFixed(g.digits)}${g.unit}, ${limit} (over by ${over.toFixed(g.digits)}${g.unit})`,
-    ];
+    const line = `${head}: ${g.what} is ${g.actual.toFixed(g.digits)}${g.unit}, ${limit} (over by ${over.toFixed(g.digits)}${g.unit})`;
+    return [{ line, enforced: g.enforced }];
   });
 }
