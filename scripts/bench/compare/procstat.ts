@@ -65,12 +65,14 @@ export class TreeSampler {
   io(): IoCounters {
     const sum: IoCounters = { writeBytes: 0, cancelledWriteBytes: 0, wchar: 0 };
     for (const p of this.#tree()) {
-      let io: IoCounters;
+      let text: string;
       try {
-        io = parseIo(readFileSync(`/proc/${p.pid}/io`, 'utf8'));
+        text = readFileSync(`/proc/${p.pid}/io`, 'utf8');
       } catch {
         continue; // exited since the listing: its parent holds its counters once it is reaped
       }
+      // A kernel without task I/O accounting has no write_bytes: that throws rather than counting nothing.
+      const io = parseIo(text);
       sum.writeBytes += io.writeBytes;
       sum.cancelledWriteBytes += io.cancelledWriteBytes;
       sum.wchar += io.wchar;
