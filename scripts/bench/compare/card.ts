@@ -6,12 +6,12 @@
  *
  * Measured with the kernel's per-process I/O counters (`/proc/PID/io`, summed over the recorder's process tree by
  * procstat.ts): `write_bytes` counts every page a process dirties in a file on a block device, at the moment it
- * dirties it, so it counts files later deleted, truncated or overwritten (a loop recorder's wrap, bodycam's `.part`
- * files, index pages, manifests, audit entries and recovery tails) and leaves out pipes and sockets (which `wchar`
- * counts). It is page-granular (a 10-byte append to a clean page counts 4096, as the card is written a page at a
- * time) and does not see the filesystem's own metadata and journal, which every recorder pays alike. It counts
- * nothing on tmpfs, so the comparison refuses to run its storage there. The sizes of the files kept are the
- * cross-check: a recorder cannot have written less than the footage it keeps.
+ * dirties it, so it counts files later deleted, truncated or overwritten (a loop recorder's wrap, bodycam's
+ * `.partial` segments, index pages, manifests, audit entries and recovery tails) and leaves out pipes and sockets
+ * (which `wchar` counts). It is page-granular (a 10-byte append to a clean page counts 4096, as the card is written a
+ * page at a time), counts some metadata blocks the process dirties (a directory block) and not the journal, which
+ * every recorder pays alike. It counts nothing on tmpfs, so the comparison refuses to run its storage there. The
+ * sizes of the files kept are the cross-check: a recorder cannot have written less than the footage it keeps.
  */
 
 export interface IoCounters {
