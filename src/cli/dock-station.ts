@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { deviceFiles, dockLayout, loadDockConfig } from '../dock/layout.ts';
+import { existsSync } from 'node:fs';
+import { enrolledDeviceIds } from '../dock/enrolled.ts';
+import { dockLayout, loadDockConfig } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
 import { readWithdrawals } from '../dock/revocation.ts';
 import type { BacklogSummary } from '../dock/store/backlog.ts';
@@ -73,15 +74,6 @@ export function dockStatusRows(enrolled: readonly string[], summary: ReturnType<
   return [...rows.values()].sort((a, b) => a.device.localeCompare(b.device));
 }
 
-/** Device ids enrolled at the dock: the directories under DOCKDIR/devices holding a device.pub. */
-function enrolledDevices(dir: string): string[] {
-  const devices = dockLayout(dir).devicesDir;
-  if (!existsSync(devices)) return [];
-  return readdirSync(devices, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(deviceFiles(dir, e.name).pub))
-    .map((e) => e.name);
-}
-
 /** Refusals shown per camera in the text status (`--json` lists them all). */
 const REFUSALS_SHOWN = 10;
 
@@ -126,7 +118,7 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
   try {
     const now = Date.now();
     const withdrawals = await readWithdrawals(dockLayout(dir));
-    const devices = dockStatusRows(enrolledDevices(dir), progress?.summary() ?? []).map((d) => {
+    const devices = dockStatusRows(enrolledDeviceIds(dir), progress?.summary() ?? []).map((d) => {
       const docking = progress?.dockings.last(d.device) ?? null;
       const w = d.enrolled ? undefined : withdrawals.filter((x) => x.device === d.device).at(-1);
       return {

@@ -31,9 +31,10 @@ import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
 import { exists } from '../lib/fs.ts';
 import { DOCK_AGENT_CN } from '../protocol/acl.ts';
 import { loadCredentials } from '../store/credentials.ts';
+import { type CentralFlags, centralFromFlags, installCentral } from './dock-central.ts';
 import { type StoreFlags, storeFromFlags } from './dock-store.ts';
 
-export interface DockInitOptions extends StoreFlags {
+export interface DockInitOptions extends StoreFlags, CentralFlags {
   dir: string;
   host: string;
   port: number;
@@ -54,6 +55,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     if (problem !== undefined) throw new BodycamError(ErrorCode.USAGE, `${flag}: ${problem}`);
   }
   const store = storeFromFlags(opts, process.cwd());
+  const central = centralFromFlags(opts);
   // Checked now, not at the first footage: the file exists, parses, and is not readable by every user.
   if (store.kind === 's3') await loadCredentials(store.credentialsFile);
   const l = dockLayout(opts.dir);
@@ -73,6 +75,15 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
   await mkdir(path.dirname(l.dir), { recursive: true });
   if (account !== undefined) await assertReachable(path.dirname(l.dir), account);
 
+  for (const dir of [l.dir, l.pki.dir, l.broker.dir]) await ensureDir(dir, brokerDir);
+  // The broker writes its persistence directory: group-writable for the mosquitto account when run as root.
+  const bridge =
+    central === undefined
+      ? undefined
+      : await installCentral(l, central, opts, {
+          file: broker,
+          stateDir: { mode: access.gid === undefined ? 0o700 : 0o770, gid: access.gid },
+        });
   const confText = buildMosquittoConf({
     port: opts.port,
     bind: opts.bind,
@@ -82,8 +93,8 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     certfile: l.pki.serverCert,
     keyfile: l.pki.serverKey,
     crlfile: l.pki.crl,
+    ...(bridge === undefined ? {} : { central: bridge }),
   });
-  for (const dir of [l.dir, l.pki.dir, l.broker.dir]) await ensureDir(dir, brokerDir);
   for (const dir of [l.identity.dir, l.devicesDir, l.evidenceDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
 
   const ssl = new Openssl(runner);
@@ -132,6 +143,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     mosquittoPath,
     ...(await keptLimits(l.config)),
     store,
+    ...(central === undefined ? {} : { central }),
   };
   await writeProtected(l.config, `${JSON.stringify(config, null, 2)}\n`, PUBLIC, false);
   loadDockConfig(l.dir); // what was written reads back
@@ -146,6 +158,11 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     `  dock signing key ${l.identity.pub} (key id ${keyId(loadPublicKey(dockPub))})`,
     `  revocation list  ${l.pki.crl} (withdrawn cameras: bodycam dock withdraw)`,
     `  cameras          ${l.devicesDir}; evidence ${evidenceWhere(store, l.evidenceDir)}`,
+    ...(central === undefined
+      ? []
+      : [
+          `  fleet status     bridged to ${central.address} as site ${central.site} (sites/${central.site}/fleet/v1/…)`,
+        ]),
     `next: bodycam dock enroll --dir ${l.dir} --device-config CAMERA/config.json`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);

@@ -279,6 +279,11 @@ export function buildProgram(): Command {
     .option('--s3-credentials <file>', 'with --store s3://…: an AWS shared-credentials file ([default] keys)')
     .option('--s3-region <region>', 'with --store s3://…: the region (default us-east-1)')
     .option('--organisation <org>', 'with --store s3://…: the police zone or service, first part of every key')
+    .option('--central <host:port>', 'bridge the fleet status to this central broker (MQTT 5 over TLS)')
+    .option('--site <name>', 'with --central: this site, whose status arrives at the centre under sites/<name>/')
+    .option('--central-ca <file>', "with --central: the central broker's CA certificate")
+    .option('--central-cert <file>', "with --central: this site's bridge certificate (CN bridge-<site>)")
+    .option('--central-key <file>', "with --central: that certificate's key")
     .action(async (opts: DockInitOptions) => (await import('./dock.ts')).dockInitCommand(opts));
   dock
     .command('enroll')
@@ -320,6 +325,31 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON: {"incidents": [...]}', false)
     .action(async (opts: { config: string; json: boolean }) =>
       (await import('./list.ts')).listCommand(opts.config, opts.json),
+    );
+
+  const fleet = program
+    .command('fleet')
+    .description('the fleet at the centre: the status every dock publishes for each of its cameras');
+  fleet
+    .command('status')
+    .description('every camera of every site bridged to the central broker, what needs attention first')
+    .requiredOption('--broker <url>', 'the central broker, mqtts://HOST:PORT')
+    .requiredOption('--ca <file>', "the central broker's CA certificate")
+    .requiredOption('--cert <file>', 'a fleet reader certificate (the central ACL lets it read sites/#)')
+    .requiredOption('--key <file>', "that certificate's key")
+    .option('--json', 'print JSON: {"cameras": [...], "invalid": [...]}', false)
+    .option('--wait-ms <n>', 'how long to collect status after subscribing (ms)', integer(100, 600_000), 1500)
+    .option('--connect-ms <n>', 'how long to try to reach the broker (ms)', integer(100, 600_000), 10_000)
+    .action(
+      async (opts: {
+        broker: string;
+        ca: string;
+        cert: string;
+        key: string;
+        json: boolean;
+        waitMs: number;
+        connectMs: number;
+      }) => (await import('./fleet.ts')).fleetStatusCommand(opts),
     );
 
   addVaultCommands(program);

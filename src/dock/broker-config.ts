@@ -12,6 +12,7 @@ import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { ACL, type AclAccess, DOCK_AGENT_CN } from '../protocol/acl.ts';
 import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
+import { buildBridgeBlock, type SiteBridgeInput } from './bridge-config.ts';
 
 /** Everything mosquitto.conf depends on. */
 export interface BrokerConfigInput {
@@ -29,6 +30,12 @@ export interface BrokerConfigInput {
    * see pki.ts `planKeyAccess`. Ignored by Mosquitto when not started as root.
    */
   user: string;
+  /**
+   * A bridge to the central fleet broker (bridge-config.ts), with the directory where the broker keeps what waits for
+   * it. Then the broker persists (queued status survives its restart) and keeps retained messages (the fleet status
+   * is retained; the agent clears any retained message a camera sends, as with an external broker).
+   */
+  central?: SiteBridgeInput & { persistenceDir: string };
 }
 
 const SAFE_VALUE = /^[^\s#"'\\]+$/;
@@ -48,17 +55,24 @@ function value(name: string, v: string): string {
 /**
  * mosquitto.conf for the dock: one TLS listener, client certificates required (CN = user name = client id), no
  * anonymous clients, the static ACL, TLS 1.2 at least, no persistence (MQTT is a transport, never the store: the
- * outbox is in the camera's SQLite), no retained messages, no packet larger than the protocol's largest message,
+ * outbox is in the camera's SQLite) and no retained messages unless bridged to the centre (`central`), no packet larger than the protocol's largest message,
  * logs to stderr (kept by the supervisor). Nothing else: every default left alone is at least as strict.
  */
 export function buildMosquittoConf(c: BrokerConfigInput): string {
+  const bridged = c.central !== undefined;
   return [
     '# Written by `bodycam dock init`; rewritten by `bodycam dock init --force`.',
     '# Must come first: the settings below apply to every listener.',
     'per_listener_settings false',
     `user ${value('user', c.user)}`,
     'allow_anonymous false',
-    'persistence false',
+    ...(c.central === undefined
+      ? ['persistence false']
+      : [
+          '# Status waiting for the central broker survives a restart of this one.',
+          'persistence true',
+          `persistence_location ${value('persistence_location', c.central.persistenceDir)}`,
+        ]),
     'log_dest stderr',
     'log_type error',
     'log_type warning',
@@ -69,8 +83,15 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     '# No message of the sync protocol is larger: a client sending a larger packet is disconnected before it is read.',
     `max_packet_size ${MAX_PACKET_BYTES}`,
     `message_size_limit ${MAX_PAYLOAD_BYTES}`,
-    '# Nothing is kept for later subscribers: a client that publishes a retained message is disconnected.',
-    'retain_available false',
+    ...(bridged
+      ? [
+          '# The fleet status is retained (only the dock agent may write it); the agent clears any a camera sends.',
+          'retain_available true',
+        ]
+      : [
+          '# Nothing is kept for later subscribers: a client that publishes a retained message is disconnected.',
+          'retain_available false',
+        ]),
     '',
     `listener ${c.port} ${value('bind address', c.bind)}`,
     `cafile ${value('cafile', c.cafile)}`,
@@ -84,6 +105,7 @@ export function buildMosquittoConf(c: BrokerConfigInput): string {
     'use_username_as_clientid true',
     'tls_version tlsv1.2',
     '',
+    ...(c.central === undefined ? [] : buildBridgeBlock(c.central)),
   ].join('\n');
 }
 
@@ -122,7 +144,9 @@ export const HARDENING_LINES = [
 export function missingHardening(conf: string): string[] {
   const lines = conf.split('\n').map((l) => l.trim());
   const have = new Set(lines);
-  const missing: string[] = HARDENING_LINES.filter((l) => !have.has(l));
+  // A site bridged to the centre keeps retained messages on purpose (bridge-config.ts).
+  const bridged = lines.some((l) => /^connection\s+\S/.test(l)) && have.has('retain_available true');
+  const missing: string[] = HARDENING_LINES.filter((l) => !have.has(l) && !(bridged && l === 'retain_available false'));
   if (!lines.some((l) => /^crlfile\s+\S/.test(l))) missing.push('crlfile …');
   return missing;
 }

@@ -5,9 +5,9 @@
  * costs one stat.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { keyId, loadPublicKey } from '../evidence/keys.ts';
-import { deviceFiles } from './layout.ts';
+import { deviceFiles, dockLayout } from './layout.ts';
 
 export interface EnrolledKey {
   key: KeyObject;
@@ -52,4 +52,13 @@ export class EnrolledDevices {
       return null;
     }
   }
+}
+
+/** Device ids enrolled at the dock `dir`: the directories under DOCKDIR/devices holding a device.pub. */
+export function enrolledDeviceIds(dir: string): string[] {
+  const devices = dockLayout(dir).devicesDir;
+  if (!existsSync(devices)) return [];
+  return readdirSync(devices, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(deviceFiles(dir, e.name).pub))
+    .map((e) => e.name);
 }

@@ -5,15 +5,18 @@
  *
  * ```
  * DOCKDIR/
- *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, store, limits? }
+ *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, store, limits?, central? }
  *   pki/ca.key                the dock site's CA key (0600; only `bodycam dock` reads it)
  *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
  *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
  *   pki/dock-agent.key, .crt  the dock agent's client key (0600) and certificate (CN = dock)
  *   pki/crl.pem               the revocation list the broker checks (withdrawn cameras' certificates)
  *   pki/withdrawals.jsonl     the withdrawals it is issued from (device, serial, when, why)
+ *   pki/central-ca.crt        with a `central` section: the central broker's CA,
+ *   pki/central-bridge.crt, .key  and this site's bridge certificate (CN bridge-<site>) and key
  *   broker/mosquitto.conf     the managed broker's configuration
  *   broker/acl                its static pattern ACL
+ *   broker/state/             with a `central` section: the broker's persistence (status waiting for the centre)
  *   identity/dock.key, .pub   the dock's Ed25519 signing key (0600; signs acknowledgements) and its public key
  *   devices/<id>/device.pub   an enrolled camera's signing key
  *   devices/<id>/client.crt   the client certificate issued to it
@@ -61,8 +64,13 @@ export interface DockLayout {
     crl: string;
     /** The withdrawals the CRL is issued from: one JSON line each (device, serial, when, why). */
     withdrawals: string;
+    /** The central broker's CA, and the site bridge's certificate and key (a `central` section). */
+    centralCa: string;
+    centralCert: string;
+    centralKey: string;
   };
-  broker: { dir: string; conf: string; acl: string };
+  /** `state`: the broker's persistence directory (with a `central` section), ending in `/` as Mosquitto wants it. */
+  broker: { dir: string; conf: string; acl: string; state: string };
   identity: { dir: string; key: string; pub: string };
   devicesDir: string;
   /** Withdrawn cameras' enrolment records, kept: `withdrawn/<id>-<time>/`. */
@@ -93,8 +101,16 @@ export function dockLayout(dir: string): DockLayout {
       agentCert: path.join(pki, 'dock-agent.crt'),
       crl: path.join(pki, 'crl.pem'),
       withdrawals: path.join(pki, 'withdrawals.jsonl'),
+      centralCa: path.join(pki, 'central-ca.crt'),
+      centralCert: path.join(pki, 'central-bridge.crt'),
+      centralKey: path.join(pki, 'central-bridge.key'),
     },
-    broker: { dir: broker, conf: path.join(broker, 'mosquitto.conf'), acl: path.join(broker, 'acl') },
+    broker: {
+      dir: broker,
+      conf: path.join(broker, 'mosquitto.conf'),
+      acl: path.join(broker, 'acl'),
+      state: `${path.join(broker, 'state')}/`,
+    },
     identity: { dir: identity, key: path.join(identity, 'dock.key'), pub: dockKeyFile(identity) },
     devicesDir: path.join(root, DOCK_DEVICES_DIR),
     withdrawnDir: path.join(root, 'withdrawn'),
@@ -168,6 +184,16 @@ export const dockConfigSchema = s.object({
     .default({ kind: 'filesystem' })
     .describe('where verified evidence is kept: "filesystem" (default) or "s3"'),
   limits: limitsSchema,
+  central: s
+    .object({
+      address: s.string().nonEmpty().describe('the central fleet broker, host:port (MQTT 5 over TLS)'),
+      site: s
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64')
+        .describe('this site at the centre: its status arrives under sites/<site>/'),
+    })
+    .optional()
+    .describe('bridge the fleet status to a central broker (certificates in pki/central-*); absent: no bridge'),
 });
 
 /** The `store` section of a validated dock.json. */

@@ -1,7 +1,7 @@
 /**
  * The dock station's composition root: the broker (a supervised Mosquitto, unless the site runs its own), the
  * agent's connection to it (the MQTT transport with the agent's certificate), the progress database, the evidence
- * store and the agent. Parts start in dependency order and stop in reverse.
+ * store, the agent and the fleet status it publishes. Parts start in dependency order and stop in reverse.
  */
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,9 +18,11 @@ import { MqttTransport } from '../protocol/transport/mqtt.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
 import { missingHardening } from './broker-config.ts';
-import { EnrolledDevices } from './enrolled.ts';
+import { EnrolledDevices, enrolledDeviceIds } from './enrolled.ts';
 import { watchFile } from './file-watch.ts';
+import { FleetPublisher } from './fleet-publisher.ts';
 import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
+import { readWithdrawals } from './revocation.ts';
 import { openEvidenceStore } from './store/open.ts';
 import { StagedEvidenceStore } from './store/staged.ts';
 import { DockAgent } from './sync/agent.ts';
@@ -40,6 +42,8 @@ export interface DockDeps {
   transport?: SyncTransport;
   /** How soon the object store is asked again after it did not answer (default 2 s, doubling up to 60 s). */
   storeRetry?: { retryMs: number; retryMaxMs: number };
+  /** How often the fleet status is built again and changes published (default 5 s). */
+  fleetLookMs?: number;
 }
 
 export class DockStation {
@@ -130,6 +134,15 @@ export class DockStation {
     await transport.open();
     this.#started.add('broker connection', () => transport.close());
     const enrolled = new EnrolledDevices(this.#dir);
+    const fleet = new FleetPublisher({
+      transport,
+      progress,
+      enrolled: () => enrolledDeviceIds(this.#dir),
+      withdrawals: () => readWithdrawals(layout),
+      clock,
+      logger: this.#log.child({ component: 'fleet' }),
+      ...(this.#deps.fleetLookMs === undefined ? {} : { lookMs: this.#deps.fleetLookMs }),
+    });
     const agent = new DockAgent({
       transport,
       progress,
@@ -146,8 +159,17 @@ export class DockStation {
       logger: this.#log.child({ component: 'agent' }),
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
       ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
+      onHello: (device, hello) =>
+        fleet.noteHello(device, {
+          release: hello.release,
+          ...(hello.battery === undefined ? {} : { battery: hello.battery }),
+          ...(hello.storageMinutesLeft === undefined ? {} : { storageMinutesLeft: hello.storageMinutesLeft }),
+          ...(hello.clockOffsetMs === undefined ? {} : { clockOffsetMs: hello.clockOffsetMs }),
+          ...(hello.faults === undefined ? {} : { faults: hello.faults }),
+        }),
     });
     await this.#started.start('agent', agent);
+    await this.#started.start('fleet status', fleet);
     this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker, store: evidence.where }, 'dock ready');
   }
 

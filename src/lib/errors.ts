@@ -37,6 +37,8 @@ export const ErrorCode = {
   // daemon control socket
   CONTROL_UNREACHABLE: 'CONTROL_UNREACHABLE',
   CONTROL_REJECTED: 'CONTROL_REJECTED',
+  // the central fleet status broker
+  FLEET_UNREACHABLE: 'FLEET_UNREACHABLE',
   // evidence format: manifests, signatures, hash chains, audit log, verification
   EVIDENCE_FORMAT: 'EVIDENCE_FORMAT',
   EVIDENCE_KEY: 'EVIDENCE_KEY',

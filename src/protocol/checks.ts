@@ -84,8 +84,29 @@ export const checkHello = (p: Buffer): Checked<Hello> =>
       release: str(r, 'release'),
       sentMono: num(r, 'sentMono'),
       ...(r['battery'] === undefined ? {} : { battery: battery(r['battery']) }),
+      ...(r['storageMinutesLeft'] === undefined ? {} : { storageMinutesLeft: int(r, 'storageMinutesLeft', 1e9) }),
+      ...(r['clockOffsetMs'] === undefined ? {} : { clockOffsetMs: offset(r) }),
+      ...(r['faults'] === undefined ? {} : { faults: faults(r['faults']) }),
     };
   });
+
+/** A hello's clock offset: a number of ms within ±10¹² (decades; anything else is not a measurement). */
+function offset(r: Rec): number {
+  const v = num(r, 'clockOffsetMs');
+  if (Math.abs(v) > 1e12) throw new Error('clockOffsetMs must be within ±10^12');
+  return v;
+}
+
+/** A hello's faults: at most 20 sentences of at most 200 characters. */
+function faults(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > 20) throw new Error('faults must be a list of at most 20 sentences');
+  return v.map((f) => {
+    if (typeof f !== 'string' || f.length === 0 || f.length > 200) {
+      throw new Error('each fault must be a sentence of 1–200 characters');
+    }
+    return f;
+  });
+}
 
 /** The optional battery of a hello: charge 0–100 %, voltage 0–60 V. */
 function battery(v: unknown): { percent: number; volts: number } {

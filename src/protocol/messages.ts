@@ -36,6 +36,12 @@ export interface Hello {
   sentMono: number;
   /** The camera's battery when it has a fuel gauge: charge (0–100 %) and pack voltage. */
   battery?: { percent: number; volts: number };
+  /** Minutes of recording its storage has left beyond the reserve (its last storage check). */
+  storageMinutesLeft?: number;
+  /** Its clock minus the dock's, ms, as last measured (at the previous exchange of time with a dock). */
+  clockOffsetMs?: number;
+  /** Faults it knows now (speaker, microphone), each a sentence; for the fleet status. */
+  faults?: string[];
 }
 
 export interface SegmentOffer {

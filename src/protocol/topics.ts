@@ -52,3 +52,32 @@ export function topicMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/**
+ * Fleet status (src/protocol/fleet-status.ts): the dock publishes one retained record per camera on
+ * `bodycam/fleet/v1/<id>`. Cameras may neither publish nor read it (acl.ts gives them no rule there). A site's
+ * broker bridges exactly this pattern, and nothing else, to the central broker, where it is `sites/<site>/fleet/v1/<id>`.
+ */
+export const fleetTopic = (device: string) => `${TOPIC_ROOT}/fleet/v1/${device}`;
+
+/** A site's name at the centre (the bridge's remote prefix): letters, digits, "-" and "_", at most 64. */
+export const SITE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** The site bridge's `topic` line: local `bodycam/fleet/v1/+` leaves, QoS 1, as `sites/<site>/fleet/v1/+`. */
+export function fleetBridgeTopic(site: string): { pattern: string; localPrefix: string; remotePrefix: string } {
+  return { pattern: 'fleet/v1/+', localPrefix: `${TOPIC_ROOT}/`, remotePrefix: `sites/${site}/` };
+}
+
+/** What `bodycam fleet status` subscribes to at the centre: every camera of every site. */
+export const CENTRE_FLEET_FILTER = 'sites/+/fleet/v1/+';
+
+/** At the centre: what a site's bridge may write (`sites/<site>/#`), and what a fleet reader may read. */
+export const centreSiteFilter = (site: string) => `sites/${site}/#`;
+export const CENTRE_READ_FILTER = 'sites/#';
+
+/** The site and device of a fleet status topic at the centre, or null for another topic. */
+export function parseCentreFleetTopic(topic: string): { site: string; device: string } | null {
+  const m = /^sites\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/fleet\/v1\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})$/.exec(topic);
+  if (m === null) return null;
+  return { site: m[1] ?? '', device: m[2] ?? '' };
+}

@@ -32,6 +32,7 @@ import { Progress } from '../../src/dock/sync/progress.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../src/evidence/keys.ts';
 import { FakeClock } from '../../src/hal/clock/fake.ts';
 import { DOCK_AGENT_CN } from '../../src/protocol/acl.ts';
+import type { Hello } from '../../src/protocol/messages.ts';
 import { MemoryTransport } from '../../src/protocol/transport/memory.ts';
 import { MemoryBroker } from '../../src/protocol/transport/memory-broker.ts';
 import { captureLogger, type LogLine } from './dock.ts';
@@ -50,6 +51,8 @@ export interface SceneDock {
   lines: LogLine[];
   /** Chunks that reached the dock, per camera. */
   chunks: Map<string, number>;
+  /** Every checked hello the agent took, in order (what feeds the fleet status). */
+  hellos: Array<{ device: string; hello: Hello }>;
 }
 
 export interface SceneCamera {
@@ -64,6 +67,8 @@ export interface SceneCamera {
   lines: LogLine[];
   /** What the sync component told the bus, in order. */
   events: Array<{ event: keyof CameraEvents; payload: unknown }>;
+  /** The camera's event bus (health events the hello reports). */
+  bus: ReturnType<typeof createCameraBus>;
   dock(docked: boolean): void;
   segments(): SegmentRow[];
   offloaded(): number;
@@ -103,6 +108,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
   const { logger, lines } = captureLogger();
   const transport = new MemoryTransport({ broker, user: DOCK_AGENT_CN, clock });
   const evidenceDir = path.join(dir, 'evidence');
+  const hellos: SceneDock['hellos'] = [];
   const agent = new DockAgent({
     transport,
     progress,
@@ -115,12 +121,13 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
     clock,
     freeBytes: async () => 1e12,
     ...(o.checkpointBytes === undefined ? {} : { checkpointBytes: o.checkpointBytes }),
+    onHello: (device, hello) => hellos.push({ device, hello }),
   });
   const chunks = new Map<string, number>();
   broker.tap = (d) => {
     if (d.to === DOCK_AGENT_CN && d.topic.endsWith('/chunk')) chunks.set(d.from, (chunks.get(d.from) ?? 0) + 1);
   };
-  const dock: SceneDock = { dir, evidenceDir, progress, agent, transport, publicKey, enrolled, lines, chunks };
+  const dock: SceneDock = { dir, evidenceDir, progress, agent, transport, publicKey, enrolled, lines, chunks, hellos };
   const cameras: SceneCamera[] = [];
   let dockStarted = false;
   const startDock = async () => {
@@ -172,6 +179,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       incidents,
       lines: camLines,
       events,
+      bus,
       dock: (docked) => bus.emit('dock.changed', { docked }),
       segments: () => incidents.flatMap((i) => store.segments.ofIncident(i.incident)),
       offloaded: () => cam.segments().filter((s) => s.offloadedAt !== null).length,

@@ -3,10 +3,12 @@
  * same code as `init --board sim`, as scripts/bench/activation.ts drives it), with the `rpicam` source, whose
  * producer is the fed H.264 stream (`cat` of the comparison's FIFO instead of rpicam-vid): ffmpeg copies it into
  * fMP4, the ring holds 30 s, activation seals it with age. Durable: the first `segment.synced` after activate().
+ * The simulated speaker (the `file` driver, a stand-in for aplay, which writes nothing to the card) writes what it
+ * plays to a directory in /dev/shm, so that the card's write counts (card.ts) hold the camera's writes only.
  *
  *   node bodycam-worker.ts --feed FIFO --out DIR --preroll 30 --fps 30 --kbps 8000 --width 1920 --height 1080
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentity } from '../../../src/age/keys.ts';
@@ -40,6 +42,8 @@ raw['capture'] = {
   },
 };
 raw['preRecord'] = { seconds: Number(need(a, '--preroll')), audio: false };
+const speakerDir = mkdtempSync('/dev/shm/bodycam-compare-speaker-');
+raw['audio'] = { driver: 'file', dir: speakerDir };
 const checked = validateConfig(raw, dir);
 if (!checked.ok) throw new Error(`bodycam config: ${JSON.stringify(checked.problems)}`);
 const config = checked.config;
@@ -89,3 +93,4 @@ await commands(async (c) => {
   }
 });
 await camera.stop();
+rmSync(speakerDir, { recursive: true, force: true });

@@ -5,13 +5,25 @@
  * frames for all. Per recorder and trigger: activation → durable pre-roll and its ratio to age-sealing + writing +
  * fsyncing the same number of bytes of the same stream directly (the floor, measured right after, while the
  * others are idle); pre-roll requested vs recorded (ffprobe); first frame a keyframe; frames lost or duplicated
- * (each frame recognised by its slice hash); controller and recorder CPU per hour of footage; peak RSS.
- * Writes bench-results/compare.json and compare.svg and prints the README table.
+ * (each frame recognised by its slice hash); controller and recorder CPU per hour of footage; peak RSS; what the
+ * card sees (card.ts): bytes written per standby hour and, while recording, per byte of footage kept.
+ * Writes bench-results/compare.json and compare.svg, prints the README table, and exits non-zero when one of
+ * bodycam's goals (goals.ts) is missed.
  *
  *   npm run bench    or   node scripts/bench/compare/compare.ts   (BENCH_COMPARE_TRIGGERS=N, default 4)
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writevSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +31,9 @@ import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { AgeSealer } from '../../../src/age/sealer.ts';
 import { DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
 import { framesOfRecording } from './analyze.ts';
+import type { Phase } from './card.ts';
 import { Feed, loadClip, type Source } from './feed.ts';
+import { missedGoals } from './goals.ts';
 import { TreeSampler } from './procstat.ts';
 import { seamReport } from './seam.ts';
 import { type SystemResult, summarise, table, writeChart } from './summary.ts';
@@ -30,6 +44,14 @@ const SOURCE: Source = { width: 1920, height: 1080, fps: 30, kbps: 8000, seconds
 const PREROLL_S = 30;
 const POST_S = 5;
 const STAGGER_MS = 3000;
+/** bodycam's goals for the card: nothing written until an activation, and little more than the footage after. */
+const GOAL_STANDBY_BYTES_PER_HOUR = 0;
+const GOAL_WRITE_AMPLIFICATION = 1.02;
+/**
+ * After a recording closes, this long is its closing phase (card.ts): bodycam's spoken warning runs ~13 s from the
+ * activation, and its end is audited and signs the incident's manifest; on a loaded machine that comes seconds late.
+ */
+const CLOSING_S = 20;
 const TRIGGERS = Number(process.env['BENCH_COMPARE_TRIGGERS'] ?? 4);
 /** First trigger once 30 s are buffered; then every ~36 s (the GStreamer queue refills only after a stop), the
  *  fractions moving the trigger across the GOP. */
@@ -74,6 +96,11 @@ async function main(): Promise<void> {
     gstMissing === null,
   );
   const work = mkdtempSync(path.join(os.tmpdir(), 'bodycam-compare-'));
+  // The write counters count pages of a block device's files: on tmpfs every recorder would write nothing.
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', work], { encoding: 'utf8' }).stdout.trim();
+  if (fsType === 'tmpfs' || fsType === 'ramfs') {
+    throw new Error(`compare: ${work} is on ${fsType}; set TMPDIR to a directory on a disk`);
+  }
   const recipients = [parseRecipient(generateIdentity().recipient)];
   const runs = specs.map((spec) => {
     const dir = path.join(work, spec.key);
@@ -81,7 +108,9 @@ async function main(): Promise<void> {
     const fifo = path.join(dir, 'feed.h264');
     spawnSync('mkfifo', [fifo]);
     const controller = new Controller(spec, fifo, dir);
-    return { spec, dir, fifo, controller, sampler: new TreeSampler(controller.child.pid ?? 0), floors: [] as number[] };
+    const sampler = new TreeSampler(controller.child.pid ?? 0);
+    const card = new CardLog(sampler, CLOSING_S * SOURCE.fps);
+    return { spec, dir, fifo, controller, sampler, floors: [] as number[], card };
   });
   const floorQueue: Promise<void>[] = [];
   const post = POST_S * SOURCE.fps;
@@ -92,9 +121,16 @@ async function main(): Promise<void> {
     runs.map((run) => ({
       fifo: run.fifo,
       onFrame: (n) => {
+        run.card.fed(n);
         const j = triggerFrames.indexOf(n);
         if (j >= 0) {
+          run.card.activated();
           run.controller.send({ cmd: 'trigger', id: j });
+          void run.controller
+            .next((r) => r.event === 'stopped' && r.id === j, 600_000)
+            .then((r) => {
+              if (r !== undefined) run.card.stopped();
+            });
           // The floor for the same bytes, right after this recorder's durable report (the others are idle then).
           floorQueue.push(
             run.controller
@@ -111,14 +147,22 @@ async function main(): Promise<void> {
   );
   const ready = await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'ready', 60_000)));
   if (ready.some((r) => r === undefined)) throw new Error('compare: a recorder did not start');
-  for (const r of runs) r.sampler.mark();
+  for (const r of runs) {
+    r.sampler.mark();
+    r.card.start(); // start-up (keys, prompts, config) is not standby
+  }
   feed.start();
   const sampling = setInterval(() => {
     for (const r of runs) r.sampler.sample();
   }, 1000);
   const lastTrigger = TRIGGERS - 1;
   await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'stopped' && x.id === lastTrigger, 600_000)));
-  for (const r of runs) r.sampler.sample();
+  // Every recorder's last recording gets its whole closing phase before the counters are read for the last time.
+  await new Promise((resolve) => setTimeout(resolve, CLOSING_S * 1000 + 1000));
+  for (const r of runs) {
+    r.sampler.sample();
+    r.card.end();
+  }
   const footageSeconds = feed.seconds();
   clearInterval(sampling);
   await Promise.all(floorQueue);
@@ -146,6 +190,7 @@ async function main(): Promise<void> {
       };
     });
     const totals = run.sampler.totals(run.spec.exclude);
+    const kept = run.controller.reports.flatMap((r) => (r.event === 'stopped' ? r.files : []));
     return {
       key: run.spec.key,
       label: run.spec.label,
@@ -156,6 +201,7 @@ async function main(): Promise<void> {
         recorder: (totals.tree.cpu / footageSeconds) * 3600,
       },
       peakRss: { controller: totals.controller.rss, recorder: totals.tree.rss },
+      card: { phases: run.card.phases, footageBytes: kept.reduce((n, f) => n + statSync(f).size, 0) },
     };
   });
   rmSync(work, { recursive: true, force: true });
@@ -182,6 +228,90 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${table(summary)}\nwall ${doc.wallSeconds.toFixed(0)} s; bench-results/compare.json, compare.svg\n`,
   );
+  const bodycam = summary.find((s) => s.key === 'bodycam');
+  const missed = missedGoals([
+    {
+      what: 'bodycam bytes written per standby hour',
+      actual: bodycam?.card.standbyBytesPerHour ?? null,
+      atMost: GOAL_STANDBY_BYTES_PER_HOUR,
+      unit: ' B',
+      digits: 0,
+      // Reported, not enforced yet: runs on the loaded development VM show a lone 4 KiB page in some standby
+      // stretches after a recording (and once in a GStreamer recorder's, which writes no file then); its cause is
+      // not pinned down (docs/benchmarks.md).
+      enforced: false,
+    },
+    {
+      what: 'bodycam write amplification while recording',
+      actual: bodycam?.card.writeAmplification ?? null,
+      atMost: GOAL_WRITE_AMPLIFICATION,
+      unit: '×',
+      digits: 3,
+      enforced: true,
+    },
+  ]);
+  // The cross-check: no recorder can have written less than the footage it keeps.
+  for (const s of summary.filter((x) => x.card.recordingBytes < x.card.footageBytes)) {
+    missed.push({
+      line:
+        `${s.label}: ${s.card.recordingBytes} bytes counted as written while recording, fewer than the ` +
+        `${s.card.footageBytes} bytes of footage it keeps: the write counters missed writes`,
+      enforced: true,
+    });
+  }
+  for (const m of missed) process.stderr.write(`compare: ${m.line}\n`);
+  if (missed.some((m) => m.enforced)) process.exitCode = 1;
 }
 
+/**
+ * A recorder's storage writes cut into phases (card.ts): each change of phase reads the tree's counters and books
+ * what was written since the last reading, with the frames fed meanwhile, to the phase that just ended.
+ */
+class CardLog {
+  readonly phases: Phase[] = [];
+  readonly #sampler: TreeSampler;
+  readonly #closingFrames: number;
+  #frames = 0;
+  #kind: Phase['kind'] = 'standby';
+  #closingUntil = 0;
+  #last = { frames: 0, writeBytes: 0 };
+
+  constructor(sampler: TreeSampler, closingFrames: number) {
+    this.#sampler = sampler;
+    this.#closingFrames = closingFrames;
+  }
+
+  start(): void {
+    this.#last = { frames: this.#frames, writeBytes: this.#sampler.io().writeBytes };
+  }
+
+  /** Frame n (0-based) was fed. */
+  fed(n: number): void {
+    this.#frames = n + 1;
+    if (this.#kind === 'closing' && this.#frames >= this.#closingUntil) this.#next('standby');
+  }
+
+  activated(): void {
+    this.#next('recording');
+  }
+
+  stopped(): void {
+    this.#closingUntil = this.#frames + this.#closingFrames;
+    this.#next('closing');
+  }
+
+  end(): void {
+    this.#next(this.#kind);
+  }
+
+  #next(kind: Phase['kind']): void {
+    const now = { frames: this.#frames, writeBytes: this.#sampler.io().writeBytes };
+    const frames = now.frames - this.#last.frames;
+    if (frames > 0 || now.writeBytes > this.#last.writeBytes) {
+      this.phases.push({ kind: this.#kind, frames, writeBytes: now.writeBytes - this.#last.writeBytes });
+    }
+    this.#last = now;
+    this.#kind = kind;
+  }
+}
 await main();

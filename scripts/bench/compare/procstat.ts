@@ -4,6 +4,7 @@
  * stand-in for the camera's encoder) is left out of the sums but not its children.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { type IoCounters, parseIo } from './card.ts';
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
@@ -53,6 +54,33 @@ export class TreeSampler {
   }
 
   sample(): void {
+    for (const p of this.#tree()) this.#seen.set(p.pid, p);
+  }
+
+  /**
+   * Storage writes of the tree so far: the kernel's per-process I/O counters summed over the live processes. A
+   * reaped child's counters are added to its parent's by the kernel (wait_task_zombie), so the sum over the living
+   * counts the dead as well, once.
+   */
+  io(): IoCounters {
+    const sum: IoCounters = { writeBytes: 0, cancelledWriteBytes: 0, wchar: 0 };
+    for (const p of this.#tree()) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${p.pid}/io`, 'utf8');
+      } catch {
+        continue; // exited since the listing: its parent holds its counters once it is reaped
+      }
+      // A kernel without task I/O accounting has no write_bytes: that throws rather than counting nothing.
+      const io = parseIo(text);
+      sum.writeBytes += io.writeBytes;
+      sum.cancelledWriteBytes += io.cancelledWriteBytes;
+      sum.wchar += io.wchar;
+    }
+    return sum;
+  }
+
+  #tree(): ProcSample[] {
     const all = readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
       .map((d) => read(Number(d)))
@@ -68,7 +96,7 @@ export class TreeSampler {
         }
       }
     }
-    for (const p of all) if (inTree.has(p.pid)) this.#seen.set(p.pid, p);
+    return all.filter((p) => inTree.has(p.pid));
   }
 
   /** CPU spent so far (start-up) is not counted. */

@@ -2,6 +2,7 @@
  * The comparison's figures per recorder (medians and ranges over the triggers), its README table and its chart.
  */
 import { writeFileSync } from 'node:fs';
+import { type CardFigures, type CardResult, cardFigures } from './card.ts';
 import { renderChart } from './chart.ts';
 import type { SeamReport } from './seam.ts';
 
@@ -21,6 +22,8 @@ export interface SystemResult {
   /** CPU seconds per hour of footage: the controller process alone, and the recorder's whole process tree. */
   cpuPerHour: { controller: number; recorder: number };
   peakRss: { controller: number; recorder: number };
+  /** Storage writes by phase and the footage kept (card.ts). */
+  card: CardResult;
 }
 
 export interface Summary {
@@ -39,6 +42,7 @@ export interface Summary {
   unknown: number;
   cpuPerHour: { controller: number; recorder: number };
   peakRssMB: { controller: number; recorder: number };
+  card: CardFigures;
 }
 
 export const median = (xs: readonly number[]): number | null =>
@@ -78,23 +82,38 @@ export function summarise(
       unknown: r.triggers.reduce((n, t) => n + t.seam.unknown, 0),
       cpuPerHour: r.cpuPerHour,
       peakRssMB: { controller: r.peakRss.controller / 1e6, recorder: r.peakRss.recorder / 1e6 },
+      card: cardFigures(r.card, fps),
     };
   });
 }
 
 const f = (v: number | null, digits = 0) => (v === null ? 'n/a' : v.toFixed(digits));
 
+/** Bytes in decimal units: 0 B, 4.1 kB, 3.60 GB. */
+export function bytes(v: number | null): string {
+  if (v === null) return 'n/a';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let x = v;
+  while (Math.abs(x) >= 1000 && i < units.length - 1) {
+    x /= 1000;
+    i += 1;
+  }
+  return i === 0 ? `${x.toFixed(0)} B` : `${x.toFixed(x < 10 ? 2 : 1)} ${units[i]}`;
+}
+
 export function table(summary: readonly Summary[]): string {
   const head =
-    '| recorder | activation → durable pre-roll, median | × floor (seal + write + fsync of the same bytes) | pre-roll recorded (requested 30 s) | within one GOP | starts on a keyframe | frames lost / duplicated | CPU s per hour of footage: controller / recorder | peak RSS MB: controller / recorder |\n' +
-    '|---|---|---|---|---|---|---|---|---|';
+    '| recorder | activation → durable pre-roll, median | × floor (seal + write + fsync of the same bytes) | pre-roll recorded (requested 30 s) | within one GOP | starts on a keyframe | frames lost / duplicated | CPU s per hour of footage: controller / recorder | peak RSS MB: controller / recorder | bytes written per standby hour | write amplification while recording |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|';
   const rows = summary.map(
     (s) =>
       `| ${s.label} | ${f(s.durableMs)} ms | ${f(s.ratio, 2)}× (floor ${f(s.floorMs)} ms) | ` +
       `${s.prerollMin.toFixed(2)}–${s.prerollMax.toFixed(2)} s | ${s.withinGop}/${s.triggers} | ` +
       `${s.keyframeFirst}/${s.triggers} | ${s.lost} / ${s.duplicated}${s.unknown > 0 ? ` (+${s.unknown} unreadable)` : ''} | ` +
       `${s.cpuPerHour.controller.toFixed(0)} / ${s.cpuPerHour.recorder.toFixed(0)} | ` +
-      `${s.peakRssMB.controller.toFixed(0)} / ${s.peakRssMB.recorder.toFixed(0)} |`,
+      `${s.peakRssMB.controller.toFixed(0)} / ${s.peakRssMB.recorder.toFixed(0)} | ` +
+      `${bytes(s.card.standbyBytesPerHour)} | ${s.card.writeAmplification === null ? 'n/a' : `${s.card.writeAmplification.toFixed(3)}×`} |`,
   );
   return [head, ...rows].join('\n');
 }
@@ -124,6 +143,17 @@ export function writeChart(file: string, summary: readonly Summary[], prerollSec
       },
       { title: 'recorder CPU per hour of footage', unit: 's', values: summary.map((s) => s.cpuPerHour.recorder) },
       { title: 'recorder peak RSS', unit: 'MB', values: summary.map((s) => s.peakRssMB.recorder) },
+      {
+        title: 'written per standby hour',
+        unit: 'GB',
+        values: summary.map((s) => (s.card.standbyBytesPerHour === null ? null : s.card.standbyBytesPerHour / 1e9)),
+      },
+      {
+        title: 'written while recording ÷ footage kept',
+        unit: '×',
+        values: summary.map((s) => s.card.writeAmplification),
+        mark: { value: 1, label: 'footage' },
+      },
     ],
   );
   writeFileSync(file, svg);

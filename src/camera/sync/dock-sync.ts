@@ -66,6 +66,10 @@ export class DockSync {
   #tail: TimerHandle | null = null;
   /** The fuel gauge's last reading, told to the dock in the hello (absent without a gauge). */
   #battery: { percent: number; volts: number } | null = null;
+  /** What the hello tells the dock for the fleet status (src/protocol/fleet-status.ts). */
+  #storageMinutes: number | null = null;
+  #clockOffsetMs: number | null = null;
+  readonly #faults = new Map<string, string>();
 
   constructor(options: DockSyncOptions) {
     this.#o = options;
@@ -106,6 +110,14 @@ export class DockSync {
     this.#subs.on('health.battery', ({ percent, volts }) => {
       this.#battery = { percent: Math.round(percent * 10) / 10, volts: Math.round(volts * 1000) / 1000 };
     });
+    this.#subs.on('health.storage', ({ minutesLeft }) => {
+      this.#storageMinutes = Number.isFinite(minutesLeft) ? Math.max(0, Math.floor(minutesLeft)) : null;
+    });
+    this.#subs.on('clock.offset', ({ offsetMs }) => {
+      this.#clockOffsetMs = Math.round(offsetMs);
+    });
+    this.#subs.on('health.speaker', ({ state, message }) => this.#fault('speaker', state, message));
+    this.#subs.on('health.microphone', ({ state, message }) => this.#fault('microphone', state, message));
     // New footage sealed while docked is offered at once.
     this.#subs.on('manifest.written', () => {
       if (this.#o.transport.connected) this.#serially(() => this.#offer());
@@ -199,7 +211,15 @@ export class DockSync {
       release: this.#o.release,
       sentMono: this.#o.clock.now(),
       ...(this.#battery === null ? {} : { battery: this.#battery }),
+      ...(this.#storageMinutes === null ? {} : { storageMinutesLeft: this.#storageMinutes }),
+      ...(this.#clockOffsetMs === null ? {} : { clockOffsetMs: this.#clockOffsetMs }),
+      ...(this.#faults.size === 0 ? {} : { faults: [...this.#faults.values()] }),
     });
+  }
+
+  #fault(part: string, state: 'ok' | 'fault', message: string): void {
+    if (state === 'ok') this.#faults.delete(part);
+    else this.#faults.set(part, `${part}: ${message}`.slice(0, 200));
   }
 
   async #offer(): Promise<void> {

@@ -15,6 +15,7 @@ import type { Clock } from '../../hal/clock/port.ts';
 import type { Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { checkChunkHeader, checkHello } from '../../protocol/checks.ts';
+import type { Hello } from '../../protocol/messages.ts';
 import { DOCK_HELLO_TOPIC, DOCK_SUBSCRIPTIONS } from '../../protocol/topics.ts';
 import type { ConnectInfo, InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import type { EnrolledKey } from '../enrolled.ts';
@@ -45,6 +46,8 @@ export interface AgentOptions {
   onProgress?: (device: string, line: string) => void;
   /** How often an incoming segment is made durable (default CHECKPOINT_BYTES, 16 MiB). */
   checkpointBytes?: number;
+  /** An enrolled camera's checked hello (its release, its battery): for the fleet status. */
+  onHello?: (device: string, hello: Hello) => void;
 }
 
 export class DockAgent {
@@ -169,6 +172,7 @@ export class DockAgent {
       return;
     }
     if (m.ok.battery !== undefined) this.#o.logger.info({ device, battery: m.ok.battery }, 'camera battery');
+    this.#o.onHello?.(device, m.ok);
     const old = this.#sessions.get(device);
     old?.end();
     const session = new CameraSession({ id: m.ok.session, device, keyId: key.keyId }, this.#deps, old);

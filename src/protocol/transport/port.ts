@@ -23,7 +23,10 @@ export interface InboundMessage {
 
 export interface PublishOptions {
   headers?: Readonly<Record<string, string>>;
-  /** Ask the broker to keep it for later subscribers; only ever used to clear one (an empty payload). */
+  /**
+   * Ask the broker to keep it for later subscribers: only to clear one (an empty payload), and for the dock's fleet
+   * status (src/dock/fleet-publisher.ts) where the broker keeps retained messages.
+   */
   retain?: boolean;
 }
 

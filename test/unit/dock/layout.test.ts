@@ -57,8 +57,16 @@ describe('dock directory layout', () => {
         agentCert: '/srv/dock/pki/dock-agent.crt',
         crl: '/srv/dock/pki/crl.pem',
         withdrawals: '/srv/dock/pki/withdrawals.jsonl',
+        centralCa: '/srv/dock/pki/central-ca.crt',
+        centralCert: '/srv/dock/pki/central-bridge.crt',
+        centralKey: '/srv/dock/pki/central-bridge.key',
       },
-      broker: { dir: '/srv/dock/broker', conf: '/srv/dock/broker/mosquitto.conf', acl: '/srv/dock/broker/acl' },
+      broker: {
+        dir: '/srv/dock/broker',
+        conf: '/srv/dock/broker/mosquitto.conf',
+        acl: '/srv/dock/broker/acl',
+        state: '/srv/dock/broker/state/',
+      },
       identity: { dir: '/srv/dock/identity', key: '/srv/dock/identity/dock.key', pub: '/srv/dock/identity/dock.pub' },
       devicesDir: '/srv/dock/devices',
       withdrawnDir: '/srv/dock/withdrawn',
@@ -115,9 +123,22 @@ describe('dock.json validation', () => {
     ['a newer version', { version: 2 }, 'version', /reads version 1/],
     ['an unknown key', { tls: true }, 'tls', /unknown key/],
     ['no mosquitto path', { mosquittoPath: '' }, 'mosquittoPath', /empty/],
+    [
+      'a central site name with a slash',
+      { central: { address: 'fleet.example:8883', site: 'a/b' } },
+      'central.site',
+      /letters, digits/,
+    ],
+    ['a central section without an address', { central: { site: 'zone-a' } }, 'central.address', /required/],
   ])('names the key of %s', (_name, patch, key, message) => {
     const problems = problemsOf({ ...VALID, ...patch });
     expect(problems).toEqual([{ key, message: expect.stringMatching(message) }]);
+  });
+
+  it('takes a central section (the fleet status bridge)', () => {
+    const central = { address: 'fleet.example:8883', site: 'zone-5339-a' };
+    expect(parseDockConfig({ ...VALID, central }, 'dock.json').central).toEqual(central);
+    expect(parseDockConfig(VALID, 'dock.json').central).toBeUndefined();
   });
 
   it('lists every problem at once and says how to fix the file', () => {

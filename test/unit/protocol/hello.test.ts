@@ -38,3 +38,27 @@ describe('checkHello: battery', () => {
     expect('error' in m && m.error).toMatch(error);
   });
 });
+
+describe('checkHello: fleet status facts', () => {
+  it('keeps plausible storage, clock offset and faults', () => {
+    const m = checkHello(hello({ storageMinutesLeft: 42, clockOffsetMs: -1500.5, faults: ['speaker: gone'] }));
+    expect('ok' in m && m.ok).toMatchObject({
+      storageMinutesLeft: 42,
+      clockOffsetMs: -1500.5,
+      faults: ['speaker: gone'],
+    });
+  });
+
+  it.each([
+    { name: 'negative storage', extra: { storageMinutesLeft: -1 }, error: /storageMinutesLeft/ },
+    { name: 'fractional storage', extra: { storageMinutesLeft: 1.5 }, error: /storageMinutesLeft/ },
+    { name: 'an offset of centuries', extra: { clockOffsetMs: 1e13 }, error: /clockOffsetMs must be within/ },
+    { name: 'faults not a list', extra: { faults: 'speaker' }, error: /faults must be a list/ },
+    { name: 'too many faults', extra: { faults: Array(21).fill('x') }, error: /at most 20/ },
+    { name: 'an empty fault', extra: { faults: [''] }, error: /each fault must be a sentence/ },
+    { name: 'a long fault', extra: { faults: ['x'.repeat(201)] }, error: /each fault must be a sentence/ },
+  ])('$name → the hello is refused', ({ extra, error }) => {
+    const m = checkHello(hello(extra));
+    expect('error' in m && m.error).toMatch(error);
+  });
+});
