@@ -21,7 +21,8 @@ import { verifyCustodyLog } from '../../../src/vault/custody-log.ts';
 import { rebuild } from '../../../src/vault/index/rebuild.ts';
 import { openSqliteIndex } from '../../../src/vault/index/sql.ts';
 import { VaultServer } from '../../../src/vault/serve/server.ts';
-import { Daemon, list, makeSimCamera, recordIncident } from '../../harness/daemon.ts';
+import { list, type makeSimCamera } from '../../harness/daemon.ts';
+import { recordSealedIncident } from '../../harness/sealed-incident.ts';
 import { itWith, which } from '../../harness/tools.ts';
 import { ACTIVATED, ROOT, vaultBucket } from '../../harness/vault-bucket.ts';
 
@@ -49,20 +50,9 @@ describe('the console in a browser: log in, find, ask, play, see the view logged
   beforeAll(async () => {
     if (!ready) return;
     expect(consoleAsset('/assets/player.js'), 'dist/vault/console/assets/player.js: run npm run build').not.toBeNull();
-    camera = makeSimCamera((c) => {
-      c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 15, speed: 8, videoBitrateKbps: 300 };
-      c['preRecord'].seconds = 2;
-      c['recording'].segmentSeconds = 10;
-      c['warning'].enabled = false;
-    });
-    const daemon = new Daemon(camera);
-    try {
-      await recordIncident(daemon, 12);
-    } finally {
-      expect(await daemon.terminate()).toBe(0);
-    }
-    const [incident] = list(camera);
-    if (incident === undefined) throw new Error('the camera recorded no incident');
+    const recorded = await recordSealedIncident();
+    camera = recorded.camera;
+    const incident = recorded.incident;
     const storage = path.join(camera.dir, 'storage');
     const sealed = incident.segments.map((s) => readFileSync(path.resolve(storage, s.path)));
     const now = ACTIVATED + 2 * DAY;

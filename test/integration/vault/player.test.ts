@@ -14,7 +14,8 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { consoleAsset } from '../../../src/vault/console/assets.ts';
 import { PLAYER_CSP, playerPage } from '../../../src/vault/console/player-page.ts';
-import { cli, Daemon, list, makeSimCamera, recordIncident } from '../../harness/daemon.ts';
+import { cli, type makeSimCamera } from '../../harness/daemon.ts';
+import { recordSealedIncident } from '../../harness/sealed-incident.ts';
 import { itWith, which } from '../../harness/tools.ts';
 
 const it = itWith('ffmpeg', 'chromium-headless-shell');
@@ -114,20 +115,9 @@ describe('the player decrypts in the browser and plays through MSE', () => {
   beforeAll(async () => {
     if (!ready) return;
     expect(consoleAsset('/assets/player.js'), 'dist/vault/console/assets/player.js: run npm run build').not.toBeNull();
-    camera = makeSimCamera((c) => {
-      c['capture'].source = { kind: 'synthetic', width: 320, height: 240, fps: 15, speed: 8, videoBitrateKbps: 300 };
-      c['preRecord'].seconds = 2;
-      c['recording'].segmentSeconds = 10;
-      c['warning'].enabled = false;
-    });
-    const daemon = new Daemon(camera);
-    try {
-      await recordIncident(daemon, 12);
-    } finally {
-      expect(await daemon.terminate()).toBe(0);
-    }
-    const [incident] = list(camera);
-    if (incident === undefined) throw new Error('the camera recorded no incident');
+    const recorded = await recordSealedIncident();
+    camera = recorded.camera;
+    const incident = recorded.incident;
     const storage = path.join(camera.dir, 'storage');
     sealed = {
       incident: incident.id,
