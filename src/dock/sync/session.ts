@@ -282,11 +282,16 @@ export class CameraSession implements Addressee {
     if (this.#active.length === 0) await this.#pump();
   }
 
-  /** What this camera has here, and the disk's free space less what every transfer will still write. */
+  /**
+   * What this camera has here (stored, and the whole of every transfer under way: its received bytes are not stored
+   * yet, and counting only what is still to come let an inventory arriving mid-transfer admit one segment over the
+   * quota), and the disk's free space less what every transfer will still write.
+   */
   async #budget(): Promise<BudgetState> {
     const own = this.willWrite(true);
+    const underWay = this.#active.reduce((n, t) => n + t.item.offer.bytes, 0);
     return {
-      cameraBytes: this.#d.progress.storedBytes(this.device) + own,
+      cameraBytes: this.#d.progress.storedBytes(this.device) + underWay,
       freeBytes: (await this.#d.freeBytes()) - own - this.#d.othersWillWrite(this, false),
     };
   }
