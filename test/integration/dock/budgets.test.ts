@@ -5,15 +5,17 @@
  * size cap) and the dock a free-space floor; refusals go out in one reply and into SQLite in one transaction, and
  * the flood is taken in slices, so the other camera's transfer keeps moving while it is.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockLayout } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
+import { sha256Hex } from '../../../src/evidence/canonical.ts';
 import { sign } from '../../../src/evidence/envelope.ts';
 import { loadPrivateKey } from '../../../src/evidence/keys.ts';
 import type { SegmentManifest } from '../../../src/evidence/manifest.ts';
+import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';
 import { makeDock, until } from '../../harness/broker.ts';
 import { cli, type Daemon } from '../../harness/daemon.ts';
 import {
@@ -200,6 +202,59 @@ describe('per-camera budgets', () => {
     const reasons = devices.find((x) => x.device === 'cam-big')?.refusals.map((r) => r.reason) ?? [];
     expect(reasons).toEqual([expect.stringMatching(/^over-quota: /), expect.stringMatching(/^over-quota: /)]);
   }, 300_000);
+
+  it('an inventory arriving mid-transfer counts the whole of what is under way against the quota', async () => {
+    const d = await makeDock();
+    setLimits(d.dir, { cameraQuotaMiB: 10 });
+    const station = new DockStation(d.dir, captureLogger().logger);
+    stations.push(station);
+    await station.start();
+    // A camera that answers pulls itself: four segments of 4 MiB against a 10 MiB quota.
+    const greedy = enrolledIdentity(d.dir, 'cam-greedy');
+    const stored = await storeIncident(greedy.camera.configFile, { segments: 4, bytesEach: 4 * MiB });
+    const h = await HostileCamera.connect(d.port, greedy.camera, 'cam-greedy');
+    hostile.push(h);
+    await h.greet(greedy.keyId);
+    const inventory = await inventoryOf(greedy.camera, h.session);
+    const first = inventory.segments[0];
+    if (first === undefined) throw new Error('nothing to offer');
+    await h.publish('inventory', JSON.stringify(inventory));
+    const refusedFirst = (await h.nth('refusals')).body['segments'] as Array<{ seq: number; code: string }>;
+    expect(refusedFirst.map((r) => [r.seq, r.code])).toEqual([
+      [2, 'over-quota'],
+      [3, 'over-quota'],
+    ]);
+    // Everything of segment 0 but its last chunk: most of it received, none of it stored yet.
+    const bytes = readFileSync(path.join(greedy.camera.dir, 'storage', 'footage', stored.incident, first.file));
+    const lastChunk = Math.floor((bytes.length - 1) / CHUNK_BYTES) * CHUNK_BYTES;
+    let sent = 0;
+    for (let n = 0; sent < lastChunk; n++) {
+      const pull = (await h.nth('pull', n)).body as { seq: number; offset: number; count: number };
+      if (pull.seq !== first.seq) continue;
+      for (let i = 0; i < pull.count && pull.offset + i * CHUNK_BYTES < lastChunk; i++) {
+        const offset = pull.offset + i * CHUNK_BYTES;
+        const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
+        await h.publish('chunk', chunk, {
+          session: h.session,
+          incident: first.incident,
+          seq: String(first.seq),
+          offset: String(offset),
+          sha256: sha256Hex(chunk),
+        });
+        sent = offset + CHUNK_BYTES;
+      }
+    }
+    const part = path.join(d.dir, 'incoming', 'cam-greedy', `${first.incident}-${first.file}.part`);
+    await until(() => existsSync(part) && statSync(part).size === lastChunk, 'segment 0 received but its last chunk');
+    // The same inventory again, mid-transfer: segments 2 and 3 still do not fit.
+    await h.publish('inventory', JSON.stringify(inventory));
+    const refusedAgain = (await h.nth('refusals', 1)).body['segments'] as Array<{ seq: number; code: string }>;
+    expect(refusedAgain.map((r) => [r.seq, r.code])).toEqual([
+      [2, 'over-quota'],
+      [3, 'over-quota'],
+    ]);
+    expect(h.of('pull').filter((p) => p.body['seq'] === 2 || p.body['seq'] === 3)).toEqual([]);
+  }, 120_000);
 });
 
 /** Progress lines of another camera between a flood's arrival and its handling being done. */
