@@ -39,6 +39,15 @@ export interface IncidentRoutesOptions {
 const ROUTE =
   /^\/incidents\/([^/]+)\/([^/]+)\/([^/]+)(?:\/(access|authorise|share|hold|segments\.json|play)|\/segments\/([^/]+))?$/;
 
+/** A path part percent-decoded, or null when its encoding is malformed (`%E0%A4%A`). */
+function decoded(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}
+
 export class IncidentRoutes {
   readonly #o: IncidentRoutesOptions;
   readonly #http: Http;
@@ -56,12 +65,12 @@ export class IncidentRoutes {
     }
     const m = ROUTE.exec(url.pathname);
     if (m === null) return false;
-    const parts = [m[1], m[2], m[3], m[5]].filter((x): x is string => x !== undefined).map(decodeURIComponent);
-    if (parts.some((p) => keyPartProblem(p) !== undefined)) {
+    const parts = [m[1], m[2], m[3], m[5]].filter((x): x is string => x !== undefined).map(decoded);
+    if (parts.some((p) => p === null || keyPartProblem(p) !== undefined)) {
       this.#http.refuse(req, res, 404, 'no such incident');
       return true;
     }
-    const [organisation = '', device = '', incident = '', file] = parts;
+    const [organisation = '', device = '', incident = '', file] = parts as string[];
     const ref: IncidentRef = { organisation, device, incident };
     const action = m[4] ?? (file === undefined ? 'page' : 'segment');
     const post = ['access', 'authorise', 'share', 'hold'].includes(action);
@@ -70,8 +79,14 @@ export class IncidentRoutes {
       return true;
     }
     const row = await this.#o.custody.incident(ref);
-    if (row === null || !(await this.#visible(s, ref))) {
-      await this.#o.custody.refused(s.account, ref, action, 'no such incident, or not one your organisation may see');
+    // An incident the index does not hold is refused in the service's log only: writing it to the custody log would
+    // let anyone logged in make locked records, for ten years, under any organisation name they type.
+    if (row === null) {
+      this.#http.refuse(req, res, 404, 'no such incident');
+      return true;
+    }
+    if (!(await this.#visible(s, ref))) {
+      await this.#o.custody.refused(s.account, ref, action, 'not an incident your organisation may see');
       this.#http.refuse(req, res, 404, 'no such incident');
       return true;
     }
@@ -151,8 +166,14 @@ export class IncidentRoutes {
       } else if (action === 'authorise') {
         const untilText = form.get('until') ?? '';
         const until = untilText === '' ? null : Date.parse(untilText);
-        await c.authorise(s.account, ref, form.get('reference') ?? '', reason, Number.isNaN(until) ? null : until);
-        message = 'Decision recorded.';
+        if (Number.isNaN(until)) {
+          // Never read as "no end": a decision whose end cannot be read is not recorded.
+          message = `Not recorded: "${untilText}" is not a date.`;
+          status = 400;
+        } else {
+          await c.authorise(s.account, ref, form.get('reference') ?? '', reason, until);
+          message = 'Decision recorded.';
+        }
       } else if (action === 'hold') {
         const on = form.get('on') === '1';
         const objects = await c.hold(s.account, ref, on, reason);

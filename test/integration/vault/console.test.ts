@@ -212,4 +212,31 @@ describe('the console: incidents, access by policy, ciphertext under a grant', (
       operator: 'jansen (investigator, pz1)',
     });
   });
+
+  it('a malformed path, an unknown organisation and an unreadable date: clear answers, nothing written to the log', async () => {
+    now = ACTIVATED + 3 * DAY;
+    const records = async () => (await verifyCustodyLog(store, ROOT, loadPublicKey(custodyKeys.publicPem))).records;
+    const before = (await records()).length;
+    const { cookie } = await login('jansen');
+    // A percent-encoding that does not decode is a 404, not a failure of the service.
+    const malformed = await get('/incidents/%E0%A4%A/cam1/INC1', cookie);
+    expect(malformed.status).toBe(404);
+    expect(await malformed.text()).toContain('no such incident');
+    // Any name typed into the path: no record is made (a locked one, for years) under an organisation nobody has.
+    expect((await get('/incidents/zz-nobody/cam9/NOPE', cookie)).status).toBe(404);
+    expect((await get('/incidents/pz1/cam1/NOPE/segments.json', cookie)).status).toBe(404);
+    const stray = [];
+    for await (const e of store.list('ev/custody/zz-nobody/')) stray.push(e.key);
+    expect(stray).toEqual([]);
+    // A decision whose end cannot be read is not recorded (it would otherwise hold for ever).
+    const p = await login('de.smet');
+    const bad = await post(
+      `${PAGE}/authorise`,
+      { csrf: p.csrf, reference: 'AN.99.2026', reason: 'judicial inquiry 2026/78', until: 'someday' },
+      p.cookie,
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('Not recorded: &quot;someday&quot; is not a date.');
+    expect((await records()).length).toBe(before);
+  });
 });
