@@ -97,12 +97,18 @@ function offset(r: Rec): number {
   return v;
 }
 
-/** A hello's faults: at most 20 sentences of at most 200 characters. */
+/**
+ * Control characters (C0, DEL, C1): never in text a camera or a site sends for people to read, where a terminal
+ * escape could hide or rewrite lines of `bodycam fleet status` (a compromised camera saying all is well).
+ */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A hello's faults: at most 20 sentences of at most 200 characters, without control characters. */
 function faults(v: unknown): string[] {
   if (!Array.isArray(v) || v.length > 20) throw new Error('faults must be a list of at most 20 sentences');
   return v.map((f) => {
-    if (typeof f !== 'string' || f.length === 0 || f.length > 200) {
-      throw new Error('each fault must be a sentence of 1–200 characters');
+    if (typeof f !== 'string' || f.length === 0 || f.length > 200 || CONTROL_CHARACTERS.test(f)) {
+      throw new Error('each fault must be a sentence of 1–200 characters, without control characters');
     }
     return f;
   });

@@ -13,6 +13,7 @@
  * A null means "not known here" (a camera never seen, a release that does not report it), never "none".
  */
 
+import { CONTROL_CHARACTERS } from './checks.ts';
 export const FLEET_STATUS_FORMAT = 'bodycam-fleet-status/1';
 
 /** What the camera last said it holds that the dock has not acknowledged (evidence pending offload). */
@@ -65,18 +66,28 @@ export interface FleetFacts {
   } | null;
 }
 
+/**
+ * Text the dock itself puts in a record (an operator's withdrawal reason, a rollback's description) as the centre
+ * reads it: control characters as spaces, within MAX_TEXT, never empty; otherwise one multi-line reason would make
+ * the camera's whole record unreadable at the centre.
+ */
+function readable(t: string): string {
+  const one = t.replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), ' ').slice(0, MAX_TEXT);
+  return one.trim() === '' ? '-' : one;
+}
+
 /** The record for `facts`, built at `atMs` (pure). */
 export function buildFleetStatus(facts: FleetFacts, atMs: number): FleetStatus {
   const faults = [...(facts.hello?.faults ?? [])];
   if (facts.refused > 0) faults.push(`${facts.refused} segment(s) refused by the dock (kept on the camera)`);
-  if (facts.docking?.rollback != null) faults.push(`rolled back: ${facts.docking.rollback}`);
+  if (facts.docking?.rollback != null) faults.push(readable(`rolled back: ${facts.docking.rollback}`));
   const c = facts.claim;
   return {
     format: FLEET_STATUS_FORMAT,
     device: facts.device,
     at: new Date(atMs).toISOString(),
     enrolled: facts.enrolled,
-    withdrawn: facts.withdrawn,
+    withdrawn: facts.withdrawn === null ? null : { at: facts.withdrawn.at, reason: readable(facts.withdrawn.reason) },
     release: facts.hello?.release ?? null,
     battery: facts.hello?.battery ?? null,
     storageMinutesLeft: facts.hello?.storageMinutesLeft ?? null,
@@ -116,8 +127,10 @@ const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null &
 function text(r: Rec, k: string, nullable: boolean): string | null {
   const v = r[k];
   if (v === null && nullable) return null;
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) {
-    throw new Error(`${k} must be ${nullable ? 'null or ' : ''}a string of 1–${MAX_TEXT} characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT || CONTROL_CHARACTERS.test(v)) {
+    throw new Error(
+      `${k} must be ${nullable ? 'null or ' : ''}a string of 1–${MAX_TEXT} characters, without control characters`,
+    );
   }
   return v;
 }

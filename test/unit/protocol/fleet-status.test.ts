@@ -78,6 +78,11 @@ describe('buildFleetStatus', () => {
       facts: { ...never, enrolled: false, withdrawn: { at: '2026-12-01T10:00:00.000Z', reason: 'stolen' } },
       expect: { enrolled: false, withdrawn: { at: '2026-12-01T10:00:00.000Z', reason: 'stolen' } },
     },
+    {
+      name: 'an operator’s reason over two lines: one line, so the centre can still read the record',
+      facts: { ...never, enrolled: false, withdrawn: { at: '2026-12-01T10:00:00.000Z', reason: 'lost\non patrol' } },
+      expect: { withdrawn: { at: '2026-12-01T10:00:00.000Z', reason: 'lost on patrol' } },
+    },
   ];
   it.each(cases)('$name', ({ facts, expect: want }) => {
     const s = buildFleetStatus(facts, AT);
@@ -134,6 +139,9 @@ describe('parseFleetStatus', () => {
     ],
     ['faults not a list', { ...good, faults: 'all' }, /faults must be a list/],
     ['a fault not text', { ...good, faults: [1] }, /faults\[0\] must be a string/],
+    // A terminal escape in a fault could hide or rewrite lines of `fleet status` on the fleet manager's screen.
+    ['a fault with a terminal escape', { ...good, faults: ['ok\u001b[2K\u001b[1A'] }, /without control characters/],
+    ['a release with a newline', { ...good, release: '1.0\nall well' }, /without control characters/],
     ['negative pending', { ...good, pending: { ...good.pending, segments: -1 } }, /segments must be a whole number/],
     [
       'pending recording not boolean',

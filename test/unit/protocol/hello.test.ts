@@ -57,6 +57,7 @@ describe('checkHello: fleet status facts', () => {
     { name: 'too many faults', extra: { faults: Array(21).fill('x') }, error: /at most 20/ },
     { name: 'an empty fault', extra: { faults: [''] }, error: /each fault must be a sentence/ },
     { name: 'a long fault', extra: { faults: ['x'.repeat(201)] }, error: /each fault must be a sentence/ },
+    { name: 'a fault with a terminal escape', extra: { faults: ['speaker\u001b[2K'] }, error: /without control/ },
   ])('$name → the hello is refused', ({ extra, error }) => {
     const m = checkHello(hello(extra));
     expect('error' in m && m.error).toMatch(error);
