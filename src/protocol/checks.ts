@@ -101,7 +101,7 @@ function offset(r: Rec): number {
  * Control characters (C0, DEL, C1): never in text a camera or a site sends for people to read, where a terminal
  * escape could hide or rewrite lines of `bodycam fleet status` (a compromised camera saying all is well).
  */
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /** A hello's faults: at most 20 sentences of at most 200 characters, without control characters. */
 function faults(v: unknown): string[] {

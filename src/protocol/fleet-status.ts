@@ -72,7 +72,7 @@ export interface FleetFacts {
  * the camera's whole record unreadable at the centre.
  */
 function readable(t: string): string {
-  const one = t.replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), ' ').slice(0, MAX_TEXT);
+  const one = t.replace(new RegExp(CONTROL_CHARACTERS.source, 'gu'), ' ').slice(0, MAX_TEXT);
   return one.trim() === '' ? '-' : one;
 }
 
