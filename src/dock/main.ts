@@ -14,6 +14,7 @@ import type { ProcessRunner } from '../hal/process/port.ts';
 import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DOCK_AGENT_CN } from '../protocol/acl.ts';
+import type { Hello } from '../protocol/messages.ts';
 import { MqttTransport } from '../protocol/transport/mqtt.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
@@ -27,6 +28,7 @@ import { openEvidenceStore } from './store/open.ts';
 import { StagedEvidenceStore } from './store/staged.ts';
 import { DockAgent } from './sync/agent.ts';
 import { Progress } from './sync/progress.ts';
+import { DockUpdates } from './updates.ts';
 
 /** How often the running dock looks at its revocation list. */
 const CRL_LOOK_MS = 2000;
@@ -143,6 +145,8 @@ export class DockStation {
       logger: this.#log.child({ component: 'fleet' }),
       ...(this.#deps.fleetLookMs === undefined ? {} : { lookMs: this.#deps.fleetLookMs }),
     });
+    const updates = new DockUpdates({ layout, transport, clock, logger: this.#log.child({ component: 'updates' }) });
+    this.#started.add('updates', () => updates.idle());
     const agent = new DockAgent({
       transport,
       progress,
@@ -159,14 +163,17 @@ export class DockStation {
       logger: this.#log.child({ component: 'agent' }),
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
       ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
-      onHello: (device, hello) =>
+      onUpdatePull: (device, payload) => updates.pull(device, payload),
+      onHello: (device, hello) => {
+        updates.hello(device, hello);
         fleet.noteHello(device, {
-          release: hello.release,
+          release: releaseLine(hello),
           ...(hello.battery === undefined ? {} : { battery: hello.battery }),
           ...(hello.storageMinutesLeft === undefined ? {} : { storageMinutesLeft: hello.storageMinutesLeft }),
           ...(hello.clockOffsetMs === undefined ? {} : { clockOffsetMs: hello.clockOffsetMs }),
           ...(hello.faults === undefined ? {} : { faults: hello.faults }),
-        }),
+        });
+      },
     });
     await this.#started.start('agent', agent);
     await this.#started.start('fleet status', fleet);
@@ -191,4 +198,15 @@ export function dockTransport(config: DockConfig, layout: DockLayout): MqttTrans
     tls: { ca: layout.pki.caCert, cert: layout.pki.agentCert, key: layout.pki.agentKey },
     reconnectMs: 1000,
   });
+}
+
+/**
+ * The fleet status's release field: the release the camera runs and, when its last release update failed, which
+ * and why (`1.4.0 (1.5.0 rolled-back: not healthy within 120 s: …)`), so the centre sees it among what needs
+ * attention.
+ */
+export function releaseLine(hello: Hello): string {
+  const r = hello.updates?.find((u) => u.kind === 'release');
+  if (r === undefined || (r.state !== 'rolled-back' && r.state !== 'refused')) return hello.release;
+  return `${hello.release} (${r.version} ${r.state}: ${r.reason ?? 'no reason given'})`.slice(0, 200);
 }
