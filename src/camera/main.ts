@@ -288,7 +288,7 @@ export class Camera {
     this.#status = status;
     // Without a signing key there is nothing the dock would take (no manifests yet): the camera stays off the dock.
     // Updates come only through the dock, to an enrolled camera with a signing key.
-    let syncRef: { pullUpdate: (b: UpdatePull) => void } | null = null;
+    let syncRef: { pullUpdate: (b: UpdatePull) => void; helloAgain: () => void } | null = null;
     const updater: Updater | null =
       c.update === undefined || c.dock === undefined || identity === null
         ? null
@@ -298,6 +298,7 @@ export class Camera {
             recording: () => recorder.state !== 'buffering',
             status: (): CameraStatus => status.snapshot(),
             pull: (b) => syncRef?.pullUpdate(b),
+            reported: () => syncRef?.helloAgain(),
             restart: (reason) => this.#restartWanted(reason),
             clock,
             logger: log.child({ component: 'update' }),

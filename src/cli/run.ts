@@ -1,5 +1,5 @@
 import { Camera } from '../camera/main.ts';
-import { RESTART_EXIT_CODE } from '../camera/update/updater.ts';
+import { RESTART_EXIT_CODE, rollBackFailedStart } from '../camera/update/updater.ts';
 import { loadConfig } from '../config/load.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -24,6 +24,13 @@ export async function runCommand(configFile: string): Promise<void> {
     else logger.fatal({ err: e }, 'start-up failed');
     await camera.stop().catch(() => undefined);
     stop.dispose();
+    // An update on trial that cannot even start goes back at once, and the service starts the previous one.
+    if (await rollBackFailedStart(config, configFile, (e as Error).message).catch(() => false)) {
+      logger.error('the update on trial could not start: went back to the previous one');
+      logger.flush();
+      process.exitCode = RESTART_EXIT_CODE;
+      return;
+    }
     throw e;
   }
   const why = await Promise.race([

@@ -134,8 +134,9 @@ function standing(
   if (report?.state === 'rolled-back' || report?.state === 'refused') {
     return { running, state: report.state, ...(report.reason === undefined ? {} : { reason: report.reason }) };
   }
-  if (kind === 'release' ? running === wanted : report?.state === 'healthy') return { running, state: 'healthy' };
+  // On trial after its restart, a camera runs the wanted release and says `installing` until it proved healthy.
   if (report?.state === 'installing') return { running, state: 'installing' };
+  if (kind === 'release' ? running === wanted : report?.state === 'healthy') return { running, state: 'healthy' };
   if (report?.state === 'deferred') return { running, state: 'pending', reason: report.reason ?? 'deferred' };
   if (r?.offered[kind]?.version === wanted) return { running, state: 'installing', reason: 'offered, fetching' };
   return { running, state: 'pending' };

@@ -201,6 +201,11 @@ export class DockSync {
     this.#receipts.push(handle, (e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
   }
 
+  /** Tells the dock again what the camera is (an update's outcome changed): a hello, if connected. */
+  helloAgain(): void {
+    if (this.#o.transport.connected) this.#serially(async () => this.#hello());
+  }
+
   /** Asks the dock for pieces of the update bundle it offered. */
   pullUpdate(body: UpdatePull): void {
     if (this.#o.transport.connected) this.#publish('update-pull', body);

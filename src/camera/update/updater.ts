@@ -60,6 +60,8 @@ export interface UpdaterOptions {
   status: () => CameraStatus;
   /** Ask the dock for pieces of the bundle it offered. */
   pull: (body: UpdatePull) => void;
+  /** A report changed (healthy, refused, deferred): tell the dock now (a hello carries the reports). */
+  reported?: () => void;
   /** Stop the camera cleanly and exit with RESTART_EXIT_CODE. */
   restart: (reason: string) => void;
   clock: Clock;
@@ -329,6 +331,7 @@ export class Updater {
     };
     await writeState(this.#o.root, this.#state);
     if (t.kind === 'release') await pruneReleases(this.#o.root, [t.version, t.previous]);
+    this.#o.reported?.();
   }
 
   async #rollBack(reason: string): Promise<void> {
@@ -348,8 +351,12 @@ export class Updater {
   }
 
   async #report(report: UpdateReport): Promise<void> {
+    // Only a change is told: a hello answered by the same offer must not start a round of hellos.
+    const last = this.#state.reports.find((r) => r.kind === report.kind);
+    if (JSON.stringify(last) === JSON.stringify(report)) return;
     this.#state = withReport(this.#state, report);
     await writeState(this.#o.root, this.#state);
+    this.#o.reported?.();
   }
 
   #serially(op: () => Promise<void>): void {
@@ -364,3 +371,24 @@ const trial = (r: { kind: UpdateKind; version: string }, previous: string, clock
   previous,
   since: clock.wallNow(),
 });
+
+/**
+ * The camera could not start at all with an update on trial (a release that fails at start, a config whose capture
+ * cannot open): goes back at once rather than waiting for the deadline. True when it went back (exit with
+ * RESTART_EXIT_CODE then); false when no update is on trial.
+ */
+export async function rollBackFailedStart(c: Config, configFile: string, reason: string): Promise<boolean> {
+  if (c.update === undefined) return false;
+  const { root } = c.update;
+  const state = await readState(root);
+  const t = state.trial;
+  if (t === null) return false;
+  if (t.kind === 'release') await switchCurrent(root, t.previous);
+  else await restoreConfig(configFile);
+  const why = `start-up failed: ${reason}`.slice(0, 300);
+  await writeState(
+    root,
+    withReport({ ...state, trial: null }, { kind: t.kind, version: t.version, state: 'rolled-back', reason: why }),
+  );
+  return true;
+}

@@ -19,6 +19,7 @@ export async function makeUpdater(
     recording: () => boolean;
     status: () => CameraStatus;
     pull: (body: UpdatePull) => void;
+    reported: () => void;
     restart: (reason: string) => void;
     clock: Clock;
     logger: Logger;
