@@ -111,10 +111,10 @@ export class VaultServer {
     this.#incidents =
       o.incidents === undefined
         ? null
-        : new IncidentRoutes(o.incidents, {
+        : new IncidentRoutes({ now: this.#now, ...o.incidents }, {
             send: (res, status, body, headers) => this.#send(res, status, body, headers),
             sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
-            refuse: (req, res, status, why) => this.#refuse(req, res, status, why),
+            refuse: (req, res, status, why, headers) => this.#refuse(req, res, status, why, headers),
             form: async (req, res, s) => {
               const form = await this.#form(req, res);
               if (form === null) return null;
