@@ -219,7 +219,7 @@ describe("the dock's page over HTTP", () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       const r = await get(base, '/', { method });
       expect(r.status, method).toBe(405);
-      expect(r.headers.allow, method).toBe('GET, HEAD');
+      expect(r.headers['allow'], method).toBe('GET, HEAD');
     }
   });
 
@@ -260,8 +260,12 @@ describe("the dock's page over HTTP", () => {
   it('puts the docked cameras first, each saying safe to undock or why not, and lists the others by state', () => {
     const html = renderDockPage(model());
     expect(html).toContain('<strong>2</strong> docked · <strong>1</strong> safe to undock');
-    expect(html).toMatch(/<tr id="cam-cam-b"><th scope="row">cam-b<\/th><td class="undock safe"><strong>Safe to undock/);
-    expect(html).toMatch(/<tr id="cam-cam-a">.*not yet: 3 items to hand over.*<progress max="4000000" value="1000000">/);
+    expect(html).toMatch(
+      /<tr id="cam-cam-b"><th scope="row">cam-b<\/th><td class="undock safe"><strong>Safe to undock/,
+    );
+    expect(html).toMatch(
+      /<tr id="cam-cam-a">.*not yet: 3 items to hand over.*<progress max="4000000" value="1000000">/,
+    );
     expect(html).toMatch(/<section id="never">[^]*<li>cam-never<\/li>/);
     expect(html).toMatch(/<section id="withdrawn">[^]*cam-gone<\/strong>: withdrawn 2026-12-01 00:00:00 UTC/);
     expect(html).toMatch(/<section id="attention">[^]*cam-a<\/strong>: microphone silent/);
