@@ -25,7 +25,7 @@ function transferLine(t: PageTransfer): string {
 
 function undockCell(c: PageCamera): string {
   if (c.undock.safe) return '<td class="undock safe"><strong>Safe to undock</strong></td>';
-  return `<td class="undock wait"><strong>Not yet</strong><br>${h(c.undock.text)}</td>`;
+  return `<td class="undock wait"><strong>Not yet</strong><br>${h(c.undock.text.replace(/^not yet: /, ''))}</td>`;
 }
 
 function dockedTable(cameras: readonly PageCamera[]): string {

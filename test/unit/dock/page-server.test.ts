@@ -264,7 +264,7 @@ describe("the dock's page over HTTP", () => {
       /<tr id="cam-cam-b"><th scope="row">cam-b<\/th><td class="undock safe"><strong>Safe to undock/,
     );
     expect(html).toMatch(
-      /<tr id="cam-cam-a">.*not yet: 3 items to hand over.*<progress max="4000000" value="1000000">/,
+      /<tr id="cam-cam-a">.*Not yet<\/strong><br>3 items to hand over.*<progress max="4000000" value="1000000">/,
     );
     expect(html).toMatch(/<section id="never">[^]*<li>cam-never<\/li>/);
     expect(html).toMatch(/<section id="withdrawn">[^]*cam-gone<\/strong>: withdrawn 2026-12-01 00:00:00 UTC/);
