@@ -57,9 +57,12 @@ export function claimOf(session: string, atMs: number, inv: Inventory, notConsid
 
 /** A camera that sent nothing for this long is not at the dock (it sends an inventory every 15 s while docked). */
 export const CONNECTED_WITHIN_MS = 45_000;
+/** How often a transfer's chunks refresh a camera's last word (`heard`). */
+export const HEARD_EVERY_MS = 5000;
 
 export class Claims {
   readonly #db: Database;
+  readonly #heard = new Map<string, number>();
 
   constructor(db: Database) {
     this.#db = db;
@@ -84,8 +87,13 @@ export class Claims {
     );
   }
 
-  /** The camera spoke again in the claim's session (a chunk): its last word is now, the claim itself unchanged. */
+  /**
+   * The camera spoke again in the claim's session (a chunk): its last word is now, the claim itself unchanged. Written
+   * at most once per HEARD_EVERY_MS per camera (a transfer sends many chunks a second).
+   */
   heard(device: string, session: string, atMs: number): void {
+    if (atMs - (this.#heard.get(device) ?? Number.NEGATIVE_INFINITY) < HEARD_EVERY_MS) return;
+    this.#heard.set(device, atMs);
     this.#db.run(
       'UPDATE claims SET at_ms = ? WHERE device = ? AND session = ? AND at_ms < ?',
       atMs,

@@ -39,8 +39,6 @@ import { checkReceived } from './verify-offer.ts';
  * fast as the broker forwards them. The newest that came meanwhile is the one handled.
  */
 export const INVENTORY_INTERVAL_MS = 1000;
-/** How often a transfer's chunks refresh the camera's last word at the dock (claims.ts `heard`): one write per 5 s. */
-const HEARD_EVERY_MS = 5000;
 
 export interface SessionDeps {
   clock: Clock;
@@ -90,7 +88,6 @@ export class CameraSession implements Addressee {
   /** Audit pulls sent and not yet answered: an audit batch nobody asked for is not parsed. */
   #auditPulls = 0;
   #ended = false;
-  #heardMs = Number.NEGATIVE_INFINITY;
 
   /**
    * `previous`: the camera's session before this one, whose work this one follows and whose inventory interval it
@@ -232,11 +229,7 @@ export class CameraSession implements Addressee {
       this.#chunkRefused(h, problem);
       return;
     }
-    const now = this.#d.clock.wallNow();
-    if (now - this.#heardMs >= HEARD_EVERY_MS) {
-      this.#heardMs = now;
-      this.#d.progress.claims.heard(this.device, this.id, now);
-    }
+    this.#d.progress.claims.heard(this.device, this.id, this.#d.clock.wallNow());
     this.serially(async () => {
       const t = this.#transfer(h);
       const r = await t?.chunk(h, payload); // none: late or repeated, that transfer is over
