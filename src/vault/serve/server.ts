@@ -103,20 +103,23 @@ export class VaultServer {
     this.#incidents =
       o.incidents === undefined
         ? null
-        : new IncidentRoutes({ now: this.#now, ...o.incidents }, {
-            send: (res, status, body, headers) => this.#send(res, status, body, headers),
-            sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
-            refuse: (req, res, status, why, headers) => this.#refuse(req, res, status, why, headers),
-            form: async (req, res, s) => {
-              const form = await this.#form(req, res);
-              if (form === null) return null;
-              if (form.get('csrf') !== s.csrf) {
-                this.#refuse(req, res, 403, 'the form is not from this session');
-                return null;
-              }
-              return form;
+        : new IncidentRoutes(
+            { now: this.#now, ...o.incidents },
+            {
+              send: (res, status, body, headers) => this.#send(res, status, body, headers),
+              sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
+              refuse: (req, res, status, why, headers) => this.#refuse(req, res, status, why, headers),
+              form: async (req, res, s) => {
+                const form = await this.#form(req, res);
+                if (form === null) return null;
+                if (form.get('csrf') !== s.csrf) {
+                  this.#refuse(req, res, 403, 'the form is not from this session');
+                  return null;
+                }
+                return form;
+              },
             },
-          });
+          );
   }
 
   /** Starts listening; resolves with the service's URL. */
