@@ -25,7 +25,6 @@ import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startPeriodicGc } from '../lib/memory.ts';
 import { RELEASE } from '../lib/version.ts';
-import type { UpdatePull } from '../protocol/messages.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { Journal } from './audit/journal.ts';
 import { ManifestWriter } from './audit/manifests.ts';
@@ -56,8 +55,7 @@ import { gatherStartNeeds } from './start-needs.ts';
 import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
-import type { Updater } from './update/updater.ts';
-import { makeUpdater } from './update/wiring.ts';
+import { cameraUpdates } from './update/wiring.ts';
 
 /**
  * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
@@ -87,11 +85,9 @@ export class Camera {
   readonly #parts: Lifecycle;
   #status: StatusBoard | null = null;
   #activation: Activation | null = null;
-  #restartWanted: (reason: string) => void = () => undefined;
+  readonly #restart = Promise.withResolvers<string>();
   /** Resolves when an update asks for the camera to be stopped and started again (src/camera/update). */
-  readonly restartRequested: Promise<string> = new Promise((resolve) => {
-    this.#restartWanted = resolve;
-  });
+  readonly restartRequested: Promise<string> = this.#restart.promise;
 
   constructor(config: Config, logger: Logger, deps: CameraDeps = {}) {
     this.#config = config;
@@ -287,27 +283,14 @@ export class Camera {
     });
     this.#status = status;
     // Without a signing key there is nothing the dock would take (no manifests yet): the camera stays off the dock.
-    // Updates come only through the dock, to an enrolled camera with a signing key.
-    let syncRef: { pullUpdate: (b: UpdatePull) => void; helloAgain: () => void } | null = null;
-    const updater: Updater | null =
-      c.update === undefined || c.dock === undefined || identity === null
-        ? null
-        : await makeUpdater(c, {
-            bus,
-            configFile: this.#deps.configFile ?? '',
-            recording: () => recorder.state !== 'buffering',
-            status: (): CameraStatus => status.snapshot(),
-            pull: (b) => syncRef?.pullUpdate(b),
-            reported: () => syncRef?.helloAgain(),
-            restart: (reason) => this.#restartWanted(reason),
-            clock,
-            logger: log.child({ component: 'update' }),
-          });
+    // Updates come only through the dock, to an enrolled camera with a signing key (update/wiring.ts).
+    const [configFile, restart] = [this.#deps.configFile ?? '', this.#restart.resolve];
+    const updates = await cameraUpdates(c, identity, { bus, clock, recorder, status, log, restart, configFile });
     const sync =
       c.dock === undefined || identity === null
         ? null
         : await dockSync(c.dock, {
-            ...(updater === null ? {} : { updates: updater }),
+            ...(updates.updater === null ? {} : { updates: updates.updater }),
             bus,
             store,
             storageDir: c.storage.dir,
@@ -372,8 +355,8 @@ export class Camera {
     const inputs = { bus, gpio, lines: c.gpio.inputs, roles: c.controls, debounceMs: c.gpio.debounceMs, clock };
     await this.#parts.start('inputs', new OfficerInputs(inputs));
     if (sync !== null) await this.#parts.start('dock sync', sync);
-    syncRef = sync;
-    if (updater !== null) await this.#parts.start('updates', updater);
+    updates.attach(sync);
+    if (updates.updater !== null) await this.#parts.start('updates', updates.updater);
     await this.#parts.start('control', control);
     // What start-up found missing, now that the LEDs, the status and the journal listen: shown, logged, recorded.
     for (const fault of needs.faults) bus.emit('setup.fault', fault);

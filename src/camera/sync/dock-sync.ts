@@ -10,22 +10,14 @@ import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions, type Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SerialQueue } from '../../lib/serial.ts';
-import {
-  checkAuditPull,
-  checkPull,
-  checkRefusal,
-  checkRefusals,
-  checkTime,
-  checkUpdateOffer,
-  checkUpdatePartHeader,
-  parseJson,
-} from '../../protocol/checks.ts';
+import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
 import { MAX_DOCKING_RECORD_BYTES } from '../../protocol/limits.ts';
 import { PROTOCOL, type UpdatePull } from '../../protocol/messages.ts';
 import { cameraSubscriptions, DOCK_HELLO_TOPIC, parseTopic, upTopic } from '../../protocol/topics.ts';
 import type { InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import { type UndockReadiness, undockReadiness } from '../../protocol/undock.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
+import { takeUpdateMessage } from '../update/inbound.ts';
 import type { Updater } from '../update/updater.ts';
 import type { HeldAtDock, Offload } from './offload.ts';
 
@@ -191,7 +183,7 @@ export class DockSync {
     const type = parseTopic(m.topic)?.type;
     if (type === 'update-part' || type === 'update') {
       // Update pieces go straight to the updater (it only copies them): they must not wait behind chunks.
-      this.#onUpdate(m);
+      takeUpdateMessage(m, this.#o.device, this.#o.updates, (topic, why) => this.#reject(topic, why));
       return;
     }
     if (type !== 'ack') {
@@ -225,25 +217,6 @@ export class DockSync {
   /** Work runs one message at a time, in arrival order. */
   #serially(op: () => Promise<void>): void {
     this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
-  }
-
-  #onUpdate(m: InboundMessage): void {
-    const t = parseTopic(m.topic);
-    const u = this.#o.updates;
-    if (t === null || t.device !== this.#o.device || t.dir !== 'down') return;
-    if (u === undefined) {
-      this.#reject(m.topic, 'this camera takes no updates (no update section in its config)');
-      return;
-    }
-    if (t.type === 'update') {
-      const o = checkUpdateOffer(m.payload);
-      if ('error' in o) this.#reject(m.topic, o.error);
-      else u.offer(o.ok);
-      return;
-    }
-    const h = checkUpdatePartHeader(m.headers);
-    if ('error' in h) this.#reject(m.topic, h.error);
-    else u.part(h.ok, m.payload);
   }
 
   #publish(type: 'hello' | 'inventory' | 'audit' | 'update-pull', body: unknown): void {

@@ -66,7 +66,7 @@ export async function currentVersion(root: string): Promise<string | null> {
 }
 
 /**
- * Writes a release into its own slot: into `<version>.partial`, each file fsynced, then renamed to `<version>`. A slot
+ * Writes a release into its own slot: into `<version>.unpacking`, each file fsynced, then renamed to `<version>`. A slot
  * of that version already there (an earlier attempt) is replaced; the running release's slot never is, since the
  * same version is refused before this.
  */
@@ -76,7 +76,7 @@ export async function installRelease(
   files: ReadonlyArray<{ path: string; bytes: Buffer }>,
 ): Promise<string> {
   const slot = releaseSlot(root, version);
-  const partial = `${slot}.partial`;
+  const partial = `${slot}.unpacking`;
   await rm(partial, { recursive: true, force: true });
   for (const f of files) {
     const target = path.join(partial, f.path);

@@ -20,8 +20,7 @@ import { openBundle } from '../../protocol/bundle.ts';
 import { UPDATE_PIECE_BYTES } from '../../protocol/limits.ts';
 import type { UpdateKind, UpdateOffer, UpdatePartHeader, UpdatePull, UpdateReport } from '../../protocol/messages.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
-import type { CameraStatus } from '../status.ts';
-import { healthProblem } from './health.ts';
+import { type HealthView, healthProblem } from './health.ts';
 import {
   currentVersion,
   installConfig,
@@ -57,7 +56,7 @@ export interface UpdaterOptions {
   release: string;
   healthMs: number;
   recording: () => boolean;
-  status: () => CameraStatus;
+  status: () => HealthView;
   /** Ask the dock for pieces of the bundle it offered. */
   pull: (body: UpdatePull) => void;
   /** A report changed (healthy, refused, deferred): tell the dock now (a hello carries the reports). */
@@ -112,7 +111,7 @@ export class Updater {
     }
     this.#o.logger.info({ kind: t.kind, version: t.version }, 'an update is on trial: proving health');
     const deadline = this.#o.clock.now() + this.#o.healthMs;
-    let before: CameraStatus | null = null;
+    let before: HealthView | null = null;
     let problem = 'not looked at yet';
     const probe = () => {
       this.#probe = null;
