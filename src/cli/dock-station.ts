@@ -12,7 +12,7 @@ import { NodeProcessRunner } from '../hal/process/node.ts';
 import { SdNotifier } from '../hal/service/systemd-notify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
-import { listenForStop } from '../lib/signals.ts';
+import { exitOnceStopped, listenForStop } from '../lib/signals.ts';
 
 /**
  * `bodycam dock run`: the broker (unless external) and the agent, until SIGTERM or SIGINT. Per-camera progress
@@ -47,6 +47,7 @@ export async function dockRunCommand(dir: string): Promise<void> {
   await station.stop();
   await notify.flush();
   logger.flush();
+  exitOnceStopped(logger);
 }
 
 export { type DockStatusRow, dockStatusRows } from '../dock/status.ts';

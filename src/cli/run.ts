@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { limitThreadPool } from '../lib/memory.ts';
-import { listenForStop } from '../lib/signals.ts';
+import { exitOnceStopped, listenForStop } from '../lib/signals.ts';
 
 /**
  * Runs until SIGTERM or SIGINT, then closes the open segment cleanly and exits 0; or until an update asks for a
@@ -43,4 +43,5 @@ export async function runCommand(configFile: string): Promise<void> {
   logger.flush();
   // An update asks the service manager to start `current` again (the unit restarts on this status).
   if ('restart' in why) process.exitCode = RESTART_EXIT_CODE;
+  exitOnceStopped(logger);
 }
