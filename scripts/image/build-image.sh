@@ -88,6 +88,7 @@ mkdir -p "$stage/node/bin" "$stage/bin"
 cp "$BUILD_NODE_DIR/bin/node" "$stage/node/bin/node"
 cp "$BUILD_NODE_DIR/LICENSE" "$stage/node/"
 install -m 0755 scripts/package/deb/bodycam "$stage/bin/bodycam"
+install -m 0755 scripts/package/deb/bodycam-start "$stage/bin/bodycam-start"
 cp README.md CHANGELOG.md hardware/systemd/bodycam.service hardware/systemd/bodycam-dock.service "$stage/"
 tar -C "$(dirname "$stage")" -czf "$out" bodycam
 echo "build-image: wrote $out ($(du -h "$out" | cut -f1)): Node $(build_node_version) and bodycam $version for linux/arm64"

@@ -3,7 +3,9 @@
 # the installed package the way a technician and systemd would and prints what it finds on the serial console, one
 # `SYSCHECK <uptime> <name> <value>` line per fact; the test on the host judges them. Then it powers off.
 # Scenario (/etc/bodycam-system/scenario): `fresh` provisions a sim camera on a fresh install, records, wedges the
-# capture for the watchdog, runs the dock and purges the package; `upgrade` checks a camera recorded by 0.1.0 that
+# capture for the watchdog, takes releases from the release root as the updater leaves them (a good one proves
+# healthy after the restart, one broken at its entry is put back by the start guard), runs the dock and purges the
+# package; `upgrade` checks a camera recorded by 0.1.0 that
 # the package upgraded in place.
 exec >/dev/ttyS0 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -109,7 +111,7 @@ if [ "$SCENARIO" = fresh ]; then
   wait_active bodycam.service 600
   S restarted "$(unit bodycam.service)"
 
-  # The dock: set up as root, run by systemd as the service user, with its broker.
+  # The dock: set up as root, run by systemd as the service user, with its broker; the camera enrolled at it.
   bodycam dock init --dir /var/lib/bodycam-dock --host localhost --bind 127.0.0.1 --port 8883 >/root/dock.out 2>&1
   S dockinit "exit=$? $(tail -n 3 /root/dock.out)"
   systemctl start bodycam-dock.service
@@ -118,13 +120,116 @@ if [ "$SCENARIO" = fresh ]; then
   S dockuser "$(ps -o user= -p "$dpid")"
   S dockbroker "$(ps -o user=,args= --ppid "$dpid" 2>&1; ps -o user=,args= -C mosquitto 2>&1)"
   S dockport "$(ss -ltnH 'sport = :8883' 2>&1)"
+  bodycam dock enroll --dir /var/lib/bodycam-dock --device-config "$cfg" >/root/enroll.out 2>&1
+  S enroll "exit=$? $(cat /root/enroll.out)"
+  chown -R bodycam:bodycam /etc/bodycam/dock
+
+  # Updates through the dock, on systemd: a release key provisioned, so the release root /var/lib/bodycam-update is
+  # used (a trial proves health docked: capture, key, dock link). Each release is packed with `bodycam bundle pack`
+  # and put in place by the updater's own functions from the package (check, slot, trial, `current`), as the service
+  # user, while the camera runs; then the daemon is stopped as the updater stops it.
+  rel=/var/lib/bodycam-update
+  install -d -m 0755 /srv/upd
+  bodycam bundle keygen --out /srv/upd/release.key >/dev/null 2>&1
+  install -m 0644 /srv/upd/release.key.pub /etc/bodycam/release.pub
+  "$node" -e '
+    const fs = require("node:fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.update = { releaseKey: "release.pub", healthSeconds: 180 };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2));
+  ' "$cfg"
+  # The evidence before: every segment's hash (docked, the camera hands segments to the dock, which keeps them) and the key's.
+  find /var/lib/bodycam/footage -name '*.mp4.age' -print0 | xargs -0 sha256sum | cut -d' ' -f1 | sort >/root/evidence.sha
+  keysum=$(sha256sum /etc/bodycam/identity/device.key)
+  cat >/srv/upd/install.mjs <<'JS'
+// As the updater does it (src/camera/update/updater.ts #check and #apply), with the package's own modules.
+import { readFileSync } from 'node:fs';
+const [bundleFile, keyFile, root, running] = process.argv.slice(2);
+const { openBundle } = await import('/opt/bodycam/dist/protocol/bundle.js');
+const { loadPublicKey } = await import('/opt/bodycam/dist/evidence/keys.js');
+const slots = await import('/opt/bodycam/dist/camera/update/slots.js');
+const opened = openBundle(readFileSync(bundleFile), loadPublicKey(readFileSync(keyFile, 'utf8')), 'release', running);
+if ('refused' in opened) throw new Error(`refused: ${opened.refused}`);
+const { manifest, files } = opened.ok;
+const previous = (await slots.currentVersion(root)) ?? running;
+await slots.installRelease(root, manifest.version, files);
+await slots.startReleaseTrial(root, await slots.readState(root), manifest.version, previous, Date.now());
+console.log(`${manifest.version} on trial (previous ${previous}, ${files.length} files)`);
+JS
+  entry() { tr '\0' ' ' <"/proc/$(systemctl show bodycam -p MainPID --value)/cmdline" 2>/dev/null | grep -o '[^ ]*/bodycam\.js'; }
+  report() { "$node" -e '
+    const s = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    const r = s.reports.find((x) => x.kind === "release");
+    console.log(`trial=${s.trial === null ? "none" : s.trial.version} release=${r ? `${r.version}:${r.state}` : "none"}${r && r.reason ? ` (${r.reason})` : ""}`);
+  ' "$rel/update-state.json" 2>/dev/null || echo "no state"; }
+  # Stops the daemon the way the updater's restart does (SIGTERM to it alone: a clean stop, and systemd starts again).
+  restart_daemon() { systemctl kill --kill-who=main --signal=SIGTERM bodycam.service; }
+  systemctl restart bodycam.service
+  wait_state buffering 180
+  S through0 "entry=$(entry) current=$(readlink "$rel/current" || echo none) root=$(stat -c '%U %a' "$rel") $(unit bodycam.service)"
+  v0=$(bodycam --version)
+  v1=$("$node" -p 'const [a, b, c] = process.argv[1].split(/[.-]/); `${a}.${b}.${Number(c) + 1}`' "$v0")
+  v2=$("$node" -p 'const [a, b, c] = process.argv[1].split(/[.-]/); `${a}.${b}.${Number(c) + 2}`' "$v0")
+
+  # Release N+1: the package's own application under a newer version.
+  mkdir -p /srv/upd/rel1
+  for f in /opt/bodycam/*; do case "${f##*/}" in node | bin) ;; *) cp -a "$f" /srv/upd/rel1/ ;; esac; done
+  "$node" -e '
+    const fs = require("node:fs"); const f = process.argv[1]; const p = JSON.parse(fs.readFileSync(f, "utf8"));
+    p.version = process.argv[2]; fs.writeFileSync(f, JSON.stringify(p, null, 2));
+  ' /srv/upd/rel1/package.json "$v1"
+  t0=$(cs)
+  bodycam bundle pack --kind release --bundle-version "$v1" --key /srv/upd/release.key --from /srv/upd/rel1 \
+    --out /srv/upd/rel1.bundle >/root/pack.out 2>&1
+  S pack1 "exit=$? after=$((($(cs) - t0) / 100)) $(cat /root/pack.out)"
+  chmod 0644 /srv/upd/rel1.bundle
+  t0=$(cs)
+  runuser -u bodycam -- "$node" /srv/upd/install.mjs /srv/upd/rel1.bundle /etc/bodycam/release.pub "$rel" "$v0" >/root/install.out 2>&1
+  S install1 "exit=$? after=$((($(cs) - t0) / 100)) $(cat /root/install.out)"
+  t0=$(cs)
+  restart_daemon
+  n=240
+  while [ "$n" -gt 0 ]; do
+    case "$(report)" in "trial=none release=$v1:healthy"*) break ;; esac
+    # Docked (the sim dock line is the daemon's own state: set again after the start).
+    bodycam ctl --config "$cfg" set dock on >/dev/null 2>&1
+    sleep 1
+    n=$((n - 1))
+  done
+  S healthy1 "after=$((($(cs) - t0) / 100)) $(report) entry=$(entry) current=$(readlink "$rel/current") $(unit bodycam.service)"
+
+  bodycam ctl --config "$cfg" set dock off >/dev/null 2>&1
+  # Release N+2, broken at its entry: it throws before any of its own code runs. The start guard puts N+1 back.
+  mkdir -p /srv/upd/rel2/dist/cli
+  printf '{ "name": "bodycam", "version": "%s", "type": "module" }\n' "$v2" >/srv/upd/rel2/package.json
+  echo 'throw new Error("a release broken at its entry");' >/srv/upd/rel2/dist/cli/bodycam.js
+  bodycam bundle pack --kind release --bundle-version "$v2" --key /srv/upd/release.key --from /srv/upd/rel2 \
+    --out /srv/upd/rel2.bundle >/dev/null 2>&1
+  chmod 0644 /srv/upd/rel2.bundle
+  runuser -u bodycam -- "$node" /srv/upd/install.mjs /srv/upd/rel2.bundle /etc/bodycam/release.pub "$rel" "$v1" >/root/install.out 2>&1
+  S install2 "exit=$? $(cat /root/install.out)"
+  t0=$(cs)
+  restart_daemon
+  n=480
+  while [ "$n" -gt 0 ]; do
+    [ "$(readlink "$rel/current")" = "releases/$v1" ] && [ "$(camera_state)" = buffering ] && break
+    sleep 0.5
+    n=$((n - 1))
+  done
+  S rolledback "after=$((($(cs) - t0) / 100)) $(report) entry=$(entry) current=$(readlink "$rel/current") $(unit bodycam.service)"
+  S guard "$(journalctl -u bodycam.service -o cat --no-pager | grep -E 'start guard|a release broken at its entry' | sort | uniq -c | sed 's/^ *//' | tail -n 3)"
+  bodycam ctl --config "$cfg" press record --count 2 >/dev/null 2>&1
+  wait_state recording 120
+  sleep 6
+  bodycam ctl --config "$cfg" press record --hold 3500 >/dev/null 2>&1
+  wait_state buffering 120
+  S recordsagain "incidents=$(bodycam list --config "$cfg" --json 2>/dev/null | grep -c '"trigger"') missing=$(find /var/lib/bodycam/footage /var/lib/bodycam-dock -name '*.mp4.age' -print0 | xargs -0 sha256sum | cut -d' ' -f1 | sort -u | comm -23 /root/evidence.sha - | wc -l) key=$([ "$(sha256sum /etc/bodycam/identity/device.key)" = "$keysum" ] && echo unchanged || echo CHANGED) slots=$(ls "$rel/releases" | tr '\n' ' ')"
 
   # Removal keeps the evidence.
   before=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l)
   systemctl stop bodycam.service bodycam-dock.service
   dpkg --purge bodycam >/root/purge.out 2>&1
   S purge "exit=$? $(cat /root/purge.out)"
-  S afterpurge "segments=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l) before=$before index=$(test -f /var/lib/bodycam/index.sqlite && echo kept) key=$(test -f /etc/bodycam/identity/device.key && echo kept) dock=$(test -f /var/lib/bodycam-dock/dock.json && echo kept) opt=$(test -e /opt/bodycam && echo present || echo gone) command=$(if [ -e /usr/bin/bodycam ] || [ -L /usr/bin/bodycam ]; then echo present; else echo gone; fi) decrypt=[$(decrypt_all /root/custodian.key)]"
+  S afterpurge "segments=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l) before=$before index=$(test -f /var/lib/bodycam/index.sqlite && echo kept) key=$(test -f /etc/bodycam/identity/device.key && echo kept) dock=$(test -f /var/lib/bodycam-dock/dock.json && echo kept) releases=$(test -e /var/lib/bodycam-update && echo present || echo gone) opt=$(test -e /opt/bodycam && echo present || echo gone) command=$(if [ -e /usr/bin/bodycam ] || [ -L /usr/bin/bodycam ]; then echo present; else echo gone; fi) decrypt=[$(decrypt_all /root/custodian.key)]"
 fi
 
 if [ "$SCENARIO" = upgrade ]; then

@@ -1,4 +1,4 @@
-import { CONTROL_SOCKET, DOCK_KEY_FILE } from '../evidence/paths.ts';
+import { CONTROL_SOCKET, DEFAULT_UPDATE_ROOT, DOCK_KEY_FILE } from '../evidence/paths.ts';
 import { DEVICE_ID } from '../lib/ids.ts';
 import { SEMVER } from '../lib/version.ts';
 import { audioSchema, feedbackSchema, REASONS, stealthSchema, warningSchema } from './feedback-schema.ts';
@@ -212,7 +212,7 @@ export const configSchema = s.object({
       root: s
         .string()
         .nonEmpty()
-        .default('/opt/bodycam')
+        .default(DEFAULT_UPDATE_ROOT)
         .describe('where releases are installed: releases/<version>/ and the `current` link the service starts'),
       releaseKey: s
         .string()

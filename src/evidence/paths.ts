@@ -209,7 +209,8 @@ export function incidentEntry(name: string): IncidentEntry | null {
 }
 
 /**
- * A camera's release root (config `update.root`, /opt/bodycam in the field): installed releases side by side, the
+ * A camera's release root (config `update.root`, /var/lib/bodycam-update in the Debian package, whose own /opt/bodycam
+ * is the release started while no `current` exists): installed releases side by side, the
  * `current` link the service starts, and the state of the update on trial (src/camera/update). Neither evidence nor
  * keys nor config live here: an update never touches them.
  *
@@ -217,15 +218,22 @@ export function incidentEntry(name: string): IncidentEntry | null {
  * ROOT/releases/<version>/      one release (package.json, dist/, …) as its signed bundle listed it
  * ROOT/current -> releases/<v>  the release the service starts; switched by renaming a new link over it
  * ROOT/update-state.json        the update on trial, and the last outcome of each kind (told to the dock)
+ * ROOT/trial-starts             `<version> <n>`: starts of the release on trial counted by the start guard
  * ```
  */
 export const RELEASES_DIR = 'releases';
+/** The release root of a camera installed from the Debian package (writable to its service; /opt/bodycam is not). */
+export const DEFAULT_UPDATE_ROOT = '/var/lib/bodycam-update';
 export const CURRENT_LINK = 'current';
 export const UPDATE_STATE_FILE = 'update-state.json';
+export const TRIAL_STARTS_FILE = 'trial-starts';
+/** A release's program, inside its slot (or the package's own directory). */
+export const RELEASE_ENTRY = path.join('dist', 'cli', 'bodycam.js');
 /** A config file's copy kept while a new one is on trial: `<config file>.previous`. */
 export const PREVIOUS_SUFFIX = '.previous';
 export const releasesDir = (root: string) => path.join(root, RELEASES_DIR);
 export const releaseSlot = (root: string, version: string) => path.join(root, RELEASES_DIR, version);
 export const currentLink = (root: string) => path.join(root, CURRENT_LINK);
 export const updateStateFile = (root: string) => path.join(root, UPDATE_STATE_FILE);
+export const trialStartsFile = (root: string) => path.join(root, TRIAL_STARTS_FILE);
 export const previousConfigFile = (configFile: string) => `${configFile}${PREVIOUS_SUFFIX}`;

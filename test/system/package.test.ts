@@ -3,7 +3,8 @@
  * lintian; the amd64 one installed with apt into a fresh Debian 12 root and booted with systemd as PID 1 under qemu
  * (scripts/system). On a fresh install: the service user, `bodycam --version`, a sim camera provisioned by root and
  * started by systemd as that user, READY, a recording, a wedged capture restarted by the watchdog, the dock unit with
- * its broker, and a purge that keeps the evidence. On a camera recorded by 0.1.0: the upgrade needs no hands, every
+ * its broker, releases taken from the release root (one proves healthy through `current`, one broken at its entry is
+ * put back by the start guard, and the camera records again), and a purge that keeps the evidence. On a camera recorded by 0.1.0: the upgrade needs no hands, every
  * 0.1.0 segment still decrypts, and the camera records.
  */
 import { spawnSync } from 'node:child_process';
@@ -45,6 +46,12 @@ interface Listed {
   state: string;
   warning: { state: string | null };
   segments: Array<{ state: string }>;
+}
+
+/** A version `n` patch releases after `v` (MAJOR.MINOR.PATCH). */
+function bump(v: string, n: number): string {
+  const [a, b, c] = v.split(/[.-]/);
+  return `${a}.${b}.${Number(c) + n}`;
 }
 
 function build(arch: 'amd64' | 'arm64'): string {
@@ -139,7 +146,8 @@ describe('the bodycam Debian package', () => {
     expect(fact(run, 'journal')).toContain("Failed with result 'watchdog'");
     expect(Number(/NRestarts=(\d+)/.exec(fact(run, 'watchdog'))?.[1])).toBeGreaterThanOrEqual(1);
     expect(fact(run, 'restarted')).toMatch(/ActiveState=active SubState=running/);
-    // The dock: READY as the service user, with its Mosquitto listening.
+    // The dock: READY as the service user, with its Mosquitto listening; the camera enrolled at it.
+    expect(fact(run, 'enroll')).toMatch(/^exit=0 enrolled sys-cam /);
     expect(fact(run, 'dockinit')).toMatch(/^exit=0/);
     expect(fact(run, 'dockunit')).toMatch(
       /^exit=0 .*ActiveState=active SubState=running .*StatusText=receiving footage/,
@@ -147,13 +155,41 @@ describe('the bodycam Debian package', () => {
     expect(fact(run, 'dockuser')).toBe('bodycam');
     expect(fact(run, 'dockbroker')).toMatch(/bodycam +\S*mosquitto/);
     expect(fact(run, 'dockport')).toContain('127.0.0.1:8883');
+    // Updates on systemd: the daemon runs through the launcher from the package while no `current` exists.
+    expect(fact(run, 'through0')).toMatch(
+      /^entry=\/opt\/bodycam\/dist\/cli\/bodycam\.js current=none root=bodycam 750 ActiveState=active /,
+    );
+    const [n1, n2] = [bump(RELEASE, 1), bump(RELEASE, 2)];
+    expect(fact(run, 'pack1')).toMatch(new RegExp(`^exit=0 .*release ${n1}, \\d+ file`));
+    expect(fact(run, 'install1')).toMatch(new RegExp(`^exit=0 .*${n1} on trial \\(previous ${RELEASE}, `));
+    // N+1, placed as the updater leaves it, started through `current` after the daemon stopped, and proved healthy.
+    const healthy = fact(run, 'healthy1');
+    expect(healthy).toMatch(
+      new RegExp(
+        `^after=\\d+ trial=none release=${n1}:healthy entry=/var/lib/bodycam-update/current/dist/cli/bodycam\\.js current=releases/${n1} ActiveState=active SubState=running Result=success`,
+      ),
+    );
+    // N+2 throws at its entry: the start guard (outside any release) puts N+1 back after its starts, and says so.
+    expect(fact(run, 'install2')).toMatch(new RegExp(`^exit=0 ${n2} on trial \\(previous ${n1}, 2 files\\)`));
+    const back = fact(run, 'rolledback');
+    expect(back).toMatch(
+      new RegExp(
+        `^after=\\d+ trial=none release=${n2}:rolled-back \\(did not stay up: 3 starts without proving healthy\\) entry=/var/lib/bodycam-update/current/dist/cli/bodycam\\.js current=releases/${n1} ActiveState=active SubState=running`,
+      ),
+    );
+    expect(fact(run, 'guard')).toContain('start guard: the release on trial did not stay up');
+    // It records again, no evidence is gone (on the camera or handed to the dock) and its key is the same.
+    expect(fact(run, 'recordsagain')).toBe(`incidents=2 missing=0 key=unchanged slots=${n1} ${n2} `);
+    timings.push(
+      `updates: N+1 healthy ${/after=(\d+)/.exec(healthy)?.[1]} s after the stop; broken N+2 put back and recording ${/after=(\d+)/.exec(back)?.[1]} s after the stop`,
+    );
     // Purge: the software goes, the evidence, the key and the dock's store stay, and the footage still decrypts.
     expect(fact(run, 'purge')).toMatch(/^exit=0 .*kept \/var\/lib\/bodycam /);
     const after = fact(run, 'afterpurge');
     const before = /before=(\d+)/.exec(after)?.[1];
     expect(Number(before)).toBeGreaterThan(0);
     expect(after).toBe(
-      `segments=${before} before=${before} index=kept key=kept dock=kept opt=gone command=gone decrypt=[ok=${before} failed=0]`,
+      `segments=${before} before=${before} index=kept key=kept dock=kept releases=gone opt=gone command=gone decrypt=[ok=${before} failed=0]`,
     );
     expect(fact(run, 'done')).toBe('fresh');
   });

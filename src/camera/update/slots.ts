@@ -100,6 +100,27 @@ export async function switchCurrent(root: string, version: string): Promise<void
   await fsyncDir(root);
 }
 
+/**
+ * Puts a release installed in its slot on trial (the state says so first, with an `installing` report) and points
+ * `current` at it: the updater's last step before it asks for a restart. A power cut between the two leaves the old
+ * release running with a trial of another version, which it reports as rolled back.
+ */
+export async function startReleaseTrial(
+  root: string,
+  state: UpdateState,
+  version: string,
+  previous: string,
+  since: number,
+): Promise<UpdateState> {
+  const next = withReport(
+    { ...state, trial: { kind: 'release', version, previous, since } },
+    { kind: 'release', version, state: 'installing' },
+  );
+  await writeState(root, next);
+  await switchCurrent(root, version);
+  return next;
+}
+
 /** Removes every release slot but the ones named (the running one and the one to go back to). */
 export async function pruneReleases(root: string, keep: readonly string[]): Promise<void> {
   for (const name of await readdir(releasesDir(root)).catch(() => [] as string[])) {

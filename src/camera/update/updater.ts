@@ -9,10 +9,13 @@
  * by itself and restarts again, and reports why to the dock in every hello.
  */
 import { createHash, type KeyObject } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { validateConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import { errnoCode } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SerialQueue } from '../../lib/serial.ts';
@@ -28,6 +31,7 @@ import {
   pruneReleases,
   readState,
   restoreConfig,
+  startReleaseTrial,
   switchCurrent,
   type UpdateState,
   withReport,
@@ -305,10 +309,16 @@ export class Updater {
         this.#ready = r;
         return;
       }
-      this.#state = withReport({ ...this.#state, trial: trial(r, previous, this.#o.clock) }, installing(r));
-      await writeState(root, this.#state);
-      await switchCurrent(root, r.version);
+      this.#state = await startReleaseTrial(root, this.#state, r.version, previous, this.#o.clock.wallNow());
     } else {
+      // A config file this service may not write (the packaged unit keeps /etc read-only): refused before any trial
+      // is recorded, so that nothing claims a change that never happened.
+      const problem = await configUnwritable(this.#o.configFile);
+      if (problem !== null) {
+        this.#o.logger.error({ version: r.version, reason: problem }, 'a config change cannot be put in place');
+        await this.#report({ kind: r.kind, version: r.version, state: 'refused', reason: problem });
+        return;
+      }
       const previous = this.#state.configVersion ?? '0.0.0';
       this.#state = withReport({ ...this.#state, trial: trial(r, previous, this.#o.clock) }, installing(r));
       await writeState(root, this.#state);
@@ -360,6 +370,17 @@ export class Updater {
 
   #serially(op: () => Promise<void>): void {
     this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'an update step failed'));
+  }
+}
+
+/** Why the config file (its directory, for the new file and the kept previous one) cannot be written, or null. */
+async function configUnwritable(configFile: string): Promise<string | null> {
+  try {
+    await access(path.dirname(configFile), constants.W_OK);
+    await access(configFile, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `the config file ${configFile} cannot be written here (${errnoCode(e) ?? (e as Error).message})`;
   }
 }
 
