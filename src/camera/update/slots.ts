@@ -4,9 +4,11 @@
  * neither), and the update state file, written whole and renamed into place. Nothing here touches evidence, keys or
  * configuration; a config change writes only the config file, keeping the previous one beside it.
  */
-import { chmod, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentLink, previousConfigFile, releaseSlot, releasesDir, updateStateFile } from '../../evidence/paths.ts';
+import { errnoCode } from '../../lib/errors.ts';
 import { fsyncDir, writeFileDurably } from '../../lib/fs.ts';
 import type { UpdateKind, UpdateReport } from '../../protocol/messages.ts';
 
@@ -125,6 +127,17 @@ export async function startReleaseTrial(
 export async function pruneReleases(root: string, keep: readonly string[]): Promise<void> {
   for (const name of await readdir(releasesDir(root)).catch(() => [] as string[])) {
     if (!keep.includes(name)) await rm(path.join(releasesDir(root), name), { recursive: true, force: true });
+  }
+}
+
+/** Why the config file (its directory, for the new file and the kept previous one) cannot be written, or null. */
+export async function configUnwritable(configFile: string): Promise<string | null> {
+  try {
+    await access(path.dirname(configFile), constants.W_OK);
+    await access(configFile, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `the config file ${configFile} cannot be written here (${errnoCode(e) ?? (e as Error).message})`;
   }
 }
 

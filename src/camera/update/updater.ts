@@ -9,13 +9,10 @@
  * by itself and restarts again, and reports why to the dock in every hello.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { validateConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import { errnoCode } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SerialQueue } from '../../lib/serial.ts';
@@ -25,6 +22,7 @@ import type { UpdateKind, UpdateOffer, UpdatePartHeader, UpdatePull, UpdateRepor
 import type { CameraBus, CameraEvents } from '../events.ts';
 import { type HealthView, healthProblem } from './health.ts';
 import {
+  configUnwritable,
   currentVersion,
   installConfig,
   installRelease,
@@ -311,8 +309,7 @@ export class Updater {
       }
       this.#state = await startReleaseTrial(root, this.#state, r.version, previous, this.#o.clock.wallNow());
     } else {
-      // A config file this service may not write (the packaged unit keeps /etc read-only): refused before any trial
-      // is recorded, so that nothing claims a change that never happened.
+      // Not writable here (the packaged unit keeps /etc read-only): refused before any trial is recorded.
       const problem = await configUnwritable(this.#o.configFile);
       if (problem !== null) {
         this.#o.logger.error({ version: r.version, reason: problem }, 'a config change cannot be put in place');
@@ -370,17 +367,6 @@ export class Updater {
 
   #serially(op: () => Promise<void>): void {
     this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'an update step failed'));
-  }
-}
-
-/** Why the config file (its directory, for the new file and the kept previous one) cannot be written, or null. */
-async function configUnwritable(configFile: string): Promise<string | null> {
-  try {
-    await access(path.dirname(configFile), constants.W_OK);
-    await access(configFile, constants.W_OK);
-    return null;
-  } catch (e) {
-    return `the config file ${configFile} cannot be written here (${errnoCode(e) ?? (e as Error).message})`;
   }
 }
 

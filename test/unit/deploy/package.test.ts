@@ -50,6 +50,7 @@ describe('the units', () => {
     expect(settings(text, 'ConditionPathExists')).toEqual(['/etc/bodycam/config.json']);
     expect(settings(text, 'ReadWritePaths')[0]?.split(' ')).toEqual([
       '/var/lib/bodycam',
+      '/var/lib/bodycam-update',
       '-/sys/class/gpio',
       '-/etc/bodycam/identity',
     ]);
