@@ -222,7 +222,7 @@ JS
   sleep 6
   bodycam ctl --config "$cfg" press record --hold 3500 >/dev/null 2>&1
   wait_state buffering 120
-  S recordsagain "incidents=$(bodycam list --config "$cfg" --json 2>/dev/null | grep -c '"trigger"') missing=$(find /var/lib/bodycam/footage /var/lib/bodycam-dock -name '*.mp4.age' -print0 | xargs -0 sha256sum | cut -d' ' -f1 | sort -u | comm -23 /root/evidence.sha - | wc -l) key=$([ "$(sha256sum /etc/bodycam/identity/device.key)" = "$keysum" ] && echo unchanged || echo CHANGED) slots=$(ls "$rel/releases" | tr '\n' ' ')"
+  S recordsagain "incidents=$(bodycam list --config "$cfg" --json 2>/dev/null | grep -c '"trigger"') missing=$(find /var/lib/bodycam/footage /var/lib/bodycam-dock/evidence -type f -print0 | xargs -0 sha256sum | cut -d' ' -f1 | sort -u | comm -23 /root/evidence.sha - | wc -l) key=$([ "$(sha256sum /etc/bodycam/identity/device.key)" = "$keysum" ] && echo unchanged || echo CHANGED) slots=$(ls "$rel/releases" | tr '\n' ' ')"
 
   # Removal keeps the evidence.
   before=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l)
