@@ -73,8 +73,11 @@ prune_for_package() {
   [ "$arch" = arm64 ] && strip=aarch64-linux-gnu-strip
   local nm=$app/node_modules
   rm -rf "$nm/.bin" "$nm/.package-lock.json" "$nm/better-sqlite3/deps" "$nm/better-sqlite3/src"
-  find "$nm" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name .github -o -name example \
+  find "$nm" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name fixture -o -name fixtures -o -name .github -o -name example \
     -o -name examples -o -name docs -o -name doc -o -name benchmarks -o -name obj.target -o -name .deps \) -exec rm -rf {} +
+  # Hidden directories too (editor settings some packages publish): a release bundle (`bodycam bundle pack` of this
+  # tree) takes no hidden path, nor a name with a space (test fixtures, removed above).
+  find "$nm" -depth -mindepth 1 -type d -name '.*' -exec rm -rf {} +
   find "$nm" -type f \( -name '*.md' -o -name '*.markdown' -o -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' \
     -o -name '*.d.cts' -o -name '.*' -o -name '*.gyp' -o -name '*.gypi' -o -name Makefile -o -name '*.mk' \
     -o -name '*.target.mk' -o -name config.gypi -o -name '*.Makefile' \) -delete
