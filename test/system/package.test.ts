@@ -109,7 +109,7 @@ describe('the bodycam Debian package', () => {
 
   itSystem('installs with apt on a fresh Debian 12 and runs under systemd as its own user', async () => {
     if (cache === undefined) throw new Error('no system cache');
-    const run = await runScenario(cache, { name: 'fresh', deb: debs.amd64, timeoutMs: 900_000 });
+    const run = await runScenario(cache, { name: 'fresh', deb: debs.amd64, timeoutMs: 1_200_000 });
     timings.push(
       `fresh install: image ${run.seconds.image.toFixed(0)} s, VM ${run.seconds.vm.toFixed(0)} s (${fact(run, 'booted')}); camera READY ${/after=(\d+)/.exec(fact(run, 'started'))?.[1]} s after provisioning; watchdog restart ${/after=(\d+)/.exec(fact(run, 'watchdog'))?.[1]} s after the wedge`,
     );
