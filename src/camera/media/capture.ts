@@ -204,25 +204,16 @@ export class Capture {
       parser.setTimelineOffsetMs(this.#lastEndMs + outageMs * this.#plan.speed);
     }
     const p = this.#plan.producer;
+    const producer =
+      p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
     const room = this.#plan.pipe === 'room' ? this.#options.room?.openMicrophone() : undefined;
-    const input = p !== undefined ? 'open' : room;
+    const input = producer?.stdout ?? room;
     const ffmpeg = startFfmpeg(this.#options.processes, plan, {
       ffmpegPath: this.#options.ffmpegPath,
       clock: this.#clock,
       logger: this.#log,
       ...(input === undefined ? {} : { input }),
     });
-    // The camera process writes straight into ffmpeg's stdin: the video never passes through the daemon.
-    const stdoutTo = ffmpeg.stdin ?? undefined;
-    const producer =
-      p === undefined
-        ? undefined
-        : this.#options.processes.spawn({
-            command: p.command,
-            args: p.args,
-            detached: true,
-            ...(stdoutTo === undefined ? {} : { stdoutTo }),
-          });
     const run: Run = {
       ffmpeg,
       withSound,

@@ -10,7 +10,7 @@
  * different builder would show there.
  */
 
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Clock } from '../../hal/clock/port.ts';
 import type { ProcessRunner } from '../../hal/process/port.ts';
@@ -102,18 +102,12 @@ export interface RunningFfmpeg {
   kill(signal: NodeJS.Signals): void;
   /** The last ~40 stderr lines, for the log on an unexpected exit. */
   stderrTail(): string[];
-  /** ffmpeg's stdin when started with `input: 'open'`, else null. */
-  readonly stdin: Writable | null;
 }
 
 export interface StartOptions {
   ffmpegPath: string;
-  /**
-   * Feeds the plan's `pipe:0` input: a stream piped through this process (the simulated room), or 'open' to leave
-   * ffmpeg's stdin to the caller (`RunningFfmpeg.stdin`), who hands it to the camera process (rpicam-vid), so the
-   * video goes from one to the other directly.
-   */
-  input?: Readable | 'open';
+  /** Feeds the plan's `pipe:0` input (rpicam-vid's stdout, the simulated room). */
+  input?: Readable;
   clock: Clock;
   logger: Logger;
 }
@@ -143,14 +137,13 @@ export function startFfmpeg(processes: ProcessRunner, plan: CapturePlan, options
     stdin: options.input === undefined ? 'ignore' : 'pipe',
   });
   options.logger.debug({ pid: proc.pid, args }, 'ffmpeg started');
-  if (options.input !== undefined && options.input !== 'open' && proc.stdin !== null) options.input.pipe(proc.stdin);
+  if (options.input !== undefined && proc.stdin !== null) options.input.pipe(proc.stdin);
   let requested = false;
   const exited = proc.exited.then(
     (exit): FfmpegExit => ({ code: exit.code, signal: exit.signal, requested, message: exit.error?.message }),
   );
   return {
     stdout: proc.stdout,
-    stdin: options.input === 'open' ? proc.stdin : null,
     exited,
     kill(signal) {
       requested = true;

@@ -54,7 +54,7 @@ export class NodeProcessRunner implements ProcessRunner {
     try {
       child = spawnChild(command, [...args], {
         detached: group,
-        stdio: [spec.stdin ?? 'ignore', spec.stdoutTo ?? 'pipe', 'pipe'],
+        stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
         env: { ...childEnvironment(process.env), ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
       });
@@ -62,8 +62,6 @@ export class NodeProcessRunner implements ProcessRunner {
       // Invalid arguments (a NUL byte in an argument, …) throw here; report them like a failed start.
       return notStarted(spec, e instanceof Error ? e : new Error(String(e)));
     }
-    // The child holds its own copy of the pipe now; closing ours lets the reader see the end when the child ends.
-    spec.stdoutTo?.destroy();
     return supervise(child, group, this.#clock);
   }
 
@@ -96,10 +94,8 @@ export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>
 }
 
 function supervise(child: ChildProcess, group: boolean, clock: Clock): RunningProcess {
-  const { stderr } = child;
-  // No stdout pipe when it was handed to another process (`ProcessSpec.stdoutTo`).
-  const stdout = child.stdout ?? Readable.from([]);
-  if (stderr === null) throw new Error('spawn with stdio pipe gave no stderr'); // cannot happen
+  const { stdout, stderr } = child;
+  if (stdout === null || stderr === null) throw new Error('spawn with stdio pipe gave no stdout'); // cannot happen
   const tail = new LineTail();
   stderr.on('data', (chunk: Buffer) => tail.push(chunk));
   // EPIPE (the process has gone) or a write to a process that never started: `exited` says what happened, and an

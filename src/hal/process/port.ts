@@ -13,13 +13,6 @@ export interface ProcessSpec {
   detached?: boolean;
   /** 'pipe' gives the caller a writable stdin; default 'ignore'. */
   stdin?: 'ignore' | 'pipe';
-  /**
-   * Where the process writes its stdout instead of to the caller: another process's stdin (its `RunningProcess.stdin`),
-   * handed over, so the bytes go from one process to the other without passing through this one. The stream is the
-   * new process's from then on: the caller must not write to it (the real runner closes this process's end of it).
-   * The `stdout` of the result then ends without data.
-   */
-  stdoutTo?: Writable;
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   /**

@@ -11,7 +11,7 @@
  * });
  * ```
  */
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
 import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
@@ -66,11 +66,9 @@ export class ScriptedCall {
           })
         : null;
     if (stdin === null) this.#endStdin();
-    const out = spec.stdoutTo === undefined ? this.#out : Readable.from([]);
-    if (spec.stdoutTo !== undefined) this.#out.pipe(spec.stdoutTo);
     this.process = {
       pid,
-      stdout: out,
+      stdout: this.#out,
       stderr: this.#err,
       stdin,
       exited: this.exited,
