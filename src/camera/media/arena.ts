@@ -85,6 +85,8 @@ export interface ArenaStats {
 /** Overflows in a row after which the block is replaced by one that fits what is held plus a margin. */
 const GROW_AFTER = 4;
 const GROW_MARGIN = 1.25;
+/** The first block's margin over the bitrate: the encoders' one-second VBV keeps a GOP close to its share. */
+const FIRST_MARGIN = 1.1;
 /** The block grows to at most this many times its first size; beyond, fragments get Buffers of their own. */
 const MAX_GROWTH = 4;
 
@@ -170,9 +172,9 @@ export class FragmentArena {
 /**
  * The block for a source: its bitrates over the pre-roll plus two GOPs (the ring holds up to one GOP beyond the
  * pre-roll, and the newest fragment is being filled), with a margin for a scene busier than the rate control's
- * average.
+ * average (a block that proves too small grows).
  */
 export function arenaBytesFor(opts: { kbps: number; prerollMs: number; gopMs: number }): number {
   const bytesPerMs = (opts.kbps * 1000) / 8 / 1000;
-  return Math.ceil(bytesPerMs * (opts.prerollMs + 2 * opts.gopMs) * GROW_MARGIN);
+  return Math.ceil(bytesPerMs * (opts.prerollMs + 2 * opts.gopMs) * FIRST_MARGIN);
 }

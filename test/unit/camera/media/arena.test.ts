@@ -76,8 +76,8 @@ describe('FragmentArena', () => {
   });
 
   it('is sized from the bitrates over the pre-roll plus two GOPs, with a margin', () => {
-    // 2000 kbit/s = 250 kB/s, over 32 s, × 1.25.
-    expect(arenaBytesFor({ kbps: 2000, prerollMs: 30_000, gopMs: 1000 })).toBe(10_000_000);
+    // 2000 kbit/s = 250 kB/s, over 32 s, × 1.1.
+    expect(arenaBytesFor({ kbps: 2000, prerollMs: 30_000, gopMs: 1000 })).toBe(8_800_000);
   });
 });
 
