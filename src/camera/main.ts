@@ -23,7 +23,6 @@ import { isBodycamError } from '../lib/errors.ts';
 import { makePrivate } from '../lib/fs.ts';
 import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
-import { startPeriodicGc } from '../lib/memory.ts';
 import { RELEASE } from '../lib/version.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { Journal } from './audit/journal.ts';
@@ -43,8 +42,10 @@ import { StorageBudget } from './health/storage-budget.ts';
 import { StorageSpace } from './health/storage-space.ts';
 import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
+import { arenaBytesFor, FragmentArena } from './media/arena.ts';
 import { Capture } from './media/capture.ts';
 import { PreRecordRing } from './media/ring.ts';
+import { AUDIO_KBPS } from './media/sources.ts';
 import { BatteryMonitor } from './power/battery-monitor.ts';
 import { Activation } from './recording/activation.ts';
 import { Recorder } from './recording/recorder.ts';
@@ -177,9 +178,18 @@ export class Camera {
       );
     this.#parts.add('speaker', () => audio.stop());
     const prerollMs = c.preRecord.seconds * 1000;
-    const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio });
+    // The fragments' memory: one block the size of the pre-roll, reused in place (media/arena.ts).
+    const arena = new FragmentArena(
+      arenaBytesFor({
+        kbps: source.videoBitrateKbps + (source.audio && c.preRecord.audio ? AUDIO_KBPS : 0),
+        prerollMs,
+        gopMs: source.gopSeconds * 1000,
+      }),
+    );
+    const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio, arena });
     const capture = new Capture({
       source: c.capture.source,
+      arena,
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       clock,
@@ -204,6 +214,7 @@ export class Camera {
       clock,
       logger: log.child({ component: 'recorder' }),
       space: budget,
+      arena,
     });
     const mediaNowMs = () => capture.mediaNowMs();
     const activation = new Activation({
@@ -364,7 +375,6 @@ export class Camera {
       captureState: () => capture.state,
     });
     await this.#parts.start('systemd', systemd);
-    this.#parts.add('memory', startPeriodicGc(5000));
     log.info({ storage: c.storage.dir, prerollSeconds: c.preRecord.seconds }, 'camera ready: buffering');
   }
 
