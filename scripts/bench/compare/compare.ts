@@ -15,7 +15,8 @@
  * Under arm64 emulation (`npm run bench:arm64`, scripts/bench/arm64.sh): this script runs on the arm64 Node under
  * qemu-aarch64, BENCH_COMPARE_NODE (a JSON array: command and first arguments) starts the Node controllers the same
  * way, BENCH_COMPARE_NAME names the results (bench-results/NAME.json, .svg), and BENCH_COMPARE_GST=0 leaves out the
- * GStreamer rows (their Python and GStreamer would run natively beside emulated Node: no ratio to read).
+ * GStreamer rows (their Python and GStreamer would run natively beside emulated Node: no ratio to read);
+ * BENCH_COMPARE_START_S (default 60) is how long each recorder may take to start.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -166,7 +167,8 @@ async function main(): Promise<void> {
       },
     })),
   );
-  const ready = await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'ready', 60_000)));
+  const startMs = Number(process.env['BENCH_COMPARE_START_S'] ?? 60) * 1000;
+  const ready = await Promise.all(runs.map((r) => r.controller.next((x) => x.event === 'ready', startMs)));
   if (ready.some((r) => r === undefined)) throw new Error('compare: a recorder did not start');
   for (const r of runs) {
     r.sampler.mark();
