@@ -137,10 +137,13 @@ export class DockSync {
     this.#held = await this.#o.offload.lastHeld().catch(() => null);
   }
 
-  /** Offered again soon once nothing waits for the dock (the last receipt in, or nothing to move). */
+  /**
+   * Offered again soon once nothing offered is still moving: every segment and closing receipted, but those the dock
+   * refused while docked (they stay here and move no more this docking).
+   */
   #offerSoonWhenHandedOver(): void {
     const h = this.#o.offload.holding();
-    if (h.segmentsWaiting === 0 && h.closingsWaiting === 0) this.#offerSoon();
+    if (h.segmentsWaiting <= this.#refusedHere.size && h.closingsWaiting === 0) this.#offerSoon();
   }
 
   #offerSoon(): void {
