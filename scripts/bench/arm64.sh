@@ -23,10 +23,12 @@ ws=$ARM64_CACHE/bench
 rm -rf "$ws"
 mkdir -p "$ws"
 # A copy of the work tree whose node_modules is the arm64 tree (better-sqlite3 is a native addon); the comparison's
-# cached clip comes along so that it is encoded once.
-tar -C "$ARM64_REPO" --exclude=./node_modules --exclude=./.git --exclude=./.cache/arm64 --exclude=./dist \
+# clip is cached in the repository's .cache/bench, as for the native run, so that it is encoded once.
+tar -C "$ARM64_REPO" --exclude=./node_modules --exclude=./.git --exclude=./.cache --exclude=./dist \
   --exclude=./bench-results -cf - . | tar -C "$ws" -xf -
 ln -s "$ARM64_TREE/node_modules" "$ws/node_modules"
+mkdir -p "$ARM64_REPO/.cache/bench" "$ws/.cache"
+ln -s "$ARM64_REPO/.cache/bench" "$ws/.cache/bench"
 emulated=$(printf '["qemu-aarch64-static","-L","%s","%s"]' "$ARM64_SYSROOT" "$ARM64_NODE")
 arm64_log "the comparison on $(arm64_node -p 'process.version + " " + process.arch') under qemu-aarch64"
 rc=0
