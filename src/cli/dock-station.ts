@@ -3,14 +3,15 @@ import { enrolledDeviceIds } from '../dock/enrolled.ts';
 import { dockLayout, loadDockConfig } from '../dock/layout.ts';
 import { DockStation } from '../dock/main.ts';
 import { readWithdrawals } from '../dock/revocation.ts';
+import { dockStatus } from '../dock/status.ts';
 import type { BacklogSummary } from '../dock/store/backlog.ts';
-import { type DockUndock, dockUndock } from '../dock/sync/claims.ts';
+import type { DockUndock } from '../dock/sync/claims.ts';
 import { Progress } from '../dock/sync/progress.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { SdNotifier } from '../hal/service/systemd-notify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
-import { listenForStop } from '../lib/signals.ts';
+import { exitOnceStopped, listenForStop } from '../lib/signals.ts';
 
 /**
  * `bodycam dock run`: the broker (unless external) and the agent, until SIGTERM or SIGINT. Per-camera progress
@@ -38,41 +39,17 @@ export async function dockRunCommand(dir: string): Promise<void> {
     throw e;
   }
   notify.send('READY=1', `STATUS=receiving footage (${dockLayout(dir).dir})`);
-  process.stderr.write(`dock ready (${dockLayout(dir).dir}); Ctrl-C stops it\n`);
+  const page = station.pageUrl === null ? '' : `; its page: ${station.pageUrl}/`;
+  process.stderr.write(`dock ready (${dockLayout(dir).dir})${page}; Ctrl-C stops it\n`);
   logger.info({ signal: await stop.received }, 'stopping');
   notify.send('STOPPING=1');
   await station.stop();
   await notify.flush();
   logger.flush();
+  exitOnceStopped(logger);
 }
 
-/** One camera's line in `bodycam dock status`: enrolled here or not, and what it has handed over. */
-export type DockStatusRow = ReturnType<Progress['summary']>[number] & { enrolled: boolean };
-
-/**
- * Every camera the dock knows: enrolled ones (DOCKDIR/devices/<id>) whether or not they ever docked, and cameras in
- * the progress database that are no longer enrolled (withdrawn). Sorted by device id.
- */
-export function dockStatusRows(enrolled: readonly string[], summary: ReturnType<Progress['summary']>): DockStatusRow[] {
-  const rows = new Map<string, DockStatusRow>();
-  for (const device of enrolled) {
-    rows.set(device, {
-      device,
-      lastSeen: null,
-      stored: 0,
-      storedBytes: 0,
-      receiving: 0,
-      refused: 0,
-      receivedTotal: 0,
-      auditSeq: -1,
-      incidents: 0,
-      refusals: [],
-      enrolled: true,
-    });
-  }
-  for (const d of summary) rows.set(d.device, { ...d, enrolled: enrolled.includes(d.device) });
-  return [...rows.values()].sort((a, b) => a.device.localeCompare(b.device));
-}
+export { type DockStatusRow, dockStatusRows } from '../dock/status.ts';
 
 /** Refusals shown per camera in the text status (`--json` lists them all). */
 const REFUSALS_SHOWN = 10;
@@ -116,20 +93,13 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
     throw new BodycamError(ErrorCode.USAGE, `${dir} is not a dock directory (no dock.json)`);
   const progress = existsSync(dockLayout(dir).database) ? Progress.open(dir, { readonly: true }) : null;
   try {
-    const now = Date.now();
-    const withdrawals = await readWithdrawals(dockLayout(dir));
-    const devices = dockStatusRows(enrolledDeviceIds(dir), progress?.summary() ?? []).map((d) => {
-      const docking = progress?.dockings.last(d.device) ?? null;
-      const w = d.enrolled ? undefined : withdrawals.filter((x) => x.device === d.device).at(-1);
-      return {
-        ...d,
-        docking,
-        undock: dockUndock(progress?.claims.last(d.device) ?? null, docking, now),
-        withdrawn: w === undefined ? null : { at: w.at, reason: w.reason, serial: w.serial },
-      };
+    const { store, devices } = dockStatus(progress, {
+      enrolled: enrolledDeviceIds(dir),
+      withdrawals: await readWithdrawals(dockLayout(dir)),
+      storeKind: loadDockConfig(dir).store.kind,
+      nowMs: Date.now(),
     });
-    const kind = loadDockConfig(dir).store.kind;
-    const backlog = progress?.backlog.summary() ?? null;
+    const { kind, backlog } = store;
     if (json) {
       process.stdout.write(`${JSON.stringify({ store: { kind, backlog }, devices }, null, 2)}\n`);
       return;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { publicKeyFileFor } from '../camera/identity.ts';
 import { loadConfig, validateConfig } from '../config/load.ts';
 import { buildAcl, buildMosquittoConf, findMosquitto } from '../dock/broker-config.ts';
-import { bindProblem, deviceFiles, dockLayout, hostProblem, loadDockConfig } from '../dock/layout.ts';
+import { bindProblem, type DockConfig, deviceFiles, dockLayout, hostProblem, loadDockConfig } from '../dock/layout.ts';
 import {
   blockedDir,
   type DirStat,
@@ -141,7 +141,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     bind: opts.bind,
     broker: opts.external ? 'external' : 'managed',
     mosquittoPath,
-    ...(await keptLimits(l.config)),
+    ...(await keptSettings(l.config)),
     store,
     ...(central === undefined ? {} : { central }),
   };
@@ -158,6 +158,7 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
     `  dock signing key ${l.identity.pub} (key id ${keyId(loadPublicKey(dockPub))})`,
     `  revocation list  ${l.pki.crl} (withdrawn cameras: bodycam dock withdraw)`,
     `  cameras          ${l.devicesDir}; evidence ${evidenceWhere(store, l.evidenceDir)}`,
+    pageLine(loadDockConfig(l.dir).page),
     ...(central === undefined
       ? []
       : [
@@ -168,16 +169,22 @@ export async function dockInitCommand(opts: DockInitOptions): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/** The operator's `limits` of an existing dock.json, which `init --force` keeps (none when there are none). */
-async function keptLimits(file: string): Promise<{ limits?: unknown }> {
+/** The operator's `limits` and `page` of an existing dock.json, which `init --force` keeps (absent when absent). */
+async function keptSettings(file: string): Promise<{ limits?: unknown; page?: unknown }> {
   const text = await readFile(file, 'utf8').catch(() => null);
   if (text === null) return {};
   try {
-    const limits = (JSON.parse(text) as { limits?: unknown }).limits;
-    return limits === undefined ? {} : { limits };
+    const { limits, page } = JSON.parse(text) as { limits?: unknown; page?: unknown };
+    return { ...(limits === undefined ? {} : { limits }), ...(page === undefined ? {} : { page }) };
   } catch {
     return {};
   }
+}
+
+function pageLine(page: DockConfig['page']): string {
+  if (!page.enabled) return '  operator page    off (dock.json page.enabled)';
+  const host = page.listen.includes(':') ? `[${page.listen}]` : page.listen;
+  return `  operator page    http://${host}:${page.port}/ while \`bodycam dock run\` runs (dock.json page)`;
 }
 
 function evidenceWhere(store: ReturnType<typeof storeFromFlags>, dir: string): string {

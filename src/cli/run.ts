@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { isBodycamError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { limitThreadPool } from '../lib/memory.ts';
-import { listenForStop } from '../lib/signals.ts';
+import { exitOnceStopped, listenForStop } from '../lib/signals.ts';
 
 /** Runs until SIGTERM or SIGINT; then closes the open segment cleanly and exits 0. */
 export async function runCommand(configFile: string): Promise<void> {
@@ -25,4 +25,5 @@ export async function runCommand(configFile: string): Promise<void> {
   logger.info({ signal: await stop.received }, 'stopping');
   await camera.stop();
   logger.flush();
+  exitOnceStopped(logger);
 }

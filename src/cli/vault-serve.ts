@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
-import { listenForStop } from '../lib/signals.ts';
+import { exitOnceStopped, listenForStop } from '../lib/signals.ts';
 import { Accounts } from '../vault/accounts/accounts.ts';
 import { VaultServer } from '../vault/serve/server.ts';
 import { loadVaultConfig, openVaultIndex } from './vault-config.ts';
@@ -73,5 +73,6 @@ export async function vaultServeCommand(o: { config: string }): Promise<void> {
     if (custody !== null) await custody.close();
     else await db.close();
     log.flush();
+    exitOnceStopped(log);
   }
 }

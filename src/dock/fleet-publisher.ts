@@ -49,6 +49,11 @@ export class FleetPublisher {
     this.#hellos.set(device, hello);
   }
 
+  /** What the camera's last hello since the dock started said, or null (the dock's page shows it). */
+  hello(device: string): HelloFacts | null {
+    return this.#hellos.get(device) ?? null;
+  }
+
   async start(): Promise<void> {
     // A new connection may be to a broker that restarted and lost what it kept: everything goes again.
     this.#offConnect = this.#o.transport.on('connect', () => {

@@ -5,7 +5,7 @@
  *
  * ```
  * DOCKDIR/
- *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, store, limits?, central? }
+ *   dock.json                 { version: 1, host, port, bind, broker, mosquittoPath, store, limits?, central?, page? }
  *   pki/ca.key                the dock site's CA key (0600; only `bodycam dock` reads it)
  *   pki/ca.crt                the CA certificate (cameras and the agent trust it)
  *   pki/server.key, .crt      the broker's TLS key and certificate (CN = host)
@@ -184,6 +184,18 @@ export const dockConfigSchema = s.object({
     .default({ kind: 'filesystem' })
     .describe('where verified evidence is kept: "filesystem" (default) or "s3"'),
   limits: limitsSchema,
+  page: s
+    .object({
+      enabled: s.boolean().default(true).describe("serve the dock's own page (false: none)"),
+      listen: s
+        .string()
+        .nonEmpty()
+        .default('127.0.0.1')
+        .describe('the address the page listens on: loopback by default, the station PC only'),
+      port: s.int(0, 65535, 8470, 'the page port (0: any free port, for tests)'),
+    })
+    .default({})
+    .describe("the dock's own page for the operator (read-only): docked cameras, transfers, safe to undock"),
   central: s
     .object({
       address: s.string().nonEmpty().describe('the central fleet broker, host:port (MQTT 5 over TLS)'),
@@ -233,6 +245,8 @@ export function parseDockConfig(doc: unknown, file: string): DockConfig {
     if (host !== undefined) problems.push({ key: 'host', message: host });
     const bind = bindProblem(c.bind);
     if (bind !== undefined) problems.push({ key: 'bind', message: bind });
+    const listen = bindProblem(c.page.listen);
+    if (listen !== undefined) problems.push({ key: 'page.listen', message: listen });
     if (c.store.kind === 's3') problems.push(...s3StoreProblems(c.store));
     if (problems.length === 0) return c;
   }

@@ -1,7 +1,8 @@
 /**
  * The dock station's composition root: the broker (a supervised Mosquitto, unless the site runs its own), the
  * agent's connection to it (the MQTT transport with the agent's certificate), the progress database, the evidence
- * store, the agent and the fleet status it publishes. Parts start in dependency order and stop in reverse.
+ * store, the agent, the fleet status it publishes and the operator's page. Parts start in dependency order and stop
+ * in reverse.
  */
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { EnrolledDevices, enrolledDeviceIds } from './enrolled.ts';
 import { watchFile } from './file-watch.ts';
 import { FleetPublisher } from './fleet-publisher.ts';
 import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
+import { dockPageModel, type PendingUpdate } from './page/model.ts';
+import { DockPageServer } from './page/server.ts';
 import { readWithdrawals } from './revocation.ts';
 import { openEvidenceStore } from './store/open.ts';
 import { StagedEvidenceStore } from './store/staged.ts';
@@ -44,6 +47,8 @@ export interface DockDeps {
   storeRetry?: { retryMs: number; retryMaxMs: number };
   /** How often the fleet status is built again and changes published (default 5 s). */
   fleetLookMs?: number;
+  /** The updates the dock holds for its cameras, for its page; without: the page says none are configured. */
+  pendingUpdates?: () => PendingUpdate[];
 }
 
 export class DockStation {
@@ -53,6 +58,7 @@ export class DockStation {
   readonly #started: Lifecycle;
   #broker: MosquittoBroker | null = null;
   #staged: StagedEvidenceStore | null = null;
+  #pageUrl: string | null = null;
 
   constructor(dir: string, logger: Logger, deps: DockDeps = {}) {
     this.#dir = dir;
@@ -69,6 +75,11 @@ export class DockStation {
   /** The managed broker (null when the site runs its own), for status and fault tests. */
   get broker(): MosquittoBroker | null {
     return this.#broker;
+  }
+
+  /** Where the dock's own page is served (null: off, or it could not listen). */
+  get pageUrl(): string | null {
+    return this.#pageUrl;
   }
 
   async start(): Promise<void> {
@@ -170,6 +181,33 @@ export class DockStation {
     });
     await this.#started.start('agent', agent);
     await this.#started.start('fleet status', fleet);
+    if (config.page.enabled) {
+      const page = new DockPageServer({
+        host: config.page.listen,
+        port: config.page.port,
+        names: [config.host],
+        log: this.#log.child({ component: 'page' }),
+        model: () =>
+          dockPageModel({
+            dock: config.host,
+            storeKind: config.store.kind,
+            progress,
+            enrolled: () => enrolledDeviceIds(this.#dir),
+            withdrawals: () => readWithdrawals(layout),
+            hello: (device) => fleet.hello(device),
+            wallNow: () => clock.wallNow(),
+            ...(this.#deps.pendingUpdates === undefined ? {} : { pendingUpdates: this.#deps.pendingUpdates }),
+          }),
+      });
+      // The page is for the operator's eyes; footage must keep coming in when it cannot listen.
+      try {
+        this.#pageUrl = await page.start();
+        this.#started.add('page', () => page.stop());
+        this.#log.info({ url: this.#pageUrl }, "the dock's page is served");
+      } catch (e) {
+        this.#log.error({ message: (e as Error).message }, "the dock's page is not served; the dock runs without it");
+      }
+    }
     this.#log.info({ dir: layout.dir, port: config.port, broker: config.broker, store: evidence.where }, 'dock ready');
   }
 

@@ -24,3 +24,27 @@ export function listenForStop(signals: readonly NodeJS.Signals[] = ['SIGTERM', '
   for (const s of signals) process.on(s, onSignal);
   return { received, dispose };
 }
+
+/** How long a program may linger once it has stopped everything it owns (default for `exitOnceStopped`). */
+export const LINGER_MS = 2000;
+
+/**
+ * Called once a program has stopped every part it owns: if something it does not own still holds the event loop (a
+ * native library's thread-safe callback, a socket a library forgot), the process would never end, and systemd would
+ * wait its whole stop timeout and then kill it. After `lingerMs` this logs what is still open and exits with the
+ * process's exit code. The timer is unref'd: a process that ends by itself never sees it.
+ */
+export function exitOnceStopped(
+  log: { warn(obj: object, msg: string): void },
+  lingerMs = LINGER_MS,
+  exit: (code: number) => void = (code) => process.exit(code),
+): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    // What holds the loop (this timer is unref'd, so not among them).
+    const open = process.getActiveResourcesInfo();
+    log.warn({ open, lingerMs }, `still running ${lingerMs} ms after a clean stop; exiting`);
+    exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  }, lingerMs);
+  timer.unref();
+  return timer;
+}

@@ -61,6 +61,35 @@ describe('exitOnFatal', () => {
   });
 });
 
+const SIGNALS = new URL('../../src/lib/signals.ts', import.meta.url).href;
+
+describe('exitOnceStopped', () => {
+  it('ends a program that something it does not own keeps alive, naming what was open', () => {
+    // A ref'd interval stands for a native library's callback that outlives its close().
+    const r = node([
+      '--input-type=module',
+      '-e',
+      `import { exitOnceStopped } from ${JSON.stringify(SIGNALS)}; setInterval(() => undefined, 1000); ` +
+        'process.exitCode = 3; exitOnceStopped({ warn: (o, m) => console.error(JSON.stringify({ ...o, msg: m })) }, 300);',
+    ]);
+    expect(r.code).toBe(3);
+    const line = JSON.parse(r.stderr.trim()) as { open: string[]; lingerMs: number; msg: string };
+    expect(line).toMatchObject({ lingerMs: 300, msg: 'still running 300 ms after a clean stop; exiting' });
+    expect(line.open).toContain('Timeout');
+  });
+
+  it('stays silent when the program ends by itself', () => {
+    const r = node([
+      '--input-type=module',
+      '-e',
+      `import { exitOnceStopped } from ${JSON.stringify(SIGNALS)}; ` +
+        "exitOnceStopped({ warn: () => console.error('lingered') }, 5000); setTimeout(() => undefined, 50);",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+});
+
 /** The programs the package ships: package.json `bin`, compiled (dist/ is built by the global setup). */
 const bins = Object.entries(
   JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).bin as Record<string, string>,

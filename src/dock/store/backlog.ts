@@ -156,6 +156,14 @@ export class Backlog {
     );
   }
 
+  /** Writes waiting per camera and incident (null for a camera's own records), and of them refused by the store. */
+  waitingByIncident(): Array<{ device: string; incident: string | null; waiting: number; refused: number }> {
+    return this.#db.all(
+      `SELECT device, incident, count(*) AS waiting, sum(refused) AS refused FROM backlog
+       GROUP BY device, incident ORDER BY device, incident`,
+    );
+  }
+
   summary(): BacklogSummary {
     const s = this.#db.get<{
       waiting: number;

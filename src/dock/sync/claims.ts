@@ -4,7 +4,9 @@
  * (src/protocol/undock.ts): the camera's counts of segments and closing manifests not yet receipted, incidents still
  * owing a closing manifest, whether it is recording, and its chain and audit heads, against the heads the dock's last
  * signed docking record vouches for. A docked camera sends an inventory within 15 s of the dock's last message and
- * 300 ms after its last receipt, so a claim older than CONNECTED_WITHIN_MS means the camera is no longer there.
+ * 300 ms after its last receipt, and while a transfer runs each chunk it sends counts as its word too (`heard`: a
+ * transfer longer than CONNECTED_WITHIN_MS has no inventory in it), so a claim whose last word is older than
+ * CONNECTED_WITHIN_MS means the camera is no longer there.
  */
 import type { Migration } from '../../lib/migration.ts';
 import type { Database } from '../../lib/sqlite.ts';
@@ -29,7 +31,7 @@ export const CLAIMS_MIGRATION: Migration = {
 /** A camera's newest claim. `recording` and `open` are null from a camera too old to report them. */
 export interface Claim {
   session: string;
-  /** When the dock took it up (its wall clock, ms). */
+  /** The camera's last word in that session (its inventory, or a chunk since): the dock's wall clock, ms. */
   atMs: number;
   recording: boolean | null;
   segments: number;
@@ -55,9 +57,12 @@ export function claimOf(session: string, atMs: number, inv: Inventory, notConsid
 
 /** A camera that sent nothing for this long is not at the dock (it sends an inventory every 15 s while docked). */
 export const CONNECTED_WITHIN_MS = 45_000;
+/** How often a transfer's chunks refresh a camera's last word (`heard`). */
+export const HEARD_EVERY_MS = 5000;
 
 export class Claims {
   readonly #db: Database;
+  readonly #heard = new Map<string, number>();
 
   constructor(db: Database) {
     this.#db = db;
@@ -79,6 +84,22 @@ export class Claims {
       c.open,
       c.chainSeq,
       c.auditSeq,
+    );
+  }
+
+  /**
+   * The camera spoke again in the claim's session (a chunk): its last word is now, the claim itself unchanged. Written
+   * at most once per HEARD_EVERY_MS per camera (a transfer sends many chunks a second).
+   */
+  heard(device: string, session: string, atMs: number): void {
+    if (atMs - (this.#heard.get(device) ?? Number.NEGATIVE_INFINITY) < HEARD_EVERY_MS) return;
+    this.#heard.set(device, atMs);
+    this.#db.run(
+      'UPDATE claims SET at_ms = ? WHERE device = ? AND session = ? AND at_ms < ?',
+      atMs,
+      device,
+      session,
+      atMs,
     );
   }
 

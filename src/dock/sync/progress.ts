@@ -259,6 +259,25 @@ export class Progress {
     this.#db.run('UPDATE devices SET audit_seq = ?, audit_hash = ? WHERE device = ?', seq, hash, device);
   }
 
+  /** Transfers under way or cut off (state `receiving`), per camera, oldest first: what the dock's page shows moving. */
+  receiving(): Array<Pick<TransferRow, 'device' | 'incident' | 'file' | 'bytes' | 'received' | 'updatedAt'>> {
+    return this.#db.all(
+      `SELECT device, incident, file, bytes, received, updated_at AS updatedAt FROM transfers
+       WHERE state = 'receiving' ORDER BY device, updated_at`,
+    );
+  }
+
+  /** The incidents held per camera: segments stored and their bytes, and whether the closing manifest is in. */
+  incidentsHeld(): Array<{ device: string; incident: string; segments: number; bytes: number; closed: boolean }> {
+    return this.#db
+      .all<{ device: string; incident: string; segments: number; bytes: number; closed: number }>(
+        `SELECT t.device, t.incident, count(*) AS segments, sum(t.bytes) AS bytes,
+           EXISTS (SELECT 1 FROM incidents i WHERE i.device = t.device AND i.incident = t.incident) AS closed
+         FROM transfers t WHERE t.state = 'stored' GROUP BY t.device, t.incident ORDER BY t.device, t.incident`,
+      )
+      .map((r) => ({ ...r, closed: r.closed === 1 }));
+  }
+
   /** Per-camera totals for `bodycam dock status`. */
   summary(): Array<{
     device: string;

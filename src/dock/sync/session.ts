@@ -229,6 +229,7 @@ export class CameraSession implements Addressee {
       this.#chunkRefused(h, problem);
       return;
     }
+    this.#d.progress.claims.heard(this.device, this.id, this.#d.clock.wallNow());
     this.serially(async () => {
       const t = this.#transfer(h);
       const r = await t?.chunk(h, payload); // none: late or repeated, that transfer is over

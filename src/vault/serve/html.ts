@@ -1,7 +1,7 @@
-/** The custody service's HTML: escaping and the page frame (no inline script or style: the CSP forbids both). */
+/** The custody service's HTML: escaping (src/lib/html.ts) and the page frame (no inline script or style: the CSP forbids both). */
+import { escapeHtml } from '../../lib/html.ts';
 
-export const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+export { escapeHtml };
 
 export function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · bodycam vault</title></head>\n<body><main>\n${body}\n</main></body></html>\n`;

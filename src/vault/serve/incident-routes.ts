@@ -18,13 +18,20 @@ import { listIncidents } from '../index/query.ts';
 import type { IncidentRow } from '../index/schema.ts';
 import type { SqlClient } from '../index/sql.ts';
 import { incidentPage, incidentPath, type ListFilter, listPage } from './incident-pages.ts';
+import { Counter, type LimitRule, REFUSAL_RULE } from './login-limit.ts';
 import type { Session } from './sessions.ts';
 
 /** What the routes need of the server: answers with its security headers, refusals it logs, capped forms. */
 export interface Http {
   send(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void;
   sendStream(res: ServerResponse, body: Readable, type: string, length: number): void;
-  refuse(req: IncomingMessage, res: ServerResponse, status: number, why: string): void;
+  refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    why: string,
+    headers?: Record<string, string>,
+  ): void;
   /** The request's form when its CSRF token is the session's (null: already answered). */
   form(req: IncomingMessage, res: ServerResponse, s: Session): Promise<URLSearchParams | null>;
 }
@@ -34,6 +41,9 @@ export interface IncidentRoutesOptions {
   db: SqlClient;
   store: ObjectStore;
   prefix: string;
+  now?: () => number;
+  /** Refused requests allowed per account before it waits (login-limit.ts REFUSAL_RULE by default). */
+  refusals?: LimitRule;
 }
 
 const ROUTE =
@@ -51,10 +61,14 @@ function decoded(part: string): string | null {
 export class IncidentRoutes {
   readonly #o: IncidentRoutesOptions;
   readonly #http: Http;
+  readonly #refusals: Counter;
+  readonly #now: () => number;
 
   constructor(o: IncidentRoutesOptions, http: Http) {
     this.#o = o;
     this.#http = http;
+    this.#refusals = new Counter(o.refusals ?? REFUSAL_RULE);
+    this.#now = o.now ?? Date.now;
   }
 
   /** Answers the request if it is one of these routes; false when it is not. */
@@ -85,14 +99,25 @@ export class IncidentRoutes {
       this.#http.refuse(req, res, 404, 'no such incident');
       return true;
     }
-    if (!(await this.#visible(s, ref))) {
-      await this.#o.custody.refused(s.account, ref, action, 'not an incident your organisation may see');
-      this.#http.refuse(req, res, 404, 'no such incident');
+    const visible = await this.#visible(s, ref);
+    // Anything that may end in a refusal written to the custody log waits while the account is over its allowance.
+    const wait = action === 'page' && visible ? 0 : this.#refusals.waitMs(s.account.name, this.#now());
+    if (wait > 0) {
+      const retry = String(Math.ceil(wait / 1000));
+      this.#http.refuse(req, res, 429, `too many refused requests: try again in ${retry} s`, { 'Retry-After': retry });
       return true;
     }
-    if (action === 'page') await this.#page(res, s, ref, row, '', await this.#o.custody.liveGrant(s.account, ref));
-    else if (post) await this.#act(req, res, s, ref, row, action);
-    else await this.#footage(req, res, s, ref, action, file);
+    let refused: boolean;
+    if (!visible) {
+      await this.#o.custody.refused(s.account, ref, action, 'not an incident your organisation may see');
+      this.#http.refuse(req, res, 404, 'no such incident');
+      refused = true;
+    } else if (action === 'page') {
+      await this.#page(res, s, ref, row, '', await this.#o.custody.liveGrant(s.account, ref));
+      refused = false;
+    } else if (post) refused = await this.#act(req, res, s, ref, row, action);
+    else refused = await this.#footage(req, res, s, ref, action, file);
+    if (refused) this.#refusals.failed(s.account.name, this.#now());
     return true;
   }
 
@@ -143,6 +168,7 @@ export class IncidentRoutes {
     this.#http.send(res, status, html);
   }
 
+  /** Answers a form; true when it was refused (and the refusal logged). */
   async #act(
     req: IncomingMessage,
     res: ServerResponse,
@@ -150,9 +176,9 @@ export class IncidentRoutes {
     ref: IncidentRef,
     row: IncidentRow,
     action: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const form = await this.#http.form(req, res, s);
-    if (form === null) return;
+    if (form === null) return false;
     const reason = form.get('reason') ?? '';
     const c = this.#o.custody;
     let message: string;
@@ -189,8 +215,10 @@ export class IncidentRoutes {
       status = 403;
     }
     await this.#page(res, s, ref, row, message, await c.liveGrant(s.account, ref), status);
+    return status === 403;
   }
 
+  /** Serves footage under a running grant; true when refused for want of one (and the refusal logged). */
   async #footage(
     req: IncomingMessage,
     res: ServerResponse,
@@ -198,12 +226,13 @@ export class IncidentRoutes {
     ref: IncidentRef,
     action: string,
     file: string | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const c = this.#o.custody;
     const grant = await c.liveGrant(s.account, ref);
     if (grant === null) {
       await c.refused(s.account, ref, action, 'no running grant: ask for access first');
-      return this.#http.refuse(req, res, 403, 'no running grant on this incident: ask for access first');
+      this.#http.refuse(req, res, 403, 'no running grant on this incident: ask for access first');
+      return true;
     }
     const segments = await this.#segments(ref);
     if (action === 'segments.json' || action === 'play') {
@@ -213,7 +242,8 @@ export class IncidentRoutes {
           segmentsUrl: `${incidentPath(ref)}/segments.json`,
           csrf: s.csrf,
         });
-        return this.#http.send(res, 200, page, { 'Content-Security-Policy': PLAYER_CSP });
+        this.#http.send(res, 200, page, { 'Content-Security-Policy': PLAYER_CSP });
+        return false;
       }
       await c.used(
         s.account,
@@ -223,16 +253,21 @@ export class IncidentRoutes {
       );
       const base = `${incidentPath(ref)}/segments/`;
       const list = segments.map((x, i) => ({ seq: i + 1, url: `${base}${encodeURIComponent(x.file)}`, bytes: x.size }));
-      return this.#http.send(res, 200, JSON.stringify({ incident: ref.incident, segments: list }));
+      this.#http.send(res, 200, JSON.stringify({ incident: ref.incident, segments: list }));
+      return false;
     }
     const found = segments.find((x) => x.file === file);
-    if (found === undefined) return this.#http.refuse(req, res, 404, 'no such segment');
+    if (found === undefined) {
+      this.#http.refuse(req, res, 404, 'no such segment');
+      return false;
+    }
     this.#http.sendStream(
       res,
       await this.#o.store.get(found.key, found.versionId),
       'application/octet-stream',
       found.size,
     );
+    return false;
   }
 
   /** The incident's segment objects (latest versions), in file order. */

@@ -15,6 +15,18 @@ export interface LimitRule {
 }
 
 export const NAME_RULE: LimitRule = { free: 5, firstWaitMs: 30_000, maxWaitMs: 3_600_000, forgetAfterMs: 86_400_000 };
+/**
+ * Refused requests about incidents, per account: each is written to the organisation's custody log, locked for years,
+ * so an account that keeps being refused (another organisation's incident typed into a URL, footage asked for without
+ * a decision) waits after a day's allowance instead of filling that log. Its attempts while waiting are answered 429
+ * and go to the service's log only.
+ */
+export const REFUSAL_RULE: LimitRule = {
+  free: 20,
+  firstWaitMs: 60_000,
+  maxWaitMs: 3_600_000,
+  forgetAfterMs: 86_400_000,
+};
 export const ADDRESS_RULE: LimitRule = {
   free: 20,
   firstWaitMs: 30_000,
@@ -27,7 +39,8 @@ interface Count {
   lastMs: number;
 }
 
-class Counter {
+/** Counts failures per key and says how long a key must wait; LoginLimits and the refusal limit use it. */
+export class Counter {
   readonly #rule: LimitRule;
   readonly #counts = new Map<string, Count>();
 

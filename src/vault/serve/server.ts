@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
+import { securityHeaders } from '../../lib/html.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import { consoleAsset } from '../console/assets.ts';
@@ -35,18 +36,9 @@ export interface ServeOptions {
 export const SESSION_COOKIE = 'bodycam_session';
 const MAX_FORM_BYTES = 8 * 1024;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  // Not `no-referrer`: under it a browser sends `Origin: null` with its own forms, and the Origin check (#foreign)
-  // would refuse every login. `same-origin` keeps our URLs (incident ids) from other sites all the same.
-  'Referrer-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+// The shared headers (src/lib/html.ts) with forms posting only here. Not `no-referrer`: under it a browser sends
+// `Origin: null` with its own forms, and the Origin check (#foreign) would refuse every login.
+const SECURITY_HEADERS = securityHeaders(["form-action 'self'"]);
 
 function loginPage(message: string): string {
   const note = message === '' ? '' : `<p role="alert">${escapeHtml(message)}</p>\n`;
@@ -111,20 +103,23 @@ export class VaultServer {
     this.#incidents =
       o.incidents === undefined
         ? null
-        : new IncidentRoutes(o.incidents, {
-            send: (res, status, body, headers) => this.#send(res, status, body, headers),
-            sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
-            refuse: (req, res, status, why) => this.#refuse(req, res, status, why),
-            form: async (req, res, s) => {
-              const form = await this.#form(req, res);
-              if (form === null) return null;
-              if (form.get('csrf') !== s.csrf) {
-                this.#refuse(req, res, 403, 'the form is not from this session');
-                return null;
-              }
-              return form;
+        : new IncidentRoutes(
+            { now: this.#now, ...o.incidents },
+            {
+              send: (res, status, body, headers) => this.#send(res, status, body, headers),
+              sendStream: (res, body, type, length) => this.#sendStream(res, body, type, length),
+              refuse: (req, res, status, why, headers) => this.#refuse(req, res, status, why, headers),
+              form: async (req, res, s) => {
+                const form = await this.#form(req, res);
+                if (form === null) return null;
+                if (form.get('csrf') !== s.csrf) {
+                  this.#refuse(req, res, 403, 'the form is not from this session');
+                  return null;
+                }
+                return form;
+              },
             },
-          });
+          );
   }
 
   /** Starts listening; resolves with the service's URL. */

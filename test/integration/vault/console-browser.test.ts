@@ -6,10 +6,10 @@
  * a real camera daemon recorded through ffmpeg and sealed with age; the bucket is the in-memory store and the service
  * runs in this process on the test's clock. With BODYCAM_SCREENSHOTS=1 it writes the docs' screenshots of the pages.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { generateDeviceKeys, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
@@ -21,23 +21,16 @@ import { verifyCustodyLog } from '../../../src/vault/custody-log.ts';
 import { rebuild } from '../../../src/vault/index/rebuild.ts';
 import { openSqliteIndex } from '../../../src/vault/index/sql.ts';
 import { VaultServer } from '../../../src/vault/serve/server.ts';
+import { BROWSER, browserReady, launchBrowser, shot } from '../../harness/browser.ts';
 import { list, type makeSimCamera } from '../../harness/daemon.ts';
 import { recordSealedIncident } from '../../harness/sealed-incident.ts';
 import { itWith, which } from '../../harness/tools.ts';
 import { ACTIVATED, ROOT, vaultBucket } from '../../harness/vault-bucket.ts';
 
-const it = itWith('ffmpeg', 'chromium-headless-shell');
-const ready = which('ffmpeg') !== null && which('chromium-headless-shell') !== null;
+const it = itWith('ffmpeg', BROWSER);
+const ready = which('ffmpeg') !== null && browserReady();
 const DAY = 86_400_000;
 const PASSWORD = 'a long enough passphrase';
-const SHOTS = process.env['BODYCAM_SCREENSHOTS'] === '1';
-const shot = async (page: Page, name: string) => {
-  if (SHOTS)
-    writeFileSync(
-      path.resolve(import.meta.dirname, `../../../docs/img/${name}.png`),
-      await page.screenshot({ fullPage: true }),
-    );
-};
 
 describe('the console in a browser: log in, find, ask, play, see the view logged', () => {
   let camera: ReturnType<typeof makeSimCamera>;
@@ -79,11 +72,7 @@ describe('the console in a browser: log in, find, ask, play, see the view logged
       incidents: { custody, db, store, prefix: 'ev' },
     });
     base = await server.start();
-    browser = await puppeteer.launch({
-      executablePath: which('chromium-headless-shell') ?? '',
-      headless: 'shell',
-      args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
   }, 120_000);
 
   afterAll(async () => {

@@ -40,6 +40,7 @@ beforeAll(async () => {
     ['de.smet', 'prosecutor', 'pz1'],
     ['claes', 'investigator', 'pz2'],
     ['vos', 'custodian', 'pz1'],
+    ['peeters', 'investigator', 'pz2'],
   ] as const) {
     await accounts.add({ name, organisation, role, password: PASSWORD });
   }
@@ -177,6 +178,32 @@ describe('the console: incidents, access by policy, ciphertext under a grant', (
     expect(log.problems).toEqual([]);
     const theirs = log.records.filter((r) => r.record.operator.startsWith('claes'));
     expect(theirs.map((r) => r.record.action)).toEqual(['access-refuse', 'access-refuse', 'access-refuse']);
+  });
+
+  it('an account refused over and over waits: past 20 refusals it gets 429 and the custody log gets nothing more', async () => {
+    now = ACTIVATED + 3 * DAY;
+    const { cookie, csrf } = await login('peeters');
+    const count = async () =>
+      (await verifyCustodyLog(store, ROOT, loadPublicKey(custodyKeys.publicPem))).records.filter((r) =>
+        r.record.operator.startsWith('peeters'),
+      ).length;
+    for (let i = 0; i < 20; i++) expect((await get(`${PAGE}/segments.json`, cookie)).status).toBe(404);
+    expect(await count()).toBe(20);
+    const limited = await post(`${PAGE}/access`, { csrf, reason: 'joint operation Noord 2026' }, cookie);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect((await get(PAGE, cookie)).status).toBe(429);
+    expect(await count()).toBe(20);
+    // Another account is not held up by it.
+    const jansen = await login('jansen');
+    expect((await get(PAGE, jansen.cookie)).status).toBe(200);
+    // After the wait one more attempt is decided and logged; the next wait is twice as long.
+    now += 61_000;
+    expect((await get(PAGE, cookie)).status).toBe(404);
+    expect(await count()).toBe(21);
+    const again = await get(PAGE, cookie);
+    expect(again.status).toBe(429);
+    expect(again.headers.get('retry-after')).toBe('120');
   });
 
   it('a legal hold from the web: refused to an investigator, set by a custodian on every stored version, logged', async () => {

@@ -6,20 +6,21 @@
  * time advances and frames are decoded; no request carries the identity; a wrong identity and an altered byte are
  * refused with a clear message and nothing of them is played.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { consoleAsset } from '../../../src/vault/console/assets.ts';
 import { PLAYER_CSP, playerPage } from '../../../src/vault/console/player-page.ts';
+import { BROWSER, browserReady, launchBrowser, shot } from '../../harness/browser.ts';
 import { cli, type makeSimCamera } from '../../harness/daemon.ts';
 import { recordSealedIncident } from '../../harness/sealed-incident.ts';
 import { itWith, which } from '../../harness/tools.ts';
 
-const it = itWith('ffmpeg', 'chromium-headless-shell');
-const ready = which('ffmpeg') !== null && which('chromium-headless-shell') !== null;
+const it = itWith('ffmpeg', BROWSER);
+const ready = which('ffmpeg') !== null && browserReady();
 
 interface Served {
   incident: string;
@@ -148,11 +149,7 @@ describe('the player decrypts in the browser and plays through MSE', () => {
       ]),
     );
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await puppeteer.launch({
-      executablePath: which('chromium-headless-shell') ?? '',
-      headless: 'shell',
-      args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
   }, 120_000);
 
   afterAll(async () => {
@@ -202,12 +199,7 @@ describe('the player decrypts in the browser and plays through MSE', () => {
     expect(requests.filter((r) => /AGE-SECRET-KEY/i.test(r))).toEqual([]);
     expect(seen.filter((r) => /AGE-SECRET-KEY/i.test(r))).toEqual([]);
     expect(errors).toEqual([]);
-    if (process.env['BODYCAM_SCREENSHOTS'] === '1') {
-      writeFileSync(
-        path.resolve(import.meta.dirname, '../../../docs/img/vault-player.png'),
-        await page.screenshot({ fullPage: true }),
-      );
-    }
+    await shot(page, 'vault-player');
     await page.close();
   });
 

@@ -34,6 +34,9 @@ export interface DaemonUser {
  * The daemon, started through the CLI (`bodycam run`) on the camera copied to the guest's tmpfs; as root, or as
  * `user` (the camera's files handed to it, the daemon started through setpriv with its groups, as systemd would).
  */
+/** How long the daemon gets to end after SIGTERM (under full emulation, closing its parts takes seconds). */
+const STOP_MS = 180_000;
+
 export class LabDaemon {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
@@ -116,7 +119,14 @@ export class LabDaemon {
   /** Ends the daemon and hands the camera's directory (footage, index) back to the host. */
   async finish(result: Record<string, unknown>): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    const code = await this.exited;
+    // Bounded: a daemon that does not end on SIGTERM fails the scenario now, with its log, not at the VM's timeout.
+    const code = await Promise.race([this.exited, sleep(STOP_MS).then(() => 'still running' as const)]);
+    if (code === 'still running') {
+      this.child.kill('SIGKILL');
+      throw new Error(
+        `the daemon did not end ${STOP_MS / 1000} s after SIGTERM; its log ends:\n${this.log.slice(-3000)}`,
+      );
+    }
     step(`daemon exited ${code}`);
     rmSync(HOST_CAM, { recursive: true, force: true });
     cpSync(CAM, HOST_CAM, { recursive: true, filter: (src) => !src.endsWith('.sock') });

@@ -103,6 +103,20 @@ describe('claims in dock.sqlite', () => {
     expect(p.claims.last('none')).toBeNull();
     p.close();
   });
+
+  it("a chunk in the claim's session moves its last word on, never back, and never another session's", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-claims-'));
+    const p = Progress.open(dir);
+    p.claims.record('cam', claim);
+    p.claims.heard('cam', 's1', NOW + CONNECTED_WITHIN_MS);
+    expect(p.claims.last('cam')).toEqual({ ...claim, atMs: NOW + CONNECTED_WITHIN_MS });
+    // A long transfer: no inventory for more than CONNECTED_WITHIN_MS, yet the camera is there.
+    expect(dockUndock(p.claims.last('cam'), docking, NOW + CONNECTED_WITHIN_MS + 2000).text).toBe('safe to undock');
+    p.claims.heard('cam', 's1', NOW);
+    p.claims.heard('cam', 'old-session', NOW + 10 * CONNECTED_WITHIN_MS);
+    expect(p.claims.last('cam')?.atMs).toBe(NOW + CONNECTED_WITHIN_MS);
+    p.close();
+  });
 });
 
 describe("an inventory's holding", () => {

@@ -22,6 +22,8 @@ const VALID = {
 };
 
 /** The budgets a dock.json without a `limits` section gets. */
+/** The operator's page: on, loopback only, port 8470. */
+const DEFAULT_PAGE = { enabled: true, listen: '127.0.0.1', port: 8470 };
 const DEFAULT_LIMITS = {
   maxOffersPerInventory: 1000,
   maxInFlightMiB: 64,
@@ -93,6 +95,7 @@ describe('dock.json validation', () => {
       ...VALID,
       limits: DEFAULT_LIMITS,
       store: { kind: 'filesystem' },
+      page: DEFAULT_PAGE,
     });
     const { bind: _, ...noBind } = VALID;
     expect(parseDockConfig(noBind, 'dock.json').bind).toBe('127.0.0.1');
@@ -120,6 +123,9 @@ describe('dock.json validation', () => {
     ['an unknown broker kind', { broker: 'cloud' }, 'broker', /"managed", "external"/],
     ['a host with a space', { host: 'dock 3' }, 'host', /DNS name/],
     ['a bind address that is a name', { bind: 'eth0' }, 'bind', /not an IP address/],
+    ['a page address that is a name', { page: { listen: 'station.local' } }, 'page.listen', /not an IP address/],
+    ['a page port out of range', { page: { port: 65536 } }, 'page.port', /at most 65535/],
+    ['a page switched off with text', { page: { enabled: 'no' } }, 'page.enabled', /expected boolean/],
     ['a newer version', { version: 2 }, 'version', /reads version 1/],
     ['an unknown key', { tls: true }, 'tls', /unknown key/],
     ['no mosquitto path', { mosquittoPath: '' }, 'mosquittoPath', /empty/],
@@ -164,7 +170,12 @@ describe('dock.json validation', () => {
     writeFileSync(path.join(dir, 'dock.json'), '{"version": 1,');
     expect(() => loadDockConfig(dir)).toThrow(/not valid JSON/);
     writeFileSync(path.join(dir, 'dock.json'), JSON.stringify(VALID));
-    expect(loadDockConfig(dir)).toEqual({ ...VALID, limits: DEFAULT_LIMITS, store: { kind: 'filesystem' } });
+    expect(loadDockConfig(dir)).toEqual({
+      ...VALID,
+      limits: DEFAULT_LIMITS,
+      store: { kind: 'filesystem' },
+      page: DEFAULT_PAGE,
+    });
     mkdirSync(path.join(dir, 'sub'));
     expect(() => loadDockConfig(path.join(dir, 'sub'))).toThrow(/is .* a dock directory/);
   });
