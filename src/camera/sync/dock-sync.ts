@@ -129,12 +129,21 @@ export class DockSync {
     // A recording started while docked is told to the dock at once: its `dock status` must not say "safe" meanwhile.
     this.#subs.on('incident.started', () => this.#offerSoon());
     this.#subs.on('offload.refused', () => this.#offerSoon());
-    this.#subs.on('clock.offset', () => this.#offerSoon());
-    this.#subs.on('offload.done', () => {
-      const h = this.#o.offload.holding();
-      if (h.segmentsWaiting === 0 && h.closingsWaiting === 0) this.#offerSoon();
-    });
+    // The dock's answer to the hello gives a clock offset, audited, while the segments have just been offered: that
+    // line waits for the offer after the last receipt, like the receipts' own lines. Offered at once it cost the dock
+    // a second inventory (a signature check per offer) in the middle of the first transfer.
+    this.#subs.on('clock.offset', () => this.#offerSoonWhenHandedOver());
+    this.#subs.on('offload.done', () => this.#offerSoonWhenHandedOver());
     this.#held = await this.#o.offload.lastHeld().catch(() => null);
+  }
+
+  /**
+   * Offered again soon once nothing offered is still moving: every segment and closing receipted, but those the dock
+   * refused while docked (they stay here and move no more this docking).
+   */
+  #offerSoonWhenHandedOver(): void {
+    const h = this.#o.offload.holding();
+    if (h.segmentsWaiting <= this.#refusedHere.size && h.closingsWaiting === 0) this.#offerSoon();
   }
 
   #offerSoon(): void {
@@ -252,7 +261,7 @@ export class DockSync {
           this.#reject(topic, m.error);
           return;
         }
-        for (const chunk of await this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
+        for await (const chunk of this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
           this.#o.transport.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
             headers: {
               session: m.ok.session,

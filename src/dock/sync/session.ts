@@ -132,7 +132,10 @@ export class CameraSession implements Addressee {
     });
   }
 
-  /** Stops: nothing more is pulled, stored or receipted; transfers under way keep their durable length. */
+  /**
+   * Stops: nothing more is pulled, stored or receipted, not even from the chunks taken before (their steps still to
+   * run); transfers under way keep their durable length.
+   */
   end(): void {
     this.#ended = true;
     this.#queue = [];
@@ -231,6 +234,9 @@ export class CameraSession implements Addressee {
     }
     this.#d.progress.claims.heard(this.device, this.id, this.#d.clock.wallNow());
     this.serially(async () => {
+      // Taken before the session ended (withdrawn, or a new hello), run after: not written. The next session pulls
+      // from the durable length; finished here, its receipt went to a camera gone or to a session it has left.
+      if (this.#ended) return;
       const t = this.#transfer(h);
       const r = await t?.chunk(h, payload); // none: late or repeated, that transfer is over
       if (typeof r === 'object') this.#chunkRefused(h, r.refused);
@@ -367,6 +373,7 @@ export class CameraSession implements Addressee {
   }
 
   async #finish(t: Transfer): Promise<void> {
+    if (this.#ended) return; // left whole in incoming, and closed with the others: the next session finishes it
     this.#active = this.#active.filter((a) => a !== t);
     const { offer, hash, env } = t.item;
     await t.close();
@@ -384,7 +391,8 @@ export class CameraSession implements Addressee {
         { device: this.device, incident: offer.incident, seq: offer.seq, bytes: offer.bytes },
         'segment stored and verified',
       );
-      this.#receipt(offer, hash);
+      // Ended meanwhile: the next session receipts it when the camera offers it again (at once: not receipted there).
+      if (!this.#ended) this.#receipt(offer, hash);
     }
     await this.#pump();
   }
