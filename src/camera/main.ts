@@ -56,6 +56,7 @@ import { gatherStartNeeds } from './start-needs.ts';
 import { type CameraStatus, StatusBoard } from './status.ts';
 import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
+import { cameraUpdates } from './update/wiring.ts';
 
 /**
  * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
@@ -85,6 +86,9 @@ export class Camera {
   readonly #parts: Lifecycle;
   #status: StatusBoard | null = null;
   #activation: Activation | null = null;
+  readonly #restart = Promise.withResolvers<string>();
+  /** Resolves when an update asks for the camera to be stopped and started again (src/camera/update). */
+  readonly restartRequested: Promise<string> = this.#restart.promise;
 
   constructor(config: Config, logger: Logger, deps: CameraDeps = {}) {
     this.#config = config;
@@ -290,10 +294,14 @@ export class Camera {
     });
     this.#status = status;
     // Without a signing key there is nothing the dock would take (no manifests yet): the camera stays off the dock.
+    // Updates come only through the dock, to an enrolled camera with a signing key (update/wiring.ts).
+    const [configFile, restart] = [this.#deps.configFile ?? '', this.#restart.resolve];
+    const updates = await cameraUpdates(c, identity, { bus, clock, recorder, status, log, restart, configFile });
     const sync =
       c.dock === undefined || identity === null
         ? null
         : await dockSync(c.dock, {
+            ...(updates.updater === null ? {} : { updates: updates.updater }),
             bus,
             store,
             storageDir: c.storage.dir,
@@ -358,6 +366,8 @@ export class Camera {
     const inputs = { bus, gpio, lines: c.gpio.inputs, roles: c.controls, debounceMs: c.gpio.debounceMs, clock };
     await this.#parts.start('inputs', new OfficerInputs(inputs));
     if (sync !== null) await this.#parts.start('dock sync', sync);
+    updates.attach(sync);
+    if (updates.updater !== null) await this.#parts.start('updates', updates.updater);
     await this.#parts.start('control', control);
     // What start-up found missing, now that the LEDs, the status and the journal listen: shown, logged, recorded.
     for (const fault of needs.faults) bus.emit('setup.fault', fault);

@@ -7,6 +7,7 @@ import { dockStatus } from '../dock/status.ts';
 import type { BacklogSummary } from '../dock/store/backlog.ts';
 import type { DockUndock } from '../dock/sync/claims.ts';
 import { Progress } from '../dock/sync/progress.ts';
+import { type PendingUpdate, pendingUpdates } from '../dock/updates.ts';
 import { NodeProcessRunner } from '../hal/process/node.ts';
 import { SdNotifier } from '../hal/service/systemd-notify.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
@@ -83,6 +84,13 @@ export function storeLine(kind: string, b: BacklogSummary | null): string | null
   return `store: ${b.waiting} write(s) waiting at the dock for the object store (${b.segments} segment(s), ${(b.bytes / 1e6).toFixed(1)} MB)${since}${answer}${refused}`;
 }
 
+/** One camera's wanted update in `dock status`: `CAM-1: release 1.5.0 ROLLED-BACK (running 1.4.0): why`. */
+export function updateLine(u: PendingUpdate): string {
+  const running = u.kind === 'release' ? ` (running ${u.running ?? 'unknown'})` : '';
+  const state = u.state === 'rolled-back' || u.state === 'refused' ? u.state.toUpperCase() : u.state;
+  return `${u.device}: ${u.kind} ${u.wanted} ${state}${running}${u.reason === undefined ? '' : `: ${u.reason}`}`;
+}
+
 export function undockLine(u: DockUndock): string {
   return 'since' in u ? `undock: ${u.text} (the camera's last word ${u.since})` : `undock: ${u.text}`;
 }
@@ -100,8 +108,9 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
       nowMs: Date.now(),
     });
     const { kind, backlog } = store;
+    const updates = await pendingUpdates(dockLayout(dir), enrolledDeviceIds(dir));
     if (json) {
-      process.stdout.write(`${JSON.stringify({ store: { kind, backlog }, devices }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ store: { kind, backlog }, devices, updates }, null, 2)}\n`);
       return;
     }
     const line = storeLine(kind, backlog);
@@ -125,6 +134,7 @@ export async function dockStatusCommand(dir: string, json: boolean): Promise<voi
         if (k.rollback !== null) process.stdout.write(`  ROLLED BACK: ${k.rollback}\n`);
       }
     }
+    for (const u of updates) process.stdout.write(`${updateLine(u)}\n`);
   } finally {
     progress?.close();
   }

@@ -310,6 +310,20 @@ export function buildProgram(): Command {
     .requiredOption('--dir <dir>', 'the dock directory')
     .action(async (opts: { dir: string }) => (await import('./dock-station.ts')).dockRunCommand(opts.dir));
   dock
+    .command('update')
+    .description('hold a signed release or config bundle for cameras: offered when they dock, checked by each camera')
+    .requiredOption('--dir <dir>', 'the dock directory')
+    .requiredOption('--bundle <file>', 'a bundle made by `bodycam bundle pack` (release or config)')
+    .option(
+      '--device <id>',
+      'a camera to take it; repeat for several (a release without one: every camera of this dock; a config: one)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .action(async (opts: { dir: string; bundle: string; device: string[] }) =>
+      (await import('./updates.ts')).dockUpdateCommand(opts),
+    );
+  dock
     .command('status')
     .description('what each camera has handed over: segments stored, receiving, refused (and why), audit log')
     .requiredOption('--dir <dir>', 'the dock directory')
@@ -317,6 +331,26 @@ export function buildProgram(): Command {
     .action(async (opts: { dir: string; json: boolean }) =>
       (await import('./dock-station.ts')).dockStatusCommand(opts.dir, opts.json),
     );
+
+  const bundle = program.command('bundle').description('signed release and config bundles, delivered at the dock');
+  bundle
+    .command('keygen')
+    .description('write an Ed25519 signing key (FILE, 0600) and its public key (FILE.pub) for releases or site configs')
+    .requiredOption('--out <file>', 'where to write the private key (never overwritten)')
+    .action(async (opts: { out: string }) => (await import('./updates.ts')).bundleKeygenCommand(opts.out));
+  bundle
+    .command('pack')
+    .description("sign a release directory (package.json, dist/, …) or one camera's config file into a bundle")
+    .requiredOption('--kind <kind>', 'release or config', (v: string) => {
+      if (v !== 'release' && v !== 'config') throw new InvalidArgumentError('release or config');
+      return v;
+    })
+    .requiredOption('--bundle-version <version>', 'its semantic version (a config counts its own: 1.0.0, 1.0.1, …)')
+    .requiredOption('--key <file>', 'the signing key (release key, or the site config key)')
+    .requiredOption('--from <path>', 'the release directory, or the config file')
+    .requiredOption('--out <file>', 'the bundle to write')
+    .option('--allow-downgrade', 'let it replace a newer version (a withdrawn release); signed into the bundle', false)
+    .action(async (opts: import('./updates.ts').PackOptions) => (await import('./updates.ts')).bundlePackCommand(opts));
 
   program
     .command('list')

@@ -34,6 +34,11 @@ export function validateConfig(doc: unknown, baseDir: string): ValidationResult 
   if (config.dock !== undefined) {
     for (const k of ['ca', 'cert', 'key', 'dockKey'] as const) config.dock[k] = path.resolve(baseDir, config.dock[k]);
   }
+  if (config.update !== undefined) {
+    config.update.root = path.resolve(baseDir, config.update.root);
+    config.update.releaseKey = path.resolve(baseDir, config.update.releaseKey);
+    if (config.update.configKey !== undefined) config.update.configKey = path.resolve(baseDir, config.update.configKey);
+  }
   if (config.control.socket !== undefined) config.control.socket = path.resolve(baseDir, config.control.socket);
   const problems = crossCheck(config);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };

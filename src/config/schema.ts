@@ -207,6 +207,31 @@ export const configSchema = s.object({
     })
     .optional()
     .describe('the dock this camera offloads to (written by `bodycam dock enroll`; absent: not enrolled)'),
+  update: s
+    .object({
+      root: s
+        .string()
+        .nonEmpty()
+        .default('/opt/bodycam')
+        .describe('where releases are installed: releases/<version>/ and the `current` link the service starts'),
+      releaseKey: s
+        .string()
+        .nonEmpty()
+        .describe('the release public key (Ed25519 PEM, provisioned): only releases it signed are installed'),
+      configKey: s
+        .string()
+        .nonEmpty()
+        .optional()
+        .describe("the dock site's config public key (Ed25519 PEM, provisioned); absent: no config changes by dock"),
+      healthSeconds: s.int(
+        10,
+        3600,
+        120,
+        'after an update, the camera must prove itself healthy within this many seconds or it goes back',
+      ),
+    })
+    .optional()
+    .describe('signed updates delivered at the dock (absent: the camera takes none)'),
   storage: s
     .object({
       dir: s.string().nonEmpty().describe('footage and index directory (absolute, or relative to the config file)'),

@@ -25,6 +25,9 @@
  *   incoming/<id>/*.part      transfers under way (expired after limits.partialMaxAgeHours untouched)
  *   staging/<uuid>.seg        segments receipted while the object store did not answer, waiting for it (store s3)
  *   dock.sqlite               the dock agent's database
+ *   releases/<kind>-<version>.bundle  signed bundles held for cameras (release or config; src/dock/updates.ts)
+ *   releases/wanted.json      which release each camera should run, which config each should take
+ *   releases/reports.json     what each camera last said of its updates (running release, outcome, reason)
  * ```
  */
 import { readFileSync } from 'node:fs';
@@ -80,6 +83,8 @@ export interface DockLayout {
   /** Segments waiting for the object store (their backlog rows are in the database). */
   stagingDir: string;
   database: string;
+  /** Signed bundles held for cameras, what each should take, and what each said of it. */
+  releases: { dir: string; wanted: string; reports: string };
 }
 
 /** The layout of the dock directory `dir` (resolved to an absolute path). */
@@ -118,8 +123,17 @@ export function dockLayout(dir: string): DockLayout {
     incomingDir: path.join(root, DOCK_INCOMING_DIR),
     stagingDir: path.join(root, 'staging'),
     database: path.join(root, 'dock.sqlite'),
+    releases: {
+      dir: path.join(root, 'releases'),
+      wanted: path.join(root, 'releases', 'wanted.json'),
+      reports: path.join(root, 'releases', 'reports.json'),
+    },
   };
 }
+
+/** A bundle the dock holds: `releases/<kind>-<version>.bundle`. */
+export const bundleFile = (layout: DockLayout, kind: string, version: string) =>
+  path.join(layout.releases.dir, `${kind}-${version}.bundle`);
 
 /** Where the dock keeps what it knows of one enrolled camera. */
 export function deviceFiles(dir: string, deviceId: string): { dir: string; pub: string; cert: string } {

@@ -15,6 +15,7 @@ import type { ProcessRunner } from '../hal/process/port.ts';
 import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DOCK_AGENT_CN } from '../protocol/acl.ts';
+import type { Hello } from '../protocol/messages.ts';
 import { MqttTransport } from '../protocol/transport/mqtt.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { dockBroker, type MosquittoBroker } from './broker.ts';
@@ -23,13 +24,14 @@ import { EnrolledDevices, enrolledDeviceIds } from './enrolled.ts';
 import { watchFile } from './file-watch.ts';
 import { FleetPublisher } from './fleet-publisher.ts';
 import { type DockConfig, type DockLayout, dockLayout, loadDockConfig } from './layout.ts';
-import { dockPageModel, type PendingUpdate } from './page/model.ts';
+import { dockPageModel } from './page/model.ts';
 import { DockPageServer } from './page/server.ts';
 import { readWithdrawals } from './revocation.ts';
 import { openEvidenceStore } from './store/open.ts';
 import { StagedEvidenceStore } from './store/staged.ts';
 import { DockAgent } from './sync/agent.ts';
 import { Progress } from './sync/progress.ts';
+import { DockUpdates, pendingUpdates } from './updates.ts';
 
 /** How often the running dock looks at its revocation list. */
 const CRL_LOOK_MS = 2000;
@@ -47,8 +49,6 @@ export interface DockDeps {
   storeRetry?: { retryMs: number; retryMaxMs: number };
   /** How often the fleet status is built again and changes published (default 5 s). */
   fleetLookMs?: number;
-  /** The updates the dock holds for its cameras, for its page; without: the page says none are configured. */
-  pendingUpdates?: () => PendingUpdate[];
 }
 
 export class DockStation {
@@ -154,6 +154,8 @@ export class DockStation {
       logger: this.#log.child({ component: 'fleet' }),
       ...(this.#deps.fleetLookMs === undefined ? {} : { lookMs: this.#deps.fleetLookMs }),
     });
+    const updates = new DockUpdates({ layout, transport, clock, logger: this.#log.child({ component: 'updates' }) });
+    this.#started.add('updates', () => updates.idle());
     const agent = new DockAgent({
       transport,
       progress,
@@ -170,14 +172,17 @@ export class DockStation {
       logger: this.#log.child({ component: 'agent' }),
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
       ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
-      onHello: (device, hello) =>
+      onUpdatePull: (device, payload) => updates.pull(device, payload),
+      onHello: (device, hello) => {
+        updates.hello(device, hello);
         fleet.noteHello(device, {
-          release: hello.release,
+          release: releaseLine(hello),
           ...(hello.battery === undefined ? {} : { battery: hello.battery }),
           ...(hello.storageMinutesLeft === undefined ? {} : { storageMinutesLeft: hello.storageMinutesLeft }),
           ...(hello.clockOffsetMs === undefined ? {} : { clockOffsetMs: hello.clockOffsetMs }),
           ...(hello.faults === undefined ? {} : { faults: hello.faults }),
-        }),
+        });
+      },
     });
     await this.#started.start('agent', agent);
     await this.#started.start('fleet status', fleet);
@@ -196,7 +201,13 @@ export class DockStation {
             withdrawals: () => readWithdrawals(layout),
             hello: (device) => fleet.hello(device),
             wallNow: () => clock.wallNow(),
-            ...(this.#deps.pendingUpdates === undefined ? {} : { pendingUpdates: this.#deps.pendingUpdates }),
+            pendingUpdates: async () =>
+              (await pendingUpdates(layout, enrolledDeviceIds(this.#dir))).map((u) => ({
+                device: u.device,
+                release: `${u.kind} ${u.wanted}${u.running === null ? '' : ` (runs ${u.running})`}`,
+                state: u.state,
+                ...(u.reason === undefined ? {} : { reason: u.reason }),
+              })),
           }),
       });
       // The page is for the operator's eyes; footage must keep coming in when it cannot listen.
@@ -229,4 +240,15 @@ export function dockTransport(config: DockConfig, layout: DockLayout): MqttTrans
     tls: { ca: layout.pki.caCert, cert: layout.pki.agentCert, key: layout.pki.agentKey },
     reconnectMs: 1000,
   });
+}
+
+/**
+ * The fleet status's release field: the release the camera runs and, when its last release update failed, which
+ * and why (`1.4.0 (1.5.0 rolled-back: not healthy within 120 s: …)`), so the centre sees it among what needs
+ * attention.
+ */
+export function releaseLine(hello: Hello): string {
+  const r = hello.updates?.find((u) => u.kind === 'release');
+  if (r === undefined || (r.state !== 'rolled-back' && r.state !== 'refused')) return hello.release;
+  return `${hello.release} (${r.version} ${r.state}: ${r.reason ?? 'no reason given'})`.slice(0, 200);
 }

@@ -207,3 +207,25 @@ export function incidentEntry(name: string): IncidentEntry | null {
   const record = name.endsWith(TMP_SUFFIX) ? incidentEntry(name.slice(0, -TMP_SUFFIX.length)) : null;
   return record !== null && record.kind !== 'segment' && record.kind !== 'work' ? { kind: 'work' } : null;
 }
+
+/**
+ * A camera's release root (config `update.root`, /opt/bodycam in the field): installed releases side by side, the
+ * `current` link the service starts, and the state of the update on trial (src/camera/update). Neither evidence nor
+ * keys nor config live here: an update never touches them.
+ *
+ * ```
+ * ROOT/releases/<version>/      one release (package.json, dist/, …) as its signed bundle listed it
+ * ROOT/current -> releases/<v>  the release the service starts; switched by renaming a new link over it
+ * ROOT/update-state.json        the update on trial, and the last outcome of each kind (told to the dock)
+ * ```
+ */
+export const RELEASES_DIR = 'releases';
+export const CURRENT_LINK = 'current';
+export const UPDATE_STATE_FILE = 'update-state.json';
+/** A config file's copy kept while a new one is on trial: `<config file>.previous`. */
+export const PREVIOUS_SUFFIX = '.previous';
+export const releasesDir = (root: string) => path.join(root, RELEASES_DIR);
+export const releaseSlot = (root: string, version: string) => path.join(root, RELEASES_DIR, version);
+export const currentLink = (root: string) => path.join(root, CURRENT_LINK);
+export const updateStateFile = (root: string) => path.join(root, UPDATE_STATE_FILE);
+export const previousConfigFile = (configFile: string) => `${configFile}${PREVIOUS_SUFFIX}`;

@@ -25,6 +25,11 @@ import {
   type Refusal,
   type Refusals,
   type SegmentOffer,
+  type UpdateKind,
+  type UpdateOffer,
+  type UpdatePartHeader,
+  type UpdatePull,
+  type UpdateReport,
 } from './messages.ts';
 
 export type Checked<T> = { ok: T } | { error: string };
@@ -87,8 +92,71 @@ export const checkHello = (p: Buffer): Checked<Hello> =>
       ...(r['storageMinutesLeft'] === undefined ? {} : { storageMinutesLeft: int(r, 'storageMinutesLeft', 1e9) }),
       ...(r['clockOffsetMs'] === undefined ? {} : { clockOffsetMs: offset(r) }),
       ...(r['faults'] === undefined ? {} : { faults: faults(r['faults']) }),
+      ...(r['updates'] === undefined ? {} : { updates: updateReports(r['updates']) }),
     };
   });
+
+const VERSION = /^[0-9A-Za-z.+-]{1,64}$/;
+const UPDATE_STATES = new Set(['installing', 'healthy', 'rolled-back', 'refused', 'deferred']);
+
+function kindOf(r: Rec): UpdateKind {
+  if (r['kind'] !== 'release' && r['kind'] !== 'config') throw new Error('kind must be release or config');
+  return r['kind'];
+}
+
+/** A hello's update reports: at most two (release, config), reasons as short sentences. */
+function updateReports(v: unknown): UpdateReport[] {
+  if (!Array.isArray(v) || v.length > 2) throw new Error('updates must be a list of at most 2 reports');
+  return v.map((u) => {
+    if (!isRec(u)) throw new Error('an update report must be an object');
+    const state = u['state'];
+    if (typeof state !== 'string' || !UPDATE_STATES.has(state)) throw new Error('update state unknown');
+    const reason = u['reason'];
+    if (
+      reason !== undefined &&
+      (typeof reason !== 'string' || reason.length > 300 || CONTROL_CHARACTERS.test(reason))
+    ) {
+      throw new Error('an update reason must be at most 300 characters, without control characters');
+    }
+    return {
+      kind: kindOf(u),
+      version: str(u, 'version', VERSION),
+      state: state as UpdateReport['state'],
+      ...(reason === undefined ? {} : { reason }),
+    };
+  });
+}
+
+export const checkUpdateOffer = (p: Buffer): Checked<UpdateOffer> =>
+  check(p, (r) => ({
+    kind: kindOf(r),
+    version: str(r, 'version', VERSION),
+    bytes: int(r, 'bytes', 512 * 1024 * 1024),
+    sha256: str(r, 'sha256', HEX64),
+  }));
+
+export const checkUpdatePull = (p: Buffer): Checked<UpdatePull> =>
+  check(p, (r) => ({
+    kind: kindOf(r),
+    version: str(r, 'version', VERSION),
+    offset: int(r, 'offset'),
+    count: int(r, 'count', MAX_PULL_CHUNKS),
+  }));
+
+/** An `update-part`'s MQTT 5 user properties. */
+export function checkUpdatePartHeader(props: Record<string, string | string[]> | undefined): Checked<UpdatePartHeader> {
+  try {
+    if (props === undefined) throw new Error('an update part needs its user properties');
+    const one = (k: string) => {
+      const v = props[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const r: Rec = { kind: one('kind'), version: one('version'), offset: decimal(one('offset')) };
+    return { ok: { kind: kindOf(r), version: str(r, 'version', VERSION), offset: int(r, 'offset') } };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
 
 /** A hello's clock offset: a number of ms within ±10¹² (decades; anything else is not a measurement). */
 function offset(r: Rec): number {

@@ -51,3 +51,6 @@ export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + PACKET_HEADROOM_BYTES;
  * are done; the dock considers at most this many (fewer if its operator says so) and refuses the rest in one reply.
  */
 export const MAX_OFFERS_PER_INVENTORY = 1000;
+
+/** One piece of an update bundle (`update-part`): the dock sends at most MAX_PULL_CHUNKS of them per pull. */
+export const UPDATE_PIECE_BYTES = CHUNK_BYTES;

@@ -20,6 +20,10 @@
  *                                                         the chain and audit heads it now holds; the camera keeps it
  *   bodycam/cam/<id>/down/refusals  dock → camera  JSON  offers of one inventory the dock will not take now (each
  *                                                         with why) and how many it did not consider: keep them
+ *   bodycam/cam/<id>/down/update    dock → camera  JSON  a signed bundle waits for it (release or config): its kind,
+ *                                                         version, size and hash (bundle.ts; checked on the camera)
+ *   bodycam/cam/<id>/up/update-pull camera → dock  JSON  send `count` pieces of that bundle from `offset`
+ *   bodycam/cam/<id>/down/update-part dock → camera bytes one piece; MQTT 5 user properties say which
  *   bodycam/dock/hello              dock → cameras JSON  `{at}`: the dock (re)started; every camera says hello again
  */
 
@@ -42,6 +46,42 @@ export interface Hello {
   clockOffsetMs?: number;
   /** Faults it knows now (speaker, microphone), each a sentence; for the fleet status. */
   faults?: string[];
+  /** What became of the last signed release and config it was given (src/camera/update). */
+  updates?: UpdateReport[];
+}
+
+export type UpdateKind = 'release' | 'config';
+export type UpdateState = 'installing' | 'healthy' | 'rolled-back' | 'refused' | 'deferred';
+
+/** A camera's word on one update: the version it concerns, where it stands and, when it failed, why. */
+export interface UpdateReport {
+  kind: UpdateKind;
+  version: string;
+  state: UpdateState;
+  reason?: string;
+}
+
+/** The dock holds a bundle for this camera: fetch it piece by piece (`update-pull`), then check it. */
+export interface UpdateOffer {
+  kind: UpdateKind;
+  version: string;
+  bytes: number;
+  /** Of the whole bundle file, for the transfer only: trust comes from the signature inside. */
+  sha256: string;
+}
+
+export interface UpdatePull {
+  kind: UpdateKind;
+  version: string;
+  offset: number;
+  count: number;
+}
+
+/** MQTT 5 user properties of an `update-part`. */
+export interface UpdatePartHeader {
+  kind: UpdateKind;
+  version: string;
+  offset: number;
 }
 
 export interface SegmentOffer {

@@ -3,16 +3,26 @@
  * anywhere else in src). `<id>` is the camera's device id, which is its certificate's CN, to which the broker's ACL
  * (acl.ts) confines it:
  *
- *   bodycam/cam/<id>/up/<type>     camera → dock   hello, inventory, chunk, audit
- *   bodycam/cam/<id>/down/<type>   dock → camera   time, pull, audit-pull, ack, refuse, refusals, docking
+ *   bodycam/cam/<id>/up/<type>     camera → dock   hello, inventory, chunk, audit, update-pull
+ *   bodycam/cam/<id>/down/<type>   dock → camera   time, pull, audit-pull, ack, refuse, refusals, docking, update,
+ *                                                  update-part (a camera reads only its own: acl.ts)
  *   bodycam/dock/hello             dock → every camera: the dock (re)started
  */
 
 /** The root of the protocol's topic tree. */
 export const TOPIC_ROOT = 'bodycam';
 
-export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit';
-export type DownType = 'time' | 'pull' | 'audit-pull' | 'ack' | 'refuse' | 'refusals' | 'docking';
+export type UpType = 'hello' | 'inventory' | 'chunk' | 'audit' | 'update-pull';
+export type DownType =
+  | 'time'
+  | 'pull'
+  | 'audit-pull'
+  | 'ack'
+  | 'refuse'
+  | 'refusals'
+  | 'docking'
+  | 'update'
+  | 'update-part';
 
 export const upTopic = (device: string, type: UpType) => `${TOPIC_ROOT}/cam/${device}/up/${type}`;
 export const downTopic = (device: string, type: DownType) => `${TOPIC_ROOT}/cam/${device}/down/${type}`;

@@ -12,11 +12,13 @@ import type { Logger } from '../../lib/logger.ts';
 import { SerialQueue } from '../../lib/serial.ts';
 import { checkAuditPull, checkPull, checkRefusal, checkRefusals, checkTime, parseJson } from '../../protocol/checks.ts';
 import { MAX_DOCKING_RECORD_BYTES } from '../../protocol/limits.ts';
-import { PROTOCOL } from '../../protocol/messages.ts';
+import { PROTOCOL, type UpdatePull } from '../../protocol/messages.ts';
 import { cameraSubscriptions, DOCK_HELLO_TOPIC, parseTopic, upTopic } from '../../protocol/topics.ts';
 import type { InboundMessage, SyncTransport } from '../../protocol/transport/port.ts';
 import { type UndockReadiness, undockReadiness } from '../../protocol/undock.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
+import { takeUpdateMessage } from '../update/inbound.ts';
+import type { Updater } from '../update/updater.ts';
 import type { HeldAtDock, Offload } from './offload.ts';
 
 export interface DockSyncOptions {
@@ -31,6 +33,8 @@ export interface DockSyncOptions {
   auditHead: () => number;
   clock: Clock;
   logger: Logger;
+  /** Signed updates delivered at the dock (config `update`); absent: none taken. */
+  updates?: Updater;
 }
 
 export interface SyncStatus {
@@ -185,14 +189,31 @@ export class DockSync {
 
   #onArrival(m: InboundMessage): void {
     const handle = () => this.#onMessage(m.topic, m.payload);
-    if (parseTopic(m.topic)?.type !== 'ack') {
+    const type = parseTopic(m.topic)?.type;
+    if (type === 'update-part' || type === 'update') {
+      // Update pieces go straight to the updater (it only copies them): they must not wait behind chunks.
+      takeUpdateMessage(m, this.#o.device, this.#o.updates, (topic, why) => this.#reject(topic, why));
+      return;
+    }
+    if (type !== 'ack') {
       this.#serially(handle);
       return;
     }
     this.#receipts.push(handle, (e: unknown) => this.#o.logger.error({ err: e }, 'a receipt could not be handled'));
   }
 
+  /** Tells the dock again what the camera is (an update's outcome changed): a hello, if connected. */
+  helloAgain(): void {
+    if (this.#o.transport.connected) this.#serially(async () => this.#hello());
+  }
+
+  /** Asks the dock for pieces of the update bundle it offered. */
+  pullUpdate(body: UpdatePull): void {
+    if (this.#o.transport.connected) this.#publish('update-pull', body);
+  }
+
   async #disconnect(): Promise<void> {
+    this.#o.updates?.disconnected();
     this.#refusedHere.clear();
     this.#status.connected = false;
     if (this.#idle !== null) this.#o.clock.clearTimeout(this.#idle);
@@ -207,7 +228,7 @@ export class DockSync {
     this.#work.push(op, (e: unknown) => this.#o.logger.error({ err: e }, 'dock sync step failed'));
   }
 
-  #publish(type: 'hello' | 'inventory' | 'audit', body: unknown): void {
+  #publish(type: 'hello' | 'inventory' | 'audit' | 'update-pull', body: unknown): void {
     this.#o.transport.publish(upTopic(this.#o.device, type), JSON.stringify(body));
   }
 
@@ -223,6 +244,9 @@ export class DockSync {
       ...(this.#storageMinutes === null ? {} : { storageMinutesLeft: this.#storageMinutes }),
       ...(this.#clockOffsetMs === null ? {} : { clockOffsetMs: this.#clockOffsetMs }),
       ...(this.#faults.size === 0 ? {} : { faults: [...this.#faults.values()] }),
+      ...(this.#o.updates === undefined || this.#o.updates.reports().length === 0
+        ? {}
+        : { updates: this.#o.updates.reports() }),
     });
   }
 

@@ -11,6 +11,7 @@ import type { SyncTransport } from '../../protocol/transport/port.ts';
 import type { CameraBus } from '../events.ts';
 import type { DeviceIdentity } from '../identity.ts';
 import type { CameraStore } from '../storage/store.ts';
+import type { Updater } from '../update/updater.ts';
 import { DockSync } from './dock-sync.ts';
 import { Offload } from './offload.ts';
 
@@ -33,6 +34,7 @@ export async function dockSync(
     clock: Clock;
     logger: Logger;
     transport?: SyncTransport;
+    updates?: Updater;
   },
 ): Promise<DockSync> {
   let pem: string;
@@ -59,6 +61,7 @@ export async function dockSync(
     auditHead: d.auditHead,
     clock: d.clock,
     logger: d.logger,
+    ...(d.updates === undefined ? {} : { updates: d.updates }),
   });
 }
 

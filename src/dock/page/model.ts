@@ -64,7 +64,7 @@ export interface PageSources {
   enrolled: () => string[];
   withdrawals: () => Promise<Withdrawal[]>;
   hello: (device: string) => HelloFacts | null;
-  pendingUpdates?: () => PendingUpdate[];
+  pendingUpdates?: () => Promise<PendingUpdate[]>;
   wallNow: () => number;
 }
 
@@ -115,6 +115,6 @@ export async function dockPageModel(src: PageSources): Promise<DockPageModel> {
       lastError: backlog?.lastError ?? null,
     },
     cameras,
-    updates: src.pendingUpdates === undefined ? null : src.pendingUpdates(),
+    updates: src.pendingUpdates === undefined ? null : await src.pendingUpdates(),
   };
 }

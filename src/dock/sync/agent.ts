@@ -48,6 +48,8 @@ export interface AgentOptions {
   checkpointBytes?: number;
   /** An enrolled camera's checked hello (its release, its battery): for the fleet status. */
   onHello?: (device: string, hello: Hello) => void;
+  /** A camera asks for pieces of an update bundle the dock offered it (src/dock/updates.ts). */
+  onUpdatePull?: (device: string, payload: Buffer) => void;
 }
 
 export class DockAgent {
@@ -152,6 +154,9 @@ export class DockAgent {
       }
       case 'audit':
         session.audit(payload, t.key.key);
+        return;
+      case 'update-pull':
+        this.#o.onUpdatePull?.(t.device, payload);
         return;
       default:
         this.#refuseMessage(t.device, topic, `unknown message type ${t.type}`);

@@ -76,6 +76,11 @@ describe('dock directory layout', () => {
       incomingDir: '/srv/dock/incoming',
       stagingDir: '/srv/dock/staging',
       database: '/srv/dock/dock.sqlite',
+      releases: {
+        dir: '/srv/dock/releases',
+        wanted: '/srv/dock/releases/wanted.json',
+        reports: '/srv/dock/releases/reports.json',
+      },
     });
     expect(deviceFiles('/srv/dock', 'cam-7')).toEqual({
       dir: '/srv/dock/devices/cam-7',

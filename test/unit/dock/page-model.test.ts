@@ -104,7 +104,7 @@ describe("the dock page's model", () => {
       expect(old?.withdrawn).toEqual({ at: '2026-12-01T00:00:00Z', reason: 'lost', serial: '01' });
 
       const withUpdates = await dockPageModel(
-        sources(progress, { pendingUpdates: () => [{ device: 'cam-a', release: '0.4.0', state: 'waiting' }] }),
+        sources(progress, { pendingUpdates: async () => [{ device: 'cam-a', release: '0.4.0', state: 'waiting' }] }),
       );
       expect(withUpdates.updates).toEqual([{ device: 'cam-a', release: '0.4.0', state: 'waiting' }]);
     } finally {

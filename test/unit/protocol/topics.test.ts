@@ -83,6 +83,12 @@ describe('the ACL table', () => {
     ['cam-a', 'subscribe', 'bodycam/cam/cam-b/up/chunk', false],
     ['cam-a', 'subscribe', 'bodycam/cam/cam-a/up/chunk', false],
     ['cam-a', 'subscribe', 'bodycam/dock/hello', true],
+    // Updates: a camera is sent only its own offers and bundle pieces (a config bundle names one camera).
+    ['cam-a', 'subscribe', 'bodycam/cam/cam-a/down/update-part', true],
+    ['cam-a', 'subscribe', 'bodycam/cam/cam-b/down/update-part', false],
+    ['cam-a', 'subscribe', 'bodycam/cam/cam-b/down/update', false],
+    ['cam-a', 'publish', 'bodycam/cam/cam-b/up/update-pull', false],
+    ['cam-a', 'publish', 'bodycam/cam/cam-a/down/update-part', false],
     // A user name that would stretch `%u` over other cameras' topics gets no per-client rights.
     ['+', 'publish', 'bodycam/cam/cam-b/up/chunk', false],
     ['#', 'subscribe', 'bodycam/cam/cam-b/down/ack', false],

@@ -1,0 +1,254 @@
+/**
+ * Signed updates held at the dock (docs/dock-operations.md, "Updates"): the bundles the site put here with
+ * `bodycam dock release` / `bodycam dock config-push`, which camera should take which (releases/wanted.json), and
+ * what each camera last said of them (releases/reports.json). The dock cannot sign anything a camera would install:
+ * it only carries bundles signed elsewhere, and each camera checks them against keys provisioned on it. A camera
+ * that says hello running another release than wanted is offered the bundle, which it pulls piece by piece.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { Clock } from '../hal/clock/port.ts';
+import { BodycamError, ErrorCode } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { SerialQueue } from '../lib/serial.ts';
+import { type BundleKind, type BundleManifest, peekManifest } from '../protocol/bundle.ts';
+import { checkUpdatePull } from '../protocol/checks.ts';
+import { UPDATE_PIECE_BYTES } from '../protocol/limits.ts';
+import type { Hello, UpdateKind, UpdateOffer, UpdateReport } from '../protocol/messages.ts';
+import { downTopic } from '../protocol/topics.ts';
+import type { SyncTransport } from '../protocol/transport/port.ts';
+import { bundleFile, type DockLayout } from './layout.ts';
+
+/** Which version of each kind each camera should take: per device, or for every camera (release only). */
+export interface Wanted {
+  version: 1;
+  release: { all?: string; devices: Record<string, string> };
+  config: { devices: Record<string, string> };
+}
+
+/** What a camera last said (its hello): the release it runs and its update reports. */
+export interface CameraReport {
+  release: string;
+  updates: UpdateReport[];
+  /** When the dock last offered it a bundle, per kind (wall ms). */
+  offered: Partial<Record<UpdateKind, { version: string; at: number }>>;
+  at: number;
+}
+
+export type PendingState = 'pending' | 'installing' | 'healthy' | 'rolled-back' | 'refused';
+
+/** One camera's update as the dock sees it, for `dock status` and the dock's page. */
+export interface PendingUpdate {
+  device: string;
+  kind: UpdateKind;
+  wanted: string;
+  /** The release it runs (release), as it last said; null: not seen since. */
+  running: string | null;
+  state: PendingState;
+  reason?: string;
+}
+
+const EMPTY_WANTED = (): Wanted => ({ version: 1, release: { devices: {} }, config: { devices: {} } });
+
+export async function readWanted(layout: DockLayout): Promise<Wanted> {
+  try {
+    const v = JSON.parse(await readFile(layout.releases.wanted, 'utf8')) as Wanted;
+    return {
+      version: 1,
+      release: { ...(v.release?.all === undefined ? {} : { all: v.release.all }), devices: v.release?.devices ?? {} },
+      config: { devices: v.config?.devices ?? {} },
+    };
+  } catch {
+    return EMPTY_WANTED();
+  }
+}
+
+export async function readReports(layout: DockLayout): Promise<Record<string, CameraReport>> {
+  try {
+    return JSON.parse(await readFile(layout.releases.reports, 'utf8')) as Record<string, CameraReport>;
+  } catch {
+    return {};
+  }
+}
+
+async function writeJson(file: string, v: unknown): Promise<void> {
+  await writeFile(`${file}.tmp`, `${JSON.stringify(v, null, 2)}\n`, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+}
+
+/** The version of `kind` camera `device` should take (null: none wanted). */
+export function wantedFor(w: Wanted, kind: UpdateKind, device: string): string | null {
+  if (kind === 'config') return w.config.devices[device] ?? null;
+  return w.release.devices[device] ?? w.release.all ?? null;
+}
+
+/**
+ * Puts a bundle in the dock's keeping and makes it the wanted one for `devices` (every camera when empty; a config
+ * names its camera). The dock reads the manifest to file it, never to trust it: the camera checks the signature.
+ */
+export async function holdBundle(
+  layout: DockLayout,
+  bundle: Buffer,
+  devices: readonly string[],
+): Promise<{ manifest: BundleManifest; file: string }> {
+  const manifest = peekManifest(bundle);
+  if ('refused' in manifest) throw new BodycamError(ErrorCode.USAGE, `not a bundle: ${manifest.refused}`);
+  if (manifest.kind === 'config' && devices.length !== 1) {
+    throw new BodycamError(ErrorCode.USAGE, 'a config bundle is for one camera: name it with --device');
+  }
+  await mkdir(layout.releases.dir, { recursive: true });
+  const file = bundleFile(layout, manifest.kind, manifest.version);
+  await writeFile(`${file}.tmp`, bundle, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  const w = await readWanted(layout);
+  const table = manifest.kind === 'release' ? w.release.devices : w.config.devices;
+  if (devices.length === 0) w.release.all = manifest.version;
+  for (const d of devices) table[d] = manifest.version;
+  await writeJson(layout.releases.wanted, w);
+  return { manifest, file };
+}
+
+/** Every camera with an update wanted, and where it stands: the hook for `dock status` and the dock's page. */
+export async function pendingUpdates(layout: DockLayout, enrolled: readonly string[]): Promise<PendingUpdate[]> {
+  const w = await readWanted(layout);
+  const reports = await readReports(layout);
+  const out: PendingUpdate[] = [];
+  const devices = [...new Set([...enrolled, ...Object.keys(w.release.devices), ...Object.keys(w.config.devices)])];
+  for (const device of devices.sort()) {
+    for (const kind of ['release', 'config'] as const) {
+      const wanted = wantedFor(w, kind, device);
+      if (wanted === null) continue;
+      out.push({ device, kind, wanted, ...standing(reports[device], kind, wanted) });
+    }
+  }
+  return out;
+}
+
+function standing(
+  r: CameraReport | undefined,
+  kind: UpdateKind,
+  wanted: string,
+): { running: string | null; state: PendingState; reason?: string } {
+  const running = r?.release ?? null;
+  const report = r?.updates.find((u) => u.kind === kind && u.version === wanted);
+  if (report?.state === 'rolled-back' || report?.state === 'refused') {
+    return { running, state: report.state, ...(report.reason === undefined ? {} : { reason: report.reason }) };
+  }
+  // On trial after its restart, a camera runs the wanted release and says `installing` until it proved healthy.
+  if (report?.state === 'installing') return { running, state: 'installing' };
+  if (kind === 'release' ? running === wanted : report?.state === 'healthy') return { running, state: 'healthy' };
+  if (report?.state === 'deferred') return { running, state: 'pending', reason: report.reason ?? 'deferred' };
+  if (r?.offered[kind]?.version === wanted) return { running, state: 'installing', reason: 'offered, fetching' };
+  return { running, state: 'pending' };
+}
+
+/** The dock agent's side of updates: offers at each hello, pieces on each pull, reports kept. */
+export class DockUpdates {
+  readonly #layout: DockLayout;
+  readonly #transport: SyncTransport;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  /** Bundles read, by file (the same bundle goes to many cameras). */
+  readonly #bundles = new Map<string, Buffer>();
+  readonly #work = new SerialQueue();
+
+  constructor(o: { layout: DockLayout; transport: SyncTransport; logger: Logger; clock: Clock }) {
+    this.#layout = o.layout;
+    this.#transport = o.transport;
+    this.#log = o.logger;
+    this.#clock = o.clock;
+  }
+
+  /** A camera said hello: keep what it says of its updates, and offer what it should take and has not refused. */
+  hello(device: string, hello: Hello): void {
+    this.#work.push(
+      () => this.#hello(device, hello),
+      (e: unknown) => this.#log.error({ err: e, device }, 'an update step failed'),
+    );
+  }
+
+  /** A camera asks for pieces of a bundle. */
+  pull(device: string, payload: Buffer): void {
+    this.#work.push(
+      () => this.#pull(device, payload),
+      (e: unknown) => this.#log.error({ err: e, device }, 'an update step failed'),
+    );
+  }
+
+  /** Lets every step under way finish. */
+  idle(): Promise<void> {
+    return this.#work.idle();
+  }
+
+  async #hello(device: string, hello: Hello): Promise<void> {
+    const w = await readWanted(this.#layout);
+    const reports = await readReports(this.#layout);
+    const r: CameraReport = {
+      release: hello.release,
+      updates: hello.updates ?? [],
+      offered: reports[device]?.offered ?? {},
+      at: this.#clock.wallNow(),
+    };
+    for (const kind of ['release', 'config'] as const) {
+      const wanted = wantedFor(w, kind, device);
+      if (wanted === null) continue;
+      const s = standing(r, kind, wanted);
+      if (s.state === 'healthy' || s.state === 'rolled-back' || s.state === 'refused') {
+        if (s.state !== 'healthy') this.#log.warn({ device, kind, wanted, ...s }, 'a camera did not take its update');
+        continue;
+      }
+      if (r.updates.find((u) => u.kind === kind && u.version === wanted)?.state === 'installing') continue;
+      const bundle = await this.#bundle(kind, wanted);
+      if (bundle === null) continue;
+      const offer: UpdateOffer = {
+        kind,
+        version: wanted,
+        bytes: bundle.length,
+        sha256: createHash('sha256').update(bundle).digest('hex'),
+      };
+      this.#transport.publish(downTopic(device, 'update'), JSON.stringify(offer));
+      r.offered[kind] = { version: wanted, at: this.#clock.wallNow() };
+      this.#log.info({ device, kind, version: wanted }, 'update offered');
+    }
+    reports[device] = r;
+    await mkdir(this.#layout.releases.dir, { recursive: true });
+    await writeJson(this.#layout.releases.reports, reports);
+  }
+
+  /** Only a bundle the dock would offer this camera now is sent. */
+  async #pull(device: string, payload: Buffer): Promise<void> {
+    const p = checkUpdatePull(payload);
+    if ('error' in p) {
+      this.#log.warn({ device, reason: p.error }, 'an update pull was refused');
+      return;
+    }
+    const w = await readWanted(this.#layout);
+    if (wantedFor(w, p.ok.kind, device) !== p.ok.version) {
+      this.#log.warn({ device, ...p.ok }, 'a camera asked for a bundle not meant for it: nothing sent');
+      return;
+    }
+    const bundle = await this.#bundle(p.ok.kind, p.ok.version);
+    if (bundle === null) return;
+    for (let i = 0; i < p.ok.count; i++) {
+      const offset = p.ok.offset + i * UPDATE_PIECE_BYTES;
+      if (offset >= bundle.length) break;
+      this.#transport.publish(downTopic(device, 'update-part'), bundle.subarray(offset, offset + UPDATE_PIECE_BYTES), {
+        headers: { kind: p.ok.kind, version: p.ok.version, offset: String(offset) },
+      });
+    }
+  }
+
+  async #bundle(kind: BundleKind, version: string): Promise<Buffer | null> {
+    const file = bundleFile(this.#layout, kind, version);
+    const held = this.#bundles.get(file);
+    if (held !== undefined) return held;
+    try {
+      const b = await readFile(file);
+      this.#bundles.set(file, b);
+      return b;
+    } catch (e) {
+      this.#log.error({ file, err: e }, 'a wanted bundle cannot be read');
+      return null;
+    }
+  }
+}
