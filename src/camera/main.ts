@@ -42,10 +42,9 @@ import { StorageBudget } from './health/storage-budget.ts';
 import { StorageSpace } from './health/storage-space.ts';
 import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
-import { arenaBytesFor, FragmentArena } from './media/arena.ts';
+import { arenaForSource } from './media/arena.ts';
 import { Capture } from './media/capture.ts';
 import { PreRecordRing } from './media/ring.ts';
-import { AUDIO_KBPS } from './media/sources.ts';
 import { BatteryMonitor } from './power/battery-monitor.ts';
 import { Activation } from './recording/activation.ts';
 import { Recorder } from './recording/recorder.ts';
@@ -58,11 +57,7 @@ import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
 import { cameraUpdates } from './update/wiring.ts';
 
-/**
- * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
- * GPIO and scripted processes (ffmpeg delivering real fMP4 on that clock) the whole camera runs in-process on fake
- * time (test/unit/camera/camera.test.ts).
- */
+/** Stand-ins a test or benchmark may hand in (with them the whole camera runs on fake time: camera.test.ts). */
 export interface CameraDeps {
   /** Every timer and timestamp of every part (default: the real clock). */
   clock?: Clock;
@@ -183,13 +178,7 @@ export class Camera {
     this.#parts.add('speaker', () => audio.stop());
     const prerollMs = c.preRecord.seconds * 1000;
     // The fragments' memory: one block the size of the pre-roll, reused in place (media/arena.ts).
-    const arena = new FragmentArena(
-      arenaBytesFor({
-        kbps: source.videoBitrateKbps + (source.audio && c.preRecord.audio ? AUDIO_KBPS : 0),
-        prerollMs,
-        gopMs: source.gopSeconds * 1000,
-      }),
-    );
+    const arena = arenaForSource(source, c.preRecord);
     const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio, arena });
     const capture = new Capture({
       source: c.capture.source,

@@ -13,6 +13,8 @@
  * never depends on the block's size, only memory does.
  */
 
+import { AUDIO_KBPS } from './sources.ts';
+
 interface Slot {
   /** Virtual offsets: they only grow; the byte position in the block is the offset modulo the capacity. */
   start: number;
@@ -177,4 +179,18 @@ export class FragmentArena {
 export function arenaBytesFor(opts: { kbps: number; prerollMs: number; gopMs: number }): number {
   const bytesPerMs = (opts.kbps * 1000) / 8 / 1000;
   return Math.ceil(bytesPerMs * (opts.prerollMs + 2 * opts.gopMs) * FIRST_MARGIN);
+}
+
+/** The arena for a capture source and the pre-roll held of it (audio counted only when the pre-roll keeps it). */
+export function arenaForSource(
+  source: { videoBitrateKbps: number; audio: boolean; gopSeconds: number },
+  preRecord: { seconds: number; audio: boolean },
+): FragmentArena {
+  return new FragmentArena(
+    arenaBytesFor({
+      kbps: source.videoBitrateKbps + (source.audio && preRecord.audio ? AUDIO_KBPS : 0),
+      prerollMs: preRecord.seconds * 1000,
+      gopMs: source.gopSeconds * 1000,
+    }),
+  );
 }
