@@ -1,7 +1,8 @@
 /**
  * Buffering memory benchmark: runs the real daemon on `init --board sim` defaults (1280x720@30, 30 s pre-roll,
  * real time) for BENCH_MINUTES (default 10) and samples its RSS every 5 s. Checks the budget
- * RSS ≤ 80 MB + 1.3 × pre-roll bytes, and reports ffmpeg's RSS separately (another process).
+ * RSS ≤ 80 MB + 1.3 × pre-roll bytes (goals.ts; exit 1 and by how much when over), and reports ffmpeg's RSS
+ * separately (another process).
  *
  *   npm run bench:memory            BENCH_MINUTES=1 npm run bench:memory for a quick look
  */
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { GOALS, reportGoals } from './goals.ts';
 import { childPids, rssOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -49,14 +51,23 @@ async function main(): Promise<void> {
   }
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));
-  const budget = 80e6 + 1.3 * ringBytes;
+  const budget = GOALS.memoryBaseBytes + GOALS.memoryPerPrerollByte * ringBytes;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   process.stdout.write(
     `buffering ${MINUTES} min, ${samples} samples; ring ${ringSeconds.toFixed(1)} s, max ${mb(ringBytes)}\n` +
       `daemon max RSS ${mb(maxRss)}; budget 80 MB + 1.3 × ring = ${mb(budget)}; ratio RSS / budget ${(maxRss / budget).toFixed(2)} ${maxRss <= budget ? '(within)' : '(OVER)'}\n` +
       `ffmpeg max RSS ${mb(maxFfmpeg)} (separate process)\n`,
   );
-  if (maxRss > budget) process.exitCode = 1;
+  reportGoals('memory', [
+    {
+      what: `daemon max RSS (budget 80 MB + 1.3 × ${mb(ringBytes)} of pre-roll = ${mb(budget)})`,
+      actual: samples > 0 && maxRss > 0 && ringBytes > 0 ? maxRss / 1e6 : null,
+      atMost: budget / 1e6,
+      unit: ' MB',
+      digits: 1,
+      enforced: true,
+    },
+  ]);
 }
 
 await main();

@@ -61,11 +61,18 @@ mkdir -p "$out.tmp"
 packages="systemd-sysv,udev,kmod,iproute2,procps"
 for p in "${extra[@]}"; do packages="$packages,$p"; done
 echo "root.sh: mmdebstrap bookworm for $arch ($packages)" >&2
+# A build here once left the host's /dev/null at mode 0644 (seen right after this step for arm64; cause not found),
+# which breaks every later program writing to it as another user (PostgreSQL's initdb among them): checked after.
+null_mode="$(stat -c %a /dev/null)"
 mmdebstrap --quiet --arch="$arch" --variant=apt --include="$packages" \
   --customize-hook='chroot "$1" passwd -d root' \
   --customize-hook='echo bodycam-vm >"$1/etc/hostname"' \
   --customize-hook=': >"$1/etc/fstab"' \
   bookworm "$out.tmp/root" 2>&1 | grep -v '^W: ' >&2 || true
+if [ "$(stat -c %a /dev/null)" != "$null_mode" ]; then
+  echo "root.sh: the host's /dev/null was left at mode $(stat -c %a /dev/null): put back to $null_mode" >&2
+  chmod "$null_mode" /dev/null
+fi
 [ -x "$out.tmp/root/sbin/init" ] || { echo "root.sh: mmdebstrap did not make a root" >&2; exit 1; }
 
 # The kernel, unpacked on the host.

@@ -23,7 +23,6 @@ import { isBodycamError } from '../lib/errors.ts';
 import { makePrivate } from '../lib/fs.ts';
 import { Lifecycle } from '../lib/lifecycle.ts';
 import type { Logger } from '../lib/logger.ts';
-import { startPeriodicGc } from '../lib/memory.ts';
 import { RELEASE } from '../lib/version.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { Journal } from './audit/journal.ts';
@@ -43,6 +42,7 @@ import { StorageBudget } from './health/storage-budget.ts';
 import { StorageSpace } from './health/storage-space.ts';
 import { publishDeviceKey } from './identity.ts';
 import { OfficerInputs } from './inputs/officer-inputs.ts';
+import { arenaForSource } from './media/arena.ts';
 import { Capture } from './media/capture.ts';
 import { PreRecordRing } from './media/ring.ts';
 import { BatteryMonitor } from './power/battery-monitor.ts';
@@ -57,11 +57,7 @@ import { CameraStore } from './storage/store.ts';
 import { dockSync } from './sync/wiring.ts';
 import { cameraUpdates } from './update/wiring.ts';
 
-/**
- * Stand-ins a test or benchmark may hand in; everything else comes from the config. With the fake clock, the sim
- * GPIO and scripted processes (ffmpeg delivering real fMP4 on that clock) the whole camera runs in-process on fake
- * time (test/unit/camera/camera.test.ts).
- */
+/** Stand-ins a test or benchmark may hand in (with them the whole camera runs on fake time: camera.test.ts). */
 export interface CameraDeps {
   /** Every timer and timestamp of every part (default: the real clock). */
   clock?: Clock;
@@ -181,9 +177,12 @@ export class Camera {
       );
     this.#parts.add('speaker', () => audio.stop());
     const prerollMs = c.preRecord.seconds * 1000;
-    const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio });
+    // The fragments' memory: one block the size of the pre-roll, reused in place (media/arena.ts).
+    const arena = arenaForSource(source, c.preRecord);
+    const ring = new PreRecordRing({ prerollMs, audioInPreroll: c.preRecord.audio, arena });
     const capture = new Capture({
       source: c.capture.source,
+      arena,
       ffmpegPath: c.capture.ffmpegPath,
       stallMs: c.capture.stallMs,
       clock,
@@ -208,6 +207,7 @@ export class Camera {
       clock,
       logger: log.child({ component: 'recorder' }),
       space: budget,
+      arena,
     });
     const mediaNowMs = () => capture.mediaNowMs();
     const activation = new Activation({
@@ -374,7 +374,6 @@ export class Camera {
       captureState: () => capture.state,
     });
     await this.#parts.start('systemd', systemd);
-    this.#parts.add('memory', startPeriodicGc(5000));
     log.info({ storage: c.storage.dir, prerollSeconds: c.preRecord.seconds }, 'camera ready: buffering');
   }
 

@@ -118,6 +118,28 @@ export function table(summary: readonly Summary[]): string {
   return [head, ...rows].join('\n');
 }
 
+/**
+ * Each recorder's figures as ratios to a peer's in the same run (`peerKey`, the ffmpeg segment_wrap recorder): the
+ * form that still means something where absolute figures do not (under arm64 emulation). Empty without the peer.
+ */
+export function peerTable(summary: readonly Summary[], peerKey: string): string {
+  const peer = summary.find((s) => s.key === peerKey);
+  if (peer === undefined) return '';
+  const r = (a: number | null, b: number | null) =>
+    a === null || b === null || b <= 0 ? 'n/a' : `${(a / b).toFixed(2)}×`;
+  const head =
+    `| recorder | activation → durable pre-roll / ${peer.label}'s | × floor | CPU per hour of footage / ${peer.label}'s: controller / tree | peak RSS / ${peer.label}'s: controller / tree | write amplification while recording | bytes written per standby hour |\n` +
+    '|---|---|---|---|---|---|---|';
+  const rows = summary.map(
+    (s) =>
+      `| ${s.label} | ${r(s.durableMs, peer.durableMs)} | ${f(s.ratio, 2)}× | ` +
+      `${r(s.cpuPerHour.controller, peer.cpuPerHour.controller)} / ${r(s.cpuPerHour.recorder, peer.cpuPerHour.recorder)} | ` +
+      `${r(s.peakRssMB.controller, peer.peakRssMB.controller)} / ${r(s.peakRssMB.recorder, peer.peakRssMB.recorder)} | ` +
+      `${s.card.writeAmplification === null ? 'n/a' : `${s.card.writeAmplification.toFixed(3)}×`} | ${bytes(s.card.standbyBytesPerHour)} |`,
+  );
+  return [head, ...rows].join('\n');
+}
+
 export function writeChart(file: string, summary: readonly Summary[], prerollSeconds: number): void {
   const svg = renderChart(
     'bodycam vs. loop recorders: 1080p30 8 Mbit/s, 30 s pre-roll, same triggers',

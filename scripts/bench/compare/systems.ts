@@ -28,6 +28,8 @@ export interface SystemOptions {
   width: number;
   height: number;
   nodeFlags: readonly string[];
+  /** How the Node controllers are started: the command and its first arguments (default: this Node). */
+  node?: readonly string[];
 }
 
 export function gstreamerMissing(): string | null {
@@ -44,6 +46,7 @@ export function gstreamerMissing(): string | null {
 
 export function systemSpecs(o: SystemOptions, withGst: boolean): SystemSpec[] {
   const common = ['--preroll', String(o.prerollSeconds), '--fps', String(o.fps)];
+  const [node = process.execPath, ...nodeArgs] = o.node ?? [process.execPath];
   const gst = (hold: 'probe' | 'valve', label: string, counted: string): SystemSpec => ({
     key: `gst-${hold}`,
     label,
@@ -57,8 +60,9 @@ export function systemSpecs(o: SystemOptions, withGst: boolean): SystemSpec[] {
       key: 'bodycam',
       label: 'bodycam',
       counted: 'the camera process (Node, daemon flags, run from .ts) and its ffmpeg (stream copy to fMP4)',
-      command: process.execPath,
+      command: node,
       args: (feed, out) => [
+        ...nodeArgs,
         ...o.nodeFlags,
         path.join(HERE, 'bodycam-worker.ts'),
         ...['--feed', feed, '--out', out, '--kbps', String(o.kbps)],
@@ -70,8 +74,16 @@ export function systemSpecs(o: SystemOptions, withGst: boolean): SystemSpec[] {
       key: 'segment-wrap',
       label: 'ffmpeg segment_wrap',
       counted: 'the copying controller (Node) and ffmpeg -f segment (stream copy, 1 s MPEG-TS segments)',
-      command: process.execPath,
-      args: (feed, out) => [path.join(HERE, 'segment-wrap-worker.ts'), '--feed', feed, '--out', out, ...common],
+      command: node,
+      args: (feed, out) => [
+        ...nodeArgs,
+        path.join(HERE, 'segment-wrap-worker.ts'),
+        '--feed',
+        feed,
+        '--out',
+        out,
+        ...common,
+      ],
       exclude: [],
     },
   ];

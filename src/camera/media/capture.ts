@@ -13,6 +13,7 @@ import type { ProcessRunner, RunningProcess } from '../../hal/process/port.ts';
 import { stopProcess } from '../../hal/process/supervision.ts';
 import type { BodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { FragmentArena } from './arena.ts';
 import { checkFfmpeg, type FfmpegExit, type RunningFfmpeg, requiredEncoders, startFfmpeg } from './ffmpeg.ts';
 import { Fmp4Parser } from './fmp4/parser.ts';
 import { microphoneOf, probeMicrophone } from './microphone.ts';
@@ -38,6 +39,11 @@ export interface CaptureOptions {
   onFragment(fragment: MediaFragment): void;
   onGap(gap: CaptureGap): void;
   onStateChange?(state: CaptureState): void;
+  /**
+   * Memory fragments are copied into (media/arena.ts). Capture holds a fragment's reference while `onFragment`
+   * runs and releases it after: a subscriber that keeps the fragment retains it. Default: a Buffer per fragment.
+   */
+  arena?: FragmentArena;
   /** How often a failed microphone is probed again (wall ms, default 30 s). */
   microphoneRetryMs?: number;
   /** The microphone failed (capture goes on video-only) or works again. */
@@ -177,11 +183,21 @@ export class Capture {
     const withSound = this.#mic !== undefined && !this.#micFault;
     const plan = withSound || this.#videoOnly === undefined ? this.#plan : this.#videoOnly;
     let pendingGap: CaptureGap | undefined;
-    const parser = new Fmp4Parser({
-      onInit: (init) => this.#init(init),
-      onFragment: (f) => this.#fragment(run, f),
-      onError: (e) => this.#corrupt(run, e),
-    });
+    const arena = this.#options.arena;
+    const parser = new Fmp4Parser(
+      {
+        onInit: (init) => this.#init(init),
+        onFragment: (f) => {
+          try {
+            this.#fragment(run, f);
+          } finally {
+            arena?.release(f.bytes);
+          }
+        },
+        onError: (e) => this.#corrupt(run, e),
+      },
+      arena,
+    );
     if (this.#lastEndMs !== undefined) {
       const outageMs = now - this.#lastArrival;
       pendingGap = { atMs: this.#lastEndMs, durationMs: outageMs, reason };

@@ -4,6 +4,7 @@
  * fragment plus the audio fragments that follow it), and the window always starts on a video keyframe.
  * The decisions (what to evict, what to write on activation) are pure functions over unit spans.
  */
+import type { FragmentArena } from './arena.ts';
 import type { MediaFragment } from './types.ts';
 
 /** What the decisions look at in a unit: its video fragment's media span and whether it starts on a keyframe. */
@@ -67,6 +68,8 @@ export function selectPreroll(units: readonly RingUnit[], activationMs: number, 
 
 export interface RingOptions {
   prerollMs: number;
+  /** The arena the fragments live in: the ring holds a reference to each fragment it keeps. */
+  arena?: Pick<FragmentArena, 'retain' | 'release'>;
   /** Policy switch: when false, audio is never held in RAM before an activation (data minimisation). */
   audioInPreroll: boolean;
 }
@@ -117,12 +120,14 @@ export class PreRecordRing {
 
   /** Forget everything (a capture restart with a new init segment makes old fragments unusable with it). */
   clear(): void {
+    for (const unit of this.#units) this.#releaseUnit(unit);
     this.#units = [];
     this.#bytes = 0;
     this.#fragments = 0;
   }
 
   #add(f: MediaFragment): void {
+    this.#options.arena?.retain(f.bytes);
     this.#bytes += f.bytes.length;
     this.#fragments += 1;
   }
@@ -135,6 +140,14 @@ export class PreRecordRing {
         this.#bytes -= f.bytes.length;
         this.#fragments -= 1;
       }
+      this.#releaseUnit(unit);
     }
+  }
+
+  #releaseUnit(unit: RingUnit): void {
+    const arena = this.#options.arena;
+    if (arena === undefined) return;
+    arena.release(unit.video.bytes);
+    for (const f of unit.audio) arena.release(f.bytes);
   }
 }

@@ -7,6 +7,7 @@ import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CameraBus, CameraEvents, RecorderState } from '../events.ts';
+import type { FragmentArena } from '../media/arena.ts';
 import { type InitSegment, type MediaFragment, sameInit } from '../media/types.ts';
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
@@ -30,6 +31,8 @@ export interface RecorderOptions {
   logger: Logger;
   /** The storage reserve footage must leave free (docs/design.md §18); without it, footage takes what it finds. */
   space?: FootageSpace;
+  /** The arena fragments live in: a queued write holds a reference to its fragment until it has been sealed. */
+  arena?: Pick<FragmentArena, 'retain' | 'release'>;
 }
 
 /**
@@ -205,10 +208,12 @@ export class Recorder {
   #enqueueWrite(incident: OpenIncident, init: InitSegment | null, f: MediaFragment): void {
     const bytes = f.bytes.length;
     this.#o.space?.queued(bytes);
+    this.#o.arena?.retain(f.bytes);
     this.#enqueue(async () => {
       try {
         await this.#write(incident, init, f);
       } finally {
+        this.#o.arena?.release(f.bytes);
         this.#o.space?.wrote(bytes);
       }
     });

@@ -122,23 +122,26 @@ export class DockSync {
     });
     this.#subs.on('health.speaker', ({ state, message }) => this.#fault('speaker', state, message));
     this.#subs.on('health.microphone', ({ state, message }) => this.#fault('microphone', state, message));
-    // New footage sealed while docked is offered at once.
     this.#subs.on('manifest.written', () => {
       if (this.#o.transport.connected) this.#serially(() => this.#offer());
     });
-    // The tail of an incident that ends while docked (its stop, the receipts' and refusals' audit lines, a clock
-    // offset) is offered again soon, not at the next docking: the dock then pulls the audit lines and signs a docking
-    // record naming them. Receipts while segments are still moving wait: the offer after the last one carries all.
+    // The tail of an incident that ends while docked is offered again soon, not at the next docking (the dock pulls
+    // its audit lines and signs a docking record naming them); receipts' lines wait for the offer after the last one.
     this.#subs.on('incident.closed', () => this.#offerSoon());
     // A recording started while docked is told to the dock at once: its `dock status` must not say "safe" meanwhile.
     this.#subs.on('incident.started', () => this.#offerSoon());
     this.#subs.on('offload.refused', () => this.#offerSoon());
-    this.#subs.on('clock.offset', () => this.#offerSoon());
-    this.#subs.on('offload.done', () => {
-      const h = this.#o.offload.holding();
-      if (h.segmentsWaiting === 0 && h.closingsWaiting === 0) this.#offerSoon();
-    });
+    // The clock offset's audit line (from the dock's answer to the hello) waits for the offer after the last receipt:
+    // offered at once it cost the dock a second inventory (a signature check per offer) mid-transfer.
+    this.#subs.on('clock.offset', () => this.#offerSoonWhenHandedOver());
+    this.#subs.on('offload.done', () => this.#offerSoonWhenHandedOver());
     this.#held = await this.#o.offload.lastHeld().catch(() => null);
+  }
+
+  /** Offered again soon once nothing offered moves: all receipted but what the dock refused while docked. */
+  #offerSoonWhenHandedOver(): void {
+    const h = this.#o.offload.holding();
+    if (h.segmentsWaiting <= this.#refusedHere.size && h.closingsWaiting === 0) this.#offerSoon();
   }
 
   #offerSoon(): void {
@@ -276,7 +279,7 @@ export class DockSync {
           this.#reject(topic, m.error);
           return;
         }
-        for (const chunk of await this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
+        for await (const chunk of this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
           this.#o.transport.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
             headers: {
               session: m.ok.session,

@@ -132,27 +132,29 @@ export class Offload {
     };
   }
 
-  /** Up to `count` chunks of a segment from `offset` (fewer at its end); none for a segment no longer here. */
-  async chunks(
+  /**
+   * Up to `count` chunks of a segment from `offset` (fewer at its end), each as soon as it is read, so the first is
+   * on its way while the next is read; none for a segment no longer here.
+   */
+  async *chunks(
     incident: string,
     seq: number,
     offset: number,
     count: number,
-  ): Promise<Array<{ offset: number; bytes: Buffer }>> {
+  ): AsyncGenerator<{ offset: number; bytes: Buffer }> {
     const row = this.#o.store.segments.ofIncident(incident).find((s) => s.seq === seq);
-    if (row === undefined || row.offloadedAt !== null || offset >= row.bytes) return [];
-    const out: Array<{ offset: number; bytes: Buffer }> = [];
+    if (row === undefined || row.offloadedAt !== null || offset >= row.bytes) return;
     const fh = await open(row.path, 'r');
     try {
-      for (let at = offset; at < row.bytes && out.length < count; at += CHUNK_BYTES) {
+      let n = 0;
+      for (let at = offset; at < row.bytes && n < count; at += CHUNK_BYTES, n++) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, row.bytes - at));
         const { bytesRead } = await fh.read(buf, 0, buf.length, at);
-        out.push({ offset: at, bytes: buf.subarray(0, bytesRead) });
+        yield { offset: at, bytes: buf.subarray(0, bytesRead) };
       }
     } finally {
       await fh.close();
     }
-    return out;
   }
 
   /** The audit log's lines from sequence number `fromSeq` (line n holds seq n-1). */

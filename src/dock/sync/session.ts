@@ -89,10 +89,7 @@ export class CameraSession implements Addressee {
   #auditPulls = 0;
   #ended = false;
 
-  /**
-   * `previous`: the camera's session before this one, whose work this one follows and whose inventory interval it
-   * keeps (a new hello does not buy an inventory sooner).
-   */
+  /** `previous`: the session before, whose work this one follows and whose inventory interval it keeps. */
   constructor(hello: { id: string; device: string; keyId: string }, deps: SessionDeps, previous?: CameraSession) {
     ({ id: this.id, device: this.device, keyId: this.keyId } = hello);
     this.#d = deps;
@@ -132,7 +129,7 @@ export class CameraSession implements Addressee {
     });
   }
 
-  /** Stops: nothing more is pulled, stored or receipted; transfers under way keep their durable length. */
+  /** Stops: nothing more pulled, stored or receipted (even from chunks taken before); transfers keep their length. */
   end(): void {
     this.#ended = true;
     this.#queue = [];
@@ -146,10 +143,7 @@ export class CameraSession implements Addressee {
     for (const t of this.#active.splice(0)) await t.close();
   }
 
-  /**
-   * An inventory, as it came; taken up after the work before it and at least INVENTORY_INTERVAL_MS after the last
-   * one was done, unless a newer one comes first (which replaces it, unparsed).
-   */
+  /** An inventory, taken up after the work before it and INVENTORY_INTERVAL_MS after the last (a newer replaces it). */
   offer(payload: Buffer, key: KeyObject): void {
     if (this.#ended) return;
     const waiting = this.#takeInventory() !== null; // then a step to take it up is already on its way
@@ -231,6 +225,8 @@ export class CameraSession implements Addressee {
     }
     this.#d.progress.claims.heard(this.device, this.id, this.#d.clock.wallNow());
     this.serially(async () => {
+      // Taken before the session ended, run after: not written (the next session pulls from the durable length).
+      if (this.#ended) return;
       const t = this.#transfer(h);
       const r = await t?.chunk(h, payload); // none: late or repeated, that transfer is over
       if (typeof r === 'object') this.#chunkRefused(h, r.refused);
@@ -367,6 +363,7 @@ export class CameraSession implements Addressee {
   }
 
   async #finish(t: Transfer): Promise<void> {
+    if (this.#ended) return; // left whole in incoming, and closed with the others: the next session finishes it
     this.#active = this.#active.filter((a) => a !== t);
     const { offer, hash, env } = t.item;
     await t.close();
@@ -384,7 +381,8 @@ export class CameraSession implements Addressee {
         { device: this.device, incident: offer.incident, seq: offer.seq, bytes: offer.bytes },
         'segment stored and verified',
       );
-      this.#receipt(offer, hash);
+      // Ended meanwhile: the next session receipts it when the camera offers it again (at once: not receipted there).
+      if (!this.#ended) this.#receipt(offer, hash);
     }
     await this.#pump();
   }

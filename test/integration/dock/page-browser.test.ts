@@ -55,7 +55,7 @@ describe("the dock's page in a browser", () => {
     await page.goto(`${url}/`);
     expect(await page.$eval('#summary', (e) => e.textContent)).toBe('0 docked · 0 safe to undock · 0 need attention');
     expect(await page.$$eval('#never li', (l) => l.map((e) => e.textContent))).toEqual(['cam-7', 'cam-spare']);
-    expect(await page.$eval('#updates', (e) => e.textContent)).toContain('No updates configured at this dock.');
+    expect(await page.$eval('#updates', (e) => e.textContent)).toContain('No update is pending.');
 
     dock(c.camera, 'on');
     // Looked at as often as a page can load, until a transfer shows (the page itself reloads every 5 s).

@@ -1,12 +1,12 @@
 /**
- * What the card sees (scripts/bench/compare/card.ts) and the comparison's goals (goals.ts): the kernel's I/O
+ * What the card sees (scripts/bench/compare/card.ts) and the comparison's goals (scripts/bench/goals.ts): the kernel's I/O
  * counters read, standby writes scaled to an hour, write amplification with the closing phase, and the goal lines
  * that make the bench fail.
  */
 import { describe, expect, it } from 'vitest';
 import { amplification, cardFigures, type Phase, parseIo, perHour } from '../../../scripts/bench/compare/card.ts';
-import { missedGoals } from '../../../scripts/bench/compare/goals.ts';
 import { bytes } from '../../../scripts/bench/compare/summary.ts';
+import { GOALS, missedGoals, reportGoals } from '../../../scripts/bench/goals.ts';
 
 describe('the kernel counters', () => {
   it('reads /proc/PID/io', () => {
@@ -130,6 +130,41 @@ describe('goals', () => {
     expect(missedGoals([{ ...standby, actual: 0 }])).toEqual([]);
     expect(missedGoals([{ ...standby, actual: 4096 }]).map((m) => m.line)).toEqual([
       'goal missed: standby is 4096 B, goal ≤ 0 B (over by 4096 B)',
+    ]);
+  });
+
+  it('a lower bound: short of it is a miss, by how much', () => {
+    const sync = { what: 'sync / bare', atLeast: GOALS.syncVsBare, unit: '×', digits: 2, enforced: true };
+    expect(missedGoals([{ ...sync, actual: 0.9 }])).toEqual([]);
+    expect(missedGoals([{ ...sync, actual: 1.4 }])).toEqual([]);
+    expect(missedGoals([{ ...sync, actual: 0.79 }]).map((m) => m.line)).toEqual([
+      'goal missed: sync / bare is 0.79×, goal ≥ 0.90× (short by 0.11×)',
+    ]);
+  });
+
+  it('a report sets a non-zero exit status only for an enforced miss, and names the bench', () => {
+    const before = process.exitCode;
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const out = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      process.exitCode = 0;
+      reportGoals('b', [{ ...goal, actual: 1.5, enforced: false }]);
+      expect(process.exitCode).toBe(0);
+      reportGoals('b', [{ ...goal, actual: 1.0 }]);
+      expect(process.exitCode).toBe(0);
+      reportGoals('b', [{ ...goal, actual: 1.5 }]);
+      expect(process.exitCode).toBe(1);
+    } finally {
+      process.stderr.write = write;
+      process.stdout.write = out;
+      process.exitCode = before;
+    }
+    expect(err).toEqual([
+      'b: goal missed (reported, not enforced): w is 1.500×, goal ≤ 1.020× (over by 0.480×)\n',
+      'b: goal missed: w is 1.500×, goal ≤ 1.020× (over by 0.480×)\n',
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { parsePackets } from '../../../scripts/bench/compare/analyze.ts';
 import { accessUnits, splitNals } from '../../../scripts/bench/compare/annexb.ts';
 import { parseStat } from '../../../scripts/bench/compare/procstat.ts';
 import { nearestGlobal, type RecordedFrame, seamReport } from '../../../scripts/bench/compare/seam.ts';
-import { withinOneGop } from '../../../scripts/bench/compare/summary.ts';
+import { peerTable, type Summary, withinOneGop } from '../../../scripts/bench/compare/summary.ts';
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -91,5 +91,47 @@ describe('tool output', () => {
     ]);
     const stat = parseStat('42 (gst (worker)) S 7 42 42 0 -1 4194304 10 0 0 0 150 25 0 0 20 0 3 0 100 1 1');
     expect(stat).toEqual({ comm: 'gst (worker)', ppid: 7, ticks: 175 });
+  });
+});
+
+describe('ratios to the peer (the form an emulated run is read in)', () => {
+  const row = (key: string, o: { ms: number; cpu: [number, number]; rss: [number, number] }): Summary => ({
+    key,
+    label: key,
+    triggers: 4,
+    durableMs: o.ms,
+    floorMs: 100,
+    ratio: o.ms / 100,
+    prerollMin: 30,
+    prerollMax: 30.5,
+    withinGop: 4,
+    keyframeFirst: 4,
+    lost: 0,
+    duplicated: 0,
+    unknown: 0,
+    cpuPerHour: { controller: o.cpu[0], recorder: o.cpu[1] },
+    peakRssMB: { controller: o.rss[0], recorder: o.rss[1] },
+    card: {
+      standbySeconds: 60,
+      standbyBytes: 0,
+      standbyBytesPerHour: 0,
+      writeAmplification: 1.01,
+      recordingBytes: 101,
+      footageBytes: 100,
+    },
+  });
+  it('divides each figure by the peer’s of the same run; n/a where the peer has none', () => {
+    const lines = peerTable(
+      [
+        row('bodycam', { ms: 300, cpu: [100, 150], rss: [170, 240] }),
+        row('segment-wrap', { ms: 200, cpu: [50, 0], rss: [85, 120] }),
+      ],
+      'segment-wrap',
+    ).split('\n');
+    expect(lines[2]).toBe('| bodycam | 1.50× | 3.00× | 2.00× / n/a | 2.00× / 2.00× | 1.010× | 0 B |');
+    expect(lines[3]).toBe('| segment-wrap | 1.00× | 2.00× | 1.00× / n/a | 1.00× / 1.00× | 1.010× | 0 B |');
+  });
+  it('says nothing without the peer', () => {
+    expect(peerTable([row('bodycam', { ms: 1, cpu: [1, 1], rss: [1, 1] })], 'segment-wrap')).toBe('');
   });
 });

@@ -1,12 +1,16 @@
 /**
  * One camera's session at the dock, under fake time: inventories that come while one waits replace it, and one
- * camera's inventories are taken up at most once per INVENTORY_INTERVAL_MS. Real SQLite and files; the dock's
- * transport is a client of the in-memory broker, and a listener on the camera's topics keeps what the dock sends.
+ * camera's inventories are taken up at most once per INVENTORY_INTERVAL_MS; an ended session stores and receipts
+ * nothing more, not even from chunks it took before its end. Real SQLite and files; the dock's transport is a client
+ * of the in-memory broker, and a listener on the camera's topics keeps what the dock sends.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
+import { CameraStore } from '../../../src/camera/storage/store.ts';
+import { Offload } from '../../../src/camera/sync/offload.ts';
 import { limitsSchema } from '../../../src/dock/limits.ts';
 import { AuditIntake } from '../../../src/dock/sync/audit-intake.ts';
 import { Dockings } from '../../../src/dock/sync/dockings.ts';
@@ -15,14 +19,17 @@ import { Gate } from '../../../src/dock/sync/gate.ts';
 import { Progress } from '../../../src/dock/sync/progress.ts';
 import { Replies } from '../../../src/dock/sync/replies.ts';
 import { CameraSession, INVENTORY_INTERVAL_MS } from '../../../src/dock/sync/session.ts';
+import { sha256Hex } from '../../../src/evidence/canonical.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { DOCK_AGENT_CN } from '../../../src/protocol/acl.ts';
+import type { ChunkHeader } from '../../../src/protocol/messages.ts';
 import { downFilter, downTopic } from '../../../src/protocol/topics.ts';
 import { MemoryTransport } from '../../../src/protocol/transport/memory.ts';
 import { MemoryBroker } from '../../../src/protocol/transport/memory-broker.ts';
 import { captureLogger, logged } from '../../harness/dock.ts';
 import { listen } from '../../harness/memory-sync.ts';
+import { storeIncidentIn } from '../../harness/stored-footage.ts';
 
 async function session() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-session-'));
@@ -62,7 +69,35 @@ async function session() {
   };
   const make = (id: string, previous?: CameraSession) =>
     new CameraSession({ id, device: 'cam', keyId: enrolled.keyId }, deps, previous);
-  return { s: make('s1'), make, clock, lines, published, key: enrolled.key };
+  const identity = { privateKey: loadPrivateKey(camera.privatePem), publicKey: key, keyId: enrolled.keyId };
+  return { s: make('s1'), make, clock, lines, published, key, identity: { ...identity, publicPem: camera.publicPem } };
+}
+
+/** The camera's side, as its storage holds it: one closed incident of one signed segment (within one pull). */
+async function footage(identity: Awaited<ReturnType<typeof session>>['identity']) {
+  const storageDir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-session-cam-'));
+  const store = CameraStore.open(storageDir);
+  const recipients = [parseRecipient(generateIdentity().recipient)];
+  const target = { store, storageDir, device: 'cam', recipients, identity, wallNow: Date.now };
+  const { incident } = await storeIncidentIn(target, { segments: 1, bytesEach: 600_000 });
+  const offload = new Offload({
+    store,
+    storageDir,
+    device: 'cam',
+    dockKey: loadPublicKey(generateDeviceKeys().publicPem),
+  });
+  return {
+    inventory: async (session: string) => Buffer.from(JSON.stringify(await offload.inventory(session))),
+    /** Every chunk of the segment, with the headers the camera sends for `session`. */
+    chunks: async (session: string) => {
+      const out: Array<{ h: ChunkHeader; bytes: Buffer }> = [];
+      for await (const c of offload.chunks(incident, 0, 0, 100)) {
+        const sha256 = sha256Hex(c.bytes);
+        out.push({ h: { session, incident, seq: 0, offset: c.offset, sha256 }, bytes: c.bytes });
+      }
+      return out;
+    },
+  };
 }
 
 /** An inventory of `n` offers whose manifests are not signed. */
@@ -133,5 +168,35 @@ describe('a camera session', () => {
     await clock.advance(INVENTORY_INTERVAL_MS);
     await s.work;
     expect(logged(lines, 'inventory received')).toEqual([]);
+  });
+
+  it('stores and receipts nothing more once ended, not even from chunks taken before its end', async () => {
+    const { s, make, clock, lines, published, key, identity } = await session();
+    const cam = await footage(identity);
+    const acks = () =>
+      published.filter((p) => p.topic === downTopic('cam', 'ack') && p.payload.includes('"kind":"segment"'));
+    s.offer(await cam.inventory('s1'), key);
+    await s.work;
+    await clock.advance(0);
+    expect(published.filter((p) => p.topic === downTopic('cam', 'pull'))).toHaveLength(1);
+    // The whole segment came, taken while the session ran; it ends (the camera withdrawn, or a new hello) before
+    // they are written.
+    for (const c of await cam.chunks('s1')) s.chunk(c.h, c.bytes);
+    s.end();
+    await s.work;
+    await clock.advance(0);
+    expect(logged(lines, 'segment stored and verified')).toEqual([]);
+    expect(acks()).toEqual([]);
+
+    // The next session pulls it from its durable length, stores it and sends its one receipt.
+    const again = make('s2', s);
+    again.offer(await cam.inventory('s2'), key);
+    await clock.advance(INVENTORY_INTERVAL_MS);
+    await again.work;
+    for (const c of await cam.chunks('s2')) again.chunk(c.h, c.bytes);
+    await again.work;
+    await clock.advance(0);
+    expect(logged(lines, 'segment stored and verified')).toHaveLength(1);
+    expect(acks()).toHaveLength(1);
   });
 });

@@ -22,6 +22,15 @@ export interface Fmp4ParserHandlers {
   onError(error: BodycamError): void;
 }
 
+/** Where fragments are copied to (the capture's arena); default: a Buffer of their own each. */
+export interface FragmentMemory {
+  alloc(n: number): Buffer;
+  /** Gives back memory `alloc` gave that no fragment was made of. */
+  release(b: Buffer): void;
+}
+
+const OWN_BUFFERS: FragmentMemory = { alloc: (n) => Buffer.allocUnsafeSlow(n), release: () => {} };
+
 type Step = { kind: 'init'; init: InitSegment } | { kind: 'fragment'; fragment: MediaFragment } | { kind: 'none' };
 
 const NO_DEFAULTS: TrackDefaults = { sampleDuration: 0, sampleSize: 0, sampleFlags: 0 };
@@ -45,9 +54,11 @@ export class Fmp4Parser {
   #moof: Buffer | undefined;
   #skipLeft = 0;
   #offsetMs = 0;
+  readonly #memory: FragmentMemory;
 
-  constructor(handlers: Fmp4ParserHandlers) {
+  constructor(handlers: Fmp4ParserHandlers, memory: FragmentMemory = OWN_BUFFERS) {
     this.#handlers = handlers;
+    this.#memory = memory;
   }
 
   get failed(): boolean {
@@ -150,20 +161,36 @@ export class Fmp4Parser {
   #fragment(mdatSize: number): Step {
     const moof = this.#moof ?? Buffer.alloc(0);
     this.#moof = undefined;
-    let bytes: Buffer = Buffer.allocUnsafeSlow(moof.length + mdatSize);
-    moof.copy(bytes, 0);
-    this.#queue.takeInto(bytes, moof.length, mdatSize);
-    const parsed = parseFragment(bytes, moof.length, (id) =>
-      this.#tracks.has(id) ? (this.#defaults.get(id) ?? NO_DEFAULTS) : undefined,
-    );
-    const track = this.#tracks.get(parsed.trackId);
-    if (track === undefined) throw corrupt(`fragment for unknown track ${parsed.trackId}`);
-    let baseTime = parsed.baseTime;
-    if (this.#offsetMs !== 0) {
-      baseTime += Math.round((this.#offsetMs * track.timescale) / 1000);
-      if (baseTime < 0 || baseTime > Number.MAX_SAFE_INTEGER) throw corrupt('timeline offset out of range');
-      bytes = withBaseTime(bytes, parsed, baseTime);
+    const copy = this.#memory.alloc(moof.length + mdatSize);
+    let bytes: Buffer = copy;
+    try {
+      moof.copy(bytes, 0);
+      this.#queue.takeInto(bytes, moof.length, mdatSize);
+    } catch (e) {
+      this.#memory.release(copy);
+      throw e;
     }
+    let parsed: ReturnType<typeof parseFragment>;
+    let track: TrackInfo | undefined;
+    let baseTime: number;
+    try {
+      parsed = parseFragment(bytes, moof.length, (id) =>
+        this.#tracks.has(id) ? (this.#defaults.get(id) ?? NO_DEFAULTS) : undefined,
+      );
+      track = this.#tracks.get(parsed.trackId);
+      if (track === undefined) throw corrupt(`fragment for unknown track ${parsed.trackId}`);
+      baseTime = parsed.baseTime;
+      if (this.#offsetMs !== 0) {
+        baseTime += Math.round((this.#offsetMs * track.timescale) / 1000);
+        if (baseTime < 0 || baseTime > Number.MAX_SAFE_INTEGER) throw corrupt('timeline offset out of range');
+        bytes = withBaseTime(bytes, parsed, baseTime);
+      }
+    } catch (e) {
+      this.#memory.release(copy);
+      throw e;
+    }
+    // A widened tfdt made a new Buffer: the fragment is that one.
+    if (bytes !== copy) this.#memory.release(copy);
     return {
       kind: 'fragment',
       fragment: {

@@ -98,18 +98,21 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertWritable();
       await this.#flush();
-      try {
-        await handle.datasync();
-      } catch (e) {
-        throw storageError(e, partialFileFor(this.path), 'syncing');
-      }
       const tail = encodeTail({
         headerLength: this.#sealer.header.length,
         chunkCount: this.#sealer.chunkCount,
         progress,
         finalChunk: this.#sealer.sealTail(),
       });
-      await writeFileDurably(tailTmpFileFor(this.path), tail);
+      // The data and the new tail become durable side by side (two fsyncs in flight, not one after the other); the
+      // tail only takes effect with the rename below, once both are on disk. A `.tail.tmp` left by a crash before
+      // then is discarded by recovery, which uses the previous tail.
+      const [data, tailFile] = await Promise.allSettled([
+        handle.datasync(),
+        writeFileDurably(tailTmpFileFor(this.path), tail),
+      ]);
+      if (data.status === 'rejected') throw storageError(data.reason, partialFileFor(this.path), 'syncing');
+      if (tailFile.status === 'rejected') throw tailFile.reason;
       try {
         await rename(tailTmpFileFor(this.path), tailFileFor(this.path));
       } catch (e) {
