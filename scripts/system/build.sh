@@ -48,7 +48,8 @@ if [ "$(cat "$cache/initramfs.key" 2>/dev/null)" != "$want_ird" ]; then
 fi
 cp "$lab/vmlinuz" "$cache/vmlinuz"
 
-# The root: bookworm from the host's own Debian sources, with systemd as init.
+# The root: bookworm from the host's own Debian sources, with systemd as init, and the /etc/hosts every installed
+# Debian has (mmdebstrap writes none; without it `localhost` goes to DNS, which the VM lacks: EAI_AGAIN).
 want_root="$(printf '%s\n' "${PACKAGES[@]}" | cat - "$here/build.sh" | sha256sum | cut -c1-16)"
 if [ "$(cat "$cache/root.key" 2>/dev/null)" != "$want_root" ]; then
   sources=/etc/apt/sources.list.d/debian.sources
@@ -61,6 +62,7 @@ if [ "$(cat "$cache/root.key" 2>/dev/null)" != "$want_root" ]; then
       echo "${PACKAGES[*]}"
     )" \
     --customize-hook='echo bodycam-system >"$1/etc/hostname"' \
+    --customize-hook='printf "127.0.0.1\tlocalhost\n127.0.1.1\tbodycam-system\n::1\tlocalhost ip6-localhost ip6-loopback\n" >"$1/etc/hosts"' \
     --customize-hook='rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
     bookworm "$cache/root.tmp.tar" "$sources" >&2
   mv "$cache/root.tmp.tar" "$cache/root.tar"
