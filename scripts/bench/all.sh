@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 failed=()
-for bench in activation seal sync store compare/compare; do
+for bench in activation seal sync store guard compare/compare; do
   node "scripts/bench/$bench.ts" || failed+=("$bench")
 done
 if ((${#failed[@]} > 0)); then

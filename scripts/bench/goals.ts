@@ -23,6 +23,8 @@ export const GOALS = {
   writeAmplification: 1.02,
   /** Dock sync throughput as a ratio to the broker's bare publish → subscribe of the same payloads (sync bench). */
   syncVsBare: 0.9,
+  /** The start guard's check of a release (signature, walk, hashes) as a ratio to reading its files: guard bench. */
+  guardCheckVsRead: 4,
 } as const;
 
 export interface Goal {

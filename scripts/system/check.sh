@@ -149,9 +149,9 @@ const { loadPublicKey } = await import('/opt/bodycam/dist/evidence/keys.js');
 const slots = await import('/opt/bodycam/dist/camera/update/slots.js');
 const opened = openBundle(readFileSync(bundleFile), loadPublicKey(readFileSync(keyFile, 'utf8')), 'release', running);
 if ('refused' in opened) throw new Error(`refused: ${opened.refused}`);
-const { manifest, files } = opened.ok;
+const { manifest, signed, files } = opened.ok;
 const previous = (await slots.currentVersion(root)) ?? running;
-await slots.installRelease(root, manifest.version, files);
+await slots.installRelease(root, manifest.version, files, signed);
 await slots.startReleaseTrial(root, await slots.readState(root), manifest.version, previous, Date.now());
 console.log(`${manifest.version} on trial (previous ${previous}, ${files.length} files)`);
 JS
@@ -223,6 +223,21 @@ JS
   bodycam ctl --config "$cfg" press record --hold 3500 >/dev/null 2>&1
   wait_state buffering 120
   S recordsagain "incidents=$(bodycam list --config "$cfg" --json 2>/dev/null | grep -c '"trigger"') missing=$(find /var/lib/bodycam/footage /var/lib/bodycam-dock/evidence -type f -print0 | xargs -0 sha256sum | cut -d' ' -f1 | sort -u | comm -23 /root/evidence.sha - | wc -l) key=$([ "$(sha256sum /etc/bodycam/identity/device.key)" = "$keysum" ] && echo unchanged || echo CHANGED) slots=$(ls "$rel/releases" | tr '\n' ' ')"
+
+  # N+1 changed in its slot after the dock checked it, as anything that can write the release root could (the service
+  # user, a compromised daemon): the start guard checks the slot against its signed manifest at every start and starts
+  # the package's own release instead, reporting the release refused.
+  runuser -u bodycam -- sh -c "echo 'process.exit(0);' >>'$rel/releases/$v1/dist/cli/bodycam.js'"
+  t0=$(cs)
+  restart_daemon
+  n=480
+  while [ "$n" -gt 0 ]; do
+    [ ! -e "$rel/current" ] && [ "$(camera_state)" = buffering ] && break
+    sleep 0.5
+    n=$((n - 1))
+  done
+  S tampered "after=$((($(cs) - t0) / 100)) $(report) entry=$(entry) current=$(readlink "$rel/current" || echo none) $(unit bodycam.service)"
+  S guard2 "$(journalctl -u bodycam.service -o cat --no-pager | grep -E 'start guard: the release .current. led to' | tail -n 1)"
 
   # Removal keeps the evidence.
   before=$(find /var/lib/bodycam/footage -name '*.mp4.age' | wc -l)

@@ -216,6 +216,7 @@ export function incidentEntry(name: string): IncidentEntry | null {
  *
  * ```
  * ROOT/releases/<version>/      one release (package.json, dist/, …) as its signed bundle listed it
+ * ROOT/releases/<version>/.signed-manifest.json   the bundle's signed manifest: its files are checked at every start
  * ROOT/current -> releases/<v>  the release the service starts; switched by renaming a new link over it
  * ROOT/update-state.json        the update on trial, and the last outcome of each kind (told to the dock)
  * ROOT/trial-starts             `<version> <n>`: starts of the release on trial counted by the start guard
@@ -227,6 +228,8 @@ export const DEFAULT_UPDATE_ROOT = '/var/lib/bodycam-update';
 export const CURRENT_LINK = 'current';
 export const UPDATE_STATE_FILE = 'update-state.json';
 export const TRIAL_STARTS_FILE = 'trial-starts';
+/** Inside a slot, the bundle's signed header (a hidden name: no bundle file can have it). */
+export const SIGNED_MANIFEST = '.signed-manifest.json';
 /** A release's program, inside its slot (or the package's own directory). */
 export const RELEASE_ENTRY = path.join('dist', 'cli', 'bodycam.js');
 /** A config file's copy kept while a new one is on trial: `<config file>.previous`. */

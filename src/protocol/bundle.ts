@@ -57,9 +57,19 @@ export function packBundle(
   return Buffer.concat([header, ...files.map((f) => f.bytes)]);
 }
 
-export type Opened =
-  | { ok: { manifest: BundleManifest; files: Array<{ path: string; bytes: Buffer }> } }
-  | { refused: string };
+/** A bundle's header as signed: kept beside an installed release, so that its files can be checked again later. */
+export interface SignedManifest {
+  manifest: string;
+  signature: string;
+}
+
+export interface OpenedBundle {
+  manifest: BundleManifest;
+  signed: SignedManifest;
+  files: Array<{ path: string; bytes: Buffer }>;
+}
+
+export type Opened = { ok: OpenedBundle } | { refused: string };
 
 /** The manifest of a bundle, read without checking its signature (the dock shows what it holds). */
 export function peekManifest(bundle: Buffer): BundleManifest | { refused: string } {
@@ -80,19 +90,9 @@ export function peekManifest(bundle: Buffer): BundleManifest | { refused: string
 export function openBundle(bundle: Buffer, key: KeyObject, kind: BundleKind, running: string): Opened {
   const h = header(bundle);
   if ('refused' in h) return h;
-  let ok = false;
-  try {
-    ok = verify(null, Buffer.from(h.text, 'utf8'), key, Buffer.from(h.signature, 'base64'));
-  } catch {
-    ok = false;
-  }
-  if (!ok) return { refused: 'bad signature: not signed by the provisioned key' };
-  let manifest: BundleManifest;
-  try {
-    manifest = checkManifest(JSON.parse(h.text));
-  } catch (e) {
-    return { refused: `the bundle's manifest: ${(e as Error).message}` };
-  }
+  const signed = { manifest: h.text, signature: h.signature };
+  const manifest = verifySigned(signed, key);
+  if ('refused' in manifest) return manifest;
   if (manifest.kind !== kind) return { refused: `a ${manifest.kind} bundle where a ${kind} was expected` };
   const order = SEMVER.test(running) ? compareVersions(manifest.version, running) : 1;
   if (order === 0) return { refused: `version ${manifest.version} is the one running` };
@@ -109,7 +109,23 @@ export function openBundle(bundle: Buffer, key: KeyObject, kind: BundleKind, run
     at += f.size;
   }
   if (at !== bundle.length) return { refused: 'bytes after the last file' };
-  return { ok: { manifest, files } };
+  return { ok: { manifest, signed, files } };
+}
+
+/** The manifest `signed` carries, if `key` signed it and it is well formed; otherwise why not. */
+export function verifySigned(signed: SignedManifest, key: KeyObject): BundleManifest | { refused: string } {
+  let ok = false;
+  try {
+    ok = verify(null, Buffer.from(signed.manifest, 'utf8'), key, Buffer.from(signed.signature, 'base64'));
+  } catch {
+    ok = false;
+  }
+  if (!ok) return { refused: 'bad signature: not signed by the provisioned key' };
+  try {
+    return checkManifest(JSON.parse(signed.manifest));
+  } catch (e) {
+    return { refused: `the bundle's manifest: ${(e as Error).message}` };
+  }
 }
 
 function header(bundle: Buffer): { text: string; signature: string; end: number } | { refused: string } {

@@ -180,6 +180,13 @@ describe('the bodycam Debian package', () => {
     expect(fact(run, 'guard')).toContain('start guard: the release on trial did not stay up');
     // It records again, no evidence is gone (on the camera or handed to the dock) and its key is the same.
     expect(fact(run, 'recordsagain')).toBe(`incidents=2 missing=0 key=unchanged slots=${n1} ${n2} `);
+    // N+1 changed in its slot after it was checked: never started again; the package's own release runs instead.
+    expect(fact(run, 'tampered')).toMatch(
+      new RegExp(
+        `^after=\\d+ trial=none release=${n1}:refused \\(not started: dist/cli/bodycam\\.js does not match its manifest\\) entry=/opt/bodycam/dist/cli/bodycam\\.js current=none ActiveState=active SubState=running`,
+      ),
+    );
+    expect(fact(run, 'guard2')).toContain('does not match its manifest');
     timings.push(
       `updates: N+1 healthy ${/after=(\d+)/.exec(healthy)?.[1]} s after the stop; broken N+2 put back and recording ${/after=(\d+)/.exec(back)?.[1]} s after the stop`,
     );

@@ -4,13 +4,16 @@
  * trial code (a broken entry file, a module that fails to load) is still put back. It counts the starts of a release
  * on trial; past MAX_TRIAL_STARTS it points `current` back at the previous release (or removes it, when the previous
  * one is the package's own) and records the outcome in the update state, which the previous release reports to the
- * dock as the trial code does. Then it names the directory to start: the one `current` leads to, or the package's.
+ * dock as the trial code does. Then it names the directory to start: the one `current` leads to, if its files are
+ * still the ones its signed manifest lists (checked with the provisioned release key, every start), or the package's.
+ * A release that fails that check is never started: `current` goes and the camera reports the release refused.
  */
+import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentLink, RELEASE_ENTRY, releaseSlot, trialStartsFile } from '../../evidence/paths.ts';
-import { currentVersion, readState, switchCurrent, withReport, writeState } from './slots.ts';
+import { currentVersion, installedReleaseProblem, readState, switchCurrent, withReport, writeState } from './slots.ts';
 
 /** Starts a release on trial may take (a restart by the watchdog counts too) before the guard puts it back. */
 export const MAX_TRIAL_STARTS = 3;
@@ -20,9 +23,11 @@ export interface GuardOutcome {
   dir: string;
   /** Set when the guard put a trial release back: why. */
   rolledBack?: string;
+  /** Set when `current` led to a release whose files no longer match its signature: why. */
+  refused?: string;
 }
 
-export async function guardStart(root: string, packageDir: string): Promise<GuardOutcome> {
+export async function guardStart(root: string, packageDir: string, releaseKey: KeyObject): Promise<GuardOutcome> {
   const state = await readState(root);
   const t = state.trial;
   const current = await currentVersion(root);
@@ -50,6 +55,24 @@ export async function guardStart(root: string, packageDir: string): Promise<Guar
     await rm(counter, { force: true });
   }
   const link = currentLink(root);
-  const dir = existsSync(path.join(link, RELEASE_ENTRY)) ? link : packageDir;
-  return rolledBack === undefined ? { dir } : { dir, rolledBack };
+  const linked = await currentVersion(root);
+  const outcome = (dir: string, refused?: string): GuardOutcome => ({
+    dir,
+    ...(rolledBack === undefined ? {} : { rolledBack }),
+    ...(refused === undefined ? {} : { refused }),
+  });
+  if (linked === null || !existsSync(path.join(link, RELEASE_ENTRY))) return outcome(packageDir);
+  const problem = await installedReleaseProblem(releaseSlot(root, linked), linked, releaseKey);
+  if (problem === null) return outcome(link);
+  await rm(link, { force: true });
+  await rm(counter, { force: true });
+  const now = await readState(root);
+  await writeState(
+    root,
+    withReport(
+      { ...now, trial: now.trial?.kind === 'release' ? null : now.trial },
+      { kind: 'release', version: linked, state: 'refused', reason: `not started: ${problem}` },
+    ),
+  );
+  return outcome(packageDir, problem);
 }

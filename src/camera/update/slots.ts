@@ -4,12 +4,21 @@
  * neither), and the update state file, written whole and renamed into place. Nothing here touches evidence, keys or
  * configuration; a config change writes only the config file, keeping the previous one beside it.
  */
-import { constants } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { constants, readFileSync } from 'node:fs';
 import { access, chmod, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { currentLink, previousConfigFile, releaseSlot, releasesDir, updateStateFile } from '../../evidence/paths.ts';
+import {
+  currentLink,
+  previousConfigFile,
+  releaseSlot,
+  releasesDir,
+  SIGNED_MANIFEST,
+  updateStateFile,
+} from '../../evidence/paths.ts';
 import { errnoCode } from '../../lib/errors.ts';
 import { fsyncDir, writeFileDurably } from '../../lib/fs.ts';
+import { type SignedManifest, sha256, verifySigned } from '../../protocol/bundle.ts';
 import type { UpdateKind, UpdateReport } from '../../protocol/messages.ts';
 
 /** An update put in place and not yet proven healthy. */
@@ -76,6 +85,7 @@ export async function installRelease(
   root: string,
   version: string,
   files: ReadonlyArray<{ path: string; bytes: Buffer }>,
+  signed: SignedManifest,
 ): Promise<string> {
   const slot = releaseSlot(root, version);
   const partial = `${slot}.unpacking`;
@@ -86,10 +96,46 @@ export async function installRelease(
     await writeFileDurably(target, f.bytes);
     if (f.path.startsWith('bin/')) await chmod(target, 0o755);
   }
+  await writeFileDurably(path.join(partial, SIGNED_MANIFEST), Buffer.from(`${JSON.stringify(signed)}\n`));
   await rm(slot, { recursive: true, force: true });
   await rename(partial, slot);
   await fsyncDir(releasesDir(root));
   return slot;
+}
+
+/**
+ * Why the release installed in `slot` may not be started, or null: its signed manifest must be `key`'s and name this
+ * version, and the slot must hold exactly the files it lists, each of its size and hash (no file more, none missing,
+ * no link). The start guard asks this before every start, so a release changed after it was checked at the dock (by
+ * anything that can write the release root, such as a compromised daemon) is never run.
+ */
+export async function installedReleaseProblem(slot: string, version: string, key: KeyObject): Promise<string | null> {
+  let signed: SignedManifest;
+  try {
+    signed = JSON.parse(await readFile(path.join(slot, SIGNED_MANIFEST), 'utf8')) as SignedManifest;
+  } catch (e) {
+    return `its signed manifest cannot be read (${errnoCode(e) ?? (e as Error).message})`;
+  }
+  const manifest = verifySigned(signed, key);
+  if ('refused' in manifest) return `its manifest: ${manifest.refused}`;
+  if (manifest.kind !== 'release' || manifest.version !== version) {
+    return `its manifest is for ${manifest.kind} ${manifest.version}, not release ${version}`;
+  }
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  const entries = await readdir(slot, { recursive: true, withFileTypes: true });
+  for (const e of entries) {
+    const rel = path.relative(slot, path.join(e.parentPath, e.name)).split(path.sep).join('/');
+    if (e.isDirectory() || rel === SIGNED_MANIFEST) continue;
+    const f = listed.get(rel);
+    if (!e.isFile() || f === undefined) return `${rel} is not a file its manifest lists`;
+    // Read synchronously: the guard is a one-shot program with nothing else on its loop, and per-file async reads
+    // made the check 3x slower (2,600 files).
+    const bytes = readFileSync(path.join(slot, rel));
+    if (bytes.length !== f.size || sha256(bytes) !== f.sha256) return `${rel} does not match its manifest`;
+    listed.delete(rel);
+  }
+  const missing = listed.keys().next();
+  return missing.done ? null : `${missing.value} is missing`;
 }
 
 /** Points `current` at `version`'s slot: a new link renamed over the old one. */

@@ -16,7 +16,7 @@ import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SerialQueue } from '../../lib/serial.ts';
-import { openBundle } from '../../protocol/bundle.ts';
+import { type OpenedBundle, openBundle } from '../../protocol/bundle.ts';
 import { UPDATE_PIECE_BYTES } from '../../protocol/limits.ts';
 import type { UpdateKind, UpdateOffer, UpdatePartHeader, UpdatePull, UpdateReport } from '../../protocol/messages.ts';
 import type { CameraBus, CameraEvents } from '../events.ts';
@@ -86,7 +86,7 @@ export class Updater {
   /** An offer put off by a recording: taken up again when it ends. */
   #waiting: UpdateOffer | null = null;
   /** A checked bundle waiting for the camera to be idle. */
-  #ready: { kind: UpdateKind; version: string; files: Array<{ path: string; bytes: Buffer }> } | null = null;
+  #ready: (Omit<OpenedBundle, 'manifest'> & { kind: UpdateKind; version: string }) | null = null;
   #probe: TimerHandle | null = null;
   #restarting = false;
 
@@ -243,7 +243,7 @@ export class Updater {
       await this.#report({ ...id(offer), state: 'refused', reason: opened.refused });
       return;
     }
-    const { manifest, files } = opened.ok;
+    const { manifest, signed, files } = opened.ok;
     if (manifest.version !== offer.version) {
       await this.#report({
         ...id(offer),
@@ -260,7 +260,7 @@ export class Updater {
         return;
       }
     }
-    this.#ready = { kind: offer.kind, version: manifest.version, files };
+    this.#ready = { kind: offer.kind, version: manifest.version, signed, files };
     await this.#apply();
   }
 
@@ -302,7 +302,7 @@ export class Updater {
     const { root } = this.#o;
     if (r.kind === 'release') {
       const previous = (await currentVersion(root)) ?? this.#o.release;
-      await installRelease(root, r.version, r.files);
+      await installRelease(root, r.version, r.files, r.signed);
       if (this.#o.recording()) {
         this.#ready = r;
         return;
