@@ -320,7 +320,8 @@ export function buildProgram(): Command {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .action(async (opts: { dir: string; bundle: string; device: string[] }) =>
+    .option('--group <name>', 'a release for a named group: with --device, those cameras become it; without, as it was')
+    .action(async (opts: { dir: string; bundle: string; device: string[]; group?: string }) =>
       (await import('./updates.ts')).dockUpdateCommand(opts),
     );
   dock

@@ -66,15 +66,29 @@ async function filesUnder(dir: string, rel = ''): Promise<Array<{ path: string; 
   return out;
 }
 
-/** `bodycam dock update`: hold a signed bundle at the dock for some cameras (every one, for a release, by default). */
-export async function dockUpdateCommand(o: { dir: string; bundle: string; device: string[] }): Promise<void> {
+/**
+ * `bodycam dock update`: hold a signed bundle at the dock for some cameras (every one, for a release, by default), or
+ * for a named group of them (`--group`: with `--device`, those cameras become the group; without, the group as it was).
+ */
+export async function dockUpdateCommand(o: {
+  dir: string;
+  bundle: string;
+  device: string[];
+  group?: string;
+}): Promise<void> {
   const layout = dockLayout(o.dir);
   if (!existsSync(layout.config))
     throw new BodycamError(ErrorCode.USAGE, `${o.dir} is not a dock directory (no dock.json)`);
   if (!(await stat(o.bundle).catch(() => null))?.isFile())
     throw new BodycamError(ErrorCode.USAGE, `${o.bundle} is not a file`);
-  const { manifest } = await holdBundle(layout, await readFile(o.bundle), o.device);
-  const who = o.device.length === 0 ? 'every camera of this dock' : o.device.join(', ');
+  const target = { devices: o.device, ...(o.group === undefined ? {} : { group: o.group }) };
+  const { manifest, devices } = await holdBundle(layout, await readFile(o.bundle), target);
+  const who =
+    o.group !== undefined
+      ? `group ${o.group} (${devices.join(', ')})`
+      : devices.length === 0
+        ? 'every camera of this dock'
+        : devices.join(', ');
   process.stdout.write(
     `${manifest.kind} ${manifest.version} held for ${who}; offered at their next docking (the camera checks the signature)\n`,
   );

@@ -19,12 +19,29 @@ import { downTopic } from '../protocol/topics.ts';
 import type { SyncTransport } from '../protocol/transport/port.ts';
 import { bundleFile, type DockLayout } from './layout.ts';
 
-/** Which version of each kind each camera should take: per device, or for every camera (release only). */
+/**
+ * Which version of each kind each camera should take: per device, per named group of cameras, or for every camera
+ * (the last two for releases only). A camera named itself wins over its group, its group over every camera; a camera
+ * is in one group at most, so which release it should run is never a choice between two.
+ */
 export interface Wanted {
   version: 1;
-  release: { all?: string; devices: Record<string, string> };
+  release: {
+    all?: string;
+    devices: Record<string, string>;
+    groups: Record<string, { version: string; devices: string[] }>;
+  };
   config: { devices: Record<string, string> };
 }
+
+/** Whom `dock update` holds a bundle for: cameras named, a group (named cameras become its members), or every one. */
+export interface Target {
+  devices: readonly string[];
+  group?: string;
+}
+
+/** A group's name: what a fleet manager would type (e.g. `pilot`, `zone-north`). */
+export const GROUP_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 /** What a camera last said (its hello): the release it runs and its update reports. */
 export interface CameraReport {
@@ -48,14 +65,18 @@ export interface PendingUpdate {
   reason?: string;
 }
 
-const EMPTY_WANTED = (): Wanted => ({ version: 1, release: { devices: {} }, config: { devices: {} } });
+const EMPTY_WANTED = (): Wanted => ({ version: 1, release: { devices: {}, groups: {} }, config: { devices: {} } });
 
 export async function readWanted(layout: DockLayout): Promise<Wanted> {
   try {
     const v = JSON.parse(await readFile(layout.releases.wanted, 'utf8')) as Wanted;
     return {
       version: 1,
-      release: { ...(v.release?.all === undefined ? {} : { all: v.release.all }), devices: v.release?.devices ?? {} },
+      release: {
+        ...(v.release?.all === undefined ? {} : { all: v.release.all }),
+        devices: v.release?.devices ?? {},
+        groups: v.release?.groups ?? {},
+      },
       config: { devices: v.config?.devices ?? {} },
     };
   } catch {
@@ -79,33 +100,64 @@ async function writeJson(file: string, v: unknown): Promise<void> {
 /** The version of `kind` camera `device` should take (null: none wanted). */
 export function wantedFor(w: Wanted, kind: UpdateKind, device: string): string | null {
   if (kind === 'config') return w.config.devices[device] ?? null;
-  return w.release.devices[device] ?? w.release.all ?? null;
+  const group = Object.values(w.release.groups).find((g) => g.devices.includes(device));
+  return w.release.devices[device] ?? group?.version ?? w.release.all ?? null;
 }
 
 /**
- * Puts a bundle in the dock's keeping and makes it the wanted one for `devices` (every camera when empty; a config
- * names its camera). The dock reads the manifest to file it, never to trust it: the camera checks the signature.
+ * Puts a bundle in the dock's keeping and makes it the wanted one for `target`: the cameras named; a group (a release:
+ * the cameras named become its members, or it keeps the ones it had); or every camera (a release named for no one).
+ * A config names its one camera. The dock reads the manifest to file it, never to trust it: the camera checks the
+ * signature. Nothing is written when the target is refused.
  */
 export async function holdBundle(
   layout: DockLayout,
   bundle: Buffer,
-  devices: readonly string[],
-): Promise<{ manifest: BundleManifest; file: string }> {
+  target: Target,
+): Promise<{ manifest: BundleManifest; file: string; devices: string[] }> {
   const manifest = peekManifest(bundle);
   if ('refused' in manifest) throw new BodycamError(ErrorCode.USAGE, `not a bundle: ${manifest.refused}`);
-  if (manifest.kind === 'config' && devices.length !== 1) {
-    throw new BodycamError(ErrorCode.USAGE, 'a config bundle is for one camera: name it with --device');
+  const w = await readWanted(layout);
+  const { group } = target;
+  if (manifest.kind === 'config' && (group !== undefined || target.devices.length !== 1)) {
+    throw new BodycamError(ErrorCode.USAGE, 'a config bundle is for one camera: name it with --device (no --group)');
+  }
+  let devices = [...new Set(target.devices)].sort();
+  if (group !== undefined) {
+    if (!GROUP_NAME.test(group)) {
+      throw new BodycamError(
+        ErrorCode.USAGE,
+        `group name ${JSON.stringify(group)}: use a-z, 0-9, - and _ (at most 40)`,
+      );
+    }
+    if (devices.length === 0) devices = w.release.groups[group]?.devices ?? [];
+    if (devices.length === 0) {
+      throw new BodycamError(ErrorCode.USAGE, `no group ${group} yet: name its cameras with --device the first time`);
+    }
+    for (const [name, g] of Object.entries(w.release.groups)) {
+      const both = name === group ? [] : devices.filter((d) => g.devices.includes(d));
+      if (both.length > 0) {
+        throw new BodycamError(
+          ErrorCode.USAGE,
+          `${both.join(', ')} already in group ${name}: a camera is in one group`,
+        );
+      }
+    }
   }
   await mkdir(layout.releases.dir, { recursive: true });
   const file = bundleFile(layout, manifest.kind, manifest.version);
   await writeFile(`${file}.tmp`, bundle, { mode: 0o644 });
   await rename(`${file}.tmp`, file);
-  const w = await readWanted(layout);
-  const table = manifest.kind === 'release' ? w.release.devices : w.config.devices;
-  if (devices.length === 0) w.release.all = manifest.version;
-  for (const d of devices) table[d] = manifest.version;
+  if (group !== undefined) {
+    // The latest word naming a camera wins: a camera put in a group leaves its own pin.
+    w.release.groups[group] = { version: manifest.version, devices };
+    for (const d of devices) delete w.release.devices[d];
+  }
+  else if (devices.length === 0) w.release.all = manifest.version;
+  else
+    for (const d of devices) (manifest.kind === 'release' ? w.release.devices : w.config.devices)[d] = manifest.version;
   await writeJson(layout.releases.wanted, w);
-  return { manifest, file };
+  return { manifest, file, devices };
 }
 
 /** Every camera with an update wanted, and where it stands: the hook for `dock status` and the dock's page. */
@@ -113,7 +165,14 @@ export async function pendingUpdates(layout: DockLayout, enrolled: readonly stri
   const w = await readWanted(layout);
   const reports = await readReports(layout);
   const out: PendingUpdate[] = [];
-  const devices = [...new Set([...enrolled, ...Object.keys(w.release.devices), ...Object.keys(w.config.devices)])];
+  const devices = [
+    ...new Set([
+      ...enrolled,
+      ...Object.keys(w.release.devices),
+      ...Object.values(w.release.groups).flatMap((g) => g.devices),
+      ...Object.keys(w.config.devices),
+    ]),
+  ];
   for (const device of devices.sort()) {
     for (const kind of ['release', 'config'] as const) {
       const wanted = wantedFor(w, kind, device);
