@@ -5,6 +5,7 @@ import { dockLayout } from '../dock/layout.ts';
 import { holdBundle } from '../dock/updates.ts';
 import { generateDeviceKeys, loadPrivateKey } from '../evidence/keys.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../lib/errors.ts';
+import { handTo } from '../lib/ownership.ts';
 import { type BundleKind, packBundle } from '../protocol/bundle.ts';
 
 /** `bodycam bundle keygen`: an Ed25519 signing key (0600) and its public key (`.pub`), for releases or a site's configs. */
@@ -82,7 +83,16 @@ export async function dockUpdateCommand(o: {
   if (!(await stat(o.bundle).catch(() => null))?.isFile())
     throw new BodycamError(ErrorCode.USAGE, `${o.bundle} is not a file`);
   const target = { devices: o.device, ...(o.group === undefined ? {} : { group: o.group }) };
-  const { manifest, devices } = await holdBundle(layout, await readFile(o.bundle), target);
+  const { manifest, devices, file } = await holdBundle(layout, await readFile(o.bundle), target);
+  // Run as root (sudo, as for the other dock commands): what it wrote goes to the dock directory's owner, the service
+  // user whose agent reads the bundles and writes its reports beside them.
+  const owner = await stat(o.dir);
+  if (process.getuid?.() === 0 && owner.uid !== 0) {
+    const to = { uid: owner.uid, gid: owner.gid };
+    await handTo(layout.releases.dir, to, 0o755, 'dir');
+    await handTo(file, to, 0o644, 'file');
+    await handTo(layout.releases.wanted, to, 0o644, 'file');
+  }
   const who =
     o.group !== undefined
       ? `group ${o.group} (${devices.join(', ')})`
