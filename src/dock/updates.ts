@@ -152,8 +152,7 @@ export async function holdBundle(
     // The latest word naming a camera wins: a camera put in a group leaves its own pin.
     w.release.groups[group] = { version: manifest.version, devices };
     for (const d of devices) delete w.release.devices[d];
-  }
-  else if (devices.length === 0) w.release.all = manifest.version;
+  } else if (devices.length === 0) w.release.all = manifest.version;
   else
     for (const d of devices) (manifest.kind === 'release' ? w.release.devices : w.config.devices)[d] = manifest.version;
   await writeJson(layout.releases.wanted, w);
