@@ -182,17 +182,12 @@ JS
     --out /srv/upd/rel1.bundle >/root/pack.out 2>&1
   S pack1 "exit=$? after=$((($(cs) - t0) / 100)) $(cat /root/pack.out)"
   chmod 0644 /srv/upd/rel1.bundle
-  # N+1 through the dock, as in the field: held with `dock update` (run as root, as a technician would: the files go
-  # to the dock's service user, whose agent reads them), offered at the camera's next hello, fetched over its sync link, checked against the provisioned release key
-  # and installed in its slot by the camera's updater; the daemon exits 75 and systemd starts `current`, which must
-  # prove itself healthy docked.
-  bodycam dock update --dir /var/lib/bodycam-dock --bundle /srv/upd/rel1.bundle >/root/hold.out 2>&1
-  S hold1 "exit=$? $(cat /root/hold.out) owners=$(stat -c %U /var/lib/bodycam-dock/releases /var/lib/bodycam-dock/releases/* | sort -u | tr '\n' ' ')"
-  restarts0=$(systemctl show bodycam -p NRestarts --value)
-  bodycam ctl --config "$cfg" set dock off >/dev/null 2>&1
-  sleep 2
   t0=$(cs)
-  n=600
+  runuser -u bodycam -- "$node" /srv/upd/install.mjs /srv/upd/rel1.bundle /etc/bodycam/release.pub "$rel" "$v0" >/root/install.out 2>&1
+  S install1 "exit=$? after=$((($(cs) - t0) / 100)) $(cat /root/install.out)"
+  t0=$(cs)
+  restart_daemon
+  n=240
   while [ "$n" -gt 0 ]; do
     case "$(report)" in "trial=none release=$v1:healthy"*) break ;; esac
     # Docked (the sim dock line is the daemon's own state: set again after the start).
@@ -201,7 +196,6 @@ JS
     n=$((n - 1))
   done
   S healthy1 "after=$((($(cs) - t0) / 100)) $(report) entry=$(entry) current=$(readlink "$rel/current") $(unit bodycam.service)"
-  S restart1 "restarts=$(($(systemctl show bodycam -p NRestarts --value) - restarts0)) $(journalctl -u bodycam.service -o cat --no-pager | grep -o '"restart":"[^"]*"' | tail -n 1)"
 
   bodycam ctl --config "$cfg" set dock off >/dev/null 2>&1
   # Release N+2, broken at its entry: it throws before any of its own code runs. The start guard puts N+1 back.
