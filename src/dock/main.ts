@@ -173,6 +173,7 @@ export class DockStation {
       ...(this.#deps.onProgress === undefined ? {} : { onProgress: this.#deps.onProgress }),
       ...(this.#deps.checkpointBytes === undefined ? {} : { checkpointBytes: this.#deps.checkpointBytes }),
       onUpdatePull: (device, payload) => updates.pull(device, payload),
+      onInventory: (device) => updates.stillDocked(device),
       onHello: (device, hello) => {
         updates.hello(device, hello);
         fleet.noteHello(device, {

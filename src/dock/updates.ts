@@ -209,6 +209,8 @@ export class DockUpdates {
   /** Bundles read, by file (the same bundle goes to many cameras). */
   readonly #bundles = new Map<string, Buffer>();
   readonly #work = new SerialQueue();
+  /** Each camera's last hello, for `stillDocked`. */
+  readonly #hellos = new Map<string, Hello>();
 
   constructor(o: { layout: DockLayout; transport: SyncTransport; logger: Logger; clock: Clock }) {
     this.#layout = o.layout;
@@ -219,8 +221,33 @@ export class DockUpdates {
 
   /** A camera said hello: keep what it says of its updates, and offer what it should take and has not refused. */
   hello(device: string, hello: Hello): void {
+    this.#hellos.set(device, hello);
     this.#work.push(
       () => this.#hello(device, hello),
+      (e: unknown) => this.#log.error({ err: e, device }, 'an update step failed'),
+    );
+  }
+
+  /**
+   * A camera in session is still docked (its inventory came in): if a bundle was held for it since its hello and not
+   * yet offered, it is offered now, from what that hello said. A camera left in its dock takes a release held while
+   * it sits there, without being undocked first.
+   */
+  stillDocked(device: string): void {
+    const hello = this.#hellos.get(device);
+    if (hello === undefined) return;
+    this.#work.push(
+      async () => {
+        const w = await readWanted(this.#layout);
+        const offered = (await readReports(this.#layout))[device]?.offered ?? {};
+        const fresh = (['release', 'config'] as const).some((kind) => {
+          const wanted = wantedFor(w, kind, device);
+          return (
+            wanted !== null && offered[kind]?.version !== wanted && (kind === 'config' || wanted !== hello.release)
+          );
+        });
+        if (fresh) await this.#hello(device, hello);
+      },
       (e: unknown) => this.#log.error({ err: e, device }, 'an update step failed'),
     );
   }

@@ -50,6 +50,8 @@ export interface AgentOptions {
   onHello?: (device: string, hello: Hello) => void;
   /** A camera asks for pieces of an update bundle the dock offered it (src/dock/updates.ts). */
   onUpdatePull?: (device: string, payload: Buffer) => void;
+  /** A camera in session offered its inventory (every 15 s while idle): it is still docked. */
+  onInventory?: (device: string) => void;
 }
 
 export class DockAgent {
@@ -145,6 +147,7 @@ export class DockAgent {
     switch (t.type) {
       case 'inventory':
         session.offer(payload, t.key.key);
+        this.#o.onInventory?.(t.device);
         return;
       case 'chunk': {
         const h = checkChunkHeader(m.headers);

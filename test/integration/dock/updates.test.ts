@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockLayout } from '../../../src/dock/layout.ts';
 import { DockStation } from '../../../src/dock/main.ts';
-import { type PendingUpdate, pendingUpdates } from '../../../src/dock/updates.ts';
+import { type PendingUpdate, pendingUpdates, readReports } from '../../../src/dock/updates.ts';
 import { enrollCamera, makeDock, type TestDock } from '../../harness/broker.ts';
 import { type Camera, cli, cliAsync, list, makeSimCamera, type Status } from '../../harness/daemon.ts';
 import { captureLogger, quietCamera } from '../../harness/dock.ts';
@@ -166,6 +166,31 @@ describe('signed updates delivered at the dock', () => {
     const text = cli(['dock', 'status', '--dir', d.dir]).stdout;
     expect(text).toContain('cam-up1: release 0.2.1 healthy (running 0.2.1)');
     expect(sup.running).toBe(true);
+  }, 240_000);
+
+  it('a camera already docked and idle takes a release held while it sits there, without being undocked', async () => {
+    const { sup } = camera('cam-up6');
+    sup.start();
+    // In session at the dock (its hello kept) before anything is held for it.
+    await eventually(async () => (await readReports(dockLayout(d.dir)))['cam-up6'], 'the hello of cam-up6', 60_000);
+    hold(bundles['good'] ?? '', 'cam-up6');
+    await eventually(
+      async () => sup.starts.length >= 2 && sup.starts[1]?.release === '0.2.1',
+      'restart into 0.2.1 while docked',
+      90_000,
+      () => sup.log,
+    );
+    expect(sup.starts[0]).toEqual({ release: N, code: 75 });
+    const u = await eventually(
+      async () => {
+        const p = await pending('cam-up6');
+        return p?.state === 'healthy' ? p : null;
+      },
+      'the dock told it is healthy',
+      90_000,
+      () => sup.log,
+    );
+    expect(u).toMatchObject({ wanted: '0.2.1', running: '0.2.1', state: 'healthy' });
   }, 240_000);
 
   it('a release that cannot prove itself healthy goes back to the previous one by itself and says why', async () => {
