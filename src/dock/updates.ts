@@ -6,7 +6,7 @@
  * that says hello running another release than wanted is offered the bundle, which it pulls piece by piece.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Clock } from '../hal/clock/port.ts';
 import { BodycamError, ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -92,10 +92,17 @@ export async function readReports(layout: DockLayout): Promise<Record<string, Ca
   }
 }
 
-async function writeJson(file: string, v: unknown): Promise<void> {
-  await writeFile(`${file}.tmp`, `${JSON.stringify(v, null, 2)}\n`, { mode: 0o644 });
+/**
+ * Writes `file` whole through `<file>.tmp`, created afresh (O_EXCL): a link planted at the temporary name by whoever can
+ * write releases/ (the dock's service user) is removed, never written through, even when root runs `dock update`.
+ */
+async function replaceFile(file: string, data: string | Buffer): Promise<void> {
+  await rm(`${file}.tmp`, { force: true });
+  await writeFile(`${file}.tmp`, data, { mode: 0o644, flag: 'wx' });
   await rename(`${file}.tmp`, file);
 }
+
+const writeJson = (file: string, v: unknown) => replaceFile(file, `${JSON.stringify(v, null, 2)}\n`);
 
 /** The version of `kind` camera `device` should take (null: none wanted). */
 export function wantedFor(w: Wanted, kind: UpdateKind, device: string): string | null {
@@ -146,8 +153,7 @@ export async function holdBundle(
   }
   await mkdir(layout.releases.dir, { recursive: true });
   const file = bundleFile(layout, manifest.kind, manifest.version);
-  await writeFile(`${file}.tmp`, bundle, { mode: 0o644 });
-  await rename(`${file}.tmp`, file);
+  await replaceFile(file, bundle);
   if (group !== undefined) {
     // The latest word naming a camera wins: a camera put in a group leaves its own pin.
     w.release.groups[group] = { version: manifest.version, devices };

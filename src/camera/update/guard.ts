@@ -10,7 +10,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentLink, RELEASE_ENTRY, releaseSlot, trialStartsFile } from '../../evidence/paths.ts';
 import { currentVersion, installedReleaseProblem, readState, switchCurrent, withReport, writeState } from './slots.ts';
@@ -62,7 +62,16 @@ export async function guardStart(root: string, packageDir: string, releaseKey: K
     ...(refused === undefined ? {} : { refused }),
   });
   if (linked === null || !existsSync(path.join(link, RELEASE_ENTRY))) return outcome(packageDir);
-  const problem = await installedReleaseProblem(releaseSlot(root, linked), linked, releaseKey);
+  // `current` is started, so it must lead exactly where the updater points it (switchCurrent): into a slot, itself no
+  // link. Otherwise a link to any directory named like an installed version would pass the slot's check and run.
+  const slot = releaseSlot(root, linked);
+  const target = await readlink(link);
+  const problem =
+    target !== path.relative(root, slot)
+      ? `\`current\` leads to ${target}, not to its slot`
+      : (await lstat(slot)).isSymbolicLink()
+        ? 'its slot is a link'
+        : await installedReleaseProblem(slot, linked, releaseKey);
   if (problem === null) return outcome(link);
   await rm(link, { force: true });
   await rm(counter, { force: true });

@@ -3,7 +3,7 @@
  * camera of the dock, with the camera's own pin winning over its group and its group over every camera.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,5 +60,17 @@ describe('releases wanted at the dock', () => {
       'a config bundle is for one camera',
     );
     expect(readFileSync(layout.releases.wanted, 'utf8')).toBe(before);
+  });
+  it('writes through no link planted at its temporary names (dock update may run as root)', async () => {
+    const layout = dock();
+    mkdirSync(layout.releases.dir, { recursive: true });
+    const victim = path.join(path.dirname(layout.releases.dir), 'victim');
+    writeFileSync(victim, 'untouched\n');
+    symlinkSync(victim, `${layout.releases.wanted}.tmp`);
+    const { file } = await holdBundle(layout, bundle('0.4.0'), { devices: [] });
+    symlinkSync(victim, `${file}.tmp`);
+    await holdBundle(layout, bundle('0.4.0'), { devices: [] });
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+    expect(wantedFor(await readWanted(layout), 'release', 'cam-1')).toBe('0.4.0');
   });
 });

@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -153,5 +154,23 @@ describe('the start guard', () => {
     const o = await guardStart(root, pkg, key);
     expect(o).toEqual({ dir: pkg, refused: expect.stringContaining('bad signature') });
     expect((await readState(root)).trial).toBeNull();
+  });
+  it('never starts a `current` that leads anywhere but its slot, nor a slot that is a link', async () => {
+    // A compromised daemon (the release root's owner) points `current` at its own directory named like an installed
+    // release, or replaces a slot by a link to a copy: the genuine slot would pass the check, but is not what starts.
+    const { root, pkg } = await tree(['0.2.1']);
+    const evil = path.join(path.dirname(root), 'evil', '0.2.1');
+    mkdirSync(path.dirname(path.join(evil, RELEASE_ENTRY)), { recursive: true });
+    writeFileSync(path.join(evil, RELEASE_ENTRY), 'evil();\n');
+    symlinkSync(evil, currentLink(root));
+    expect(await guardStart(root, pkg, key)).toEqual({ dir: pkg, refused: expect.stringContaining('not to its slot') });
+    expect(() => readlinkSync(currentLink(root))).toThrow();
+
+    const other = await tree(['0.2.1']);
+    const moved = path.join(path.dirname(other.root), 'copy');
+    renameSync(releaseSlot(other.root, '0.2.1'), moved);
+    symlinkSync(moved, releaseSlot(other.root, '0.2.1'));
+    await switchCurrent(other.root, '0.2.1');
+    expect(await guardStart(other.root, other.pkg, key)).toEqual({ dir: other.pkg, refused: 'its slot is a link' });
   });
 });
