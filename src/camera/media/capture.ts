@@ -204,16 +204,19 @@ export class Capture {
       parser.setTimelineOffsetMs(this.#lastEndMs + outageMs * this.#plan.speed);
     }
     const p = this.#plan.producer;
-    const producer =
-      p === undefined ? undefined : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true });
     const room = this.#plan.pipe === 'room' ? this.#options.room?.openMicrophone() : undefined;
-    const input = producer?.stdout ?? room;
+    const input = p !== undefined ? 'process' : room;
     const ffmpeg = startFfmpeg(this.#options.processes, plan, {
       ffmpegPath: this.#options.ffmpegPath,
       clock: this.#clock,
       logger: this.#log,
       ...(input === undefined ? {} : { input }),
     });
+    // rpicam-vid writes straight into ffmpeg's stdin: ~1 MB/s of H.264 that Node would otherwise read and write again.
+    const producer =
+      p === undefined || ffmpeg.stdin === null
+        ? undefined
+        : this.#options.processes.spawn({ command: p.command, args: p.args, detached: true, stdoutTo: ffmpeg.stdin });
     const run: Run = {
       ffmpeg,
       withSound,

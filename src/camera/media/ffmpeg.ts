@@ -10,7 +10,7 @@
  * different builder would show there.
  */
 
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Clock } from '../../hal/clock/port.ts';
 import type { ProcessRunner } from '../../hal/process/port.ts';
@@ -94,6 +94,8 @@ export interface FfmpegExit {
 export interface RunningFfmpeg {
   /** The fMP4 byte stream (ffmpeg's stdout). */
   readonly stdout: Readable;
+  /** Its stdin when started with input 'process': hand it to the feeding process (`ProcessSpec.stdoutTo`). */
+  readonly stdin: Writable | null;
   /** Settles (never rejects) once the process is gone, or once it failed to start. */
   readonly exited: Promise<FfmpegExit>;
   /** SIGINT (ffmpeg finishes the current write and closes), then SIGKILL after `timeoutMs`. */
@@ -106,8 +108,11 @@ export interface RunningFfmpeg {
 
 export interface StartOptions {
   ffmpegPath: string;
-  /** Feeds the plan's `pipe:0` input (rpicam-vid's stdout, the simulated room). */
-  input?: Readable;
+  /**
+   * Feeds the plan's `pipe:0` input: a stream this process writes in (the simulated room), or 'process': another
+   * process feeds it directly (rpicam-vid, through `stdin`), so that the camera's bytes never pass through Node.
+   */
+  input?: Readable | 'process';
   clock: Clock;
   logger: Logger;
 }
@@ -137,13 +142,15 @@ export function startFfmpeg(processes: ProcessRunner, plan: CapturePlan, options
     stdin: options.input === undefined ? 'ignore' : 'pipe',
   });
   options.logger.debug({ pid: proc.pid, args }, 'ffmpeg started');
-  if (options.input !== undefined && proc.stdin !== null) options.input.pipe(proc.stdin);
+  if (options.input !== undefined && options.input !== 'process' && proc.stdin !== null)
+    options.input.pipe(proc.stdin);
   let requested = false;
   const exited = proc.exited.then(
     (exit): FfmpegExit => ({ code: exit.code, signal: exit.signal, requested, message: exit.error?.message }),
   );
   return {
     stdout: proc.stdout,
+    stdin: options.input === 'process' ? proc.stdin : null,
     exited,
     kill(signal) {
       requested = true;

@@ -54,13 +54,17 @@ export class NodeProcessRunner implements ProcessRunner {
     try {
       child = spawnChild(command, [...args], {
         detached: group,
-        stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
+        stdio: [spec.stdin ?? 'ignore', spec.stdoutTo ?? 'pipe', 'pipe'],
         env: { ...childEnvironment(process.env), ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
       });
     } catch (e) {
       // Invalid arguments (a NUL byte in an argument, …) throw here; report them like a failed start.
       return notStarted(spec, e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      // The child holds its own copy of the descriptor now (or never started): ours would keep the reader from
+      // ever seeing end-of-file.
+      spec.stdoutTo?.destroy();
     }
     return supervise(child, group, this.#clock);
   }
@@ -94,8 +98,10 @@ export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>
 }
 
 function supervise(child: ChildProcess, group: boolean, clock: Clock): RunningProcess {
-  const { stdout, stderr } = child;
-  if (stdout === null || stderr === null) throw new Error('spawn with stdio pipe gave no stdout'); // cannot happen
+  const { stderr } = child;
+  if (stderr === null) throw new Error('spawn with stdio pipe gave no stderr'); // cannot happen
+  // Null when the spec sent it to another process (`stdoutTo`).
+  const stdout = child.stdout ?? Readable.from([]);
   const tail = new LineTail();
   stderr.on('data', (chunk: Buffer) => tail.push(chunk));
   // EPIPE (the process has gone) or a write to a process that never started: `exited` says what happened, and an

@@ -13,6 +13,13 @@ export interface ProcessSpec {
   detached?: boolean;
   /** 'pipe' gives the caller a writable stdin; default 'ignore'. */
   stdin?: 'ignore' | 'pipe';
+  /**
+   * Another process's piped `stdin` to connect this process's stdout to, so that its bytes go from one process to the
+   * other without passing through this one (rpicam-vid into ffmpeg: no read, copy or write here per chunk). The
+   * runner closes the caller's end of that stdin, so its reader sees end-of-file once this process ends; this
+   * process's own `stdout` is then empty. Default: stdout is piped to the caller.
+   */
+  stdoutTo?: Writable;
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   /**

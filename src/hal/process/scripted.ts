@@ -11,7 +11,7 @@
  * });
  * ```
  */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
 import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
@@ -66,9 +66,11 @@ export class ScriptedCall {
           })
         : null;
     if (stdin === null) this.#endStdin();
+    // Like the real runner, a stdout sent to another process's stdin reaches it, and the caller's own is empty.
+    if (spec.stdoutTo !== undefined) this.#out.pipe(spec.stdoutTo);
     this.process = {
       pid,
-      stdout: this.#out,
+      stdout: spec.stdoutTo === undefined ? this.#out : Readable.from([]),
       stderr: this.#err,
       stdin,
       exited: this.exited,

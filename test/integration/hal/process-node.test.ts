@@ -137,6 +137,19 @@ describe('NodeProcessRunner.spawn', () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null, error: undefined });
   });
 
+  it('stdoutTo joins one process to the next without passing the bytes through this one', async () => {
+    const reader = runner.spawn({ command: 'wc', args: ['-c'], stdin: 'pipe' });
+    if (reader.stdin === null) throw new Error('no stdin');
+    const writer = runner.spawn({ command: 'head', args: ['-c', '3000000', '/dev/zero'], stdoutTo: reader.stdin });
+    const seenHere: Buffer[] = [];
+    writer.stdout.on('data', (chunk: Buffer) => seenHere.push(chunk));
+    // wc ends only once every copy of its stdin's write end is closed, ours included.
+    const [count] = await Promise.all([firstLine(reader), writer.exited]);
+    expect(count.trim()).toBe('3000000');
+    expect(await reader.exited).toEqual({ code: 0, signal: null, error: undefined });
+    expect(Buffer.concat(seenHere).length).toBe(0);
+  });
+
   it('keeps the last 40 stderr lines, including an unfinished last line', async () => {
     const script = 'i=1; while [ $i -le 100 ]; do echo line$i >&2; i=$((i+1)); done; printf last >&2';
     const proc = runner.spawn({ command: 'sh', args: ['-c', script] });

@@ -21,6 +21,27 @@ describe('ScriptedProcesses', () => {
     expect(runner.callsOf('tr')).toHaveLength(2);
   });
 
+  it("stdoutTo sends a script's stdout into another process's stdin, not to the caller", async () => {
+    const runner = new ScriptedProcesses()
+      .define('wc', async (call) => {
+        call.stdout(String((await call.stdin).length));
+        call.exit(0);
+      })
+      .define('head', (call) => {
+        call.stdout(Buffer.alloc(5000));
+        call.exit(0);
+      });
+    const reader = runner.spawn({ command: 'wc', args: ['-c'], stdin: 'pipe' });
+    if (reader.stdin === null) throw new Error('no stdin');
+    const writer = runner.spawn({ command: 'head', args: [], stdoutTo: reader.stdin });
+    const seenHere: Buffer[] = [];
+    writer.stdout.on('data', (chunk: Buffer) => seenHere.push(chunk));
+    await writer.exited;
+    await reader.exited;
+    expect((await runner.calls[0]?.stdin)?.length).toBe(5000);
+    expect(seenHere).toEqual([]);
+  });
+
   it('an undefined command fails to start like a missing binary (ENOENT), and is recorded', async () => {
     const runner = new ScriptedProcesses();
     const proc = runner.spawn({ command: 'aplay', args: ['-q'], stdin: 'pipe' });
