@@ -142,8 +142,7 @@ export function startFfmpeg(processes: ProcessRunner, plan: CapturePlan, options
     stdin: options.input === undefined ? 'ignore' : 'pipe',
   });
   options.logger.debug({ pid: proc.pid, args }, 'ffmpeg started');
-  if (options.input !== undefined && options.input !== 'process' && proc.stdin !== null)
-    options.input.pipe(proc.stdin);
+  if (options.input !== undefined && options.input !== 'process' && proc.stdin !== null) options.input.pipe(proc.stdin);
   let requested = false;
   const exited = proc.exited.then(
     (exit): FfmpegExit => ({ code: exit.code, signal: exit.signal, requested, message: exit.error?.message }),
