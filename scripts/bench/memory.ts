@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
-import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { GOALS, reportGoals } from './goals.ts';
 import { childPids, rssOf } from './proc.ts';
 
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   // Launched as scripts/bodycam and the systemd unit launch it, with the daemon's Node flags.
   const daemon = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], {
     stdio: 'ignore',
+    env: { ...DAEMON_ENV, ...process.env },
   });
   const pid = daemon.pid ?? 0;
   const end = Date.now() + MINUTES * 60_000;

@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../src/camera/status.ts';
 import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
-import { DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { childPids, rssOf } from '../bench/proc.ts';
 import type { Sample } from './verdict.ts';
 
@@ -161,6 +161,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakRun> {
   const logFd = o.daemonLog === undefined ? 'ignore' : openSync(o.daemonLog, 'a');
   const daemon: ChildProcess = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], {
     stdio: ['ignore', logFd, 'pipe'],
+    env: { ...DAEMON_ENV, ...process.env },
   });
   if (typeof logFd === 'number') closeSync(logFd);
   let stderrTail = '';

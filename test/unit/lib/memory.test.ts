@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines } from '../../../src/lib/memory.ts';
 
 describe('the daemon memory settings', () => {
   it('scripts/bodycam launches with exactly the daemon Node flags', () => {
@@ -10,5 +10,21 @@ describe('the daemon memory settings', () => {
     expect(exec).toBeDefined();
     expect(exec).toContain(` ${DAEMON_NODE_FLAGS.join(' ')} "$entry"`);
     expect(DAEMON_NODE_FLAGS.length).toBeGreaterThan(0);
+  });
+
+  it('every launcher exports the daemon environment before it starts Node, keeping a value already set', () => {
+    const root = path.resolve(import.meta.dirname, '../../..');
+    // The shell's own default syntax, so that a value set before (a technician's override) wins.
+    expect(daemonEnvLines()).toEqual([`export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-2}"`]);
+    for (const launcher of ['scripts/bodycam', 'scripts/package/deb/bodycam', 'scripts/package/deb/bodycam-start']) {
+      const lines = readFileSync(path.join(root, launcher), 'utf8').split('\n');
+      const exec = lines.findIndex((l) => l.startsWith('exec "'));
+      for (const line of daemonEnvLines()) {
+        const at = lines.indexOf(line);
+        expect(at, `${launcher}: ${line}`).toBeGreaterThan(-1);
+        expect(at, `${launcher}: before the exec`).toBeLessThan(exec);
+      }
+    }
+    expect(Object.keys(DAEMON_ENV).length).toBeGreaterThan(0);
   });
 });
