@@ -138,14 +138,18 @@ describe('NodeProcessRunner.spawn', () => {
   });
 
   it('stdoutTo joins one process to the next without passing the bytes through this one', async () => {
-    const reader = runner.spawn({ command: 'wc', args: ['-c'], stdin: 'pipe' });
+    // The reader starts a second late: 20 MB cannot wait in the pipe, so the writer must block, not fail with
+    // EAGAIN (libuv keeps its own pipe ends non-blocking; a child's stdio is made blocking at its start).
+    const reader = runner.spawn({ command: 'sh', args: ['-c', 'sleep 1; exec wc -c'], stdin: 'pipe' });
     if (reader.stdin === null) throw new Error('no stdin');
-    const writer = runner.spawn({ command: 'head', args: ['-c', '3000000', '/dev/zero'], stdoutTo: reader.stdin });
+    const writer = runner.spawn({ command: 'head', args: ['-c', '20000000', '/dev/zero'], stdoutTo: reader.stdin });
     const seenHere: Buffer[] = [];
     writer.stdout.on('data', (chunk: Buffer) => seenHere.push(chunk));
     // wc ends only once every copy of its stdin's write end is closed, ours included.
-    const [count] = await Promise.all([firstLine(reader), writer.exited]);
-    expect(count.trim()).toBe('3000000');
+    const [count, written] = await Promise.all([firstLine(reader), writer.exited]);
+    expect(count.trim()).toBe('20000000');
+    expect(written).toEqual({ code: 0, signal: null, error: undefined });
+    expect(writer.stderrTail()).toEqual([]);
     expect(await reader.exited).toEqual({ code: 0, signal: null, error: undefined });
     expect(Buffer.concat(seenHere).length).toBe(0);
   });
