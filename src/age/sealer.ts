@@ -90,6 +90,15 @@ export class AgeSealer {
    * byte follows it, because only then is it certain not to be the final one (age's own writer does the same).
    */
   push(plain: Buffer): Buffer {
+    const pieces = this.pushPieces(plain);
+    return pieces.length === 0 ? Buffer.alloc(0) : Buffer.concat(pieces);
+  }
+
+  /**
+   * `push()` without joining the ciphertext into one Buffer: each chunk's body and tag as they came from the cipher,
+   * in order, for a writer that hands them to `writev` (no copy of the footage just to join it).
+   */
+  pushPieces(plain: Buffer): Buffer[] {
     this.#assertOpen();
     const pieces: Buffer[] = [];
     let offset = 0;
@@ -108,7 +117,7 @@ export class AgeSealer {
       this.#chunkCount++;
     }
     this.#pendingLength += plain.copy(this.#pending, this.#pendingLength, offset);
-    return pieces.length === 0 ? Buffer.alloc(0) : Buffer.concat(pieces);
+    return pieces;
   }
 
   /**

@@ -75,6 +75,19 @@ export async function writeAll(handle: FileHandle, data: Buffer, position?: numb
   }
 }
 
+/** `writeAll` for several buffers in one system call (`writev`), resumed after a short write; appends. */
+export async function writevAll(handle: FileHandle, data: readonly Buffer[]): Promise<void> {
+  let rest = data.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    while (rest.length > 0 && bytesWritten >= (rest[0] as Buffer).length) {
+      bytesWritten -= (rest[0] as Buffer).length;
+      rest = rest.slice(1);
+    }
+    if (bytesWritten > 0) rest = [(rest[0] as Buffer).subarray(bytesWritten), ...rest.slice(1)];
+  }
+}
+
 /** Writes a whole small file and fsyncs it (the caller renames it into place); a failure leaves no file. */
 export async function writeFileDurably(path: string, data: Buffer): Promise<void> {
   let handle: FileHandle | undefined;

@@ -1,9 +1,10 @@
-/** Appending lines durably: a torn last line left by a power cut is cut off before new lines are appended. */
+/** Appending lines durably (a torn last line left by a power cut is cut off before new lines are appended), and writevAll. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendLinesDurably } from '../../../src/lib/fs.ts';
+import { appendLinesDurably, writevAll } from '../../../src/lib/fs.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-fs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,5 +21,43 @@ describe('appendLinesDurably', () => {
     if (before !== null) writeFileSync(file, before);
     await appendLinesDurably(file, 'new\n');
     expect(readFileSync(file, 'utf8')).toBe(after);
+  });
+});
+
+describe('writevAll', () => {
+  it('resumes after short writes, mid-buffer and across buffers, and writes every byte once, in order', async () => {
+    const written: Buffer[] = [];
+    const calls: number[] = [];
+    // A file that takes at most 5 bytes per call, as a regular file may near a full disk.
+    const handle = {
+      writev: async (buffers: Buffer[]) => {
+        calls.push(buffers.length);
+        const all = Buffer.concat(buffers).subarray(0, 5);
+        written.push(all);
+        return { bytesWritten: all.length, buffers };
+      },
+    } as unknown as FileHandle;
+    const parts = [
+      Buffer.from('abc'),
+      Buffer.alloc(0),
+      Buffer.from('defghij'),
+      Buffer.from('k'),
+      Buffer.from('lmnopq'),
+    ];
+    await writevAll(handle, parts);
+    expect(Buffer.concat(written).toString()).toBe('abcdefghijklmnopq');
+    expect(calls).toEqual([4, 3, 2, 1]);
+  });
+
+  it('writes nothing for nothing', async () => {
+    let called = false;
+    const handle = {
+      writev: async () => {
+        called = true;
+        return { bytesWritten: 0, buffers: [] };
+      },
+    } as unknown as FileHandle;
+    await writevAll(handle, [Buffer.alloc(0)]);
+    expect(called).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { AgeSealer } from '../../../age/sealer.ts';
 import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode } from '../../../lib/errors.ts';
-import { exists, fsyncParent, storageError, unlinkIfPresent, writeAll, writeFileDurably } from '../../../lib/fs.ts';
+import { exists, fsyncParent, storageError, unlinkIfPresent, writeFileDurably, writevAll } from '../../../lib/fs.ts';
 import { encodeTail, type SegmentProgress } from './tail.ts';
 
 export interface SealedSegment {
@@ -36,7 +36,7 @@ export class SegmentWriter implements SegmentFile {
   #hash: Hash = createHash('sha256');
   #bytes = 0;
   /** Ciphertext sealed but not yet on disk (after ENOSPC); retried first by the next operation. */
-  #backlog: Buffer[] = [];
+  #backlog: Buffer[][] = [];
   #finished = false;
   /** Operations run one at a time, in call order, even if a caller forgets to await. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -68,7 +68,7 @@ export class SegmentWriter implements SegmentFile {
       throw storageError(e, partial, 'creating');
     }
     const writer = new SegmentWriter(options.path, sealer, handle);
-    writer.#backlog.push(sealer.header);
+    writer.#backlog.push([sealer.header]);
     try {
       await writer.#run(() => writer.#flush());
     } catch (e) {
@@ -87,7 +87,7 @@ export class SegmentWriter implements SegmentFile {
   write(plain: Buffer): Promise<void> {
     return this.#run(async () => {
       this.#assertWritable();
-      const sealed = this.#sealer.push(plain);
+      const sealed = this.#sealer.pushPieces(plain);
       if (sealed.length > 0) this.#backlog.push(sealed);
       await this.#flush();
     });
@@ -127,7 +127,7 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertOpen();
       if (!this.#finished) {
-        this.#backlog.push(this.#sealer.finish());
+        this.#backlog.push([this.#sealer.finish()]);
         this.#finished = true;
       }
       await this.#flush();
@@ -186,16 +186,19 @@ export class SegmentWriter implements SegmentFile {
   async #flush(): Promise<void> {
     const handle = this.#assertOpen();
     while (this.#backlog.length > 0) {
-      const data = this.#backlog[0] as Buffer;
+      // One write's pieces (a push's chunks, each body and tag) go out in one writev, and count as one write.
+      const data = this.#backlog[0] as Buffer[];
       try {
-        await writeAll(handle, data);
+        await writevAll(handle, data);
       } catch (e) {
         await handle.truncate(this.#bytes).catch(() => undefined);
         throw storageError(e, partialFileFor(this.path), 'appending to');
       }
       this.#backlog.shift();
-      this.#hash.update(data);
-      this.#bytes += data.length;
+      for (const piece of data) {
+        this.#hash.update(piece);
+        this.#bytes += piece.length;
+      }
     }
   }
 }
