@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { lstat, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentLink, RELEASE_ENTRY, releaseSlot, trialStartsFile } from '../../evidence/paths.ts';
+import { compareVersions, RELEASE, SEMVER } from '../../lib/version.ts';
 import { currentVersion, installedReleaseProblem, readState, switchCurrent, withReport, writeState } from './slots.ts';
 
 /** Starts a release on trial may take (a restart by the watchdog counts too) before the guard puts it back. */
@@ -62,16 +63,7 @@ export async function guardStart(root: string, packageDir: string, releaseKey: K
     ...(refused === undefined ? {} : { refused }),
   });
   if (linked === null || !existsSync(path.join(link, RELEASE_ENTRY))) return outcome(packageDir);
-  // `current` is started, so it must lead exactly where the updater points it (switchCurrent): into a slot, itself no
-  // link. Otherwise a link to any directory named like an installed version would pass the slot's check and run.
-  const slot = releaseSlot(root, linked);
-  const target = await readlink(link);
-  const problem =
-    target !== path.relative(root, slot)
-      ? `\`current\` leads to ${target}, not to its slot`
-      : (await lstat(slot)).isSymbolicLink()
-        ? 'its slot is a link'
-        : await installedReleaseProblem(slot, linked, releaseKey);
+  const problem = await currentProblem(root, link, linked, releaseKey);
   if (problem === null) return outcome(link);
   await rm(link, { force: true });
   await rm(counter, { force: true });
@@ -84,4 +76,21 @@ export async function guardStart(root: string, packageDir: string, releaseKey: K
     ),
   );
   return outcome(packageDir, problem);
+}
+
+/**
+ * Why the release `current` leads to must not start, or null. It must lead exactly where the updater points it
+ * (switchCurrent): into a slot, itself no link; otherwise a link to any directory named like an installed version would
+ * pass the slot's check and run. It must be no older than this package (RELEASE: the guard runs from the package,
+ * never from a slot): an old release, however genuinely signed, placed there by whoever can write the release root
+ * would be a downgrade the updater refuses. Then its files must be the ones its signed manifest lists.
+ */
+async function currentProblem(root: string, link: string, linked: string, key: KeyObject): Promise<string | null> {
+  const slot = releaseSlot(root, linked);
+  const target = await readlink(link);
+  if (target !== path.relative(root, slot)) return `\`current\` leads to ${target}, not to its slot`;
+  if ((await lstat(slot)).isSymbolicLink()) return 'its slot is a link';
+  if (!SEMVER.test(linked)) return `${linked} is not a release version`;
+  if (compareVersions(linked, RELEASE) < 0) return `release ${linked} is older than this package's own ${RELEASE}`;
+  return installedReleaseProblem(slot, linked, key);
 }

@@ -28,6 +28,7 @@ import {
   writeState,
 } from '../../../../src/camera/update/slots.ts';
 import { currentLink, RELEASE_ENTRY, releaseSlot, SIGNED_MANIFEST } from '../../../../src/evidence/paths.ts';
+import { RELEASE } from '../../../../src/lib/version.ts';
 import { openBundle, packBundle } from '../../../../src/protocol/bundle.ts';
 
 const signer = generateKeyPairSync('ed25519');
@@ -172,5 +173,17 @@ describe('the start guard', () => {
     symlinkSync(moved, releaseSlot(other.root, '0.2.1'));
     await switchCurrent(other.root, '0.2.1');
     expect(await guardStart(other.root, other.pkg, key)).toEqual({ dir: other.pkg, refused: 'its slot is a link' });
+  });
+
+  it("never starts a genuinely signed release older than the package's own (a downgrade placed in the release root)", async () => {
+    // A compromised daemon keeps an old signed release (one with a flaw it can use again) and points `current` at it:
+    // the signature and the files check out, so only the version tells it from a legitimate update.
+    const [major, minor] = RELEASE.split('.').map(Number);
+    const older = minor === 0 ? `${(major ?? 1) - 1}.9.0` : `${major}.${(minor ?? 1) - 1}.0`;
+    const { root, pkg } = await tree([older]);
+    await switchCurrent(root, older);
+    expect(await guardStart(root, pkg, key)).toEqual({ dir: pkg, refused: expect.stringContaining('older than') });
+    expect(() => readlinkSync(currentLink(root))).toThrow();
+    expect((await readState(root)).reports.at(-1)).toMatchObject({ version: older, state: 'refused' });
   });
 });
