@@ -6,12 +6,18 @@
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /**
- * Environment the daemon starts with (the launchers export it, each keeping a value already set; the soak and the
- * memory benchmark pass it too). Two glibc malloc arenas instead of up to eight per core: the daemon's few threads
- * (main, two libuv, one V8 worker) then share them, and the memory a recording frees goes back to fewer, fuller
- * arenas. Over 4 media hours of the soak, RSS quarter medians 91.3 → 93.1 MB against 93.0 → 95.3 MB without it.
+ * Environment the daemon starts with (the launchers export it, each keeping a value already set; the soak, the memory
+ * benchmark and the comparison pass it too; ffmpeg inherits it).
+ * - Two glibc malloc arenas instead of up to eight per core: the daemon's few threads (main, two libuv, one V8 worker)
+ *   share them, and the memory a recording frees goes back to fewer, fuller arenas. Over 4 media hours of the soak,
+ *   RSS quarter medians 91.3 → 93.1 MB against 93.0 → 95.3 MB without it.
+ * - A fixed 256 KiB mmap threshold. glibc's own threshold is dynamic: once a large block that had its own mapping is
+ *   freed, blocks up to that size come from the arenas instead, and a recording's large, short-lived blocks then leave
+ *   holes there that are never given back. Fixed, every block of 256 KiB or more has its own mapping and goes back to
+ *   the kernel when freed; the 64 KiB pipe reads and sealed chunks stay in the arenas. Over 4 media hours of the
+ *   soak, RSS quarter medians 84–85 MB against 91.6–92.0 MB without it (docs/benchmarks.md).
  */
-export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144' };
 
 /** The launchers' shell line for each DAEMON_ENV entry (a value set before wins). */
 export function daemonEnvLines(): string[] {

@@ -35,7 +35,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { AgeSealer } from '../../../src/age/sealer.ts';
-import { DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
 import { GOALS, type Miss, reportGoals } from '../goals.ts';
 import { framesOfRecording } from './analyze.ts';
 import type { Phase } from './card.ts';
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       width: SOURCE.width,
       height: SOURCE.height,
       nodeFlags: DAEMON_NODE_FLAGS,
+      daemonEnv: DAEMON_ENV,
       node: NODE,
     },
     gstMissing === null,

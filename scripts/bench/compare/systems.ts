@@ -17,6 +17,8 @@ export interface SystemSpec {
   counted: string;
   command: string;
   args(feed: string, out: string): string[];
+  /** Environment added to the controller's (a value already set wins, as in the launchers). */
+  env?: Readonly<Record<string, string>>;
   /** Process names left out of the CPU and RSS sums (the encoder's stand-in). */
   exclude: string[];
 }
@@ -28,6 +30,8 @@ export interface SystemOptions {
   width: number;
   height: number;
   nodeFlags: readonly string[];
+  /** The daemon's environment (src/lib/memory.ts DAEMON_ENV), given to bodycam's camera process and its ffmpeg. */
+  daemonEnv: Readonly<Record<string, string>>;
   /** How the Node controllers are started: the command and its first arguments (default: this Node). */
   node?: readonly string[];
 }
@@ -69,6 +73,7 @@ export function systemSpecs(o: SystemOptions, withGst: boolean): SystemSpec[] {
         ...['--width', String(o.width), '--height', String(o.height), ...common],
       ],
       exclude: ['cat', 'feed.sh'],
+      env: o.daemonEnv,
     },
     {
       key: 'segment-wrap',
@@ -102,7 +107,10 @@ export class Controller {
   readonly #waiters: { test: (r: Report) => boolean; resolve: (r: Report) => void }[] = [];
 
   constructor(spec: SystemSpec, feed: string, out: string) {
-    this.child = spawn(spec.command, spec.args(feed, out), { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(spec.command, spec.args(feed, out), {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...spec.env, ...process.env },
+    });
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const r = JSON.parse(line) as Report;
       this.reports.push(r);

@@ -15,7 +15,10 @@ describe('the daemon memory settings', () => {
   it('every launcher exports the daemon environment before it starts Node, keeping a value already set', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
     // The shell's own default syntax, so that a value set before (a technician's override) wins.
-    expect(daemonEnvLines()).toEqual([`export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-2}"`]);
+    expect(daemonEnvLines()).toEqual([
+      `export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-2}"`,
+      `export MALLOC_MMAP_THRESHOLD_="\${MALLOC_MMAP_THRESHOLD_:-262144}"`,
+    ]);
     for (const launcher of ['scripts/bodycam', 'scripts/package/deb/bodycam', 'scripts/package/deb/bodycam-start']) {
       const lines = readFileSync(path.join(root, launcher), 'utf8').split('\n');
       const exec = lines.findIndex((l) => l.startsWith('exec "'));
@@ -26,5 +29,15 @@ describe('the daemon memory settings', () => {
       }
     }
     expect(Object.keys(DAEMON_ENV).length).toBeGreaterThan(0);
+  });
+
+  it('the arm64 image sets the daemon environment', () => {
+    const docker = readFileSync(path.resolve(import.meta.dirname, '../../../Dockerfile.arm64'), 'utf8').split('\n');
+    for (const [k, v] of Object.entries(DAEMON_ENV)) {
+      expect(
+        docker.some((l) => l.startsWith('ENV ') && l.split(/\s+/).includes(`${k}=${v}`)),
+        `Dockerfile.arm64: ENV ${k}=${v}`,
+      ).toBe(true);
+    }
   });
 });
