@@ -245,7 +245,9 @@ function rpicam(source: RpicamSource): CapturePlan {
       '-',
     ],
   };
-  // Raw H.264 carries no timestamps: ffmpeg derives them from -framerate (genpts), so the GOP stays exact.
+  // Raw H.264 carries no timestamps: ffmpeg derives them from -framerate (genpts), so the GOP stays exact. The thread
+  // queue keeps ffmpeg reading rpicam-vid while its write to the daemon waits; on ffmpeg 5.1 its polling costs ~12 s
+  // of CPU per hour of footage (docs/benchmarks.md, "where the time goes").
   const inputs: FfmpegInput[] = [
     {
       url: 'pipe:0',
