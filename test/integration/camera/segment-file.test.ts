@@ -1,10 +1,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateIdentity, identityFileText, parseRecipient } from '../../../src/age/keys.ts';
 import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
 import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
@@ -49,6 +50,8 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       await writer.write(plain.subarray(i, i + 70_001));
       if (i === 140_002) await writer.sync(null);
     }
+    // A write() may leave its append in flight; after a sync, bytesWritten is exactly what the file holds.
+    await writer.sync(null);
     expect(writer.bytesWritten).toBe(statSync(`${path}.partial`).size);
     const result = await writer.close();
     expect(files()).toEqual(['seg.age']);
@@ -57,6 +60,69 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
     expect(decrypt(path).equals(plain)).toBe(true);
     await expect(writer.write(plain)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
+  });
+
+  /** FileHandle.writev as the writer calls it, wrapped by `wrap` for the rest of the test. */
+  async function spyWritev(wrap: (call: () => Promise<unknown>) => Promise<unknown>) {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const original = proto.writev;
+    return vi.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      return wrap(() => original.apply(this, args));
+    });
+  }
+
+  itAge('seals the next fragment while the last one is appended, in few writevs, in order', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SegmentWriter.create({ path, recipients });
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
+    const writev = await spyWritev(async (call) => {
+      await gate;
+      return call();
+    });
+    try {
+      // A 30 s pre-roll: 30 fragments of 250 kB. The disk is held back, yet write() does not wait for it until
+      // the ciphertext ahead of the disk passes its bound.
+      const plain = randomBytes(30 * 250_000);
+      const writes: Array<Promise<void>> = [];
+      for (let i = 0; i < 30; i++) writes.push(writer.write(plain.subarray(i * 250_000, (i + 1) * 250_000)));
+      const settled = await Promise.race([writes[4], new Promise((r) => setTimeout(() => r('waiting'), 200))]);
+      expect(settled).toBeUndefined();
+      expect(writer.bytesWritten).toBeLessThan(1000);
+      release();
+      await Promise.all(writes);
+      await writer.sync(null);
+      // What was sealed while the disk was held back went out together, in one writev after the first.
+      const second = (writev.mock.calls[1]?.[0] ?? []) as Buffer[];
+      expect(second.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(7 * 250_000);
+      const result = await writer.close();
+      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(decrypt(path).equals(plain)).toBe(true);
+    } finally {
+      writev.mockRestore();
+    }
+  });
+
+  itAge('reports a failed background append when it waits for the disk, and appends it again next time', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SegmentWriter.create({ path, recipients });
+    let fail = 1;
+    const writev = await spyWritev(async (call) => {
+      if (fail-- > 0) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      return call();
+    });
+    try {
+      const plain = randomBytes(400_000);
+      await writer.write(plain.subarray(0, 200_000)); // its append fails in the background
+      await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_FULL'));
+      await writer.write(plain.subarray(200_000));
+      await writer.sync(null); // the failed append goes out again, once, before the next fragment
+      await writer.close();
+      expect(decrypt(path).equals(plain)).toBe(true);
+    } finally {
+      writev.mockRestore();
+    }
   });
 
   it('refuses to overwrite an existing segment or partial', async () => {
@@ -230,12 +296,14 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       let offset = 100_000;
       let error: unknown;
       while (offset < plain.length && error === undefined) {
+        const taken = writer.write(plain.subarray(offset, offset + 50_000));
+        offset += 50_000; // taken even when this write reports an earlier append that failed
         try {
-          await writer.write(plain.subarray(offset, offset + 50_000));
+          await taken;
+          await writer.sync(null); // waits for the disk: a failed background append shows here at the latest
         } catch (e) {
           error = e;
         }
-        offset += 50_000;
       }
       expect(isBodycamError(error, 'STORAGE_FULL')).toBe(true);
       // Cut back to whole chunks: no torn chunk on disk.

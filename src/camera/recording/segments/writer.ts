@@ -6,6 +6,11 @@ import { BodycamError, ErrorCode } from '../../../lib/errors.ts';
 import { exists, fsyncParent, storageError, unlinkIfPresent, writeFileDurably, writevAll } from '../../../lib/fs.ts';
 import { encodeTail, type SegmentProgress } from './tail.ts';
 
+/** Ciphertext a write() may leave to the background append: enough to keep the disk busy while the next is sealed. */
+const AHEAD_BYTES = 2 * 1024 * 1024;
+/** Buffers one writev takes (Linux IOV_MAX). */
+const IOV_MAX = 1024;
+
 export interface SealedSegment {
   path: string;
   /** Ciphertext bytes of the finished file. */
@@ -35,8 +40,13 @@ export class SegmentWriter implements SegmentFile {
   #handle: FileHandle | undefined;
   #hash: Hash = createHash('sha256');
   #bytes = 0;
-  /** Ciphertext sealed but not yet on disk (after ENOSPC); retried first by the next operation. */
+  /** Ciphertext sealed but not yet on disk, one entry per write, in file order; appended in the background. */
   #backlog: Buffer[][] = [];
+  #backlogBytes = 0;
+  /** The append running in the background, if any: at most one, so the file grows in backlog order. */
+  #appending: Promise<void> | null = null;
+  /** What stopped the background appends (STORAGE_FULL, …): thrown once by the next operation, which retries. */
+  #failure: { error: unknown } | null = null;
   #finished = false;
   /** Operations run one at a time, in call order, even if a caller forgets to await. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -68,9 +78,9 @@ export class SegmentWriter implements SegmentFile {
       throw storageError(e, partial, 'creating');
     }
     const writer = new SegmentWriter(options.path, sealer, handle);
-    writer.#backlog.push([sealer.header]);
+    writer.#take([sealer.header]);
     try {
-      await writer.#run(() => writer.#flush());
+      await writer.#run(() => writer.#flush(0));
     } catch (e) {
       // Only a (cut back) header is there, no evidence: remove it so a retry can start afresh.
       await handle.close().catch(() => undefined);
@@ -81,15 +91,18 @@ export class SegmentWriter implements SegmentFile {
   }
 
   /**
-   * Seals `plain` and appends the ciphertext that is complete. On STORAGE_FULL the fragment has still been taken
-   * (sealed and kept in memory): do not write it again; the next write(), sync() or close() retries the append.
+   * Seals `plain` and appends the ciphertext that is complete. It resolves once `plain` is sealed and at most
+   * `AHEAD_BYTES` of ciphertext wait for the disk: the append goes on in the background while the caller seals the
+   * next fragment, and `sync()` or `close()` waits for it. `plain` is not read after it resolves. A failed append
+   * rejects a later write() that finds it, and at the latest the next sync() or close(); each of them appends it
+   * again. A fragment is taken even by a write() that rejects (sealed and kept in memory): do not write it again.
    */
   write(plain: Buffer): Promise<void> {
     return this.#run(async () => {
       this.#assertWritable();
       const sealed = this.#sealer.pushPieces(plain);
-      if (sealed.length > 0) this.#backlog.push(sealed);
-      await this.#flush();
+      if (sealed.length > 0) this.#take(sealed);
+      await this.#flush(AHEAD_BYTES);
     });
   }
 
@@ -97,7 +110,7 @@ export class SegmentWriter implements SegmentFile {
   sync(progress: SegmentProgress | null): Promise<void> {
     return this.#run(async () => {
       const handle = this.#assertWritable();
-      await this.#flush();
+      await this.#flush(0);
       const tail = encodeTail({
         headerLength: this.#sealer.header.length,
         chunkCount: this.#sealer.chunkCount,
@@ -127,10 +140,10 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertOpen();
       if (!this.#finished) {
-        this.#backlog.push([this.#sealer.finish()]);
+        this.#take([this.#sealer.finish()]);
         this.#finished = true;
       }
-      await this.#flush();
+      await this.#flush(0);
       const partial = partialFileFor(this.path);
       try {
         await handle.datasync();
@@ -153,6 +166,8 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#handle;
       this.#handle = undefined;
+      // An append in flight finishes first (its descriptor must stay valid); what was not handed to it is dropped.
+      await this.#appending;
       await handle?.close();
     });
   }
@@ -179,26 +194,68 @@ export class SegmentWriter implements SegmentFile {
     return handle;
   }
 
+  #take(pieces: Buffer[]): void {
+    this.#backlog.push(pieces);
+    for (const piece of pieces) this.#backlogBytes += piece.length;
+  }
+
   /**
-   * Appends the backlog. A failed append is cut back to the last whole write, so the file never holds a torn
-   * chunk and the same bytes can be retried once space is freed.
+   * Starts appending the backlog in the background if it is not already, and waits until at most `limit` bytes wait
+   * for the disk (0: all of it is on disk).
+   * Throws, once, the error that stopped it; the backlog is kept, so the next call appends the same bytes again.
    */
-  async #flush(): Promise<void> {
-    const handle = this.#assertOpen();
-    while (this.#backlog.length > 0) {
-      // One write's pieces (a push's chunks, each body and tag) go out in one writev, and count as one write.
-      const data = this.#backlog[0] as Buffer[];
-      try {
-        await writevAll(handle, data);
-      } catch (e) {
-        await handle.truncate(this.#bytes).catch(() => undefined);
-        throw storageError(e, partialFileFor(this.path), 'appending to');
+  async #flush(limit: number): Promise<void> {
+    for (;;) {
+      const failed = this.#failure;
+      if (failed !== null) {
+        this.#failure = null;
+        throw failed.error;
       }
-      this.#backlog.shift();
-      for (const piece of data) {
-        this.#hash.update(piece);
-        this.#bytes += piece.length;
-      }
+      this.#appendNext(this.#assertOpen());
+      if (this.#backlogBytes <= limit) return;
+      await this.#appending;
+    }
+  }
+
+  #appendNext(handle: FileHandle): void {
+    if (this.#appending !== null || this.#failure !== null || this.#backlog.length === 0) return;
+    // Whole writes only, as many as one writev takes: a failed append is cut back to a write's boundary.
+    let count = 0;
+    let pieces = 0;
+    for (const entry of this.#backlog) {
+      if (count > 0 && pieces + entry.length > IOV_MAX) break;
+      count += 1;
+      pieces += entry.length;
+    }
+    const batch = this.#backlog.slice(0, count);
+    this.#appending = this.#append(handle, batch).then(
+      () => {
+        this.#backlog.splice(0, count);
+        this.#appending = null;
+        // The disk gets the next batch before the hash reads this one; abort() stops here.
+        if (this.#handle !== undefined) this.#appendNext(this.#handle);
+        for (const entry of batch) {
+          for (const piece of entry) {
+            this.#hash.update(piece);
+            this.#bytes += piece.length;
+            this.#backlogBytes -= piece.length;
+          }
+        }
+      },
+      (e: unknown) => {
+        this.#appending = null;
+        this.#failure = { error: e };
+      },
+    );
+  }
+
+  /** One writev of `batch`. A failed append is cut back to the last whole write, so the file never holds a torn chunk. */
+  async #append(handle: FileHandle, batch: Buffer[][]): Promise<void> {
+    try {
+      await writevAll(handle, batch.flat());
+    } catch (e) {
+      await handle.truncate(this.#bytes).catch(() => undefined);
+      throw storageError(e, partialFileFor(this.path), 'appending to');
     }
   }
 }
