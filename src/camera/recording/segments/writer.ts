@@ -213,6 +213,8 @@ export class SegmentWriter implements SegmentFile {
       }
       this.#appendNext(this.#assertOpen());
       if (this.#backlogBytes <= limit) return;
+      // Bytes waiting but no append running: the count is out of step with the backlog. Fail loudly, never spin.
+      if (this.#appending === null) throw new Error(`segment writer: ${this.#backlogBytes} bytes counted, none queued`);
       await this.#appending;
     }
   }
