@@ -125,6 +125,43 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     }
   });
 
+  /** FileHandle's `name` method, failing the first `times` calls with errno `code`, for the rest of the test. */
+  async function failHandle(name: 'datasync' | 'truncate', times: number, code: string) {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    await probe.close();
+    rmSync(join(dir, 'probe'));
+    const original = proto[name] as (...args: unknown[]) => Promise<unknown>;
+    let left = times;
+    return vi.spyOn(proto, name).mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if (left-- > 0) throw Object.assign(new Error(`${name} failed`), { code });
+      return original.apply(this, args);
+    });
+  }
+
+  itAge(
+    'never lets a close() succeed after its fsync failed: the file stays for recovery from its last sync',
+    async () => {
+      const path = join(dir, 'seg.age');
+      const writer = await SegmentWriter.create({ path, recipients });
+      const plain = randomBytes(200_000);
+      await writer.write(plain);
+      await writer.sync(null);
+      const datasync = await failHandle('datasync', 1, 'EIO');
+      try {
+        await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+        // Linux may have dropped the pages the failed fsync reported: a second fsync "succeeding" proves nothing.
+        await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+      } finally {
+        datasync.mockRestore();
+      }
+      await writer.abort();
+      expect(files()).toEqual(['seg.age.partial', 'seg.age.tail']);
+      expect(await recoverSegmentFile(path)).toMatchObject({ complete: false });
+      expect(decrypt(path).equals(plain)).toBe(true);
+    },
+  );
+
   it('refuses to overwrite an existing segment or partial', async () => {
     const path = join(dir, 'seg.age');
     writeFileSync(`${path}.partial`, 'evidence');

@@ -48,6 +48,8 @@ export class SegmentWriter implements SegmentFile {
   /** What stopped the background appends (STORAGE_FULL, …): thrown once by the next operation, which retries. */
   #failure: { error: unknown } | null = null;
   #finished = false;
+  /** A failed fsync in close(): Linux may have dropped the pages it reported, so no later close() may succeed. */
+  #finishFailure: { error: unknown } | null = null;
   /** Operations run one at a time, in call order, even if a caller forgets to await. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -145,8 +147,14 @@ export class SegmentWriter implements SegmentFile {
       }
       await this.#flush(0);
       const partial = partialFileFor(this.path);
+      if (this.#finishFailure !== null) throw this.#finishFailure.error;
       try {
         await handle.datasync();
+      } catch (e) {
+        this.#finishFailure = { error: storageError(e, partial, 'finishing') };
+        throw this.#finishFailure.error;
+      }
+      try {
         await handle.close();
         this.#handle = undefined;
         await rename(partial, this.path);
