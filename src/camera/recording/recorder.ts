@@ -12,6 +12,7 @@ import { type InitSegment, type MediaFragment, sameInit } from '../media/types.t
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
 import { incidentId } from './incident-id.ts';
+import type { SealedSegment } from './segments/writer.ts';
 import { type FootageSpace, fitPreroll } from './space.ts';
 import { FailureRuns, shouldRotate, transition } from './state.ts';
 import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
@@ -369,7 +370,15 @@ export class Recorder {
     const seg = this.#segment;
     if (seg === null) return;
     this.#segment = null;
-    const closed = await seg.file.close();
+    let closed: SealedSegment;
+    try {
+      closed = await seg.file.close();
+    } catch (e) {
+      // The writer appends in the background: a failed append may first be heard of here, thrown without a retry.
+      // Report it, then close once more (that close appends it again); a second failure is thrown as before.
+      this.#onWriteError(e);
+      closed = await seg.file.close();
+    }
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };
     this.#o.segments.finish(seg.rowId, 'closed', progress, closed.sha256);
     this.#o.bus.emit('segment.sealed', {

@@ -4,10 +4,11 @@
  * seam between pre-roll and live, segment rotation, the stop point, the sync after a drained queue, and a second
  * activation straight after a stop.
  */
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { createCameraBus } from '../../../src/camera/events.ts';
 import { PreRecordRing } from '../../../src/camera/media/ring.ts';
@@ -22,8 +23,8 @@ import { decryptWith } from '../../harness/age.ts';
 
 const INIT: InitSegment = { bytes: Buffer.from('init'), tracks: [] };
 
-/** GOP n: a 1 s video fragment (30 frames) then its audio fragment; bytes name the fragment. */
-function gop(n: number): MediaFragment[] {
+/** GOP n: a 1 s video fragment (30 frames) then its audio fragment; bytes name the fragment (then `pad` zeros). */
+function gop(n: number, pad = 0): MediaFragment[] {
   const video: MediaFragment = {
     track: 1,
     kind: 'video',
@@ -34,13 +35,19 @@ function gop(n: number): MediaFragment[] {
     keyframe: true,
     startMs: n * 1000,
     endMs: (n + 1) * 1000,
-    bytes: Buffer.from(`v${n};`),
+    bytes: Buffer.concat([Buffer.from(`v${n};`), Buffer.alloc(pad)]),
   };
-  const audio: MediaFragment = { ...video, track: 2, kind: 'audio', sampleCount: 47, bytes: Buffer.from(`a${n};`) };
+  const audio: MediaFragment = {
+    ...video,
+    track: 2,
+    kind: 'audio',
+    sampleCount: 47,
+    bytes: Buffer.concat([Buffer.from(`a${n};`), Buffer.alloc(pad)]),
+  };
   return [video, audio];
 }
 
-async function setup(segmentSeconds = 60) {
+async function setup(segmentSeconds = 60, pad = 0) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-rec-'));
   const { identity, recipient } = generateIdentity();
   const recipients = [parseRecipient(recipient)];
@@ -67,7 +74,7 @@ async function setup(segmentSeconds = 60) {
   let next = 0;
   const feed = (count: number) => {
     for (let i = 0; i < count; i++) {
-      for (const f of gop(next)) {
+      for (const f of gop(next, pad)) {
         ring.push(f);
         bus.emit('capture.fragment', f);
       }
@@ -85,7 +92,7 @@ async function setup(segmentSeconds = 60) {
   /** Plaintext of every closed segment of `incidentId`, in order. */
   const contents = (incidentId: string) =>
     store.segments.ofIncident(incidentId).map((s) => decryptWith(identity, s.path).toString());
-  return { dir, identity, store, recorder, clock, synced, feed, activate, contents };
+  return { dir, identity, store, bus, recorder, clock, synced, feed, activate, contents };
 }
 
 describe('Recorder', () => {
@@ -191,5 +198,46 @@ describe('Recorder', () => {
     expect(activate(2000)).not.toBeNull();
     expect(activate(2000)).toBeNull();
     expect(recorder.state).toBe('recording');
+  });
+
+  it('closes the segment and the incident when close() is the first to hear of a failed background append', async () => {
+    // 200 kB fragments: each write() leaves its ciphertext to the writer's background append.
+    const pad = 200_000;
+    const { dir, recorder, feed, activate, store, bus, identity } = await setup(60, pad);
+    const faults: string[] = [];
+    bus.on('storage.fault', ({ code }) => faults.push(code));
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain();
+    // The next append fails once (a transient ENOSPC), after the write()s that handed it over have returned.
+    const probe = await open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    rmSync(path.join(dir, 'probe'));
+    const original = proto.writev;
+    let fail = 1;
+    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if (fail-- > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      }
+      return original.apply(this, args);
+    });
+    try {
+      feed(1); // GOP 6
+      recorder.requestStop('test', 7000);
+      feed(1); // GOP 7 starts at the stop: the close follows GOP 6's writes with no sync between
+      await recorder.drain();
+    } finally {
+      writev.mockRestore();
+    }
+    expect(faults).toEqual(['STORAGE_FULL']); // the officer is told
+    expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
+    const [seg] = store.segments.ofIncident(id);
+    expect(seg).toMatchObject({ state: 'closed', endMediaMs: 7000 });
+    const zeros = Buffer.alloc(pad).toString();
+    const want = ['v1;', 'v2;', 'v3;', 'v4;', 'v5;', 'v6;', 'a6;'].map((f) => f + zeros).join('');
+    expect(decryptWith(identity, seg?.path ?? '').toString() === `init${want}`).toBe(true);
   });
 });
