@@ -162,6 +162,38 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     },
   );
 
+  itAge('cuts a torn append back before anything follows it, even when the first cut-back failed', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SegmentWriter.create({ path, recipients });
+    // The first writev writes one buffer (a chunk's body, no tag) and the next one fails: a torn chunk on disk.
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    rmSync(join(dir, 'probe'));
+    const original = proto.writev;
+    let call = 0;
+    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      call += 1;
+      if (call === 1) return original.apply(this, [(args[0] as Buffer[]).slice(0, 1)]);
+      if (call === 2) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+      return original.apply(this, args);
+    });
+    const truncate = await failHandle('truncate', 1, 'EIO');
+    try {
+      const plain = randomBytes(200_000);
+      await writer.write(plain);
+      await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+      await writer.sync(null); // the append again, after the torn bytes are cut
+      const result = await writer.close();
+      expect(result.bytes).toBe(statSync(path).size);
+      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(decrypt(path).equals(plain)).toBe(true);
+    } finally {
+      writev.mockRestore();
+      truncate.mockRestore();
+    }
+  });
+
   it('refuses to overwrite an existing segment or partial', async () => {
     const path = join(dir, 'seg.age');
     writeFileSync(`${path}.partial`, 'evidence');

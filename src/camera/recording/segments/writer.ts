@@ -47,6 +47,8 @@ export class SegmentWriter implements SegmentFile {
   #appending: Promise<void> | null = null;
   /** What stopped the background appends (STORAGE_FULL, …): thrown once by the next operation, which retries. */
   #failure: { error: unknown } | null = null;
+  /** The file may hold bytes of a failed append past `#bytes` (its cut-back failed too): cut before appending. */
+  #torn = false;
   #finished = false;
   /** A failed fsync in close(): Linux may have dropped the pages it reported, so no later close() may succeed. */
   #finishFailure: { error: unknown } | null = null;
@@ -262,9 +264,17 @@ export class SegmentWriter implements SegmentFile {
   /** One writev of `batch`. A failed append is cut back to the last whole write, so the file never holds a torn chunk. */
   async #append(handle: FileHandle, batch: Buffer[][]): Promise<void> {
     try {
+      // A cut-back that failed left torn bytes past `#bytes`: cut them first, or the retry would land after them.
+      if (this.#torn) {
+        await handle.truncate(this.#bytes);
+        this.#torn = false;
+      }
       await writevAll(handle, batch.flat());
     } catch (e) {
-      await handle.truncate(this.#bytes).catch(() => undefined);
+      this.#torn = await handle.truncate(this.#bytes).then(
+        () => false,
+        () => true,
+      );
       throw storageError(e, partialFileFor(this.path), 'appending to');
     }
   }
