@@ -321,11 +321,16 @@ export class Recorder {
       }
     }
     if (seg === null) return;
-    await seg.file.write(f.bytes);
-    seg.fragments += 1;
-    if (f.kind === 'video') {
-      seg.frames += f.sampleCount;
-      seg.endMs = Math.max(seg.endMs, f.endMs);
+    try {
+      await seg.file.write(f.bytes);
+    } finally {
+      // Counted even when write() rejects: the fragment is taken all the same (kept, appended by a later operation),
+      // and the rejection may be an earlier fragment's failed append. The progress note must match the file.
+      seg.fragments += 1;
+      if (f.kind === 'video') {
+        seg.frames += f.sampleCount;
+        seg.endMs = Math.max(seg.endMs, f.endMs);
+      }
     }
   }
 

@@ -240,4 +240,41 @@ describe('Recorder', () => {
     const want = ['v1;', 'v2;', 'v3;', 'v4;', 'v5;', 'v6;', 'a6;'].map((f) => f + zeros).join('');
     expect(decryptWith(identity, seg?.path ?? '').toString() === `init${want}`).toBe(true);
   });
+
+  it('counts a fragment whose write() rejected: the writer took it, and the segment holds it', async () => {
+    // 600 kB fragments: the pre-roll flush runs more than 2 MiB ahead of the disk, so write()s wait for appends.
+    const pad = 600_000;
+    const { dir, recorder, feed, activate, store, bus, identity } = await setup(60, pad);
+    const faults: string[] = [];
+    bus.on('storage.fault', ({ code }) => faults.push(code));
+    feed(6);
+    const probe = await open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    rmSync(path.join(dir, 'probe'));
+    const original = proto.writev;
+    let fail = 1;
+    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
+      if (bytes > pad / 2 && fail-- > 0) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      return original.apply(this, args);
+    });
+    let id: string | null = null;
+    try {
+      id = activate(6000); // pre-roll GOPs 1–5; the first footage append fails once
+      recorder.requestStop('test', 6000);
+      feed(1); // GOP 6 starts at the stop
+      await recorder.drain();
+    } finally {
+      writev.mockRestore();
+    }
+    if (id === null) throw new Error('activation refused');
+    expect(faults).toEqual(['STORAGE_FULL']);
+    const [seg] = store.segments.ofIncident(id);
+    const zeros = Buffer.alloc(pad).toString();
+    const want = ['v1;', 'v2;', 'v3;', 'v4;', 'v5;'].map((f) => f + zeros).join('');
+    expect(decryptWith(identity, seg?.path ?? '').toString() === `init${want}`).toBe(true);
+    // The index (and so the manifest) describes what the file holds: five GOPs, not four.
+    expect(seg).toMatchObject({ state: 'closed', frames: 5 * 30, endMediaMs: 6000 });
+  });
 });
