@@ -12,7 +12,6 @@ import { type InitSegment, type MediaFragment, sameInit } from '../media/types.t
 import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
 import { incidentId } from './incident-id.ts';
-import type { SealedSegment } from './segments/writer.ts';
 import { type FootageSpace, fitPreroll } from './space.ts';
 import { FailureRuns, shouldRotate, transition } from './state.ts';
 import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
@@ -321,17 +320,14 @@ export class Recorder {
       }
     }
     if (seg === null) return;
-    try {
-      await seg.file.write(f.bytes);
-    } finally {
-      // Counted even when write() rejects: the fragment is taken all the same (kept, appended by a later operation),
-      // and the rejection may be an earlier fragment's failed append. The progress note must match the file.
-      seg.fragments += 1;
-      if (f.kind === 'video') {
-        seg.frames += f.sampleCount;
-        seg.endMs = Math.max(seg.endMs, f.endMs);
-      }
+    // Counted first: write() takes the fragment even when it rejects (kept, appended by a later operation; the
+    // rejection may be an earlier fragment's failed append), and the progress note must match the file.
+    seg.fragments += 1;
+    if (f.kind === 'video') {
+      seg.frames += f.sampleCount;
+      seg.endMs = Math.max(seg.endMs, f.endMs);
     }
+    await seg.file.write(f.bytes);
   }
 
   async #openSegment(inc: OpenIncident, init: InitSegment, firstMs: number): Promise<OpenSegment> {
@@ -375,15 +371,12 @@ export class Recorder {
     const seg = this.#segment;
     if (seg === null) return;
     this.#segment = null;
-    let closed: SealedSegment;
-    try {
-      closed = await seg.file.close();
-    } catch (e) {
-      // The writer appends in the background: a failed append may first be heard of here, thrown without a retry.
-      // Report it, then close once more (that close appends it again); a second failure is thrown as before.
+    const closed = await seg.file.close().catch((e: unknown) => {
+      // A failed background append may first be heard of here, thrown without a retry: report it, then close once
+      // more (that close appends it again); a second failure is thrown as before.
       this.#onWriteError(e);
-      closed = await seg.file.close();
-    }
+      return seg.file.close();
+    });
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };
     this.#o.segments.finish(seg.rowId, 'closed', progress, closed.sha256);
     this.#o.bus.emit('segment.sealed', {
