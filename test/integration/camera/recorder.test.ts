@@ -47,6 +47,27 @@ function gop(n: number, pad = 0): MediaFragment[] {
   return [video, audio];
 }
 
+/**
+ * Makes the first `writev` (of any file handle) whose byte count `matches` fail once with ENOSPC, `delayMs` late;
+ * every other call goes through. Restore with the returned spy's `mockRestore()`.
+ */
+async function failOneWritev(dir: string, matches: (bytes: number) => boolean, delayMs: number) {
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  rmSync(path.join(dir, 'probe'));
+  const original = proto.writev;
+  let fail = 1;
+  return vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
+    if (matches(bytes) && fail-- > 0) {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+    }
+    return original.apply(this, args);
+  });
+}
+
 async function setup(segmentSeconds = 60, pad = 0) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-rec-'));
   const { identity, recipient } = generateIdentity();
@@ -211,19 +232,7 @@ describe('Recorder', () => {
     if (id === null) throw new Error('activation refused');
     await recorder.drain();
     // The next append fails once (a transient ENOSPC), after the write()s that handed it over have returned.
-    const probe = await open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(path.join(dir, 'probe'));
-    const original = proto.writev;
-    let fail = 1;
-    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if (fail-- > 0) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
-      }
-      return original.apply(this, args);
-    });
+    const writev = await failOneWritev(dir, () => true, 20);
     try {
       feed(1); // GOP 6
       recorder.requestStop('test', 7000);
@@ -248,17 +257,7 @@ describe('Recorder', () => {
     const faults: string[] = [];
     bus.on('storage.fault', ({ code }) => faults.push(code));
     feed(6);
-    const probe = await open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(path.join(dir, 'probe'));
-    const original = proto.writev;
-    let fail = 1;
-    const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
-      if (bytes > pad / 2 && fail-- > 0) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
-      return original.apply(this, args);
-    });
+    const writev = await failOneWritev(dir, (bytes) => bytes > pad / 2, 0);
     let id: string | null = null;
     try {
       id = activate(6000); // pre-roll GOPs 1–5; the first footage append fails once
