@@ -12,7 +12,11 @@ import type { SyncStatus } from './sync/dock-sync.ts';
 export interface CameraStatus {
   state: string;
   ring: { seconds: number; bytes: number; fragments: number };
-  incident: { id: string; trigger: string; segments: number } | null;
+  /**
+   * The open incident. `durableMs`: the media time up to which its footage is on disk and survives a power cut (its
+   * last sync or sealed segment); null until the pre-roll is secured.
+   */
+  incident: { id: string; trigger: string; segments: number; durableMs: number | null } | null;
   docked: boolean;
   /** What the LEDs show the officer (`standby`, `recording`, `capture-fault`, `storage-full`, `stealth`, …). */
   indication: string | null;
@@ -88,6 +92,8 @@ export class StatusBoard {
   #microphone: { device: string; state: 'ok' | 'fault'; message: string } | null;
   #speaker: { state: 'ok' | 'fault'; message: string } = { state: 'ok', message: '' };
   readonly #faults: SetupFault[] = [];
+  /** The last footage made durable: its incident and media end. */
+  #durable: { incidentId: string; endMs: number } | null = null;
 
   constructor(sources: StatusSources) {
     this.#o = sources;
@@ -112,6 +118,11 @@ export class StatusBoard {
     this.#subs.on('health.microphone', ({ state, device, message }) => {
       this.#microphone = { device, state, message };
     });
+    const durable = ({ incidentId, endMs }: { incidentId: string; endMs: number }) => {
+      this.#durable = { incidentId, endMs };
+    };
+    this.#subs.on('segment.synced', durable);
+    this.#subs.on('segment.sealed', durable);
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
     });
@@ -147,7 +158,14 @@ export class StatusBoard {
       state: r?.state ?? 'starting',
       ring: { seconds: rs?.seconds ?? 0, bytes: rs?.bytes ?? 0, fragments: rs?.fragments ?? 0 },
       incident:
-        r?.incident == null ? null : { id: r.incident.id, trigger: r.incident.trigger, segments: r.incident.segments },
+        r?.incident == null
+          ? null
+          : {
+              id: r.incident.id,
+              trigger: r.incident.trigger,
+              segments: r.incident.segments,
+              durableMs: this.#durable?.incidentId === r.incident.id ? this.#durable.endMs : null,
+            },
       docked: this.#docked,
       indication: outputs?.led?.indication ?? null,
       outputs,

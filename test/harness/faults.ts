@@ -3,7 +3,7 @@
  * files the fault left), every closed segment verifies offline with the device's public key, and the footage
  * decrypts and decodes from a keyframe with the frame count the index holds.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,6 +48,11 @@ export function footageProblems(camera: Camera, incidents: readonly ListedIncide
     const out = mkdtempSync(path.join(os.tmpdir(), 'bodycam-fault-'));
     for (const seg of incident.segments) {
       const where = `${incident.id} segment ${seg.seq} (${seg.state})`;
+      // A lost segment never reached a sync: there is no footage to check, and there must be no final file either.
+      if (seg.state === 'lost') {
+        if (existsSync(seg.path)) problems.push(`${where}: marked lost, but its final file exists`);
+        continue;
+      }
       const dec = ageDecrypt(camera.identityFile, seg.path, out);
       if (!dec.ok) {
         problems.push(`${where}: age -d failed: ${dec.stderr}`);
