@@ -138,7 +138,7 @@ export class Recorder {
     } catch (e) {
       // Storage full or broken: stay buffering (the ring keeps the pre-roll) and tell the officer.
       if (!isSubsystemError(e, 'STORAGE')) throw e;
-      this.#onWriteError(e);
+      this.#report(e);
       return null;
     }
     const incident: OpenIncident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
@@ -275,24 +275,32 @@ export class Recorder {
       try {
         await op();
       } catch (e) {
-        this.#onWriteError(e);
+        await this.#onWriteError(e);
       } finally {
         this.#pending -= 1;
       }
       // Sync once the queue drains: a flushed pre-roll costs one fsync; live footage at risk is the GOP in flight.
       if (this.#pending === 0 && this.#segment !== null) {
-        try {
-          await this.#syncSegment(this.#segment);
-        } catch (e) {
-          this.#onWriteError(e);
-        }
+        await this.#syncSegment(this.#segment).catch((e: unknown) => this.#onWriteError(e));
         this.#o.space?.readFree();
       }
     });
   }
 
-  /** A failed write is reported, never thrown: the chain goes on and the next fragment tries again. */
-  #onWriteError(e: unknown): void {
+  /**
+   * A failed write is reported, never thrown: the chain goes on and the next fragment tries again. A segment whose
+   * fsync failed is left as a crash leaves it (recovered at the next start); footage goes on in a new one.
+   */
+  async #onWriteError(e: unknown): Promise<void> {
+    this.#report(e);
+    const seg = this.#segment;
+    if (seg === null || !seg.file.broken) return;
+    this.#segment = null;
+    this.#log.error({ path: seg.path }, 'an fsync failed: segment left for recovery, footage goes on in a new one');
+    await seg.file.abort().catch(() => undefined);
+  }
+
+  #report(e: unknown): void {
     const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
     const { run, report } = this.#failures.add(code);
     const message = (e as Error).message;
@@ -312,9 +320,7 @@ export class Recorder {
     const initChanged = seg !== null && !sameInit(seg.init, init) && keyframe;
     if (seg === null || initChanged || (keyframe && shouldRotate(seg.firstMs, f.startMs, true, this.#o.segmentMs))) {
       // A segment must open on a video keyframe to play alone; audio before it belongs to the pre-roll cut.
-      if (!keyframe) {
-        if (seg === null) return;
-      } else {
+      if (keyframe) {
         await this.#closeSegment();
         seg = await this.#openSegment(inc, init, f.startMs);
       }
@@ -373,22 +379,16 @@ export class Recorder {
     this.#segment = null;
     const closed = await seg.file.close().catch((e: unknown) => {
       // A failed background append may first be heard of here, thrown without a retry: report it, then close once
-      // more (that close appends it again); a second failure is thrown as before.
-      this.#onWriteError(e);
+      // more (that close appends it again). A failed fsync is final: the file is left for recovery at the next start.
+      if (seg.file.broken) return seg.file.abort().then(() => Promise.reject(e));
+      this.#report(e);
       return seg.file.close();
     });
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };
     this.#o.segments.finish(seg.rowId, 'closed', progress, closed.sha256);
-    this.#o.bus.emit('segment.sealed', {
-      incidentId: seg.incidentId,
-      seq: seg.seq,
-      path: seg.path,
-      bytes: closed.bytes,
-      sha256: closed.sha256,
-      firstMs: seg.firstMs,
-      endMs: seg.endMs,
-      frames: seg.frames,
-    });
+    const { incidentId, seq, firstMs, endMs, frames } = seg;
+    const { bytes, sha256 } = closed;
+    this.#o.bus.emit('segment.sealed', { incidentId, seq, path: seg.path, bytes, sha256, firstMs, endMs, frames });
   }
 
   #setState(next: RecorderState): void {

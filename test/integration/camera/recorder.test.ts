@@ -276,4 +276,46 @@ describe('Recorder', () => {
     // The index (and so the manifest) describes what the file holds: five GOPs, not four.
     expect(seg).toMatchObject({ state: 'closed', frames: 5 * 30, endMediaMs: 6000 });
   });
+
+  it('leaves a segment whose fsync failed for recovery and records on in a new one from the next keyframe', async () => {
+    const { dir, recorder, feed, activate, store, bus, identity, contents } = await setup();
+    const faults: string[] = [];
+    bus.on('storage.fault', ({ code }) => faults.push(code));
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
+    const probe = await open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    rmSync(path.join(dir, 'probe'));
+    const original = proto.datasync;
+    let fail = 1;
+    const datasync = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if (fail-- > 0) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+      return original.apply(this, args);
+    });
+    try {
+      feed(1); // GOP 6: its sync's fsync fails; Linux may have dropped those pages, so no later sync may claim them
+      await recorder.drain();
+    } finally {
+      datasync.mockRestore();
+    }
+    feed(1); // GOP 7 opens a new segment
+    recorder.requestStop('test', 9000);
+    feed(3); // GOP 9 starts at the stop
+    await recorder.drain();
+    expect(faults).toEqual(['STORAGE_IO']); // the officer is told
+    expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
+    const [broken, next] = store.segments.ofIncident(id);
+    // The broken segment is left as a power cut leaves it; the next start recovers it to its last good sync.
+    expect([broken?.seq, broken?.state, next?.seq, next?.state]).toEqual([0, 'open', 1, 'closed']);
+    expect(readdirSync(path.dirname(broken?.path ?? '')).sort()).toContain(
+      `${path.basename(broken?.path ?? '')}.partial`,
+    );
+    expect(await recoverSegmentFile(broken?.path ?? '')).toMatchObject({ complete: false });
+    expect(decryptWith(identity, broken?.path ?? '').toString()).toBe('initv1;v2;v3;v4;v5;');
+    expect(decryptWith(identity, next?.path ?? '').toString()).toBe('initv7;a7;v8;a8;');
+    expect(contents(id)).toHaveLength(2);
+  });
 });

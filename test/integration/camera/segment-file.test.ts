@@ -162,6 +162,34 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     },
   );
 
+  itAge(
+    'never lets a sync() or close() succeed after a sync() whose fsync failed: it is broken, kept to its last sync',
+    async () => {
+      const path = join(dir, 'seg.age');
+      const writer = await SegmentWriter.create({ path, recipients });
+      const synced = randomBytes(150_000);
+      await writer.write(synced);
+      await writer.sync(null);
+      expect(writer.broken).toBe(false);
+      await writer.write(randomBytes(150_000));
+      const datasync = await failHandle('datasync', 1, 'EIO');
+      try {
+        await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+        expect(writer.broken).toBe(true);
+        // The fsync would "succeed" now, over pages Linux may have dropped: neither may claim them durable.
+        await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+        await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+      } finally {
+        datasync.mockRestore();
+      }
+      await writer.abort();
+      // The failed sync's new tail never took effect (never renamed into place); recovery discards it.
+      expect(files()).toEqual(['seg.age.partial', 'seg.age.tail', 'seg.age.tail.tmp']);
+      expect(await recoverSegmentFile(path)).toMatchObject({ complete: false });
+      expect(decrypt(path).equals(synced)).toBe(true);
+    },
+  );
+
   itAge('cuts a torn append back before anything follows it, even when the first cut-back failed', async () => {
     const path = join(dir, 'seg.age');
     const writer = await SegmentWriter.create({ path, recipients });

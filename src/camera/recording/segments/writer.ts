@@ -25,8 +25,12 @@ export interface SegmentFile {
   /** Everything written so far becomes durable and recoverable, with `progress` as the tail's note. */
   sync(progress: SegmentProgress | null): Promise<void>;
   close(): Promise<SealedSegment>;
+  /** Closes the descriptor and leaves the files as a crash would, for recovery from the last sync. */
+  abort(): Promise<void>;
   /** Ciphertext bytes on disk so far. */
   readonly bytesWritten: number;
+  /** An fsync failed: nothing more of this file can be made durable; abort it (recovery keeps its last sync). */
+  readonly broken: boolean;
 }
 
 /**
@@ -50,8 +54,11 @@ export class SegmentWriter implements SegmentFile {
   /** The file may hold bytes of a failed append past `#bytes` (its cut-back failed too): cut before appending. */
   #torn = false;
   #finished = false;
-  /** A failed fsync in close(): Linux may have dropped the pages it reported, so no later close() may succeed. */
-  #finishFailure: { error: unknown } | null = null;
+  /**
+   * A failed fsync, in sync() or close(): Linux may have dropped the pages it reported, so a later fsync that
+   * succeeds proves nothing. Every later sync() and close() throws it; the file stays for recovery from its last sync.
+   */
+  #fsyncFailure: { error: unknown } | null = null;
   /** Operations run one at a time, in call order, even if a caller forgets to await. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -64,6 +71,10 @@ export class SegmentWriter implements SegmentFile {
   /** Ciphertext bytes appended to disk so far (not yet all durable: that is what `sync()` is for). */
   get bytesWritten(): number {
     return this.#bytes;
+  }
+
+  get broken(): boolean {
+    return this.#fsyncFailure !== null;
   }
 
   /** Starts `<path>.partial` with the age header. Refuses to touch an existing file of that name. */
@@ -115,6 +126,7 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertWritable();
       await this.#flush(0);
+      if (this.#fsyncFailure !== null) throw this.#fsyncFailure.error;
       const tail = encodeTail({
         headerLength: this.#sealer.header.length,
         chunkCount: this.#sealer.chunkCount,
@@ -128,7 +140,10 @@ export class SegmentWriter implements SegmentFile {
         handle.datasync(),
         writeFileDurably(tailTmpFileFor(this.path), tail),
       ]);
-      if (data.status === 'rejected') throw storageError(data.reason, partialFileFor(this.path), 'syncing');
+      if (data.status === 'rejected') {
+        this.#fsyncFailure = { error: storageError(data.reason, partialFileFor(this.path), 'syncing') };
+        throw this.#fsyncFailure.error;
+      }
       if (tailFile.status === 'rejected') throw tailFile.reason;
       try {
         await rename(tailTmpFileFor(this.path), tailFileFor(this.path));
@@ -149,12 +164,12 @@ export class SegmentWriter implements SegmentFile {
       }
       await this.#flush(0);
       const partial = partialFileFor(this.path);
-      if (this.#finishFailure !== null) throw this.#finishFailure.error;
+      if (this.#fsyncFailure !== null) throw this.#fsyncFailure.error;
       try {
         await handle.datasync();
       } catch (e) {
-        this.#finishFailure = { error: storageError(e, partial, 'finishing') };
-        throw this.#finishFailure.error;
+        this.#fsyncFailure = { error: storageError(e, partial, 'finishing') };
+        throw this.#fsyncFailure.error;
       }
       try {
         await handle.close();
