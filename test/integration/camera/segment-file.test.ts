@@ -190,6 +190,41 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     },
   );
 
+  itAge('gives up a file whose disk keeps refusing appends before the waiting ciphertext outgrows 8 MiB', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SegmentWriter.create({ path, recipients });
+    const synced = randomBytes(150_000);
+    await writer.write(synced);
+    await writer.sync(null);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    rmSync(join(dir, 'probe'));
+    const writev = vi.spyOn(proto, 'writev').mockImplementation(async () => {
+      throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+    });
+    let taken = 0;
+    try {
+      // 1 MB fragments into a disk that fails every append: each write() is kept (and reports the failure) until the
+      // file gives up; from then on it takes nothing, so the camera's memory is bounded.
+      for (let i = 0; i < 40 && !writer.broken; i++) {
+        taken += 1;
+        await writer.write(randomBytes(1_000_000)).catch(() => undefined);
+      }
+      expect(writer.broken).toBe(true);
+      expect(taken).toBeGreaterThan(8);
+      expect(taken).toBeLessThanOrEqual(11);
+      await expect(writer.write(randomBytes(1_000_000))).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+      await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+      await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+    } finally {
+      writev.mockRestore();
+    }
+    await writer.abort();
+    expect(await recoverSegmentFile(path)).toMatchObject({ complete: false });
+    expect(decrypt(path).equals(synced)).toBe(true);
+  });
+
   itAge('cuts a torn append back before anything follows it, even when the first cut-back failed', async () => {
     const path = join(dir, 'seg.age');
     const writer = await SegmentWriter.create({ path, recipients });

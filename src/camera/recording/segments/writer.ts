@@ -8,6 +8,8 @@ import { encodeTail, type SegmentProgress } from './tail.ts';
 
 /** Ciphertext a write() may leave to the background append: enough to keep the disk busy while the next is sealed. */
 const AHEAD_BYTES = 2 * 1024 * 1024;
+/** Ciphertext a disk that keeps refusing appends may leave waiting in memory before the file is given up (broken). */
+const GIVE_UP_BYTES = 4 * AHEAD_BYTES;
 /** Buffers one writev takes (Linux IOV_MAX). */
 const IOV_MAX = 1024;
 
@@ -29,7 +31,10 @@ export interface SegmentFile {
   abort(): Promise<void>;
   /** Ciphertext bytes on disk so far. */
   readonly bytesWritten: number;
-  /** An fsync failed: nothing more of this file can be made durable; abort it (recovery keeps its last sync). */
+  /**
+   * Nothing more of this file can be made durable (an fsync failed, or the disk kept refusing appends until
+   * `GIVE_UP_BYTES` waited in memory): abort it, recovery keeps its last sync. write(), sync() and close() throw.
+   */
   readonly broken: boolean;
 }
 
@@ -56,9 +61,10 @@ export class SegmentWriter implements SegmentFile {
   #finished = false;
   /**
    * A failed fsync, in sync() or close(): Linux may have dropped the pages it reported, so a later fsync that
-   * succeeds proves nothing. Every later sync() and close() throws it; the file stays for recovery from its last sync.
+   * succeeds proves nothing. Or appends failing with `GIVE_UP_BYTES` waiting: a backlog that only grows would take
+   * the camera's memory. Every later call throws it; the file stays for recovery from its last sync.
    */
-  #fsyncFailure: { error: unknown } | null = null;
+  #broken: { error: unknown } | null = null;
   /** Operations run one at a time, in call order, even if a caller forgets to await. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -74,7 +80,7 @@ export class SegmentWriter implements SegmentFile {
   }
 
   get broken(): boolean {
-    return this.#fsyncFailure !== null;
+    return this.#broken !== null;
   }
 
   /** Starts `<path>.partial` with the age header. Refuses to touch an existing file of that name. */
@@ -111,10 +117,12 @@ export class SegmentWriter implements SegmentFile {
    * next fragment, and `sync()` or `close()` waits for it. `plain` is not read after it resolves. A failed append
    * rejects a later write() that finds it, and at the latest the next sync() or close(); each of them appends it
    * again. A fragment is taken even by a write() that rejects (sealed and kept in memory): do not write it again.
+   * A broken file (see `broken`) takes nothing more.
    */
   write(plain: Buffer): Promise<void> {
     return this.#run(async () => {
       this.#assertWritable();
+      if (this.#broken !== null) throw this.#broken.error;
       const sealed = this.#sealer.pushPieces(plain);
       if (sealed.length > 0) this.#take(sealed);
       await this.#flush(AHEAD_BYTES);
@@ -126,7 +134,7 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertWritable();
       await this.#flush(0);
-      if (this.#fsyncFailure !== null) throw this.#fsyncFailure.error;
+      if (this.#broken !== null) throw this.#broken.error;
       const tail = encodeTail({
         headerLength: this.#sealer.header.length,
         chunkCount: this.#sealer.chunkCount,
@@ -141,8 +149,8 @@ export class SegmentWriter implements SegmentFile {
         writeFileDurably(tailTmpFileFor(this.path), tail),
       ]);
       if (data.status === 'rejected') {
-        this.#fsyncFailure = { error: storageError(data.reason, partialFileFor(this.path), 'syncing') };
-        throw this.#fsyncFailure.error;
+        this.#broken = { error: storageError(data.reason, partialFileFor(this.path), 'syncing') };
+        throw this.#broken.error;
       }
       if (tailFile.status === 'rejected') throw tailFile.reason;
       try {
@@ -164,12 +172,12 @@ export class SegmentWriter implements SegmentFile {
       }
       await this.#flush(0);
       const partial = partialFileFor(this.path);
-      if (this.#fsyncFailure !== null) throw this.#fsyncFailure.error;
+      if (this.#broken !== null) throw this.#broken.error;
       try {
         await handle.datasync();
       } catch (e) {
-        this.#fsyncFailure = { error: storageError(e, partial, 'finishing') };
-        throw this.#fsyncFailure.error;
+        this.#broken = { error: storageError(e, partial, 'finishing') };
+        throw this.#broken.error;
       }
       try {
         await handle.close();
@@ -272,6 +280,7 @@ export class SegmentWriter implements SegmentFile {
       (e: unknown) => {
         this.#appending = null;
         this.#failure = { error: e };
+        if (this.#backlogBytes > GIVE_UP_BYTES) this.#broken ??= { error: e };
       },
     );
   }
