@@ -62,6 +62,16 @@ export interface SegmentSealed {
   frames: number;
 }
 
+/** A segment whose writer broke (an fsync failed), finished at once the way a power cut's is at start-up. */
+export interface SegmentFinishedEarly {
+  incidentId: string;
+  seq: number;
+  path: string;
+  /** `recovered` to its last good sync, or `lost` when it had none. */
+  state: 'recovered' | 'lost';
+  bytes: number;
+}
+
 export interface StorageFault {
   /** STORAGE_FULL, STORAGE_IO, … (or an errno when the cause was not classified). */
   code: string;
@@ -152,6 +162,7 @@ export interface CameraEvents {
   'segment.opened': SegmentOpened;
   'segment.synced': SegmentSynced;
   'segment.sealed': SegmentSealed;
+  'segment.recovered': SegmentFinishedEarly;
   'storage.fault': StorageFault;
   'dock.changed': { docked: boolean };
   'setup.fault': SetupFault;

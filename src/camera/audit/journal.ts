@@ -48,6 +48,9 @@ export class Journal {
       this.#append('stop', { reason, stopAtMs }, id);
     });
     s.on('capture.gap', (gap) => this.#append('capture_gap', { ...gap }, this.#incident));
+    s.on('segment.recovered', ({ incidentId, path, state, bytes }) =>
+      this.#append(state === 'lost' ? 'segment_lost' : 'segment_recovered', { path, bytes }, incidentId),
+    );
     s.on('storage.fault', ({ code, message, report, incidentId }) => {
       if (report) this.#append('write_failed', { code, message }, incidentId);
     });

@@ -67,7 +67,7 @@ export class ManifestWriter {
     this.#subs.on('clock.offset', ({ offsetMs }) => {
       this.#clock = { ...this.#clock, offsetMs };
     });
-    for (const e of ['segment.sealed', 'incident.closed', 'warning.finished'] as const)
+    for (const e of ['segment.sealed', 'segment.recovered', 'incident.closed', 'warning.finished'] as const)
       this.#subs.on(e, () => this.sign());
     this.sign();
     await this.#queue.idle();

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { segmentPath } from '../../evidence/paths.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
-import { errnoCode, isBodycamError, isSubsystemError } from '../../lib/errors.ts';
+import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -13,8 +13,9 @@ import type { IncidentStore } from '../storage/incidents.ts';
 import type { SegmentStore } from '../storage/segments.ts';
 import { incidentId } from './incident-id.ts';
 import { type FootageSpace, fitPreroll } from './space.ts';
-import { FailureRuns, shouldRotate, transition } from './state.ts';
+import { shouldRotate, transition } from './state.ts';
 import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
+import { WriteFaults } from './write-faults.ts';
 
 export type { Activation, OpenSegmentFile, RecorderStatus } from './types.ts';
 
@@ -54,13 +55,14 @@ export class Recorder {
   #stopTimer: TimerHandle | null = null;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
-  readonly #failures = new FailureRuns();
+  readonly #faults: WriteFaults;
   #closed: Array<() => void> = [];
 
   constructor(options: RecorderOptions) {
     this.#o = options;
     this.#log = options.logger;
     this.#subs = new Subscriptions(options.bus);
+    this.#faults = new WriteFaults({ bus: options.bus, segments: options.segments, logger: options.logger });
   }
 
   async start(): Promise<void> {
@@ -89,7 +91,7 @@ export class Recorder {
         inc === null
           ? null
           : { id: inc.id, trigger: inc.trigger, segments: inc.seqNext, activationMs: inc.activationMs },
-      writeFailures: this.#failures.total,
+      writeFailures: this.#faults.total,
     };
   }
 
@@ -138,7 +140,7 @@ export class Recorder {
     } catch (e) {
       // Storage full or broken: stay buffering (the ring keeps the pre-roll) and tell the officer.
       if (!isSubsystemError(e, 'STORAGE')) throw e;
-      this.#report(e);
+      this.#faults.report(e, this.#incident?.id ?? null);
       return null;
     }
     const incident: OpenIncident = { id, trigger: a.trigger, activationMs: a.activationMs, seqNext: 0 };
@@ -289,27 +291,14 @@ export class Recorder {
 
   /**
    * A failed write is reported, never thrown: the chain goes on and the next fragment tries again. A segment whose
-   * fsync failed is left as a crash leaves it (recovered at the next start); footage goes on in a new one.
+   * writer broke is given up (finished to its last good sync) and footage goes on in a new one.
    */
   async #onWriteError(e: unknown): Promise<void> {
-    this.#report(e);
+    this.#faults.report(e, this.#incident?.id ?? null);
     const seg = this.#segment;
     if (seg === null || !seg.file.broken) return;
     this.#segment = null;
-    this.#log.error({ path: seg.path }, 'an fsync failed: segment left for recovery, footage goes on in a new one');
-    await seg.file.abort().catch(() => undefined);
-  }
-
-  #report(e: unknown): void {
-    const code = isBodycamError(e) ? e.code : (errnoCode(e) ?? 'unknown');
-    const { run, report } = this.#failures.add(code);
-    const message = (e as Error).message;
-    if (report)
-      this.#log.error(
-        { code, message, repeated: run - 1 },
-        'writing footage failed; the segment keeps what was synced',
-      );
-    this.#o.bus.emit('storage.fault', { code, message, run, report, incidentId: this.#incident?.id ?? null });
+    await this.#faults.abandon(seg);
   }
 
   /** `init` is the capture's init segment when `f` arrived; a different one (new capture parameters) rotates. */
@@ -379,11 +368,11 @@ export class Recorder {
     this.#segment = null;
     const closed = await seg.file.close().catch((e: unknown) => {
       // A failed background append may first be heard of here, thrown without a retry: report it, then close once
-      // more (that close appends it again). A failed fsync is final: the file is left for recovery at the next start.
-      if (seg.file.broken) return seg.file.abort().then(() => Promise.reject(e));
-      this.#report(e);
-      return seg.file.close();
+      // more (that close appends it again). A failed fsync is final: the segment is given up, kept to its last sync.
+      this.#faults.report(e, seg.incidentId);
+      return seg.file.broken ? null : seg.file.close();
     });
+    if (closed === null) return this.#faults.abandon(seg);
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };
     this.#o.segments.finish(seg.rowId, 'closed', progress, closed.sha256);
     const { incidentId, seq, firstMs, endMs, frames } = seg;

@@ -68,6 +68,20 @@ async function failOneWritev(dir: string, matches: (bytes: number) => boolean, d
   });
 }
 
+/** Makes the next `datasync` (of any file handle) fail once with EIO. Restore with the spy's `mockRestore()`. */
+async function failOneDatasync(dir: string) {
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  rmSync(path.join(dir, 'probe'));
+  const original = proto.datasync;
+  let fail = 1;
+  return vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    if (fail-- > 0) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+    return original.apply(this, args);
+  });
+}
+
 async function setup(segmentSeconds = 60, pad = 0) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-rec-'));
   const { identity, recipient } = generateIdentity();
@@ -277,24 +291,17 @@ describe('Recorder', () => {
     expect(seg).toMatchObject({ state: 'closed', frames: 5 * 30, endMediaMs: 6000 });
   });
 
-  it('leaves a segment whose fsync failed for recovery and records on in a new one from the next keyframe', async () => {
+  it('gives up a segment whose fsync failed, keeps it to its last sync, and records on in a new one', async () => {
     const { dir, recorder, feed, activate, store, bus, identity, contents } = await setup();
     const faults: string[] = [];
     bus.on('storage.fault', ({ code }) => faults.push(code));
+    const recovered: Array<{ seq: number; state: string }> = [];
+    bus.on('segment.recovered', ({ seq, state }) => recovered.push({ seq, state }));
     feed(6);
     const id = activate(6000);
     if (id === null) throw new Error('activation refused');
     await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
-    const probe = await open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(path.join(dir, 'probe'));
-    const original = proto.datasync;
-    let fail = 1;
-    const datasync = vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if (fail-- > 0) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
-      return original.apply(this, args);
-    });
+    const datasync = await failOneDatasync(dir);
     try {
       feed(1); // GOP 6: its sync's fsync fails; Linux may have dropped those pages, so no later sync may claim them
       await recorder.drain();
@@ -308,14 +315,37 @@ describe('Recorder', () => {
     expect(faults).toEqual(['STORAGE_IO']); // the officer is told
     expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
     const [broken, next] = store.segments.ofIncident(id);
-    // The broken segment is left as a power cut leaves it; the next start recovers it to its last good sync.
-    expect([broken?.seq, broken?.state, next?.seq, next?.state]).toEqual([0, 'open', 1, 'closed']);
-    expect(readdirSync(path.dirname(broken?.path ?? '')).sort()).toContain(
-      `${path.basename(broken?.path ?? '')}.partial`,
+    // The broken segment is finished at once to its last good sync, as a start after a power cut would.
+    expect([broken?.seq, broken?.state, next?.seq, next?.state]).toEqual([0, 'recovered', 1, 'closed']);
+    expect(recovered).toEqual([{ seq: 0, state: 'recovered' }]);
+    expect(readdirSync(path.dirname(broken?.path ?? '')).sort()).toEqual(
+      [broken, next].map((s) => path.basename(s?.path ?? '')).sort(),
     );
-    expect(await recoverSegmentFile(broken?.path ?? '')).toMatchObject({ complete: false });
     expect(decryptWith(identity, broken?.path ?? '').toString()).toBe('initv1;v2;v3;v4;v5;');
+    expect(broken).toMatchObject({ endMediaMs: 6000, frames: 5 * 30 });
     expect(decryptWith(identity, next?.path ?? '').toString()).toBe('initv7;a7;v8;a8;');
     expect(contents(id)).toHaveLength(2);
+  });
+
+  it("closes the incident at a stop whose segment's final fsync failed, the segment kept to its last sync", async () => {
+    const { dir, recorder, feed, activate, store, identity } = await setup();
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
+    feed(1); // GOP 6, synced
+    await recorder.drain();
+    const datasync = await failOneDatasync(dir);
+    try {
+      recorder.requestStop('test', 7000);
+      feed(1); // GOP 7 starts at the stop: close() fails its fsync
+      await recorder.drain();
+    } finally {
+      datasync.mockRestore();
+    }
+    expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
+    const [seg] = store.segments.ofIncident(id);
+    expect(seg).toMatchObject({ state: 'recovered', endMediaMs: 7000 });
+    expect(decryptWith(identity, seg?.path ?? '').toString()).toBe('initv1;v2;v3;v4;v5;v6;a6;');
   });
 });

@@ -2,6 +2,7 @@ import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../../lib/errors.ts';
 import { exists, fsyncParent, sha256OfFile, storageError, unlinkIfPresent, writeAll } from '../../../lib/fs.ts';
+import type { SegmentRow, SegmentStore } from '../../storage/segments.ts';
 import { AGE_MAGIC, decodeTail, keptLength, type SegmentProgress } from './tail.ts';
 import type { SealedSegment } from './writer.ts';
 
@@ -79,4 +80,27 @@ export async function recoverSegmentFile(path: string): Promise<RecoveredSegment
   await unlinkIfPresent(tailFile);
   await fsyncParent(path);
   return { path, ...(await sha256OfFile(path)), complete: false, progress: tail.progress };
+}
+
+export type FinishedSegment = { state: 'lost'; bytes: 0 } | { state: 'recovered'; bytes: number; sha256: string };
+
+/**
+ * Finishes an `open` segment the way a power cut leaves it, and its index row with it: `recovered` to its last sync
+ * (its progress from the tail, the index's when the note is absent), or `lost` when no sync ever completed. Used at
+ * start-up and by the recorder for a segment whose writer broke. Throws (SEAL or STORAGE) when recovery fails; the
+ * row then stays `open` for the next start.
+ */
+export async function finishInterrupted(
+  segments: Pick<SegmentStore, 'finish'>,
+  seg: Pick<SegmentRow, 'id' | 'path' | 'endMediaMs' | 'frames' | 'fragments' | 'bytes'>,
+): Promise<FinishedSegment> {
+  const indexed = { endMediaMs: seg.endMediaMs, frames: seg.frames, fragments: seg.fragments, bytes: seg.bytes };
+  const result = await recoverSegmentFile(seg.path);
+  if (result === null) {
+    segments.finish(seg.id, 'lost', { ...indexed, bytes: 0 }, null);
+    return { state: 'lost', bytes: 0 };
+  }
+  const synced = result.progress ?? indexed;
+  segments.finish(seg.id, 'recovered', { ...synced, bytes: result.bytes }, result.sha256);
+  return { state: 'recovered', bytes: result.bytes, sha256: result.sha256 };
 }

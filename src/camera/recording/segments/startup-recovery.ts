@@ -3,7 +3,7 @@ import type { Logger } from '../../../lib/logger.ts';
 import type { EventAppender } from '../../storage/event-log.ts';
 import type { IncidentStore } from '../../storage/incidents.ts';
 import type { SegmentStore } from '../../storage/segments.ts';
-import { type RecoveredSegment, recoverSegmentFile } from './recover-file.ts';
+import { type FinishedSegment, finishInterrupted } from './recover-file.ts';
 
 export interface RecoveryReport {
   recovered: number;
@@ -29,10 +29,9 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
   const { incidents, segments, events, logger } = deps;
   const report: RecoveryReport = { recovered: 0, lost: 0, failed: 0, interruptedIncidents: 0 };
   for (const seg of segments.inState('open')) {
-    const indexed = { endMediaMs: seg.endMediaMs, frames: seg.frames, fragments: seg.fragments, bytes: seg.bytes };
-    let result: RecoveredSegment | null;
+    let ended: FinishedSegment;
     try {
-      result = await recoverSegmentFile(seg.path);
+      ended = await finishInterrupted(segments, seg);
     } catch (e) {
       // One damaged or unreachable segment must not keep the camera from recording: leave its files exactly as
       // they are, keep it `open` so the next start tries again, and say so.
@@ -41,16 +40,13 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
       report.failed += 1;
       continue;
     }
-    if (result === null) {
-      segments.finish(seg.id, 'lost', { ...indexed, bytes: 0 }, null);
+    if (ended.state === 'lost') {
       events.append('segment_lost', { path: seg.path }, seg.incidentId);
       logger.warn({ path: seg.path }, 'interrupted segment had no synced data');
       report.lost += 1;
     } else {
-      const synced = result.progress ?? indexed;
-      segments.finish(seg.id, 'recovered', { ...synced, bytes: result.bytes }, result.sha256);
-      events.append('segment_recovered', { path: seg.path, bytes: result.bytes }, seg.incidentId);
-      logger.warn({ path: seg.path, bytes: result.bytes }, 'recovered interrupted segment up to its last sync');
+      events.append('segment_recovered', { path: seg.path, bytes: ended.bytes }, seg.incidentId);
+      logger.warn({ path: seg.path, bytes: ended.bytes }, 'recovered interrupted segment up to its last sync');
       report.recovered += 1;
     }
   }
