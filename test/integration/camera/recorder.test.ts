@@ -4,8 +4,7 @@
  * seam between pre-roll and live, segment rotation, the stop point, the sync after a drained queue, and a second
  * activation straight after a stop.
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -20,6 +19,7 @@ import { CameraStore } from '../../../src/camera/storage/store.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { decryptWith } from '../../harness/age.ts';
+import { failFileHandle, fileHandlePrototype } from '../../harness/file-handle.ts';
 
 const INIT: InitSegment = { bytes: Buffer.from('init'), tracks: [] };
 
@@ -52,11 +52,8 @@ function gop(n: number, pad = 0): MediaFragment[] {
  * every other call goes through. Restore with the returned spy's `mockRestore()`.
  */
 async function failOneWritev(dir: string, matches: (bytes: number) => boolean, delayMs: number) {
-  const probe = await open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-  await probe.close();
-  rmSync(path.join(dir, 'probe'));
-  const original = proto.writev;
+  const proto = await fileHandlePrototype(dir);
+  const original = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
   let fail = 1;
   return vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
     const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
@@ -64,20 +61,6 @@ async function failOneWritev(dir: string, matches: (bytes: number) => boolean, d
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
     }
-    return original.apply(this, args);
-  });
-}
-
-/** Makes the next `datasync` (of any file handle) fail once with EIO. Restore with the spy's `mockRestore()`. */
-async function failOneDatasync(dir: string) {
-  const probe = await open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync: (...args: unknown[]) => Promise<unknown> };
-  await probe.close();
-  rmSync(path.join(dir, 'probe'));
-  const original = proto.datasync;
-  let fail = 1;
-  return vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-    if (fail-- > 0) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
     return original.apply(this, args);
   });
 }
@@ -301,7 +284,7 @@ describe('Recorder', () => {
     const id = activate(6000);
     if (id === null) throw new Error('activation refused');
     await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
-    const datasync = await failOneDatasync(dir);
+    const datasync = await failFileHandle(dir, 'datasync', 1, 'EIO');
     try {
       feed(1); // GOP 6: its sync's fsync fails; Linux may have dropped those pages, so no later sync may claim them
       await recorder.drain();
@@ -335,7 +318,7 @@ describe('Recorder', () => {
     await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
     feed(1); // GOP 6, synced
     await recorder.drain();
-    const datasync = await failOneDatasync(dir);
+    const datasync = await failFileHandle(dir, 'datasync', 1, 'EIO');
     try {
       recorder.requestStop('test', 7000);
       feed(1); // GOP 7 starts at the stop: close() fails its fsync

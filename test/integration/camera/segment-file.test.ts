@@ -1,7 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +9,7 @@ import { generateIdentity, identityFileText, parseRecipient } from '../../../src
 import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
 import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
 import { isBodycamError } from '../../../src/lib/errors.ts';
+import { failFileHandle, fileHandlePrototype } from '../../harness/file-handle.ts';
 import { itWith, which } from '../../harness/tools.ts';
 
 const itAge = itWith('age');
@@ -64,10 +64,8 @@ describe('SegmentWriter and recoverSegmentFile', () => {
 
   /** FileHandle.writev as the writer calls it, wrapped by `wrap` for the rest of the test. */
   async function spyWritev(wrap: (call: () => Promise<unknown>) => Promise<unknown>) {
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    const original = proto.writev;
+    const proto = await fileHandlePrototype(dir);
+    const original = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
     return vi.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
       return wrap(() => original.apply(this, args));
     });
@@ -125,20 +123,6 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     }
   });
 
-  /** FileHandle's `name` method, failing the first `times` calls with errno `code`, for the rest of the test. */
-  async function failHandle(name: 'datasync' | 'truncate', times: number, code: string) {
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    await probe.close();
-    rmSync(join(dir, 'probe'));
-    const original = proto[name] as (...args: unknown[]) => Promise<unknown>;
-    let left = times;
-    return vi.spyOn(proto, name).mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if (left-- > 0) throw Object.assign(new Error(`${name} failed`), { code });
-      return original.apply(this, args);
-    });
-  }
-
   itAge(
     'never lets a close() succeed after its fsync failed: the file stays for recovery from its last sync',
     async () => {
@@ -147,7 +131,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       const plain = randomBytes(200_000);
       await writer.write(plain);
       await writer.sync(null);
-      const datasync = await failHandle('datasync', 1, 'EIO');
+      const datasync = await failFileHandle(dir, 'datasync', 1, 'EIO');
       try {
         await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
         // Linux may have dropped the pages the failed fsync reported: a second fsync "succeeding" proves nothing.
@@ -172,7 +156,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       await writer.sync(null);
       expect(writer.broken).toBe(false);
       await writer.write(randomBytes(150_000));
-      const datasync = await failHandle('datasync', 1, 'EIO');
+      const datasync = await failFileHandle(dir, 'datasync', 1, 'EIO');
       try {
         await expect(writer.sync(null)).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
         expect(writer.broken).toBe(true);
@@ -196,11 +180,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     const synced = randomBytes(150_000);
     await writer.write(synced);
     await writer.sync(null);
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(join(dir, 'probe'));
-    const writev = vi.spyOn(proto, 'writev').mockImplementation(async () => {
+    const writev = vi.spyOn(await fileHandlePrototype(dir), 'writev').mockImplementation(async () => {
       throw Object.assign(new Error('I/O error'), { code: 'EIO' });
     });
     let taken = 0;
@@ -229,11 +209,8 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     const path = join(dir, 'seg.age');
     const writer = await SegmentWriter.create({ path, recipients });
     // The first writev writes one buffer (a chunk's body, no tag) and the next one fails: a torn chunk on disk.
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    rmSync(join(dir, 'probe'));
-    const original = proto.writev;
+    const proto = await fileHandlePrototype(dir);
+    const original = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
     let call = 0;
     const writev = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
       call += 1;
@@ -241,7 +218,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       if (call === 2) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
       return original.apply(this, args);
     });
-    const truncate = await failHandle('truncate', 1, 'EIO');
+    const truncate = await failFileHandle(dir, 'truncate', 1, 'EIO');
     try {
       const plain = randomBytes(200_000);
       await writer.write(plain);
