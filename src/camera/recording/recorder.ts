@@ -334,7 +334,10 @@ export class Recorder {
     await mkdir(dir, { recursive: true });
     await fsyncDir(path.dirname(dir));
     const rowId = this.#o.segments.insert(inc.id, seq, relative, firstMs);
-    const handle = await this.#o.openSegmentFile(file);
+    const handle = await this.#o.openSegmentFile(file).catch(async (e: unknown) => {
+      if (await this.#faults.discardUnopened(rowId, file)) inc.seqNext = seq;
+      throw e;
+    });
     await handle.write(init.bytes);
     const seg: OpenSegment = {
       rowId,

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { partialFileFor } from '../../evidence/paths.ts';
 import { errnoCode, isBodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CameraBus } from '../events.ts';
@@ -39,6 +41,24 @@ export class WriteFaults {
       );
     }
     this.#o.bus.emit('storage.fault', { code, message, run, report, incidentId });
+  }
+
+  /**
+   * A segment file that could not be created. When nothing of it is on the card (neither the file nor its `.partial`),
+   * its row is removed and true returned: the next keyframe's attempt then takes the same seq, and a card that
+   * refuses every new file does not leave a row per attempt (each attempt's failure is reported). When something is
+   * there, or the card cannot say, the row stays for start-up recovery.
+   */
+  async discardUnopened(rowId: number, file: string): Promise<boolean> {
+    for (const p of [file, partialFileFor(file)]) {
+      const there = await stat(p).then(
+        () => true,
+        (e: unknown) => errnoCode(e) !== 'ENOENT',
+      );
+      if (there) return false;
+    }
+    this.#o.segments.discard(rowId);
+    return true;
   }
 
   /**

@@ -36,6 +36,8 @@ export interface SegmentStore {
   /** Progress of an open segment, written after each sync so the index trails the disk by at most one sync. */
   progress(id: number, p: SegmentProgressRow): void;
   finish(id: number, state: 'closed' | 'recovered' | 'lost', p: SegmentProgressRow, sha256: string | null): void;
+  /** Removes an open segment that never held a byte: its file could not be created. */
+  discard(id: number): void;
   inState(state: SegmentState): SegmentRow[];
 }
 
@@ -91,6 +93,11 @@ export class Segments implements SegmentStore {
       this.#iso(),
       id,
     );
+  }
+
+  /** Only an `open` row with no bytes: nothing of it exists to recover, nor to lose. */
+  discard(id: number): void {
+    this.#db.run(`DELETE FROM segments WHERE id = ? AND state = 'open' AND bytes = 0`, id);
   }
 
   /** Segments waiting for the dock: sealed or recovered, signed, not yet offloaded; oldest first. */

@@ -72,6 +72,8 @@ async function setup(segmentSeconds = 60, pad = 0) {
   const clock = new FakeClock();
   const store = CameraStore.open(dir, { wallNow: () => clock.wallNow() });
   const bus = createCameraBus();
+  /** How many of the next segment files the card refuses to create (EMFILE, before any byte is there). */
+  const refuseOpens = { count: 0 };
   const synced: Array<{ seq: number; endMs: number }> = [];
   bus.on('segment.synced', ({ seq, endMs }) => synced.push({ seq, endMs }));
   const recorder = new Recorder({
@@ -82,7 +84,11 @@ async function setup(segmentSeconds = 60, pad = 0) {
     deviceId: 'cam',
     segmentMs: segmentSeconds * 1000,
     stopTimeoutMs: 5000,
-    openSegmentFile: (file) => SegmentWriter.create({ path: file, recipients }),
+    openSegmentFile: (file) => {
+      if (refuseOpens.count === 0) return SegmentWriter.create({ path: file, recipients });
+      refuseOpens.count -= 1;
+      return Promise.reject(Object.assign(new Error(`${file}: too many open files`), { code: 'EMFILE' }));
+    },
     clock,
     logger: silentLogger(),
   });
@@ -110,7 +116,7 @@ async function setup(segmentSeconds = 60, pad = 0) {
   /** Plaintext of every closed segment of `incidentId`, in order. */
   const contents = (incidentId: string) =>
     store.segments.ofIncident(incidentId).map((s) => decryptWith(identity, s.path).toString());
-  return { dir, identity, store, bus, recorder, clock, synced, feed, activate, contents };
+  return { dir, identity, store, bus, recorder, clock, synced, feed, activate, contents, refuseOpens };
 }
 
 describe('Recorder', () => {
@@ -308,6 +314,31 @@ describe('Recorder', () => {
     expect(broken).toMatchObject({ endMediaMs: 6000, frames: 5 * 30 });
     expect(decryptWith(identity, next?.path ?? '').toString()).toBe('initv7;a7;v8;a8;');
     expect(contents(id)).toHaveLength(2);
+  });
+
+  it('leaves no row for a segment file the card would not create, and records on in the same seq', async () => {
+    const { recorder, feed, activate, store, bus, contents, refuseOpens } = await setup(2);
+    const faults: string[] = [];
+    bus.on('storage.fault', ({ code }) => faults.push(code));
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain(); // the pre-roll in segments 0 (GOPs 1–2), 1 (3–4) and 2 (from 5)
+    refuseOpens.count = 2;
+    feed(3); // GOP 6 goes to segment 2; GOP 7 rotates and GOPs 7 and 8 find no file to go to; GOP 9 opens segment 3
+    recorder.requestStop('test', 10_000);
+    feed(2); // GOP 10 starts at the stop
+    await recorder.drain();
+    expect(faults).toEqual(['EMFILE', 'EMFILE']); // each refusal is reported, and the officer told
+    expect(store.segments.ofIncident(id).map((s) => [s.seq, s.state])).toEqual([
+      [0, 'closed'],
+      [1, 'closed'],
+      [2, 'closed'],
+      [3, 'closed'],
+    ]);
+    expect(contents(id)).toEqual(['initv1;v2;', 'initv3;v4;', 'initv5;v6;a6;', 'initv9;a9;']);
+    expect(readdirSync(path.dirname(store.segments.ofIncident(id)[0]?.path ?? ''))).toHaveLength(4);
+    expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
   });
 
   it("closes the incident at a stop whose segment's final fsync failed, the segment kept to its last sync", async () => {
