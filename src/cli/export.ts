@@ -68,7 +68,7 @@ export async function exportCommand(o: ExportCliOptions): Promise<void> {
     const power = report.segments.filter((s) => s.endedAtPowerLoss).map((s) => s.file);
     process.stdout.write(
       `${report.output.file} (${report.segments.length} segment(s) of ${report.device}, ${report.verification.ok ? 'verified' : 'NOT VERIFIED'}` +
-        `${power.length > 0 ? `; ended at a power loss: ${power.join(', ')}` : ''}); report ${o.out.replace(/\.mp4$/, '')}.json\n`,
+        `${power.length > 0 ? `; cut short, kept up to their last sync: ${power.join(', ')}` : ''}); report ${o.out.replace(/\.mp4$/, '')}.json\n`,
     );
   } catch (e) {
     if (isBodycamError(e, 'EVIDENCE_UNREADABLE') || isBodycamError(e, 'EVIDENCE_KEY')) {

@@ -5,7 +5,8 @@
  * exported, in the closing manifest's order: each is decrypted in-process with the custodian's age identity while
  * the very bytes decrypted are hashed, and that hash and the manifest's signature are checked again before ffmpeg
  * writes any output. The MP4 (moov at the front) gets a report beside it: the manifests, the verification, the
- * pre-roll, the warning, the clock provenance, and which segment ended at a power loss.
+ * pre-roll, the warning, the clock provenance, and which segment was cut short (`endedAtPowerLoss`: a power loss, a
+ * crash or a write the card failed; the name is the report format's).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

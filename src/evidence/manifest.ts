@@ -65,7 +65,7 @@ export interface SegmentManifest {
     /** Hex SHA-256 and size of the file as stored (the age ciphertext). */
     sha256: string;
     bytes: number;
-    /** `recovered`: cut at a power loss, kept up to its last sync. */
+    /** `recovered`: cut short (a power loss, a crash, or a write the card failed), kept up to its last sync. */
     ending: 'closed' | 'recovered';
   };
   /** Capture timeline range (ms), frames and fMP4 fragments in the segment. */

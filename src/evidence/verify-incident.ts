@@ -147,7 +147,11 @@ async function checkSegment(scan: IncidentScan, r: SegmentRecord, ctx: IncidentC
   }
   const intact = await fileIntact(scan, r, ctx, where);
   if (p.segment.ending === 'recovered' && (r.status === 'valid' || r.status === 'unchecked')) {
-    ctx.f.note('recovered', 'ended at a power loss; kept up to its last sync', where);
+    ctx.f.note(
+      'recovered',
+      "cut short (a power loss, a crash or a write the card failed; the device's event log says which); kept up to its last sync",
+      where,
+    );
   }
   const verified = r.status === 'valid' && placed && intact;
   return { seq: p.segment.seq, file: r.target, ending: p.segment.ending, verified };

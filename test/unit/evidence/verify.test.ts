@@ -238,7 +238,7 @@ describe('verifyDirectory: chain and incidents', () => {
       ['recovered', `footage/${inc}/0001.mp4.age`],
     ]);
     expect(formatReport(report)).toMatch(
-      /note {4}cam-5 footage\/cam-5-\S+\/0001.mp4.age: recovered: ended at a power loss/,
+      /note {4}cam-5 footage\/cam-5-\S+\/0001.mp4.age: recovered: cut short \(a power loss, a crash or a write the card failed/,
     );
   });
 });
