@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { partialFileFor } from '../../evidence/paths.ts';
 import { errnoCode, isBodycamError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -47,11 +47,12 @@ export class WriteFaults {
    * A segment file that could not be created. When nothing of it is on the card (neither the file nor its `.partial`),
    * its row is removed and true returned: the next keyframe's attempt then takes the same seq, and a card that
    * refuses every new file does not leave a row per attempt (each attempt's failure is reported). When something is
-   * there, or the card cannot say, the row stays for start-up recovery.
+   * there (a link to nowhere counts: `lstat`, or the same seq would be refused at every keyframe), or the card cannot
+   * say, the row stays for start-up recovery and the next attempt takes the next seq.
    */
   async discardUnopened(rowId: number, file: string): Promise<boolean> {
     for (const p of [file, partialFileFor(file)]) {
-      const there = await stat(p).then(
+      const there = await lstat(p).then(
         () => true,
         (e: unknown) => errnoCode(e) !== 'ENOENT',
       );

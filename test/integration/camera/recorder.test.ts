@@ -4,7 +4,7 @@
  * seam between pre-roll and live, segment rotation, the stop point, the sync after a drained queue, and a second
  * activation straight after a stop.
  */
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -16,6 +16,7 @@ import { Recorder } from '../../../src/camera/recording/recorder.ts';
 import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
 import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
 import { CameraStore } from '../../../src/camera/storage/store.ts';
+import { partialFileFor, segmentPath } from '../../../src/evidence/paths.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { decryptWith } from '../../harness/age.ts';
@@ -339,6 +340,30 @@ describe('Recorder', () => {
     expect(contents(id)).toEqual(['initv1;v2;', 'initv3;v4;', 'initv5;v6;a6;', 'initv9;a9;']);
     expect(readdirSync(path.dirname(store.segments.ofIncident(id)[0]?.path ?? ''))).toHaveLength(4);
     expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
+  });
+
+  it('moves past a segment path already taken by a dangling symlink instead of retrying it forever', async () => {
+    const { dir, recorder, feed, activate, store, identity } = await setup(2);
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain(); // segments 0, 1 and 2 (from GOP 5)
+    // Someone with the card plants a link to nowhere where segment 3's file will be made: O_EXCL refuses it, and a
+    // stat that follows links would call the path free, so the same seq would be tried at every keyframe.
+    symlinkSync('/nonexistent/bodycam', partialFileFor(path.join(dir, segmentPath(id, 3))));
+    feed(3); // GOP 7 cannot open segment 3; GOP 8 opens segment 4
+    recorder.requestStop('test', 10_000);
+    feed(2);
+    await recorder.drain();
+    const rows = store.segments.ofIncident(id);
+    expect(rows.map((s) => [s.seq, s.state])).toEqual([
+      [0, 'closed'],
+      [1, 'closed'],
+      [2, 'closed'],
+      [3, 'open'], // kept for start-up recovery, which decides what the entry at its path is
+      [4, 'closed'],
+    ]);
+    expect(decryptWith(identity, rows[4]?.path ?? '').toString()).toBe('initv8;a8;v9;a9;');
   });
 
   it("closes the incident at a stop whose segment's final fsync failed, the segment kept to its last sync", async () => {
