@@ -23,6 +23,22 @@ export function step(what: string): void {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `promise`, or 'timed out' after `ms`. The timer is cleared once the promise settles: a pending timer keeps the
+ * guest's Node alive, and the VM running, until it fires (a bare `sleep` in a race held every lab VM up to 5 minutes).
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed out'), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A user to run the daemon as (numeric ids; the supplementary groups by id). */
 export interface DaemonUser {
   uid: number;
@@ -120,8 +136,8 @@ export class LabDaemon {
   async finish(result: Record<string, unknown>): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
     // Bounded: a daemon that does not end on SIGTERM fails the scenario now, with its log, not at the VM's timeout.
-    const code = await Promise.race([this.exited, sleep(STOP_MS).then(() => 'still running' as const)]);
-    if (code === 'still running') {
+    const code = await within(this.exited, STOP_MS);
+    if (code === 'timed out') {
       this.child.kill('SIGKILL');
       throw new Error(
         `the daemon did not end ${STOP_MS / 1000} s after SIGTERM; its log ends:\n${this.log.slice(-3000)}`,

@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readCharDevChips } from '../../../src/hal/gpio/chips.ts';
-import { LabDaemon, sleep, step } from './common.ts';
+import { LabDaemon, sleep, step, within } from './common.ts';
 import { createBank, type LineSpec, sample, setActive } from './kernel-lines.ts';
 
 const OUT = process.env['LAB_OUT'] ?? '/lab-out';
@@ -67,7 +67,7 @@ const user = {
 // Without the link, gpiox would drive gpiochip0: the daemon must refuse, naming it.
 if (bank.chip !== 'gpiochip0') {
   const refused = new LabDaemon(user);
-  const code = await Promise.race([refused.exited, sleep(300_000).then(() => 'timeout')]);
+  const code = await within(refused.exited, 300_000);
   if (refused.child.exitCode === null) refused.child.kill('SIGKILL');
   result['withoutLink'] = { code, log: refused.log.slice(-2500) };
   step(`without /dev/gpiochip4: daemon exited ${code}`);
