@@ -1,6 +1,16 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -292,6 +302,18 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     expect(await recoverSegmentFile(path)).not.toBeNull();
     expect(files()).toEqual(['seg.age']);
     expect(decrypt(path).equals(synced)).toBe(true);
+  });
+
+  itAge('refuses a partial that is a link, and leaves the file it points to as it was', async () => {
+    const path = await crashed(randomBytes(200_000), randomBytes(50_000));
+    // Card access: the partial moved aside and a link to it planted in its place.
+    const victim = join(dir, 'elsewhere.age');
+    renameSync(`${path}.partial`, victim);
+    symlinkSync(victim, `${path}.partial`);
+    const before = readFileSync(victim);
+    await expect(recoverSegmentFile(path)).rejects.toMatchObject({ code: 'STORAGE_IO' });
+    expect(readFileSync(victim).equals(before)).toBe(true);
+    expect(files()).toEqual(['elsewhere.age', 'seg.age.partial', 'seg.age.tail']);
   });
 
   it('returns null and keeps the partial when no sync ever completed', async () => {

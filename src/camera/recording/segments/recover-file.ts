@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../../lib/errors.ts';
@@ -55,7 +56,9 @@ export async function recoverSegmentFile(path: string): Promise<RecoveredSegment
   const keep = keptLength(tail);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(partial, 'r+');
+    // Never through a link: one planted at the partial's name (card access) would have recovery cut and rewrite
+    // whatever file it points to. ELOOP leaves every file as it is, and the row open, as any failure here does.
+    handle = await open(partial, constants.O_RDWR | constants.O_NOFOLLOW);
     const { size } = await handle.stat();
     if (size < keep) {
       throw cannot(path, `the partial file has ${size} bytes but the last sync covered ${keep}`, { size, keep });
