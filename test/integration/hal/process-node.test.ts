@@ -228,14 +228,15 @@ describe('dieWithParent', () => {
       }
     };
     // The shell forks, then the fork execs sleep: wait until the child runs sleep, not the shell's copy of itself.
-    await until(() => alive(shell) && cmdline(sleeper()).includes(mark));
+    // Bounds for a loaded machine (a CI run beside other work once took over 5 s here); what is claimed is the end.
+    await until(() => alive(shell) && cmdline(sleeper()).includes(mark), 20_000);
     const child = Number(sleeper());
     expect(cmdline(String(child))).toContain(mark);
     parent.kill('SIGKILL');
     await parent.exited;
-    await until(() => !alive(child) && !alive(shell));
+    await until(() => !alive(child) && !alive(shell), 20_000);
     expect([alive(shell), alive(child)]).toEqual([false, false]);
-  });
+  }, 60_000);
 });
 
 async function until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
