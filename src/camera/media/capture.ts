@@ -81,7 +81,8 @@ interface Run {
   killReason: string | undefined;
   /** The outage this run ends, reported with its first fragment. */
   pendingGap: CaptureGap | undefined;
-  onData: (chunk: Buffer) => void;
+  /** Cleared once the run is over: bytes read after that are dropped. */
+  reading: boolean;
 }
 
 export class Capture {
@@ -150,7 +151,7 @@ export class Capture {
     const run = this.#run;
     this.#run = undefined;
     if (run !== undefined) {
-      run.ffmpeg.stdout.off('data', run.onData);
+      run.reading = false;
       run.producer?.kill('SIGTERM');
       await Promise.all([run.ffmpeg.stop(STOP_TIMEOUT_MS), this.#endProducer(run)]);
     }
@@ -211,6 +212,13 @@ export class Capture {
       clock: this.#clock,
       logger: this.#log,
       ...(input === undefined ? {} : { input }),
+      // ffmpeg's fMP4 is read straight into the parser's memory: no Buffer per read, no copy before the arena's.
+      stdoutInto: {
+        space: () => parser.space(),
+        wrote: (n) => {
+          if (run.reading) parser.wrote(n);
+        },
+      },
     });
     // rpicam-vid writes straight into ffmpeg's stdin: ~1 MB/s of H.264 that Node would otherwise read and write again.
     const producer =
@@ -225,10 +233,9 @@ export class Capture {
       fragments: 0,
       killReason: undefined,
       pendingGap,
-      onData: (chunk) => parser.push(chunk),
+      reading: true,
     };
     this.#run = run;
-    ffmpeg.stdout.on('data', run.onData);
     void ffmpeg.exited.then((exit) => this.#ended(run, exit));
     if (producer !== undefined) {
       // A dead camera process starves ffmpeg; end the run at once rather than wait for the stall watchdog.
@@ -291,7 +298,7 @@ export class Capture {
   async #ended(run: Run, exit: FfmpegExit): Promise<void> {
     if (this.#run !== run || this.#stopping) return;
     this.#clearTimer(this.#stallTimer);
-    run.ffmpeg.stdout.off('data', run.onData);
+    run.reading = false;
     this.#options.room?.close();
     await this.#endProducer(run);
     if (this.#run !== run || this.#stopping) return;

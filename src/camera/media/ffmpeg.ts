@@ -13,7 +13,7 @@
 import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Clock } from '../../hal/clock/port.ts';
-import type { ProcessRunner } from '../../hal/process/port.ts';
+import type { ProcessRunner, StdoutSink } from '../../hal/process/port.ts';
 import { stopProcess } from '../../hal/process/supervision.ts';
 import { BodycamError, ErrorCode, errnoCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -92,7 +92,7 @@ export interface FfmpegExit {
 }
 
 export interface RunningFfmpeg {
-  /** The fMP4 byte stream (ffmpeg's stdout). */
+  /** The fMP4 byte stream (ffmpeg's stdout); empty when read into `StartOptions.stdoutInto`. */
   readonly stdout: Readable;
   /** Its stdin when started with input 'process': hand it to the feeding process (`ProcessSpec.stdoutTo`). */
   readonly stdin: Writable | null;
@@ -113,6 +113,8 @@ export interface StartOptions {
    * process feeds it directly (rpicam-vid, through `stdin`), so that the camera's bytes never pass through Node.
    */
   input?: Readable | 'process';
+  /** Reads the fMP4 into this memory (the parser's), read by read; `stdout` is then empty. */
+  stdoutInto?: StdoutSink;
   clock: Clock;
   logger: Logger;
 }
@@ -140,6 +142,7 @@ export function startFfmpeg(processes: ProcessRunner, plan: CapturePlan, options
     command: options.ffmpegPath,
     args,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
+    ...(options.stdoutInto === undefined ? {} : { stdoutInto: options.stdoutInto }),
   });
   options.logger.debug({ pid: proc.pid, args }, 'ffmpeg started');
   if (options.input !== undefined && options.input !== 'process' && proc.stdin !== null) options.input.pipe(proc.stdin);

@@ -3,12 +3,24 @@
  * forked), a bounded stderr tail, an `exited` promise that never rejects (a missing binary settles it with `error`),
  * and a parent-death signal on request. Stopping a process is `stopProcess` in `supervision.ts`, for every driver.
  */
-import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn as spawnChild } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Clock, TimerHandle } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
-import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
-import { collect, LineTail } from './supervision.ts';
+import type {
+  ProcessExit,
+  ProcessRunner,
+  ProcessSpec,
+  RunningProcess,
+  RunOptions,
+  RunResult,
+  StdoutSink,
+} from './port.ts';
+import { collect, feedSink, LineTail } from './supervision.ts';
 
 /**
  * Once the process itself has exited, how long its pipes may stay open (held by something it forked and left
@@ -19,7 +31,14 @@ export const EXIT_DRAIN_MS = 500;
 export interface NodeProcessRunnerOptions {
   /** Timers for run() timeouts and the exit drain (default: the real clock). */
   clock?: Clock;
+  /**
+   * Where the FIFO behind `stdoutInto` may be made, in order (default: `/dev/shm`, a tmpfs, then the temporary
+   * directory): a name made and removed on the card would dirty a directory block of it at every capture start.
+   */
+  pipeDirs?: readonly string[];
 }
+
+const PIPE_DIRS = ['/dev/shm', os.tmpdir()] as const;
 
 /** What systemd gives the program itself and no child of it may use (docs/design.md §13). */
 export const SERVICE_MANAGER_VARIABLES = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
@@ -42,31 +61,38 @@ export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 export class NodeProcessRunner implements ProcessRunner {
   readonly #clock: Clock;
+  readonly #pipeDirs: readonly string[];
 
   constructor(opts: NodeProcessRunnerOptions = {}) {
     this.#clock = opts.clock ?? realClock;
+    this.#pipeDirs = opts.pipeDirs ?? PIPE_DIRS;
   }
 
   spawn(spec: ProcessSpec): RunningProcess {
     const group = spec.detached ?? false;
     const { command, args } = spec.dieWithParent === true ? dieWithParentCommand(spec) : spec;
+    const pipe = spec.stdoutInto !== undefined && spec.stdoutTo === undefined ? ownedPipe(this.#pipeDirs) : undefined;
     let child: ChildProcess;
     try {
       child = spawnChild(command, [...args], {
         detached: group,
-        stdio: [spec.stdin ?? 'ignore', spec.stdoutTo ?? 'pipe', 'pipe'],
+        stdio: [spec.stdin ?? 'ignore', spec.stdoutTo ?? pipe?.writeFd ?? 'pipe', 'pipe'],
         env: { ...childEnvironment(process.env), ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
       });
     } catch (e) {
+      if (pipe !== undefined) closeSync(pipe.readFd);
       // Invalid arguments (a NUL byte in an argument, …) throw here; report them like a failed start.
       return notStarted(spec, e instanceof Error ? e : new Error(String(e)));
     } finally {
       // The child holds its own copy of the descriptor now (or never started): ours would keep the reader from
       // ever seeing end-of-file.
       spec.stdoutTo?.destroy();
+      if (pipe !== undefined) closeSync(pipe.writeFd);
     }
-    return supervise(child, group, this.#clock);
+    const into =
+      spec.stdoutInto === undefined ? undefined : { sink: spec.stdoutInto, ...(pipe === undefined ? {} : { pipe }) };
+    return supervise(child, group, this.#clock, into);
   }
 
   /** Runs to the end; `options.input` switches stdin to a pipe. Fork-happy commands should run detached. */
@@ -97,11 +123,77 @@ export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>
   };
 }
 
-function supervise(child: ChildProcess, group: boolean, clock: Clock): RunningProcess {
+interface OwnedPipe {
+  readFd: number;
+  writeFd: number;
+}
+
+/**
+ * A pipe this process reads with `onread` into a sink's memory (`ProcessSpec.stdoutInto`). Node cannot make an
+ * anonymous pipe, so a FIFO is made in a private directory (coreutils' mkfifo, ~2 ms, once per start) in the first of
+ * `dirs` that allows it, both ends are opened and the name is removed at once: what is left is a pipe only these two
+ * descriptors reach. The read end is opened first, without blocking, so that opening the write end returns at once;
+ * the write end becomes the child's stdout and is closed here after the spawn, so end-of-file comes when the child
+ * (and all it forked) lets go of it. Undefined when no directory allows it (or mkfifo is missing): stdout is then
+ * piped as usual and copied into the sink, slower and the same.
+ */
+function ownedPipe(dirs: readonly string[]): OwnedPipe | undefined {
+  for (const parent of dirs) {
+    let dir: string | undefined;
+    let readFd: number | undefined;
+    try {
+      dir = mkdtempSync(path.join(parent, 'bodycam-pipe-'));
+      const fifo = path.join(dir, 'stdout');
+      execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+      readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      return { readFd, writeFd: openSync(fifo, constants.O_WRONLY) };
+    } catch {
+      if (readFd !== undefined) closeSync(readFd);
+    } finally {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return undefined;
+}
+
+/** The read end of an owned pipe, each read going into the sink's memory. */
+function readInto(sink: StdoutSink, fd: number): Socket {
+  const socket = new Socket({
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: () => sink.space(),
+      callback: (n: number) => {
+        if (n > 0) sink.wrote(n);
+        return true;
+      },
+    },
+  });
+  // Flowing, so that end-of-file ends and closes it (no bytes pass through the stream itself).
+  socket.resume();
+  // EIO and the like end the stream as end-of-file would; `exited` says what happened to the process.
+  socket.on('error', () => socket.destroy());
+  return socket;
+}
+
+function supervise(
+  child: ChildProcess,
+  group: boolean,
+  clock: Clock,
+  into?: { sink: StdoutSink; pipe?: OwnedPipe },
+): RunningProcess {
   const { stderr } = child;
   if (stderr === null) throw new Error('spawn with stdio pipe gave no stderr'); // cannot happen
-  // Null when the spec sent it to another process (`stdoutTo`).
-  const stdout = child.stdout ?? Readable.from([]);
+  // Null when the spec sent it to another process (`stdoutTo`) or into an owned pipe.
+  const piped = child.stdout ?? Readable.from([]);
+  const owned = into?.pipe === undefined ? undefined : readInto(into.sink, into.pipe.readFd);
+  if (into !== undefined && into.pipe === undefined) piped.on('data', (chunk: Buffer) => feedSink(into.sink, chunk));
+  // What the caller reads: nothing when the bytes go to a sink.
+  const stdout = into === undefined ? piped : Readable.from([]);
+  // The child's 'close' waits for its own pipes only; the owned pipe's end is awaited here.
+  const ownedClosed =
+    owned === undefined ? Promise.resolve() : new Promise<void>((resolve) => owned.once('close', () => resolve()));
   const tail = new LineTail();
   stderr.on('data', (chunk: Buffer) => tail.push(chunk));
   // EPIPE (the process has gone) or a write to a process that never started: `exited` says what happened, and an
@@ -121,12 +213,13 @@ function supervise(child: ChildProcess, group: boolean, clock: Clock): RunningPr
     });
     child.once('exit', (code, signal) => {
       drain = clock.setTimeout(() => {
-        stdout.destroy();
+        piped.destroy();
+        owned?.destroy();
         stderr.destroy();
         finish({ code, signal, error: spawnError });
       }, EXIT_DRAIN_MS);
     });
-    child.once('close', (code, signal) => finish({ code, signal, error: spawnError }));
+    child.once('close', (code, signal) => void ownedClosed.then(() => finish({ code, signal, error: spawnError })));
   });
   return {
     pid: child.pid,

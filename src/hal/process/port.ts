@@ -20,6 +20,12 @@ export interface ProcessSpec {
    * process's own `stdout` is then empty. Default: stdout is piped to the caller.
    */
   stdoutTo?: Writable;
+  /**
+   * Memory the reader owns that this process's stdout is read into, read by read, instead of a Buffer allocated for
+   * each read (ffmpeg's fMP4: ~1 MB/s through malloc, page faults and the GC otherwise). `exited` settles only once
+   * everything the process wrote has been handed to the sink; its own `stdout` is then empty.
+   */
+  stdoutInto?: StdoutSink;
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   /**
@@ -29,6 +35,14 @@ export interface ProcessSpec {
    * would be cleared when it switches user, as Mosquitto started by root does.
    */
   dieWithParent?: boolean;
+}
+
+/** Where a process's stdout is read into (`ProcessSpec.stdoutInto`). */
+export interface StdoutSink {
+  /** Where the next read goes: at least one byte of free space, valid until `wrote` returns. */
+  space(): Uint8Array;
+  /** The last read put `n` bytes (more than 0) at the start of the last `space()`. */
+  wrote(n: number): void;
 }
 
 export interface ProcessExit {

@@ -15,7 +15,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import type { Clock } from '../clock/port.ts';
 import { realClock } from '../clock/real.ts';
 import type { ProcessExit, ProcessRunner, ProcessSpec, RunningProcess, RunOptions, RunResult } from './port.ts';
-import { collect, LineTail } from './supervision.ts';
+import { collect, feedSink, LineTail } from './supervision.ts';
 
 /** What a defined command does. Returning does not end the process: call `exit` (now or later). */
 export type Script = (call: ScriptedCall) => void | Promise<void>;
@@ -68,9 +68,12 @@ export class ScriptedCall {
     if (stdin === null) this.#endStdin();
     // Like the real runner, a stdout sent to another process's stdin reaches it, and the caller's own is empty.
     if (spec.stdoutTo !== undefined) this.#out.pipe(spec.stdoutTo);
+    // And one read into a sink's memory reaches the sink, read by read.
+    const sink = spec.stdoutTo === undefined ? spec.stdoutInto : undefined;
+    if (sink !== undefined) this.#out.on('data', (chunk: Buffer) => feedSink(sink, chunk));
     this.process = {
       pid,
-      stdout: spec.stdoutTo === undefined ? this.#out : Readable.from([]),
+      stdout: spec.stdoutTo === undefined && sink === undefined ? this.#out : Readable.from([]),
       stderr: this.#err,
       stdin,
       exited: this.exited,

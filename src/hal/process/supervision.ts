@@ -6,12 +6,24 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from '../clock/port.ts';
-import type { ProcessExit, RunningProcess, RunOptions, RunResult } from './port.ts';
+import type { ProcessExit, RunningProcess, RunOptions, RunResult, StdoutSink } from './port.ts';
 
 /** stderr lines kept for the log when a process ends. */
 export const STDERR_TAIL_LINES = 40;
 /** Longest line kept, so a tool that never writes a newline cannot grow the tail without bound. */
 const MAX_LINE_CHARS = 1000;
+
+/** Copies `chunk` into `sink` as reads of at most its free space would have put it there (`ProcessSpec.stdoutInto`). */
+export function feedSink(sink: StdoutSink, chunk: Uint8Array): void {
+  let at = 0;
+  while (at < chunk.length) {
+    const space = sink.space();
+    const n = Math.min(space.length, chunk.length - at);
+    space.set(chunk.subarray(at, at + n));
+    at += n;
+    sink.wrote(n);
+  }
+}
 
 /** The last lines of a text stream, bounded in count and in line length. */
 export class LineTail {

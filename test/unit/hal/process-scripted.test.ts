@@ -42,6 +42,27 @@ describe('ScriptedProcesses', () => {
     expect(seenHere).toEqual([]);
   });
 
+  it("stdoutInto reads a script's stdout into the sink's space, in order and all before exited, not to the caller", async () => {
+    const runner = new ScriptedProcesses().define('ffmpeg', (call) => {
+      call.stdout(Buffer.from('0123456789'));
+      call.stdout('abc');
+      call.exit(0);
+    });
+    // A sink offering 4 bytes at a time: a chunk longer than that arrives in several reads.
+    const memory = Buffer.alloc(4);
+    const got: string[] = [];
+    const proc = runner.spawn({
+      command: 'ffmpeg',
+      args: [],
+      stdoutInto: { space: () => memory, wrote: (n) => got.push(memory.toString('latin1', 0, n)) },
+    });
+    const seenHere: Buffer[] = [];
+    proc.stdout.on('data', (chunk: Buffer) => seenHere.push(chunk));
+    await proc.exited;
+    expect(got).toEqual(['0123', '4567', '89', 'abc']);
+    expect(seenHere).toEqual([]);
+  });
+
   it('an undefined command fails to start like a missing binary (ENOENT), and is recorded', async () => {
     const runner = new ScriptedProcesses();
     const proc = runner.spawn({ command: 'aplay', args: ['-q'], stdin: 'pipe' });

@@ -73,9 +73,29 @@ export class Fmp4Parser {
     this.#offsetMs = ms;
   }
 
-  push(chunk: Buffer): void {
+  /** Hands in the next bytes of the stream (copied: the caller may reuse `chunk`). */
+  push(chunk: Uint8Array): void {
     if (this.#failed) return;
     this.#queue.push(chunk);
+    this.#parse();
+  }
+
+  /**
+   * Memory for the next read of the stream, owned by the parser: read into it, then call `wrote` with the count.
+   * Saves the reader a Buffer per read and the parser a copy of it (the capture reads ffmpeg's stdout this way).
+   */
+  space(): Buffer {
+    return this.#queue.space();
+  }
+
+  /** `n` bytes were read into the start of the last `space()`. */
+  wrote(n: number): void {
+    if (this.#failed) return;
+    this.#queue.wrote(n);
+    this.#parse();
+  }
+
+  #parse(): void {
     for (;;) {
       let step: Step | undefined;
       try {

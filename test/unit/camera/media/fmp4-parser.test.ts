@@ -114,6 +114,28 @@ describe('Fmp4Parser on a real ffmpeg stream', () => {
     expect(summary(parse(bytes))).toEqual(summary(whole).slice(0, 2));
   });
 
+  it('gives the same result read into its own memory (space, wrote) as pushed, whatever each read fills', () => {
+    for (const read of [1, 333, 4096, 65_536]) {
+      const r: Result = { inits: [], fragments: [], errors: [], parser: undefined as unknown as Fmp4Parser };
+      r.parser = new Fmp4Parser({
+        onInit: (i) => r.inits.push(i),
+        onFragment: (f) => r.fragments.push(f),
+        onError: (e) => r.errors.push(e),
+      });
+      for (let o = 0; o < SAMPLE.length; ) {
+        const space = r.parser.space();
+        const n = SAMPLE.copy(space, 0, o, Math.min(SAMPLE.length, o + read, o + space.length));
+        // What the last read left behind in the parser's memory must not leak into the next fragment.
+        space.fill(0xee, n);
+        r.parser.wrote(n);
+        o += n;
+      }
+      expect(r.errors).toEqual([]);
+      expect(summary(r)).toEqual(summary(whole));
+      for (const [i, f] of r.fragments.entries()) expect(f.bytes.equals(fragmentBytes(i))).toBe(true);
+    }
+  });
+
   it('shifts the timeline by the offset, rewriting tfdt in a copy', () => {
     const r = parse([SAMPLE], 10_000);
     expect(r.errors).toEqual([]);

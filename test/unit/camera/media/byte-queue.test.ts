@@ -1,0 +1,110 @@
+/**
+ * The parser's byte queue: one buffer it owns, filled by reads (`space` + `wrote`) or by copies (`push`); bytes come
+ * out in order however they went in, it grows only as bytes arrive, moves what is left to the front instead of
+ * growing when it can, and gives back a buffer grown for one giant box.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ByteQueue, READ_BYTES } from '../../../../src/camera/media/fmp4/byte-queue.ts';
+
+/** Reads `data` into the queue as a pipe would: at most `read` bytes into each `space()`. */
+function readInto(q: ByteQueue, data: Buffer, read: number): void {
+  for (let at = 0; at < data.length; ) {
+    const space = q.space();
+    const n = Math.min(read, space.length, data.length - at);
+    data.copy(space, 0, at, at + n);
+    q.wrote(n);
+    at += n;
+  }
+}
+
+describe('ByteQueue', () => {
+  it('gives the bytes back in order, however they were read in and taken out', () => {
+    const data = randomBytes(700_000);
+    const q = new ByteQueue();
+    const out: Buffer[] = [];
+    let fed = 0;
+    // Reads of odd sizes, takes of other odd sizes, interleaved: the queue moves and grows underneath.
+    for (const [read, take] of [
+      [7, 3],
+      [70_001, 50_000],
+      [65_536, 130_000],
+      [1, 1],
+      [300_000, 12_345],
+    ] as const) {
+      readInto(q, data.subarray(fed, fed + read * 2), read);
+      fed += read * 2;
+      const n = Math.min(take, q.length);
+      if (n % 2 === 0) out.push(q.take(n));
+      else {
+        const target = Buffer.alloc(n + 4);
+        q.takeInto(target, 4, n);
+        out.push(target.subarray(4));
+      }
+    }
+    readInto(q, data.subarray(fed), 4096);
+    out.push(q.take(q.length));
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(q.length).toBe(0);
+  });
+
+  it('push copies: the caller may reuse its chunk', () => {
+    const q = new ByteQueue();
+    const chunk = Buffer.from('abcd');
+    q.push(chunk);
+    chunk.fill(0);
+    q.push(Buffer.from('ef'));
+    expect(q.take(6).toString()).toBe('abcdef');
+  });
+
+  it('grows only for bytes that arrived, never for a size a box claims', () => {
+    const q = new ByteQueue();
+    const start = q.capacity;
+    // A header claiming a 60 MB box, then a little of it.
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(60_000_000, 0);
+    header.write('mdat', 4, 'latin1');
+    q.push(header);
+    readInto(q, randomBytes(1000), 1000);
+    expect(q.peek(8).readUInt32BE(0)).toBe(60_000_000);
+    expect(q.capacity).toBe(start);
+  });
+
+  it('moves what is left to the front instead of growing when taking has freed room', () => {
+    const q = new ByteQueue();
+    const start = q.capacity;
+    const data = randomBytes(start * 4);
+    let taken = 0;
+    for (let at = 0; at < data.length; at += READ_BYTES) {
+      readInto(q, data.subarray(at, at + READ_BYTES), READ_BYTES);
+      // A box ends somewhere inside each read: what is left is its next box's start.
+      const n = q.length - 100;
+      expect(q.take(n).equals(data.subarray(taken, taken + n))).toBe(true);
+      taken += n;
+    }
+    expect(q.capacity).toBe(start);
+    expect(q.take(q.length).equals(data.subarray(taken))).toBe(true);
+  });
+
+  it('gives back memory grown for one giant box once it is empty, and keeps a working size', () => {
+    const q = new ByteQueue();
+    const start = q.capacity;
+    readInto(q, randomBytes(3 * 1024 * 1024), READ_BYTES);
+    expect(q.capacity).toBeGreaterThanOrEqual(3 * 1024 * 1024);
+    const working = q.capacity;
+    q.skip(q.length);
+    // A few MB is a GOP at a high bit rate: kept, or the next one would grow it again.
+    expect(q.capacity).toBe(working);
+    readInto(q, randomBytes(20 * 1024 * 1024), READ_BYTES);
+    q.skip(q.length);
+    expect(q.capacity).toBe(start);
+  });
+
+  it('refuses a read count past the space it offered', () => {
+    const q = new ByteQueue();
+    const space = q.space();
+    expect(() => q.wrote(space.length + 1)).toThrow(RangeError);
+    expect(() => q.wrote(-1)).toThrow(RangeError);
+    expect(q.length).toBe(0);
+  });
+});
