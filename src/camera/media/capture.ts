@@ -83,6 +83,7 @@ interface Run {
   pendingGap: CaptureGap | undefined;
   /** Cleared once the run is over: bytes read after that are dropped. */
   reading: boolean;
+  parser: Fmp4Parser;
 }
 
 export class Capture {
@@ -151,7 +152,7 @@ export class Capture {
     const run = this.#run;
     this.#run = undefined;
     if (run !== undefined) {
-      run.reading = false;
+      this.#stopReading(run);
       run.producer?.kill('SIGTERM');
       await Promise.all([run.ffmpeg.stop(STOP_TIMEOUT_MS), this.#endProducer(run)]);
     }
@@ -234,6 +235,7 @@ export class Capture {
       killReason: undefined,
       pendingGap,
       reading: true,
+      parser,
     };
     this.#run = run;
     void ffmpeg.exited.then((exit) => this.#ended(run, exit));
@@ -287,6 +289,12 @@ export class Capture {
     );
   }
 
+  /** Bytes the run's ffmpeg still writes are dropped, and its parser's memory is given back now, not at the next run. */
+  #stopReading(run: Run): void {
+    run.reading = false;
+    run.parser.release();
+  }
+
   /** Ends a run we gave up on; its exit then schedules the restart. */
   #kill(run: Run, reason: string): void {
     if (this.#run !== run || run.killReason !== undefined) return;
@@ -298,7 +306,7 @@ export class Capture {
   async #ended(run: Run, exit: FfmpegExit): Promise<void> {
     if (this.#run !== run || this.#stopping) return;
     this.#clearTimer(this.#stallTimer);
-    run.reading = false;
+    this.#stopReading(run);
     this.#options.room?.close();
     await this.#endProducer(run);
     if (this.#run !== run || this.#stopping) return;

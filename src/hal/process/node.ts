@@ -144,32 +144,50 @@ function ownedPipe(dirs: readonly string[]): OwnedPipe | undefined {
     try {
       dir = mkdtempSync(path.join(parent, 'bodycam-pipe-'));
       const fifo = path.join(dir, 'stdout');
-      execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+      execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore', timeout: 5000 });
       readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
       return { readFd, writeFd: openSync(fifo, constants.O_WRONLY) };
     } catch {
       if (readFd !== undefined) closeSync(readFd);
     } finally {
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      // A name left behind (an error removing it) costs nothing: the pipe is reached through its descriptors.
+      if (dir !== undefined) removeQuietly(dir);
     }
   }
   return undefined;
 }
 
-/** The read end of an owned pipe, each read going into the sink's memory. */
-function readInto(sink: StdoutSink, fd: number): Socket {
-  const socket = new Socket({
-    fd,
-    readable: true,
-    writable: false,
-    onread: {
-      buffer: () => sink.space(),
-      callback: (n: number) => {
-        if (n > 0) sink.wrote(n);
-        return true;
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // see above
+  }
+}
+
+/**
+ * The read end of an owned pipe, each read going into the sink's memory. Undefined when Node will not open it as a
+ * socket (the descriptor is then closed: the process gets EPIPE at its first write and ends, and its owner hears it).
+ */
+function readInto(sink: StdoutSink, fd: number): Socket | undefined {
+  let socket: Socket;
+  try {
+    socket = new Socket({
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: () => sink.space(),
+        callback: (n: number) => {
+          if (n > 0) sink.wrote(n);
+          return true;
+        },
       },
-    },
-  });
+    });
+  } catch {
+    closeSync(fd);
+    return undefined;
+  }
   // Flowing, so that end-of-file ends and closes it (no bytes pass through the stream itself).
   socket.resume();
   // EIO and the like end the stream as end-of-file would; `exited` says what happened to the process.

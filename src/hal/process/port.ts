@@ -23,7 +23,8 @@ export interface ProcessSpec {
   /**
    * Memory the reader owns that this process's stdout is read into, read by read, instead of a Buffer allocated for
    * each read (ffmpeg's fMP4: ~1 MB/s through malloc, page faults and the GC otherwise). `exited` settles only once
-   * everything the process wrote has been handed to the sink; its own `stdout` is then empty.
+   * everything the process wrote has been handed to the sink, except what something it forked and left behind writes
+   * after the exit drain (the same bound as for piped output); its own `stdout` is then empty.
    */
   stdoutInto?: StdoutSink;
   env?: Readonly<Record<string, string>>;

@@ -13,12 +13,19 @@ export const STDERR_TAIL_LINES = 40;
 /** Longest line kept, so a tool that never writes a newline cannot grow the tail without bound. */
 const MAX_LINE_CHARS = 1000;
 
-/** Copies `chunk` into `sink` as reads of at most its free space would have put it there (`ProcessSpec.stdoutInto`). */
+/** At most what one read of a pipe returns (a pipe holds 64 KiB). */
+const PIPE_READ_BYTES = 64 * 1024;
+
+/**
+ * Copies `chunk` into `sink` as reads of a pipe would have put it there (`ProcessSpec.stdoutInto`): at most 64 KiB,
+ * and at most the sink's free space, per read.
+ */
 export function feedSink(sink: StdoutSink, chunk: Uint8Array): void {
   let at = 0;
   while (at < chunk.length) {
     const space = sink.space();
-    const n = Math.min(space.length, chunk.length - at);
+    if (space.length === 0) throw new RangeError('a stdout sink offered no space');
+    const n = Math.min(space.length, chunk.length - at, PIPE_READ_BYTES);
     space.set(chunk.subarray(at, at + n));
     at += n;
     sink.wrote(n);

@@ -46,7 +46,7 @@ function printable(header: Buffer): boolean {
 
 export class Fmp4Parser {
   readonly #handlers: Fmp4ParserHandlers;
-  readonly #queue = new ByteQueue();
+  readonly #queue = new ByteQueue(MAX_BOX_BYTES);
   #failed = false;
   #ftyp: Buffer | undefined;
   #tracks = new Map<number, TrackInfo>();
@@ -93,6 +93,12 @@ export class Fmp4Parser {
     if (this.#failed) return;
     this.#queue.wrote(n);
     this.#parse();
+  }
+
+  /** The stream is over for this parser (its ffmpeg ended): gives back the memory it read into. */
+  release(): void {
+    this.#queue.clear(true);
+    this.#moof = undefined;
   }
 
   #parse(): void {
@@ -149,7 +155,10 @@ export class Fmp4Parser {
       this.#skipLeft = size;
       return { kind: 'none' };
     }
-    if (queue.length < size) return undefined;
+    if (queue.length < size) {
+      queue.expect(size);
+      return undefined;
+    }
     if (type === 'mdat') return this.#fragment(size);
     const box = queue.take(size);
     switch (type) {
