@@ -101,14 +101,7 @@ export class ByteQueue {
       this.#end = 0;
     }
     // A buffer grown for one giant box is given back once what is left of the stream is short again.
-    if (this.#buf.length > KEEP_BYTES && this.length <= READ_BYTES) {
-      const small = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-      this.#moved += this.length;
-      this.#buf.copy(small, 0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
-      this.#buf = small;
-    }
+    if (this.#buf.length > KEEP_BYTES && this.length <= READ_BYTES) this.#moveTo(Buffer.allocUnsafeSlow(INITIAL_BYTES));
   }
 
   /** Drops what is queued; `release` also gives the memory back (a later `space` allocates again). */
@@ -130,12 +123,15 @@ export class ByteQueue {
     const needed = this.#end - this.#start + min;
     // Doubling, capped at the longest box and its reads (never below what is needed: `space` must not throw, it
     // runs inside the socket's read); what is queued moves to the front of the new buffer.
-    const size = Math.max(needed, Math.min(this.#buf.length * 2, this.#maxBytes));
-    const grown = Buffer.allocUnsafeSlow(size);
+    this.#moveTo(Buffer.allocUnsafeSlow(Math.max(needed, Math.min(this.#buf.length * 2, this.#maxBytes))));
+  }
+
+  /** What is queued goes to the front of `target`, which becomes the queue's buffer. */
+  #moveTo(target: Buffer): void {
     this.#moved += this.length;
-    this.#buf.copy(grown, 0, this.#start, this.#end);
+    this.#buf.copy(target, 0, this.#start, this.#end);
     this.#end -= this.#start;
     this.#start = 0;
-    this.#buf = grown;
+    this.#buf = target;
   }
 }
