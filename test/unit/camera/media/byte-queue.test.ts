@@ -68,8 +68,13 @@ describe('ByteQueue', () => {
     header.write('mdat', 4, 'latin1');
     q.push(header);
     readInto(q, randomBytes(1000), 1000);
-    expect(q.peek(8).readUInt32BE(0)).toBe(60_000_000);
+    const claimed = q.peek(8).readUInt32BE(0);
+    expect(claimed).toBe(60_000_000);
+    // Told the box's length, as the parser tells it, the queue makes room by moving, never by allocating for it.
+    q.expect(claimed);
+    readInto(q, randomBytes(1000), 1000);
     expect(q.capacity).toBe(start);
+    expect(q.length).toBe(2016);
   });
 
   it('moves what is left to the front instead of growing when taking has freed room', () => {
