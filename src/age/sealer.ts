@@ -96,7 +96,8 @@ export class AgeSealer {
 
   /**
    * `push()` without joining the ciphertext into one Buffer: each chunk's body and tag as they came from the cipher,
-   * in order, for a writer that hands them to `writev` (no copy of the footage just to join it).
+   * in order, for a writer that hands them to `writev` (no copy of the footage just to join it). Each piece is a
+   * Buffer of its own that nothing else holds: the caller may give its memory back once written (`releaseNow`).
    */
   pushPieces(plain: Buffer): Buffer[] {
     this.#assertOpen();

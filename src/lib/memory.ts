@@ -19,6 +19,18 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', 
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144' };
 
+/**
+ * Gives a Buffer's memory back to malloc now, not at some later garbage collection, for a caller that holds the only
+ * reference to it. The next Buffer of that size then reuses the same warm pages: sealing a 30 s pre-roll of 1080p
+ * (30 MB of ciphertext) into fresh memory costs ~7,000 page faults, 100-140 ms here, against ~20 ms reused
+ * (docs/benchmarks.md). A Buffer that is not the whole of its ArrayBuffer (a slice of Node's pool or of an arena) is
+ * left alone. Afterwards `buf` is empty.
+ */
+export function releaseNow(buf: Buffer): void {
+  const memory = buf.buffer;
+  if (memory instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength === memory.byteLength) memory.transfer(0);
+}
+
 /** The launchers' shell line for each DAEMON_ENV entry (a value set before wins). */
 export function daemonEnvLines(): string[] {
   return Object.entries(DAEMON_ENV).map(([k, v]) => `export ${k}="\${${k}:-${v}}"`);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateIdentity, identityFileText, parseRecipient } from '../../../src/age/keys.ts';
+import { AgeSealer, CHUNK_SIZE } from '../../../src/age/sealer.ts';
 import { recoverSegmentFile } from '../../../src/camera/recording/segments/recover-file.ts';
 import { SegmentWriter } from '../../../src/camera/recording/segments/writer.ts';
 import { isBodycamError } from '../../../src/lib/errors.ts';
@@ -72,12 +73,41 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     await expect(writer.write(plain)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
   });
 
-  /** FileHandle.writev as the writer calls it, wrapped by `wrap` for the rest of the test. */
-  async function spyWritev(wrap: (call: () => Promise<unknown>) => Promise<unknown>) {
+  itAge('gives each sealed chunk its memory back once it is on disk and hashed, the file still whole', async () => {
+    const path = join(dir, 'seg.age');
+    const sealed: Buffer[] = [];
+    const pushPieces = AgeSealer.prototype.pushPieces;
+    const spy = vi.spyOn(AgeSealer.prototype, 'pushPieces').mockImplementation(function (this: AgeSealer, plain) {
+      const pieces = pushPieces.call(this, plain);
+      sealed.push(...pieces);
+      return pieces;
+    });
+    try {
+      const writer = await SegmentWriter.create({ path, recipients });
+      const plain = randomBytes(1_000_000);
+      for (let i = 0; i < plain.length; i += 100_000) await writer.write(plain.subarray(i, i + 100_000));
+      await writer.sync(null);
+      // Every chunk sealed so far is on disk: all of it given back, none kept for the next collection.
+      expect(sealed.length).toBe(2 * Math.floor(plain.length / CHUNK_SIZE));
+      expect(sealed.filter((piece) => piece.length > 0)).toEqual([]);
+      const result = await writer.close();
+      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(decrypt(path).equals(plain)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  /**
+   * FileHandle.writev as the writer calls it, wrapped by `wrap` for the rest of the test. `bytes` is what the call
+   * was given (read it there: the writer gives a chunk's memory back once it is written).
+   */
+  async function spyWritev(wrap: (call: () => Promise<unknown>, bytes: number) => Promise<unknown>) {
     const proto = await fileHandlePrototype(dir);
     const original = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
     return vi.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      return wrap(() => original.apply(this, args));
+      const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
+      return wrap(() => original.apply(this, args), bytes);
     });
   }
 
@@ -85,7 +115,9 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     const path = join(dir, 'seg.age');
     const writer = await SegmentWriter.create({ path, recipients });
     const { promise: gate, resolve: release } = Promise.withResolvers<void>();
-    const writev = await spyWritev(async (call) => {
+    const appended: number[] = [];
+    const writev = await spyWritev(async (call, bytes) => {
+      appended.push(bytes);
       await gate;
       return call();
     });
@@ -102,8 +134,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       await Promise.all(writes);
       await writer.sync(null);
       // What was sealed while the disk was held back went out together, in one writev after the first.
-      const second = (writev.mock.calls[1]?.[0] ?? []) as Buffer[];
-      expect(second.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(7 * 250_000);
+      expect(appended[1]).toBeGreaterThan(7 * 250_000);
       const result = await writer.close();
       expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
       expect(decrypt(path).equals(plain)).toBe(true);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines } from '../../../src/lib/memory.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines, releaseNow } from '../../../src/lib/memory.ts';
 
 describe('the daemon memory settings', () => {
   it('scripts/bodycam launches with exactly the daemon Node flags', () => {
@@ -39,5 +39,32 @@ describe('the daemon memory settings', () => {
         `Dockerfile.arm64: ENV ${k}=${v}`,
       ).toBe(true);
     }
+  });
+});
+
+describe('releaseNow', () => {
+  it('empties a Buffer that is the whole of its memory', () => {
+    const own = Buffer.alloc(100_000, 7);
+    releaseNow(own);
+    expect(own.length).toBe(0);
+    expect(own.buffer.byteLength).toBe(0);
+  });
+
+  it('leaves a slice of shared memory and everything beside it alone', () => {
+    // Node's pool: small Buffers are slices of one 8 KiB ArrayBuffer.
+    const small = Buffer.from('pre-roll');
+    const neighbour = Buffer.from('footage');
+    expect(small.buffer).toBe(neighbour.buffer);
+    releaseNow(small);
+    expect(small.toString()).toBe('pre-roll');
+    expect(neighbour.toString()).toBe('footage');
+    // A slice of a larger Buffer, at its start or further in (an arena's fragment).
+    const arena = Buffer.alloc(200_000, 1);
+    const head = arena.subarray(0, 100_000);
+    const inner = arena.subarray(100_000);
+    releaseNow(head);
+    releaseNow(inner);
+    expect([head.length, inner.length, arena.length]).toEqual([100_000, 100_000, 200_000]);
+    expect(arena.every((b) => b === 1)).toBe(true);
   });
 });

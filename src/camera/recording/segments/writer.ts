@@ -4,6 +4,7 @@ import { AgeSealer } from '../../../age/sealer.ts';
 import { partialFileFor, tailFileFor, tailTmpFileFor } from '../../../evidence/paths.ts';
 import { BodycamError, ErrorCode } from '../../../lib/errors.ts';
 import { exists, fsyncParent, storageError, unlinkIfPresent, writeFileDurably, writevAll } from '../../../lib/fs.ts';
+import { releaseNow } from '../../../lib/memory.ts';
 import { encodeTail, type SegmentProgress } from './tail.ts';
 
 /** Ciphertext a write() may leave to the background append: enough to keep the disk busy while the next is sealed. */
@@ -49,8 +50,12 @@ export class SegmentWriter implements SegmentFile {
   #handle: FileHandle | undefined;
   #hash: Hash = createHash('sha256');
   #bytes = 0;
-  /** Ciphertext sealed but not yet on disk, one entry per write, in file order; appended in the background. */
-  #backlog: Buffer[][] = [];
+  /**
+   * Ciphertext sealed but not yet on disk, one entry per write, in file order; appended in the background. `owned`:
+   * the pieces are the sealer's fresh chunks, which nothing else holds, and their memory is given back once they are
+   * on disk and hashed (the header and the final chunk are not).
+   */
+  #backlog: { pieces: Buffer[]; owned: boolean }[] = [];
   #backlogBytes = 0;
   /** The append running in the background, if any: at most one, so the file grows in backlog order. */
   #appending: Promise<void> | null = null;
@@ -99,7 +104,7 @@ export class SegmentWriter implements SegmentFile {
       throw storageError(e, partial, 'creating');
     }
     const writer = new SegmentWriter(options.path, sealer, handle);
-    writer.#take([sealer.header]);
+    writer.#take([sealer.header], false);
     try {
       await writer.#run(() => writer.#flush(0));
     } catch (e) {
@@ -124,7 +129,7 @@ export class SegmentWriter implements SegmentFile {
       this.#assertWritable();
       if (this.#broken !== null) throw this.#broken.error;
       const sealed = this.#sealer.pushPieces(plain);
-      if (sealed.length > 0) this.#take(sealed);
+      if (sealed.length > 0) this.#take(sealed, true);
       await this.#flush(AHEAD_BYTES);
     });
   }
@@ -167,7 +172,7 @@ export class SegmentWriter implements SegmentFile {
     return this.#run(async () => {
       const handle = this.#assertOpen();
       if (!this.#finished) {
-        this.#take([this.#sealer.finish()]);
+        this.#take([this.#sealer.finish()], false);
         this.#finished = true;
       }
       await this.#flush(0);
@@ -227,8 +232,8 @@ export class SegmentWriter implements SegmentFile {
     return handle;
   }
 
-  #take(pieces: Buffer[]): void {
-    this.#backlog.push(pieces);
+  #take(pieces: Buffer[], owned: boolean): void {
+    this.#backlog.push({ pieces, owned });
     for (const piece of pieces) this.#backlogBytes += piece.length;
   }
 
@@ -258,9 +263,9 @@ export class SegmentWriter implements SegmentFile {
     let count = 0;
     let pieces = 0;
     for (const entry of this.#backlog) {
-      if (count > 0 && pieces + entry.length > IOV_MAX) break;
+      if (count > 0 && pieces + entry.pieces.length > IOV_MAX) break;
       count += 1;
-      pieces += entry.length;
+      pieces += entry.pieces.length;
     }
     const batch = this.#backlog.slice(0, count);
     this.#appending = this.#append(handle, batch).then(
@@ -270,10 +275,12 @@ export class SegmentWriter implements SegmentFile {
         // The disk gets the next batch before the hash reads this one; abort() stops here.
         if (this.#handle !== undefined) this.#appendNext(this.#handle);
         for (const entry of batch) {
-          for (const piece of entry) {
+          for (const piece of entry.pieces) {
             this.#hash.update(piece);
             this.#bytes += piece.length;
             this.#backlogBytes -= piece.length;
+            // Now, not at the next collection: the next chunk sealed reuses these warm pages (lib/memory.ts).
+            if (entry.owned) releaseNow(piece);
           }
         }
       },
@@ -286,14 +293,17 @@ export class SegmentWriter implements SegmentFile {
   }
 
   /** One writev of `batch`. A failed append is cut back to the last whole write, so the file never holds a torn chunk. */
-  async #append(handle: FileHandle, batch: Buffer[][]): Promise<void> {
+  async #append(handle: FileHandle, batch: { pieces: Buffer[] }[]): Promise<void> {
     try {
       // A cut-back that failed left torn bytes past `#bytes`: cut them first, or the retry would land after them.
       if (this.#torn) {
         await handle.truncate(this.#bytes);
         this.#torn = false;
       }
-      await writevAll(handle, batch.flat());
+      await writevAll(
+        handle,
+        batch.flatMap((entry) => entry.pieces),
+      );
     } catch (e) {
       this.#torn = await handle.truncate(this.#bytes).then(
         () => false,
