@@ -371,9 +371,14 @@ export class Recorder {
     this.#segment = null;
     const closed = await seg.file.close().catch((e: unknown) => {
       // A failed background append may first be heard of here, thrown without a retry: report it, then close once
-      // more (that close appends it again). A failed fsync is final: the segment is given up, kept to its last sync.
+      // more (that close appends it again). A failed fsync is final, and so is a second failure (the incident must
+      // close now, not at the next start): the segment is given up, kept to its last sync.
       this.#faults.report(e, seg.incidentId);
-      return seg.file.broken ? null : seg.file.close();
+      if (seg.file.broken) return null;
+      return seg.file.close().catch((again: unknown) => {
+        this.#faults.report(again, seg.incidentId);
+        return null;
+      });
     });
     if (closed === null) return this.#faults.abandon(seg);
     const progress = { endMediaMs: seg.endMs, frames: seg.frames, fragments: seg.fragments, bytes: closed.bytes };

@@ -52,10 +52,10 @@ function gop(n: number, pad = 0): MediaFragment[] {
  * Makes the first `writev` (of any file handle) whose byte count `matches` fail once with ENOSPC, `delayMs` late;
  * every other call goes through. Restore with the returned spy's `mockRestore()`.
  */
-async function failOneWritev(dir: string, matches: (bytes: number) => boolean, delayMs: number) {
+async function failWritev(dir: string, matches: (bytes: number) => boolean, delayMs: number, times = 1) {
   const proto = await fileHandlePrototype(dir);
   const original = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
-  let fail = 1;
+  let fail = times;
   return vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
     const bytes = (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0);
     if (matches(bytes) && fail-- > 0) {
@@ -236,7 +236,7 @@ describe('Recorder', () => {
     if (id === null) throw new Error('activation refused');
     await recorder.drain();
     // The next append fails once (a transient ENOSPC), after the write()s that handed it over have returned.
-    const writev = await failOneWritev(dir, () => true, 20);
+    const writev = await failWritev(dir, () => true, 20);
     try {
       feed(1); // GOP 6
       recorder.requestStop('test', 7000);
@@ -254,6 +254,39 @@ describe('Recorder', () => {
     expect(decryptWith(identity, seg?.path ?? '').toString() === `init${want}`).toBe(true);
   });
 
+  it('closes the incident when the card refuses the close twice: the segment ends at its last sync', async () => {
+    const pad = 200_000;
+    const { dir, recorder, feed, activate, store, bus, identity } = await setup(60, pad);
+    const faults: string[] = [];
+    bus.on('storage.fault', ({ code }) => faults.push(code));
+    const closed: string[] = [];
+    bus.on('incident.closed', ({ id }) => closed.push(id));
+    feed(6);
+    const id = activate(6000);
+    if (id === null) throw new Error('activation refused');
+    await recorder.drain(); // the pre-roll (GOPs 1–5) is synced
+    // GOP 6's background append fails, and so does the close's retry of it.
+    const writev = await failWritev(dir, () => true, 20, 2);
+    try {
+      feed(1); // GOP 6
+      recorder.requestStop('test', 7000);
+      feed(1); // GOP 7 starts at the stop
+      await recorder.drain();
+    } finally {
+      writev.mockRestore();
+    }
+    expect(faults).toEqual(['STORAGE_FULL', 'STORAGE_FULL']); // the officer is told, each time
+    // Closed now, not left `recording` until the next start.
+    expect(closed).toEqual([id]);
+    expect(store.incidents.get(id)).toMatchObject({ state: 'closed', stopReason: 'test' });
+    expect(recorder.state).toBe('buffering');
+    const [seg] = store.segments.ofIncident(id);
+    expect(seg).toMatchObject({ state: 'recovered', endMediaMs: 6000 });
+    const zeros = Buffer.alloc(pad).toString();
+    const want = ['v1;', 'v2;', 'v3;', 'v4;', 'v5;'].map((f) => f + zeros).join('');
+    expect(decryptWith(identity, seg?.path ?? '').toString() === `init${want}`).toBe(true);
+  });
+
   it('counts a fragment whose write() rejected: the writer took it, and the segment holds it', async () => {
     // 600 kB fragments: the pre-roll flush runs more than 2 MiB ahead of the disk, so write()s wait for appends.
     const pad = 600_000;
@@ -261,7 +294,7 @@ describe('Recorder', () => {
     const faults: string[] = [];
     bus.on('storage.fault', ({ code }) => faults.push(code));
     feed(6);
-    const writev = await failOneWritev(dir, (bytes) => bytes > pad / 2, 0);
+    const writev = await failWritev(dir, (bytes) => bytes > pad / 2, 0);
     let id: string | null = null;
     try {
       id = activate(6000); // pre-roll GOPs 1–5; the first footage append fails once
