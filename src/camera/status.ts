@@ -14,9 +14,11 @@ export interface CameraStatus {
   ring: { seconds: number; bytes: number; fragments: number };
   /**
    * The open incident. `durableMs`: the media time up to which its footage is on disk and survives a power cut (its
-   * last sync or sealed segment); null until the pre-roll is secured.
+   * last sync or sealed segment); null until the pre-roll is secured. `givenUp`: its segments given up after a failed
+   * write (a failed fsync, a card refusing a close twice), each kept to its last sync: what came after that sync, up
+   * to the next segment, is missing, so with `givenUp` above 0 the footage up to `durableMs` has gaps.
    */
-  incident: { id: string; trigger: string; segments: number; durableMs: number | null } | null;
+  incident: { id: string; trigger: string; segments: number; durableMs: number | null; givenUp: number } | null;
   docked: boolean;
   /** What the LEDs show the officer (`standby`, `recording`, `capture-fault`, `storage-full`, `stealth`, …). */
   indication: string | null;
@@ -94,6 +96,8 @@ export class StatusBoard {
   readonly #faults: SetupFault[] = [];
   /** The last footage made durable: its incident and media end. */
   #durable: { incidentId: string; endMs: number } | null = null;
+  /** Segments given up after a failed write, and their incident. */
+  #givenUp: { incidentId: string; count: number } | null = null;
 
   constructor(sources: StatusSources) {
     this.#o = sources;
@@ -123,6 +127,10 @@ export class StatusBoard {
     };
     this.#subs.on('segment.synced', durable);
     this.#subs.on('segment.sealed', durable);
+    this.#subs.on('segment.recovered', ({ incidentId }) => {
+      const count = this.#givenUp?.incidentId === incidentId ? this.#givenUp.count : 0;
+      this.#givenUp = { incidentId, count: count + 1 };
+    });
     this.#subs.on('dock.changed', ({ docked }) => {
       this.#docked = docked;
     });
@@ -165,6 +173,7 @@ export class StatusBoard {
               trigger: r.incident.trigger,
               segments: r.incident.segments,
               durableMs: this.#durable?.incidentId === r.incident.id ? this.#durable.endMs : null,
+              givenUp: this.#givenUp?.incidentId === r.incident.id ? this.#givenUp.count : 0,
             },
       docked: this.#docked,
       indication: outputs?.led?.indication ?? null,

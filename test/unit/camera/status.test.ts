@@ -64,4 +64,19 @@ describe('StatusBoard incident.durableMs', () => {
     bus.emit('segment.synced', { incidentId: 'B', seq: 0, endMs: 9_000, bytes: 10 });
     expect(status.snapshot().incident).toMatchObject({ id: 'B', durableMs: 9_000 });
   });
+
+  it('counts the segments of the open incident given up after a failed write, which leave gaps', async () => {
+    const { bus, status, open } = board();
+    await status.start();
+    open('A');
+    bus.emit('segment.synced', { incidentId: 'A', seq: 0, endMs: 4_000, bytes: 10 });
+    expect(status.snapshot().incident).toMatchObject({ durableMs: 4_000, givenUp: 0 });
+    bus.emit('segment.recovered', { incidentId: 'A', seq: 0, path: 'x', state: 'recovered', bytes: 10 });
+    bus.emit('segment.synced', { incidentId: 'A', seq: 1, endMs: 9_000, bytes: 10 });
+    expect(status.snapshot().incident).toMatchObject({ durableMs: 9_000, givenUp: 1 });
+    bus.emit('segment.recovered', { incidentId: 'A', seq: 1, path: 'y', state: 'lost', bytes: 0 });
+    expect(status.snapshot().incident).toMatchObject({ givenUp: 2 });
+    open('B');
+    expect(status.snapshot().incident).toMatchObject({ id: 'B', givenUp: 0 });
+  });
 });
