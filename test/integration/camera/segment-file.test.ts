@@ -98,6 +98,26 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     }
   });
 
+  itAge('a close that failed to name the file goes on from there when called again, losing nothing', async () => {
+    const path = join(dir, 'seg.age');
+    const writer = await SegmentWriter.create({ path, recipients });
+    const plain = randomBytes(200_000);
+    await writer.write(plain);
+    await writer.sync(null);
+    // Something sits at the final name: the rename fails after every byte is durable in the partial.
+    mkdirSync(path);
+    await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'STORAGE_IO'));
+    expect(files()).toEqual(['seg.age', 'seg.age.partial', 'seg.age.tail']);
+    rmSync(path, { recursive: true });
+    const result = await writer.close();
+    expect(files()).toEqual(['seg.age']);
+    expect(result.bytes).toBe(statSync(path).size);
+    expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(decrypt(path).equals(plain)).toBe(true);
+    // Finished: a third close is refused as such.
+    await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
+  });
+
   /**
    * FileHandle.writev as the writer calls it, wrapped by `wrap` for the rest of the test. `bytes` is what the call
    * was given (read it there: the writer gives a chunk's memory back once it is written).

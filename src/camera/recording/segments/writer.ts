@@ -64,6 +64,10 @@ export class SegmentWriter implements SegmentFile {
   /** The file may hold bytes of a failed append past `#bytes` (its cut-back failed too): cut before appending. */
   #torn = false;
   #finished = false;
+  /** close() made every byte durable and closed the descriptor; what is left is the name and the recovery files. */
+  #onDisk = false;
+  /** What close() returned: the file is finished. */
+  #sealed: SealedSegment | null = null;
   /**
    * A failed fsync, in sync() or close(): Linux may have dropped the pages it reported, so a later fsync that
    * succeeds proves nothing. Or appends failing with `GIVE_UP_BYTES` waiting: a backlog that only grows would take
@@ -167,35 +171,51 @@ export class SegmentWriter implements SegmentFile {
     });
   }
 
-  /** Appends the final chunk, makes the file durable under its final name and removes the recovery files. */
+  /**
+   * Appends the final chunk, makes the file durable under its final name and removes the recovery files. A close that
+   * failed after its data was durable (the rename, a directory fsync) may be called again: it goes on from there.
+   */
   close(): Promise<SealedSegment> {
     return this.#run(async () => {
-      const handle = this.#assertOpen();
-      if (!this.#finished) {
-        this.#take([this.#sealer.finish()], false);
-        this.#finished = true;
-      }
-      await this.#flush(0);
+      if (this.#sealed !== null) throw this.#closedError();
       const partial = partialFileFor(this.path);
-      if (this.#broken !== null) throw this.#broken.error;
-      try {
-        await handle.datasync();
-      } catch (e) {
-        this.#broken = { error: storageError(e, partial, 'finishing') };
-        throw this.#broken.error;
-      }
-      try {
-        await handle.close();
+      if (!this.#onDisk) {
+        const handle = this.#assertOpen();
+        if (!this.#finished) {
+          this.#take([this.#sealer.finish()], false);
+          this.#finished = true;
+        }
+        await this.#flush(0);
+        if (this.#broken !== null) throw this.#broken.error;
+        try {
+          await handle.datasync();
+        } catch (e) {
+          this.#broken = { error: storageError(e, partial, 'finishing') };
+          throw this.#broken.error;
+        }
+        // Every byte is durable in the partial: from here a retry only names and tidies it.
+        this.#onDisk = true;
         this.#handle = undefined;
-        await rename(partial, this.path);
-      } catch (e) {
-        throw storageError(e, partial, 'finishing');
+        await handle.close().catch(() => undefined);
+      }
+      if (await exists(partial)) {
+        try {
+          await rename(partial, this.path);
+        } catch (e) {
+          throw storageError(e, partial, 'finishing');
+        }
+      } else if (!(await exists(this.path))) {
+        // Named by an earlier try, then removed by someone else: never report a file that is not there as sealed.
+        throw new BodycamError(ErrorCode.STORAGE_IO, `${partial} vanished before it was named ${this.path}`, {
+          path: this.path,
+        });
       }
       await fsyncParent(this.path);
       await unlinkIfPresent(tailFileFor(this.path));
       await unlinkIfPresent(tailTmpFileFor(this.path));
       await fsyncParent(this.path);
-      return { path: this.path, bytes: this.#bytes, sha256: this.#hash.digest('hex') };
+      this.#sealed = { path: this.path, bytes: this.#bytes, sha256: this.#hash.digest('hex') };
+      return this.#sealed;
     });
   }
 
@@ -217,10 +237,12 @@ export class SegmentWriter implements SegmentFile {
   }
 
   #assertOpen(): FileHandle {
-    if (this.#handle === undefined) {
-      throw new BodycamError(ErrorCode.SEAL_STATE, `segment ${this.path} is already closed`, { path: this.path });
-    }
+    if (this.#handle === undefined) throw this.#closedError();
     return this.#handle;
+  }
+
+  #closedError(): BodycamError {
+    return new BodycamError(ErrorCode.SEAL_STATE, `segment ${this.path} is already closed`, { path: this.path });
   }
 
   /** write() and sync() only make sense before close() sealed the final chunk (a failed close may be retried). */
