@@ -1,40 +1,20 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { segmentPath } from '../../evidence/paths.ts';
-import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
+import type { TimerHandle } from '../../hal/clock/port.ts';
 import { isSubsystemError } from '../../lib/errors.ts';
 import { Subscriptions } from '../../lib/event-bus.ts';
 import { fsyncDir } from '../../lib/fs.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { CameraBus, CameraEvents, RecorderState } from '../events.ts';
-import type { FragmentArena } from '../media/arena.ts';
+import type { CameraEvents, RecorderState } from '../events.ts';
 import { type InitSegment, type MediaFragment, sameInit } from '../media/types.ts';
-import type { IncidentStore } from '../storage/incidents.ts';
-import type { SegmentStore } from '../storage/segments.ts';
 import { incidentId } from './incident-id.ts';
-import { type FootageSpace, fitPreroll } from './space.ts';
+import { fitPreroll } from './space.ts';
 import { shouldRotate, transition } from './state.ts';
-import type { Activation, OpenIncident, OpenSegment, OpenSegmentFile, RecorderStatus } from './types.ts';
+import type { Activation, OpenIncident, OpenSegment, RecorderOptions, RecorderStatus } from './types.ts';
 import { WriteFaults } from './write-faults.ts';
 
-export type { Activation, OpenSegmentFile, RecorderStatus } from './types.ts';
-
-export interface RecorderOptions {
-  bus: CameraBus;
-  incidents: IncidentStore;
-  segments: SegmentStore;
-  storageDir: string;
-  deviceId: string;
-  segmentMs: number;
-  stopTimeoutMs: number;
-  openSegmentFile: OpenSegmentFile;
-  clock: Clock;
-  logger: Logger;
-  /** The storage reserve footage must leave free (docs/design.md §18); without it, footage takes what it finds. */
-  space?: FootageSpace;
-  /** The arena fragments live in: a queued write holds a reference to its fragment until it has been sealed. */
-  arena?: Pick<FragmentArena, 'retain' | 'release'>;
-}
+export type { Activation, OpenSegmentFile, RecorderOptions, RecorderStatus } from './types.ts';
 
 /**
  * Buffering ⇄ recording. Fragments reach it synchronously in stream order (the `capture.fragment` event), and
@@ -55,6 +35,8 @@ export class Recorder {
   #stopTimer: TimerHandle | null = null;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
+  /** Plaintext bytes the writer took since the last sync, still counted as queued against the reserve. */
+  #taken = 0;
   readonly #faults: WriteFaults;
   #closed: Array<() => void> = [];
 
@@ -206,7 +188,10 @@ export class Recorder {
     if (incident !== null) this.#enqueueWrite(incident, init, f);
   }
 
-  /** Queues a fragment's write, counted against the storage reserve from now on. */
+  /**
+   * Queues a fragment's write, counted against the storage reserve from now on, and as queued until the next sync: the
+   * writer may hold its ciphertext for a while, and a reading of free space meanwhile would not see it.
+   */
   #enqueueWrite(incident: OpenIncident, init: InitSegment | null, f: MediaFragment): void {
     const bytes = f.bytes.length;
     this.#o.space?.queued(bytes);
@@ -216,7 +201,7 @@ export class Recorder {
         await this.#write(incident, init, f);
       } finally {
         this.#o.arena?.release(f.bytes);
-        this.#o.space?.wrote(bytes);
+        this.#taken += bytes;
       }
     });
   }
@@ -282,8 +267,11 @@ export class Recorder {
         this.#pending -= 1;
       }
       // Sync once the queue drains: a flushed pre-roll costs one fsync; live footage at risk is the GOP in flight.
-      if (this.#pending === 0 && this.#segment !== null) {
-        await this.#syncSegment(this.#segment).catch((e: unknown) => this.#onWriteError(e));
+      if (this.#pending === 0) {
+        if (this.#segment !== null) await this.#syncSegment(this.#segment).catch((e: unknown) => this.#onWriteError(e));
+        // What the writer took is on disk now (synced, sealed or given up), so in the next reading of free space.
+        this.#o.space?.wrote(this.#taken);
+        this.#taken = 0;
         this.#o.space?.readFree();
       }
     });

@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { type ActivationRefused, createCameraBus, type IncidentClosed } from '../../../src/camera/events.ts';
 import { storageReserve } from '../../../src/camera/health/reserve.ts';
@@ -21,6 +21,7 @@ import { CameraStore } from '../../../src/camera/storage/store.ts';
 import { FakeClock } from '../../../src/hal/clock/fake.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { decryptWith } from '../../harness/age.ts';
+import { fileHandlePrototype } from '../../harness/file-handle.ts';
 
 const INIT: InitSegment = { bytes: Buffer.from('init'), tracks: [] };
 const VIDEO_BYTES = 50_000;
@@ -178,6 +179,37 @@ describe('recorder and the storage reserve', () => {
     expect(incident?.prerollActualMs).toBeLessThan(5000);
     expect(incident?.prerollRequestedMs).toBe(5000);
     expect(incident?.stopReason).toBe('storage-full');
+  });
+
+  it('a reading of free space while the writer holds footage back still counts that footage', async () => {
+    const room = 4_000_000;
+    const { dir, recorder, budget, feed, activate, capacity, reserve } = await setup(room);
+    await feed(6);
+    // The card takes nothing for a while: the pre-roll's ciphertext waits in the writer, not yet in a statfs.
+    const proto = await fileHandlePrototype(dir);
+    const writev = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
+    const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+    const { promise: held, resolve: holding } = Promise.withResolvers<void>();
+    const spy = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if ((args[0] as Buffer[]).reduce((n, b) => n + b.length, 0) > 10_000) {
+        holding();
+        await gate;
+      }
+      return writev.apply(this, args);
+    });
+    try {
+      expect(activate(6000)).not.toBeNull(); // pre-roll: GOPs 1-5
+      await held;
+      const handed = 5 * (VIDEO_BYTES + AUDIO_BYTES);
+      budget.refresh(); // the storage monitor's reading, every few seconds
+      expect(budget.headroom()).toBeLessThanOrEqual(room - handed);
+    } finally {
+      open();
+      spy.mockRestore();
+    }
+    await recorder.drain();
+    // Synced: the reading after the sync sees the files themselves, and nothing is counted twice.
+    expect(budget.headroom()).toBe(capacity - used(dir) - reserve);
   });
 
   it('records normally with room to spare', async () => {
