@@ -111,7 +111,7 @@ export class StorageBudget {
     this.#queued += bytes;
   }
 
-  /** Queued footage the writer has taken (on disk, or held for a retry: either way it will take the space). */
+  /** Queued footage now on disk (the recorder says so after each sync); counted until the next reading has it. */
   wrote(bytes: number): void {
     this.#queued -= bytes;
     this.#written += bytes;

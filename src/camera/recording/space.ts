@@ -15,7 +15,7 @@ export interface FootageSpace {
   fits(bytes: number): boolean;
   /** Footage handed to the writer. */
   queued(bytes: number): void;
-  /** Queued footage the writer has taken. */
+  /** Queued footage now on disk (after a sync, a close or a given-up segment): the next reading of free space has it. */
   wrote(bytes: number): void;
   /** Free bytes and reserve, for the audit entry of a refused activation. */
   view(): { freeBytes: number; reserveBytes: number };
