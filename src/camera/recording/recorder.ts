@@ -268,10 +268,22 @@ export class Recorder {
       }
       // Sync once the queue drains: a flushed pre-roll costs one fsync; live footage at risk is the GOP in flight.
       if (this.#pending === 0) {
-        if (this.#segment !== null) await this.#syncSegment(this.#segment).catch((e: unknown) => this.#onWriteError(e));
-        // What the writer took is on disk now (synced, sealed or given up), so in the next reading of free space.
-        this.#o.space?.wrote(this.#taken);
-        this.#taken = 0;
+        const seg = this.#segment;
+        const synced =
+          seg === null ||
+          (await this.#syncSegment(seg).then(
+            () => true,
+            async (e: unknown) => {
+              await this.#onWriteError(e);
+              return false;
+            },
+          ));
+        // What the writer took is on disk now (synced, or sealed), so in the next reading of free space; after a failed
+        // sync it may still wait in the writer, and stays counted.
+        if (synced) {
+          this.#o.space?.wrote(this.#taken);
+          this.#taken = 0;
+        }
         this.#o.space?.readFree();
       }
     });

@@ -212,6 +212,32 @@ describe('recorder and the storage reserve', () => {
     expect(budget.headroom()).toBe(capacity - used(dir) - reserve);
   });
 
+  it('after a failed sync, footage the writer still holds stays counted until a sync puts it on the card', async () => {
+    const room = 4_000_000;
+    const { dir, recorder, budget, feed, activate, capacity, reserve } = await setup(room);
+    await feed(6);
+    const proto = await fileHandlePrototype(dir);
+    const writev = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
+    let refuse = true;
+    const spy = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if (refuse && (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0) > 10_000) {
+        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      }
+      return writev.apply(this, args);
+    });
+    try {
+      expect(activate(6000)).not.toBeNull(); // pre-roll: GOPs 1-5, whose appends the card refuses
+      await recorder.drain(); // the sync fails; the writer keeps the ciphertext for the next try
+      budget.refresh();
+      expect(budget.headroom()).toBeLessThanOrEqual(room - 5 * (VIDEO_BYTES + AUDIO_BYTES));
+      refuse = false;
+      await feed(1); // GOP 6: the writer appends what it held, and the sync succeeds
+    } finally {
+      spy.mockRestore();
+    }
+    expect(budget.headroom()).toBe(capacity - used(dir) - reserve);
+  });
+
   it('records normally with room to spare', async () => {
     const { recorder, feed, activate, store } = await setup(100 * 1024 * 1024);
     await feed(6);
