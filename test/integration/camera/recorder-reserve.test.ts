@@ -52,6 +52,16 @@ function used(dir: string): number {
   return n;
 }
 
+/** Runs `before` ahead of every append of footage (not the age header's), for the rest of the test. */
+async function onFootageAppend(dir: string, before: () => Promise<void>) {
+  const proto = await fileHandlePrototype(dir);
+  const writev = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
+  return vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    if ((args[0] as Buffer[]).reduce((n, b) => n + b.length, 0) > 10_000) await before();
+    return writev.apply(this, args);
+  });
+}
+
 /** A recorder on a card with room for `footageBytes` beyond the reserve of an empty card. */
 async function setup(footageBytes: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bodycam-reserve-'));
@@ -186,16 +196,11 @@ describe('recorder and the storage reserve', () => {
     const { dir, recorder, budget, feed, activate, capacity, reserve } = await setup(room);
     await feed(6);
     // The card takes nothing for a while: the pre-roll's ciphertext waits in the writer, not yet in a statfs.
-    const proto = await fileHandlePrototype(dir);
-    const writev = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
     const { promise: gate, resolve: open } = Promise.withResolvers<void>();
     const { promise: held, resolve: holding } = Promise.withResolvers<void>();
-    const spy = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if ((args[0] as Buffer[]).reduce((n, b) => n + b.length, 0) > 10_000) {
-        holding();
-        await gate;
-      }
-      return writev.apply(this, args);
+    const spy = await onFootageAppend(dir, async () => {
+      holding();
+      await gate;
     });
     try {
       expect(activate(6000)).not.toBeNull(); // pre-roll: GOPs 1-5
@@ -216,14 +221,9 @@ describe('recorder and the storage reserve', () => {
     const room = 4_000_000;
     const { dir, recorder, budget, feed, activate, capacity, reserve } = await setup(room);
     await feed(6);
-    const proto = await fileHandlePrototype(dir);
-    const writev = proto['writev'] as (...args: unknown[]) => Promise<unknown>;
     let refuse = true;
-    const spy = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      if (refuse && (args[0] as Buffer[]).reduce((n, b) => n + b.length, 0) > 10_000) {
-        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
-      }
-      return writev.apply(this, args);
+    const spy = await onFootageAppend(dir, async () => {
+      if (refuse) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
     });
     try {
       expect(activate(6000)).not.toBeNull(); // pre-roll: GOPs 1-5, whose appends the card refuses
