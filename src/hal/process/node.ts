@@ -109,13 +109,15 @@ export const SETPRIV = '/usr/bin/setpriv';
  * The command line that runs `spec` so that it ends with its parent (see `ProcessSpec.dieWithParent`): setpriv gives
  * a POSIX shell SIGTERM as its parent-death signal; the shell starts the command in the background, forwards
  * SIGTERM/SIGINT to it as SIGTERM and SIGHUP as SIGHUP (a reload: Mosquitto re-reads its configuration), waits for it
- * to end and exits with its status. The command keeps the shell's stdio,
- * so its output reaches the caller as before. A pure function: tested by comparing lists.
+ * to end and exits with its status. A stop that comes between starting the command and learning its pid (the shell
+ * runs a trap between any two commands) is remembered and forwarded once the pid is known: without that, a parent
+ * killed at that moment left the command running (seen under load). The command keeps the shell's stdio, so its
+ * output reaches the caller as before. A pure function: tested by comparing lists.
  */
 export function dieWithParentCommand(spec: Pick<ProcessSpec, 'command' | 'args'>): { command: string; args: string[] } {
   const script =
-    'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
-    '"$@" & child=$!; ' +
+    'stop= child=; trap \'stop=1; kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
+    '"$@" & child=$!; [ -z "$stop" ] || kill -TERM "$child" 2>/dev/null; ' +
     'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done';
   return {
     command: SETPRIV,

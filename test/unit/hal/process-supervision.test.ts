@@ -97,8 +97,8 @@ describe('dieWithParentCommand', () => {
         '--',
         '/bin/sh',
         '-c',
-        'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
-          '"$@" & child=$!; ' +
+        'stop= child=; trap \'stop=1; kill -TERM "$child" 2>/dev/null\' TERM INT; trap \'kill -HUP "$child" 2>/dev/null\' HUP; ' +
+          '"$@" & child=$!; [ -z "$stop" ] || kill -TERM "$child" 2>/dev/null; ' +
           'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
         'sh',
         '/usr/sbin/mosquitto',
