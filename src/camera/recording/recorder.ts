@@ -268,16 +268,15 @@ export class Recorder {
       }
       // Sync once the queue drains: a flushed pre-roll costs one fsync; live footage at risk is the GOP in flight.
       if (this.#pending === 0) {
-        const seg = this.#segment;
-        const synced =
-          seg === null ||
-          (await this.#syncSegment(seg).then(
-            () => true,
-            async (e: unknown) => {
-              await this.#onWriteError(e);
-              return false;
-            },
-          ));
+        let synced = true;
+        if (this.#segment !== null) {
+          try {
+            await this.#syncSegment(this.#segment);
+          } catch (e) {
+            synced = false;
+            await this.#onWriteError(e);
+          }
+        }
         // What the writer took is on disk now (synced, or sealed), so in the next reading of free space; after a failed
         // sync it may still wait in the writer, and stays counted.
         if (synced) {

@@ -51,6 +51,8 @@ describe('SegmentWriter and recoverSegmentFile', () => {
   function decrypt(path: string): Buffer {
     return execFileSync(which('age') ?? 'age', ['-d', '-i', identityFile, path], { maxBuffer: 64 * 1024 * 1024 });
   }
+  /** The file's SHA-256 as coreutils computes it: a check independent of the writer's own hashing. */
+  const sha256sum = (file: string) => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
   const files = () => execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 
   itAge('closes into a file age decrypts, with the sha256 sha256sum computes', async () => {
@@ -68,7 +70,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     expect(files()).toEqual(['seg.age']);
     expect(result.path).toBe(path);
     expect(result.bytes).toBe(statSync(path).size);
-    expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(result.sha256).toBe(sha256sum(path));
     expect(decrypt(path).equals(plain)).toBe(true);
     await expect(writer.write(plain)).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
   });
@@ -91,7 +93,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       expect(sealed.length).toBe(2 * Math.floor(plain.length / CHUNK_SIZE));
       expect(sealed.filter((piece) => piece.length > 0)).toEqual([]);
       const result = await writer.close();
-      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(result.sha256).toBe(sha256sum(path));
       expect(decrypt(path).equals(plain)).toBe(true);
     } finally {
       spy.mockRestore();
@@ -112,7 +114,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     const result = await writer.close();
     expect(files()).toEqual(['seg.age']);
     expect(result.bytes).toBe(statSync(path).size);
-    expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(result.sha256).toBe(sha256sum(path));
     expect(decrypt(path).equals(plain)).toBe(true);
     // Finished: a third close is refused as such.
     await expect(writer.close()).rejects.toSatisfy((e) => isBodycamError(e, 'SEAL_STATE'));
@@ -156,7 +158,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       // What was sealed while the disk was held back went out together, in one writev after the first.
       expect(appended[1]).toBeGreaterThan(7 * 250_000);
       const result = await writer.close();
-      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(result.sha256).toBe(sha256sum(path));
       expect(decrypt(path).equals(plain)).toBe(true);
     } finally {
       writev.mockRestore();
@@ -287,7 +289,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
       await writer.sync(null); // the append again, after the torn bytes are cut
       const result = await writer.close();
       expect(result.bytes).toBe(statSync(path).size);
-      expect(result.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+      expect(result.sha256).toBe(sha256sum(path));
       expect(decrypt(path).equals(plain)).toBe(true);
     } finally {
       writev.mockRestore();
@@ -331,7 +333,7 @@ describe('SegmentWriter and recoverSegmentFile', () => {
     const result = await recoverSegmentFile(path);
     expect(result).toMatchObject({ path, complete: false, bytes: statSync(path).size });
     expect(files()).toEqual(['plain.bin', 'seg.age']);
-    expect(result?.sha256).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
+    expect(result?.sha256).toBe(sha256sum(path));
     expect(decrypt(path).equals(written.subarray(0, lastSync))).toBe(true);
   });
 
