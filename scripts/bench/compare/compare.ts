@@ -224,6 +224,9 @@ async function main(): Promise<void> {
         controller: (totals.controller.cpu / footageSeconds) * 3600,
         recorder: (totals.tree.cpu / footageSeconds) * 3600,
       },
+      cpuPerHourByCommand: Object.fromEntries(
+        Object.entries(totals.byCommand).map(([k, cpu]) => [k, Math.round((cpu / footageSeconds) * 36_000) / 10]),
+      ),
       peakRss: { controller: totals.controller.rss, recorder: totals.tree.rss },
       card: { phases: run.card.phases, footageBytes: kept.reduce((n, f) => n + statSync(f).size, 0) },
     };

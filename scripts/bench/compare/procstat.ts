@@ -109,16 +109,30 @@ export class TreeSampler {
     return p.cpuSeconds - (this.#baseline.get(p.pid) ?? 0);
   }
 
-  /** The root alone (the controller) and the whole tree without the excluded commands. */
-  totals(exclude: readonly string[]): { controller: { cpu: number; rss: number }; tree: { cpu: number; rss: number } } {
-    const kept = [...this.#seen.values()].filter((p) => !exclude.includes(p.comm));
+  /**
+   * The root alone (the controller), the whole tree without the excluded commands, and the tree's CPU seconds by
+   * command (excluded ones too, marked), which says where a tree's time goes.
+   */
+  totals(exclude: readonly string[]): {
+    controller: { cpu: number; rss: number };
+    tree: { cpu: number; rss: number };
+    byCommand: Record<string, number>;
+  } {
+    const seen = [...this.#seen.values()];
+    const kept = seen.filter((p) => !exclude.includes(p.comm));
     const root = this.#seen.get(this.#root);
+    const byCommand: Record<string, number> = {};
+    for (const p of seen) {
+      const name = p.pid === this.#root ? 'controller' : exclude.includes(p.comm) ? `${p.comm} (not counted)` : p.comm;
+      byCommand[name] = (byCommand[name] ?? 0) + this.#cpu(p);
+    }
     return {
       controller: { cpu: root === undefined ? 0 : this.#cpu(root), rss: root?.peakRssBytes ?? 0 },
       tree: {
         cpu: kept.reduce((n, p) => n + this.#cpu(p), 0),
         rss: kept.reduce((n, p) => n + p.peakRssBytes, 0),
       },
+      byCommand,
     };
   }
 

@@ -21,6 +21,8 @@ export interface SystemResult {
   triggers: TriggerResult[];
   /** CPU seconds per hour of footage: the controller process alone, and the recorder's whole process tree. */
   cpuPerHour: { controller: number; recorder: number };
+  /** The same by command in the tree ('controller' for the controller; the camera's stand-in marked not counted). */
+  cpuPerHourByCommand: Record<string, number>;
   peakRss: { controller: number; recorder: number };
   /** Storage writes by phase and the footage kept (card.ts). */
   card: CardResult;
