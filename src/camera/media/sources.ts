@@ -246,8 +246,10 @@ function rpicam(source: RpicamSource): CapturePlan {
     ],
   };
   // Raw H.264 carries no timestamps: ffmpeg derives them from -framerate (genpts), so the GOP stays exact. The thread
-  // queue keeps ffmpeg reading rpicam-vid while its write to the daemon waits; on ffmpeg 5.1 its polling costs ~12 s
-  // of CPU per hour of footage (docs/benchmarks.md, "where the time goes").
+  // queue keeps ffmpeg reading rpicam-vid while its write to the daemon waits (~17 s of footage; without it, none:
+  // test/integration/camera/capture-queue.test.ts). On ffmpeg 5.1 its polling costs ~17 s of CPU per hour of footage,
+  // the whole of the tree's gap to the loop recorder; the `async` protocol and the `fifo` muxer, which decouple too,
+  // cost as much or more (docs/benchmarks.md, "where the time goes").
   const inputs: FfmpegInput[] = [
     {
       url: 'pipe:0',
