@@ -13,7 +13,7 @@ import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { GOALS, reportGoals } from './goals.ts';
-import { childPids, rssOf } from './proc.ts';
+import { childPids, rssFileOf, rssOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli/bodycam.js');
@@ -34,12 +34,15 @@ async function main(): Promise<void> {
   const end = Date.now() + MINUTES * 60_000;
   let maxRss = 0;
   let maxFfmpeg = 0;
+  let fileAtMax = 0;
   let ringBytes = 0;
   let ringSeconds = 0;
   let samples = 0;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 5000));
-    maxRss = Math.max(maxRss, rssOf(pid));
+    const rss = rssOf(pid);
+    if (rss > maxRss) fileAtMax = rssFileOf(pid);
+    maxRss = Math.max(maxRss, rss);
     for (const c of childPids(pid)) maxFfmpeg = Math.max(maxFfmpeg, rssOf(c));
     try {
       const s = (await controlRequest(socket, { cmd: 'status' }, 5000)) as { ring: { bytes: number; seconds: number } };
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `buffering ${MINUTES} min, ${samples} samples; ring ${ringSeconds.toFixed(1)} s, max ${mb(ringBytes)}\n` +
       `daemon max RSS ${mb(maxRss)}; budget 80 MB + 1.3 × ring = ${mb(budget)}; ratio RSS / budget ${(maxRss / budget).toFixed(2)} ${maxRss <= budget ? '(within)' : '(OVER)'}\n` +
+      `  of it file-backed ${mb(fileAtMax)} (the Node binary's code and data: clean, reclaimable), anonymous ${mb(maxRss - fileAtMax)}\n` +
       `ffmpeg max RSS ${mb(maxFfmpeg)} (separate process)\n`,
   );
   reportGoals('memory', [

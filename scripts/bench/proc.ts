@@ -6,6 +6,14 @@ export function rssOf(pid: number): number {
   return statusBytes(pid, 'VmRSS');
 }
 
+/**
+ * Of the resident set, the pages backed by files (`RssFile`, bytes): mostly the Node binary's own code and read-only
+ * data, clean, shared with any other process mapping it, and given back by the kernel under memory pressure.
+ */
+export function rssFileOf(pid: number): number {
+  return statusBytes(pid, 'RssFile');
+}
+
 /** The most resident memory the process has had so far, in bytes (0 once it is gone). */
 export function peakRssOf(pid: number): number {
   return statusBytes(pid, 'VmHWM');

@@ -26,7 +26,7 @@ import { controlRequest } from '../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../src/camera/status.ts';
 import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
-import { childPids, rssOf } from '../bench/proc.ts';
+import { childPids, rssFileOf, rssOf } from '../bench/proc.ts';
 import type { Sample } from './verdict.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -63,7 +63,7 @@ export interface SoakRun {
 }
 
 export const CSV_HEADER =
-  'wall_s,media_s,rss_bytes,heap_used_bytes,external_bytes,ffmpeg_rss_bytes,fds,index_file_bytes,index_bytes,segments,incidents,events,evidence_bytes';
+  'wall_s,media_s,rss_bytes,heap_used_bytes,external_bytes,ffmpeg_rss_bytes,fds,index_file_bytes,index_bytes,segments,incidents,events,evidence_bytes,rss_file_bytes';
 
 export function csvLine(s: Sample): string {
   return [
@@ -80,6 +80,7 @@ export function csvLine(s: Sample): string {
     s.incidents,
     s.events,
     s.evidenceBytes,
+    s.rssFile,
   ].join(',');
 }
 
@@ -203,6 +204,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakRun> {
       wallS: wallS(),
       mediaS: s.capture.mediaMs / 1000,
       rss: rssOf(pid),
+      rssFile: rssFileOf(pid),
       heapUsed: s.memory.heapUsed,
       external: s.memory.external,
       ffmpegRss: ffmpeg,
@@ -214,6 +216,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakRun> {
     if (o.csv !== undefined) appendFileSync(o.csv, `${csvLine(s1)}\n`);
     o.log(
       `  media ${(s1.mediaS / 3600).toFixed(2)} h  wall ${s1.wallS.toFixed(0)} s  rss ${(s1.rss / 1e6).toFixed(1)} MB` +
+        ` (file-backed ${(s1.rssFile / 1e6).toFixed(1)})` +
         `  heap+ext ${((s1.heapUsed + s1.external) / 1e6).toFixed(1)} MB` +
         `  ffmpeg ${(s1.ffmpegRss / 1e6).toFixed(1)} MB  fds ${s1.fds}  index ${(s1.indexBytes / 1024).toFixed(0)} KiB` +
         `  segments ${s1.segments}  incidents ${s1.incidents}`,

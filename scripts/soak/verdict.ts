@@ -14,6 +14,8 @@ export interface Sample {
   mediaS: number;
   /** Daemon resident set, bytes. */
   rss: number;
+  /** Of it, file-backed pages (the Node binary's code and data, reclaimable), bytes; the rest is anonymous memory. */
+  rssFile: number;
   /** The daemon's V8 heap in use and its external memory (Buffers), bytes: where RSS growth would come from. */
   heapUsed: number;
   external: number;
@@ -142,6 +144,7 @@ export function judge(samples: Sample[], tol: Tolerances = DEFAULT_TOLERANCES): 
   const { first, last } = quarters(samples);
   const measures: Array<[string, (s: Sample) => number]> = [
     ['daemon RSS', (s) => s.rss],
+    ['daemon anonymous memory (RSS less its file-backed pages)', (s) => s.rss - s.rssFile],
     ['daemon JS heap + external', (s) => s.heapUsed + s.external],
     ['ffmpeg RSS', (s) => s.ffmpegRss],
   ];

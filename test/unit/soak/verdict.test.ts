@@ -9,6 +9,7 @@ function run(at: (i: number) => Partial<Sample> = () => ({})): Sample[] {
     wallS: i * 30,
     mediaS: i * 900,
     rss: 90 * MB,
+    rssFile: 45 * MB,
     heapUsed: 20 * MB,
     external: 8 * MB,
     ffmpegRss: 60 * MB,
@@ -33,12 +34,21 @@ describe('soak verdict', () => {
     ['flat run', () => ({}), []],
     ['noise within tolerance', (i) => ({ rss: (90 + (i % 3)) * MB, fds: 31 + (i % 2) }), []],
     ['a warm-up first sample is ignored', (i) => (i === 0 ? { rss: 40 * MB } : {}), []],
-    ['daemon RSS creeping 1 MiB per sample', (i) => ({ rss: (90 + i) * MB }), ['daemon RSS']],
+    [
+      'daemon RSS creeping 1 MiB per sample',
+      (i) => ({ rss: (90 + i) * MB }),
+      ['daemon RSS', 'daemon anonymous memory (RSS less its file-backed pages)'],
+    ],
+    [
+      'daemon RSS growing by file-backed pages only (code loaded)',
+      (i) => ({ rss: (90 + i) * MB, rssFile: (45 + i) * MB }),
+      ['daemon RSS'],
+    ],
     ['ffmpeg RSS creeping', (i) => ({ ffmpegRss: (60 + i) * MB }), ['ffmpeg RSS']],
     [
       'Buffers kept',
       (i) => ({ external: (8 + i) * MB, rss: (90 + i) * MB }),
-      ['daemon RSS', 'daemon JS heap + external'],
+      ['daemon RSS', 'daemon anonymous memory (RSS less its file-backed pages)', 'daemon JS heap + external'],
     ],
     ['a descriptor leaked per activation', (i) => ({ fds: 31 + i }), ['open descriptors']],
     [
