@@ -42,7 +42,7 @@ import type { Phase } from './card.ts';
 import { Feed, loadClip, type Source } from './feed.ts';
 import { TreeSampler } from './procstat.ts';
 import { seamReport } from './seam.ts';
-import { peerTable, type SystemResult, summarise, table, writeChart } from './summary.ts';
+import { peerTable, recordingMisses, type SystemResult, summarise, table, writeChart } from './summary.ts';
 import { Controller, gstreamerMissing, systemSpecs } from './systems.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -273,6 +273,9 @@ async function main(): Promise<void> {
         `${s.card.footageBytes} bytes of footage it keeps: the write counters missed writes`,
       enforced: true,
     }));
+  // The evidence itself: every bodycam recording exact, or the run fails whatever its speed.
+  const exact = bodycam === undefined ? ['bodycam: no result'] : recordingMisses(bodycam);
+  extra.push(...exact.map((line) => ({ line, enforced: true })));
   reportGoals(
     'compare',
     [

@@ -92,6 +92,28 @@ export function summarise(
 const f = (v: number | null, digits = 0) => (v === null ? 'n/a' : v.toFixed(digits));
 
 /** Bytes in decimal units: 0 B, 4.1 kB, 3.60 GB. */
+/**
+ * What a recorder that keeps evidence must do in every recording, as lines naming each failure (none: it did): no
+ * frame lost, duplicated or unreadable at the seam, a pre-roll within one GOP of the request, the first frame a
+ * keyframe. The comparison enforces them for bodycam; the other recorders' are shown in the table.
+ */
+export function recordingMisses(s: Summary): string[] {
+  const misses: string[] = [];
+  if (s.lost + s.duplicated + s.unknown > 0) {
+    misses.push(
+      `${s.label}: ${s.lost} frames lost, ${s.duplicated} duplicated and ${s.unknown} unreadable at the seams of ` +
+        `${s.triggers} recordings; there must be none`,
+    );
+  }
+  if (s.withinGop < s.triggers) {
+    misses.push(`${s.label}: pre-roll within one GOP of the request in ${s.withinGop} of ${s.triggers} recordings`);
+  }
+  if (s.keyframeFirst < s.triggers) {
+    misses.push(`${s.label}: first frame a keyframe in ${s.keyframeFirst} of ${s.triggers} recordings`);
+  }
+  return misses;
+}
+
 export function bytes(v: number | null): string {
   if (v === null) return 'n/a';
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];

@@ -8,7 +8,7 @@ import { parsePackets } from '../../../scripts/bench/compare/analyze.ts';
 import { accessUnits, splitNals } from '../../../scripts/bench/compare/annexb.ts';
 import { parseStat, TreeSampler } from '../../../scripts/bench/compare/procstat.ts';
 import { nearestGlobal, type RecordedFrame, seamReport } from '../../../scripts/bench/compare/seam.ts';
-import { peerTable, type Summary, withinOneGop } from '../../../scripts/bench/compare/summary.ts';
+import { peerTable, recordingMisses, type Summary, withinOneGop } from '../../../scripts/bench/compare/summary.ts';
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -155,5 +155,15 @@ describe('ratios to the peer (the form an emulated run is read in)', () => {
   });
   it('says nothing without the peer', () => {
     expect(peerTable([row('bodycam', { ms: 1, cpu: [1, 1], rss: [1, 1] })], 'segment-wrap')).toBe('');
+  });
+  it('names every recording that was not exact: frames lost or unreadable, a short pre-roll, no keyframe first', () => {
+    const exact = row('bodycam', { ms: 1, cpu: [1, 1], rss: [1, 1] });
+    expect(recordingMisses(exact)).toEqual([]);
+    const misses = recordingMisses({ ...exact, lost: 2, unknown: 215, withinGop: 3, keyframeFirst: 4 });
+    expect(misses).toEqual([
+      'bodycam: 2 frames lost, 0 duplicated and 215 unreadable at the seams of 4 recordings; there must be none',
+      'bodycam: pre-roll within one GOP of the request in 3 of 4 recordings',
+    ]);
+    expect(recordingMisses({ ...exact, duplicated: 1, keyframeFirst: 3 })).toHaveLength(2);
   });
 });
