@@ -13,7 +13,7 @@ import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { GOALS, reportGoals } from './goals.ts';
-import { childPids, rssFileOf, rssOf } from './proc.ts';
+import { childPids, residentOf, rssOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'dist/cli/bodycam.js');
@@ -40,9 +40,11 @@ async function main(): Promise<void> {
   let samples = 0;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 5000));
-    const rss = rssOf(pid);
-    if (rss > maxRss) fileAtMax = rssFileOf(pid);
-    maxRss = Math.max(maxRss, rss);
+    const { rss, file } = residentOf(pid);
+    if (rss > maxRss) {
+      maxRss = rss;
+      fileAtMax = file;
+    }
     for (const c of childPids(pid)) maxFfmpeg = Math.max(maxFfmpeg, rssOf(c));
     try {
       const s = (await controlRequest(socket, { cmd: 'status' }, 5000)) as { ring: { bytes: number; seconds: number } };

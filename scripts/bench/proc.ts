@@ -7,11 +7,13 @@ export function rssOf(pid: number): number {
 }
 
 /**
- * Of the resident set, the pages backed by files (`RssFile`, bytes): mostly the Node binary's own code and read-only
- * data, clean, shared with any other process mapping it, and given back by the kernel under memory pressure.
+ * The resident set and, of it, the pages backed by files (`RssFile`), in bytes, from one reading: the file-backed
+ * pages are mostly the Node binary's own code and read-only data, clean, shared with any other process mapping it,
+ * and given back by the kernel under memory pressure. Zeros once the process is gone.
  */
-export function rssFileOf(pid: number): number {
-  return statusBytes(pid, 'RssFile');
+export function residentOf(pid: number): { rss: number; file: number } {
+  const status = statusText(pid);
+  return { rss: field(status, 'VmRSS'), file: field(status, 'RssFile') };
 }
 
 /** The most resident memory the process has had so far, in bytes (0 once it is gone). */
@@ -19,13 +21,21 @@ export function peakRssOf(pid: number): number {
   return statusBytes(pid, 'VmHWM');
 }
 
-function statusBytes(pid: number, field: string): number {
+function statusBytes(pid: number, name: string): number {
+  return field(statusText(pid), name);
+}
+
+function statusText(pid: number): string {
   try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    return '';
   }
+}
+
+function field(status: string, name: string): number {
+  const m = new RegExp(`${name}:\\s+(\\d+) kB`).exec(status);
+  return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
 }
 
 /** The process's direct children (none once it is gone). */

@@ -26,7 +26,7 @@ import { controlRequest } from '../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../src/camera/status.ts';
 import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
-import { childPids, rssFileOf, rssOf } from '../bench/proc.ts';
+import { childPids, residentOf, rssOf } from '../bench/proc.ts';
 import type { Sample } from './verdict.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -200,11 +200,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakRun> {
   const sample = async (): Promise<Sample> => {
     const s = await status();
     const ffmpeg = childPids(pid).reduce((sum, c) => sum + rssOf(c), 0);
+    const resident = residentOf(pid);
     const s1: Sample = {
       wallS: wallS(),
       mediaS: s.capture.mediaMs / 1000,
-      rss: rssOf(pid),
-      rssFile: rssFileOf(pid),
+      rss: resident.rss,
+      rssFile: resident.file,
       heapUsed: s.memory.heapUsed,
       external: s.memory.external,
       ffmpegRss: ffmpeg,

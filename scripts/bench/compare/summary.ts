@@ -91,7 +91,6 @@ export function summarise(
 
 const f = (v: number | null, digits = 0) => (v === null ? 'n/a' : v.toFixed(digits));
 
-/** Bytes in decimal units: 0 B, 4.1 kB, 3.60 GB. */
 /**
  * What a recorder that keeps evidence must do in every recording, as lines naming each failure (none: it did): no
  * frame lost, duplicated or unreadable at the seam, a pre-roll within one GOP of the request, the first frame a
@@ -114,6 +113,7 @@ export function recordingMisses(s: Summary): string[] {
   return misses;
 }
 
+/** Bytes in decimal units: 0 B, 4.1 kB, 3.60 GB. */
 export function bytes(v: number | null): string {
   if (v === null) return 'n/a';
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
