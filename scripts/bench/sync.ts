@@ -2,7 +2,8 @@
  * Dock sync throughput, as a ratio to the broker's bare publish/subscribe throughput for the same payloads in the
  * same run: a dock directory (`dock init`), a Mosquitto managed by the dock station, a camera enrolled at it whose
  * storage holds one incident of 6 sealed segments of 16 MB (about a minute of footage each; random bytes, indexed
- * and signed as the camera does), then (a) the camera's sync component, in a process of its own as on a real camera,
+ * and signed as the camera does), then (a) the camera's sync component, in a process of its own as on a real camera
+ * (the daemon's Node flags and environment, src/lib/memory.ts; its RSS before, at the peak and after is reported),
  * offloads it to the dock agent (pull windows, per-chunk hashes, whole-segment verification, storage, signed
  * receipts, deletion) and (b) a publisher process sends the same bytes in the same 256 KiB QoS 1 messages to a
  * subscriber here through the same broker. Alternated, median of BENCH_RUNS (default 3) runs' ratios; exits 1 when
@@ -33,6 +34,7 @@ import { DockStation } from '../../src/dock/main.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
 import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { createLogger, silentLogger } from '../../src/lib/logger.ts';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 
 /** SYNC_BENCH_TRACE=1: the dock's and the camera's logs on stderr, and when each receipt came (where time goes). */
 const TRACE = process.env['SYNC_BENCH_TRACE'] === '1';
@@ -50,6 +52,7 @@ const PORT = Number(process.env['SYNC_BENCH_PORT'] ?? 20_000 + Math.floor(Math.r
 
 const root = process.argv[2] === undefined ? mkdtempSync(path.join(os.tmpdir(), 'bodycam-syncbench-')) : '';
 if (root !== '') chmodSync(root, 0o755);
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function silently<T>(op: () => Promise<T>): Promise<T> {
@@ -103,11 +106,14 @@ async function cameraChild(configFile: string): Promise<void> {
       if (e.done === 'segment' && ++done === SEGMENTS) resolve(performance.now());
     });
   });
+  const before = process.memoryUsage.rss();
   t0 = performance.now();
   if (TRACE) process.stderr.write(`docked at ${Date.now()} (wall ms)\n`);
   bus.emit('dock.changed', { docked: true });
   const t1 = await finished;
-  process.send?.({ ms: t1 - t0 });
+  // Its memory: resident before docking, at its peak, and once the footage is gone (Node's view, so heap and malloc).
+  const mem: CameraMemory = { before, peak: process.resourceUsage().maxRSS * 1024, after: process.memoryUsage.rss() };
+  process.send?.({ ms: t1 - t0, mem });
   await sync.stop();
   store.close();
 }
@@ -134,20 +140,29 @@ async function publisherChild(configFile: string, count: number): Promise<void> 
 }
 
 /** A child process of this script, with a promise of its exit made before it can exit. */
-function child(args: string[]): ChildProcess & { gone: Promise<unknown> } {
+function child(args: string[], daemon = false): ChildProcess & { gone: Promise<unknown> } {
   const c = fork(fileURLToPath(import.meta.url), args, {
-    env: { ...process.env, SYNC_BENCH_PORT: String(PORT) },
+    // The camera's side runs as the camera daemon does: its Node flags and environment (src/lib/memory.ts).
+    ...(daemon ? { execArgv: [...process.execArgv, ...DAEMON_NODE_FLAGS] } : {}),
+    env: { ...(daemon ? DAEMON_ENV : {}), ...process.env, SYNC_BENCH_PORT: String(PORT) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return Object.assign(c, { gone: new Promise((r) => c.once('exit', r)) });
 }
 
-async function syncRun(dockDir: string, run: number): Promise<{ ms: number; bytes: number }> {
+interface CameraMemory {
+  before: number;
+  peak: number;
+  after: number;
+}
+
+async function syncRun(dockDir: string, run: number): Promise<{ ms: number; bytes: number; mem: CameraMemory }> {
   const { configFile, bytes } = await camera(dockDir, run);
-  const c = child(['camera', configFile]);
-  const { ms } = await new Promise<{ ms: number }>((resolve) => c.once('message', (m) => resolve(m as { ms: number })));
+  const c = child(['camera', configFile], true);
+  type Report = { ms: number; mem: CameraMemory };
+  const { ms, mem } = await new Promise<Report>((resolve) => c.once('message', (m) => resolve(m as Report)));
   await c.gone;
-  return { ms, bytes };
+  return { ms, bytes, mem };
 }
 
 async function bareRun(dockDir: string, configFile: string, bytes: number): Promise<number> {
@@ -199,6 +214,7 @@ async function main(): Promise<void> {
   await broker.start();
   const sync: number[] = [];
   const bare: number[] = [];
+  const mems: CameraMemory[] = [];
   let bytes = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
@@ -206,6 +222,7 @@ async function main(): Promise<void> {
       await station.start();
       const s = await syncRun(dockDir, run).finally(() => station.stop());
       bytes = s.bytes;
+      mems.push(s.mem);
       sync.push(bytes / 1e6 / (s.ms / 1000));
       bare.push(bytes / 1e6 / ((await bareRun(dockDir, path.join(root, `cam-${run}`, 'config.json'), bytes)) / 1000));
     }
@@ -223,7 +240,8 @@ async function main(): Promise<void> {
     `sync: ${SEGMENTS} segments, ${(bytes / 1e6).toFixed(1)} MB, 256 KiB chunks, window ${WINDOW_CHUNKS}; median of ${RUNS}\n` +
       `dock sync (pull, verify, store, receipt, delete): ${s.toFixed(1)} MB/s\n` +
       `bare MQTT publish → subscribe, same payloads:      ${b.toFixed(1)} MB/s\n` +
-      `ratio sync / bare, median of the runs' ratios: ${ratio.toFixed(2)} (runs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n`,
+      `ratio sync / bare, median of the runs' ratios: ${ratio.toFixed(2)} (runs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
+      `camera's sync process RSS, median: before docking ${mb(median(mems.map((m) => m.before)))}, peak ${mb(median(mems.map((m) => m.peak)))}, after ${mb(median(mems.map((m) => m.after)))}\n`,
   );
   reportGoals('sync', [
     {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines, releaseNow } from '../../../src/lib/memory.ts';
+import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';
 
 describe('the daemon memory settings', () => {
   it('scripts/bodycam launches with exactly the daemon Node flags', () => {
@@ -17,7 +18,7 @@ describe('the daemon memory settings', () => {
     // The shell's own default syntax, so that a value set before (a technician's override) wins.
     expect(daemonEnvLines()).toEqual([
       `export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-2}"`,
-      `export MALLOC_MMAP_THRESHOLD_="\${MALLOC_MMAP_THRESHOLD_:-262144}"`,
+      `export MALLOC_MMAP_THRESHOLD_="\${MALLOC_MMAP_THRESHOLD_:-327680}"`,
     ]);
     for (const launcher of ['scripts/bodycam', 'scripts/package/deb/bodycam', 'scripts/package/deb/bodycam-start']) {
       const lines = readFileSync(path.join(root, launcher), 'utf8').split('\n');
@@ -39,6 +40,16 @@ describe('the daemon memory settings', () => {
         `Dockerfile.arm64: ENV ${k}=${v}`,
       ).toBe(true);
     }
+  });
+});
+
+describe('the malloc mmap threshold', () => {
+  it("is above a sync chunk's allocation, so that the chunks read for the dock reuse arena memory", () => {
+    // glibc compares the request plus its 8-byte header, rounded up to 16, with the threshold.
+    const chunkBlock = Math.ceil((CHUNK_BYTES + 8) / 16) * 16;
+    expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBeGreaterThan(chunkBlock);
+    // and still bounded: the recording's large short-lived blocks (a GOP, 1 MB at 1080p) keep mappings of their own.
+    expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBeLessThanOrEqual(512 * 1024);
   });
 });
 
