@@ -11,17 +11,18 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', 
  * - Two glibc malloc arenas instead of up to eight per core: the daemon's few threads (main, two libuv, one V8 worker)
  *   share them, and the memory a recording frees goes back to fewer, fuller arenas. Over 4 media hours of the soak,
  *   RSS quarter medians 91.3 → 93.1 MB against 93.0 → 95.3 MB without it.
- * - A fixed 320 KiB mmap threshold. glibc's own threshold is dynamic: once a large block that had its own mapping is
- *   freed, blocks up to that size come from the arenas instead, and a recording's large, short-lived blocks then leave
- *   holes there that are never given back. Fixed, every block of 320 KiB or more has its own mapping and goes back to
- *   the kernel when freed; the 64 KiB pipe reads and sealed chunks stay in the arenas. Over 4 media hours of the
- *   soak, RSS quarter medians 84–85 MB against 91.6–92.0 MB without it (docs/benchmarks.md). It is above the sync's
- *   256 KiB chunk (src/protocol/limits.ts CHUNK_BYTES, a test keeps it so): at exactly 256 KiB every chunk read for the
- *   dock had a mapping of its own, faulted in page by page and unmapped after, and the sync ran at 0.88–0.91× the
- *   broker's bare throughput against 1.02–1.08× with the chunks in the arenas (`node scripts/bench/sync.ts`), for
- *   3–5 MB more kept after a sync.
+ * - A fixed mmap threshold of 260 KiB. glibc's own threshold is dynamic: once a large block that had its own mapping
+ *   is freed, blocks up to that size come from the arenas instead, and a recording's large, short-lived blocks then
+ *   leave holes there that are never given back. Fixed, every large block has its own mapping and goes back to the
+ *   kernel when freed; the 64 KiB pipe reads and sealed chunks stay in the arenas. At 256 KiB, over 4 media hours of
+ *   the soak, RSS quarter medians 84–85 MB against 91.6–92.0 MB without it (docs/benchmarks.md). It is the first page
+ *   boundary above the sync's 256 KiB chunk with malloc's header (src/protocol/limits.ts CHUNK_BYTES; a test keeps it
+ *   so): at exactly 256 KiB every chunk read for the dock had a mapping of its own, faulted in page by page and
+ *   unmapped after, and the sync ran at 0.88–0.91× the broker's bare throughput, against 1.00–1.14× with the chunks
+ *   in the arenas (`node scripts/bench/sync.ts`), for a few MB more kept after a sync. The narrowest change that does
+ *   it: 320 KiB did as well for the sync, and the 12-media-hour soak could not tell the two apart.
  */
-export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '327680' };
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '266240' };
 
 /**
  * Gives a Buffer's memory back to malloc now, not at some later garbage collection, for a caller that holds the only

@@ -18,7 +18,7 @@ describe('the daemon memory settings', () => {
     // The shell's own default syntax, so that a value set before (a technician's override) wins.
     expect(daemonEnvLines()).toEqual([
       `export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-2}"`,
-      `export MALLOC_MMAP_THRESHOLD_="\${MALLOC_MMAP_THRESHOLD_:-327680}"`,
+      `export MALLOC_MMAP_THRESHOLD_="\${MALLOC_MMAP_THRESHOLD_:-266240}"`,
     ]);
     for (const launcher of ['scripts/bodycam', 'scripts/package/deb/bodycam', 'scripts/package/deb/bodycam-start']) {
       const lines = readFileSync(path.join(root, launcher), 'utf8').split('\n');
@@ -48,8 +48,8 @@ describe('the malloc mmap threshold', () => {
     // glibc compares the request plus its 8-byte header, rounded up to 16, with the threshold.
     const chunkBlock = Math.ceil((CHUNK_BYTES + 8) / 16) * 16;
     expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBeGreaterThan(chunkBlock);
-    // and still bounded: the recording's large short-lived blocks (a GOP, 1 MB at 1080p) keep mappings of their own.
-    expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBeLessThanOrEqual(512 * 1024);
+    // and no higher than the next page boundary: every other large block keeps a mapping of its own, as at 256 KiB.
+    expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBe(Math.ceil((chunkBlock + 1) / 4096) * 4096);
   });
 });
 
