@@ -18,7 +18,7 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', 
  *   the soak, RSS quarter medians 84–85 MB against 91.6–92.0 MB without it (docs/benchmarks.md). It is the first page
  *   boundary above the sync's 256 KiB chunk with malloc's header (src/protocol/limits.ts CHUNK_BYTES; a test keeps it
  *   so): at exactly 256 KiB every chunk read for the dock had a mapping of its own, faulted in page by page and
- *   unmapped after, and the sync ran at 0.88–0.91× the broker's bare throughput, against 1.00–1.14× with the chunks
+ *   unmapped after, and the sync ran at 0.87–0.91× the broker's bare throughput, against 1.00–1.14× with the chunks
  *   in the arenas (`node scripts/bench/sync.ts`), for a few MB more kept after a sync. The narrowest change that does
  *   it: 320 KiB did as well for the sync, and the 12-media-hour soak could not tell the two apart.
  */
