@@ -63,6 +63,17 @@ function setAt(doc: unknown, path: Path, value: unknown): void {
   } else parent[key] = value;
 }
 
+/** Renumbers the paths that lie after `removed` in its array, as removing that element moves them down by one. */
+function shiftAfterRemoval(touched: Path[], removed: Path): void {
+  const depth = removed.length - 1;
+  const index = removed[depth] as number;
+  for (const t of touched) {
+    const at = t[depth];
+    if (t.length > depth && typeof at === 'number' && at > index && removed.slice(0, depth).every((k, i) => t[i] === k))
+      t[depth] = at - 1;
+  }
+}
+
 const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const dotted = (p: Path) => p.map(String).join('.');
 /** One key is the other or lies inside it. */
@@ -167,12 +178,16 @@ describe('config validation', () => {
         fc.array(fc.tuple(fc.nat(), mutation), { minLength: 1, maxLength: 3 }),
         (board, edits) => {
           const doc = clone(CONFIGS.get(board));
-          const touched: string[] = [];
+          const touched: Path[] = [];
           for (const [n, edit] of edits) {
             const all = paths(doc);
             const path = all[n % Math.max(1, all.length)] ?? [];
             if (edit.op === 'set') setAt(doc, path, edit.value);
-            if (edit.op === 'delete') setAt(doc, path, undefined);
+            if (edit.op === 'delete') {
+              // Removing an array element moves the ones after it down: an earlier edit there now sits one lower.
+              if (Array.isArray(getAt(doc, path.slice(0, -1)))) shiftAfterRemoval(touched, path);
+              setAt(doc, path, undefined);
+            }
             if (edit.op === 'add') {
               const target = getAt(doc, path);
               if (typeof target !== 'object' || target === null || Array.isArray(target)) continue;
@@ -184,7 +199,7 @@ describe('config validation', () => {
               });
               path.push(edit.key);
             }
-            touched.push(dotted(path));
+            touched.push(path);
           }
           const sent = JSON.parse(JSON.stringify(doc)) as unknown;
           const r = validate(sent);
@@ -192,8 +207,8 @@ describe('config validation', () => {
             // Cross-key rules report at the key that names an input; the change may have been to gpio.inputs.
             const cause = r.problems.some(
               (p) =>
-                touched.some((t) => related(p.key, t)) ||
-                (p.key.startsWith('controls.') && touched.some((t) => t.startsWith('gpio'))),
+                touched.some((t) => related(p.key, dotted(t))) ||
+                (p.key.startsWith('controls.') && touched.some((t) => t[0] === 'gpio')),
             );
             expect(cause).toBe(true);
           }
