@@ -128,7 +128,10 @@ check_daemon() {
   [ -f "$config" ] || fail "no sim config (the config check failed)" || return 1
   local log=$work/daemon.log
   # The emulator itself in the background (not a shell function), so that $! is the daemon and gets the SIGTERM.
-  qemu-aarch64-static -L "$ARM64_SYSROOT" "$ARM64_NODE" --max-semi-space-size=1 --v8-pool-size=1 \
+  # The daemon's Node flags and malloc settings as every launcher gives them (src/lib/memory.ts); -E sets them for
+  # the emulated Node only, not for the emulator's own allocator.
+  qemu-aarch64-static -L "$ARM64_SYSROOT" -E MALLOC_ARENA_MAX=2 -E MALLOC_MMAP_THRESHOLD_=266240 \
+    "$ARM64_NODE" --max-semi-space-size=1 --v8-pool-size=1 \
     "$app/dist/cli/bodycam.js" run --config "$config" >"$log" 2>&1 &
   daemon_pid=$!
   if ! { wait_state buffering 90 && bodycam ctl --config "$config" press record --count 2 >/dev/null &&

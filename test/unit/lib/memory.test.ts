@@ -32,6 +32,18 @@ describe('the daemon memory settings', () => {
     expect(Object.keys(DAEMON_ENV).length).toBeGreaterThan(0);
   });
 
+  it("the arm64 run starts the emulated daemon with the daemon's flags and environment", () => {
+    const script = readFileSync(path.resolve(import.meta.dirname, '../../../scripts/arm64/test.sh'), 'utf8');
+    // The qemu-aarch64 command that runs `bodycam run`, with its continuation lines.
+    const start = script.indexOf('qemu-aarch64-static -L');
+    const end = script.indexOf(' run --config', start);
+    expect(start).toBeGreaterThan(-1);
+    expect(end).toBeGreaterThan(start);
+    const command = script.slice(start, end).replace(/\\\n/g, ' ').replace(/\s+/g, ' ');
+    expect(command).toContain(`"$ARM64_NODE" ${DAEMON_NODE_FLAGS.join(' ')} "`);
+    for (const [k, v] of Object.entries(DAEMON_ENV)) expect(command).toContain(`-E ${k}=${v} `);
+  });
+
   it('the arm64 image sets the daemon environment', () => {
     const docker = readFileSync(path.resolve(import.meta.dirname, '../../../Dockerfile.arm64'), 'utf8').split('\n');
     for (const [k, v] of Object.entries(DAEMON_ENV)) {
