@@ -131,7 +131,7 @@ check_daemon() {
   # The daemon's Node flags and malloc settings as every launcher gives them (src/lib/memory.ts); -E sets them for
   # the emulated Node only, not for the emulator's own allocator.
   qemu-aarch64-static -L "$ARM64_SYSROOT" -E MALLOC_ARENA_MAX=2 -E MALLOC_MMAP_THRESHOLD_=266240 \
-    "$ARM64_NODE" --max-semi-space-size=1 --v8-pool-size=1 \
+    "$ARM64_NODE" --max-semi-space-size=1 --v8-pool-size=1 --expose-gc \
     "$app/dist/cli/bodycam.js" run --config "$config" >"$log" 2>&1 &
   daemon_pid=$!
   if ! { wait_state buffering 90 && bodycam ctl --config "$config" press record --count 2 >/dev/null &&

@@ -36,6 +36,7 @@ import { attentionTone, refusedTone, reminderTone } from './feedback/prompts.ts'
 import { StealthPolicy } from './feedback/stealth.ts';
 import { SpokenWarning } from './feedback/warning.ts';
 import { ClockCheck } from './health/clock-check.ts';
+import { MemoryUpkeep } from './health/memory-upkeep.ts';
 import { recordingRate } from './health/reserve.ts';
 import { SpeakerCheck } from './health/speaker-check.ts';
 import { StorageBudget } from './health/storage-budget.ts';
@@ -109,7 +110,6 @@ export class Camera {
     // Prompts and the signing key: what is missing is a fault shown once everything runs, never a refusal to record.
     const needs = await gatherStartNeeds(c, this.#deps.configFile);
     const { clips, identity } = needs;
-
     if (identity !== null) await publishDeviceKey(c.storage.dir, identity);
     const audit =
       identity === null ? null : await AuditTrail.open(c.storage.dir, identity, log.child({ component: 'audit' }));
@@ -346,6 +346,7 @@ export class Camera {
     await this.#parts.start('stealth', new StealthPolicy(stealth));
     await this.#parts.start('storage space', new StorageSpace({ bus, budget, clock }));
     await this.#parts.start('clock check', new ClockCheck({ bus, clock }));
+    await this.#parts.start('memory upkeep', new MemoryUpkeep({ bus, clock }));
     // Recorder and ring subscribe before capture publishes its first init segment.
     await this.#parts.start('recorder', recorder);
     await this.#parts.start('activation', activation);

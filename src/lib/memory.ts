@@ -1,9 +1,10 @@
 /**
  * Node flags the daemon runs with (scripts/bodycam and the systemd unit pass them; the memory benchmark too):
  * a 1 MB young-generation semi-space (V8 otherwise grows it to 16 MB on a machine with this much RAM, although the
- * daemon's allocation rate is low) and one V8 worker thread instead of four. Together about 3 MB of RSS.
+ * daemon's allocation rate is low) and one V8 worker thread instead of four. Together about 3 MB of RSS. And `gc()`
+ * for `collectGarbage`, which the dock sync calls as it hands footage over and the camera after each recording.
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--v8-pool-size=1'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc'];
 
 /**
  * Environment the daemon starts with (the launchers export it, each keeping a value already set; the soak, the memory
@@ -34,6 +35,20 @@ export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: 
 export function releaseNow(buf: Buffer): void {
   const memory = buf.buffer;
   if (memory instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength === memory.byteLength) memory.transfer(0);
+}
+
+/**
+ * A full garbage collection now, where the process runs with `--expose-gc` (DAEMON_NODE_FLAGS); false, and nothing
+ * done, elsewhere. For work that makes garbage outside V8's heap faster than V8 looks for it: sending footage over
+ * TLS leaves copies of every byte in Buffers of Node's own (mqtt.js's stored copy, the TLS layer's), and V8 lets such
+ * memory grow by some 64 MB before it collects, so a docked camera's RSS rose ~80 MB above its budget
+ * (docs/benchmarks.md, `npm run bench:docked`; one collection per 8 MiB left the sync's throughput unchanged).
+ */
+export function collectGarbage(): boolean {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return false;
+  gc();
+  return true;
 }
 
 /** The launchers' shell line for each DAEMON_ENV entry (a value set before wins). */

@@ -72,6 +72,8 @@ export interface SceneCamera {
   dock(docked: boolean): void;
   segments(): SegmentRow[];
   offloaded(): number;
+  /** Garbage collections the sync component asked for (src/lib/memory.ts `collectGarbage`; counted, not run). */
+  collections(): number;
 }
 
 export interface SceneOptions {
@@ -156,6 +158,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       bus.on(event, (payload) => events.push({ event, payload }));
     }
     const camTransport = new MemoryTransport({ broker, user: device, clock });
+    let collections = 0;
     const sync = new DockSync({
       bus,
       device,
@@ -166,6 +169,9 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       auditHead: () => audit.head,
       clock,
       logger: camLogger,
+      collectGarbage: () => {
+        collections += 1;
+      },
     });
     await sync.start();
     const cam: SceneCamera = {
@@ -183,6 +189,7 @@ export async function syncScene(o: SceneOptions = {}): Promise<Scene> {
       dock: (docked) => bus.emit('dock.changed', { docked }),
       segments: () => incidents.flatMap((i) => store.segments.ofIncident(i.incident)),
       offloaded: () => cam.segments().filter((s) => s.offloadedAt !== null).length,
+      collections: () => collections,
     };
     cameras.push(cam);
     return cam;

@@ -5,7 +5,6 @@
  * the camera changes except on a receipt the dock signed.
  */
 import { randomUUID } from 'node:crypto';
-import { sha256Hex } from '../../evidence/canonical.ts';
 import type { Clock, TimerHandle } from '../../hal/clock/port.ts';
 import { Subscriptions, type Unsubscribe } from '../../lib/event-bus.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -19,6 +18,7 @@ import { type UndockReadiness, undockReadiness } from '../../protocol/undock.ts'
 import type { CameraBus, CameraEvents } from '../events.ts';
 import { takeUpdateMessage } from '../update/inbound.ts';
 import type { Updater } from '../update/updater.ts';
+import { ChunkSender } from './chunk-sender.ts';
 import type { HeldAtDock, Offload } from './offload.ts';
 
 export interface DockSyncOptions {
@@ -35,6 +35,8 @@ export interface DockSyncOptions {
   logger: Logger;
   /** Signed updates delivered at the dock (config `update`); absent: none taken. */
   updates?: Updater;
+  /** A full garbage collection, asked for as footage is handed over (chunk-sender.ts). */
+  collectGarbage?: () => void;
 }
 
 export interface SyncStatus {
@@ -56,6 +58,7 @@ export class DockSync {
   readonly #subs: Subscriptions<CameraEvents>;
   #offTransport: Unsubscribe[] = [];
   #session = '';
+  readonly #chunks: ChunkSender;
   /** Opening and closing the connection, one after the other, in the order docking and undocking came. */
   readonly #link = new SerialQueue();
   #idle: TimerHandle | null = null;
@@ -78,6 +81,7 @@ export class DockSync {
   constructor(options: DockSyncOptions) {
     this.#o = options;
     this.#subs = new Subscriptions(options.bus);
+    this.#chunks = new ChunkSender(options);
   }
 
   status(): SyncStatus {
@@ -279,17 +283,7 @@ export class DockSync {
           this.#reject(topic, m.error);
           return;
         }
-        for await (const chunk of this.#o.offload.chunks(m.ok.incident, m.ok.seq, m.ok.offset, m.ok.count)) {
-          this.#o.transport.publish(upTopic(this.#o.device, 'chunk'), chunk.bytes, {
-            headers: {
-              session: m.ok.session,
-              incident: m.ok.incident,
-              seq: String(m.ok.seq),
-              offset: String(chunk.offset),
-              sha256: sha256Hex(chunk.bytes),
-            },
-          });
-        }
+        await this.#chunks.send(m.ok);
         return;
       }
       case 'audit-pull': {

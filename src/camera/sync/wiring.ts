@@ -5,6 +5,7 @@ import { dockKeyFile } from '../../evidence/paths.ts';
 import type { Clock } from '../../hal/clock/port.ts';
 import { BodycamError, ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { collectGarbage } from '../../lib/memory.ts';
 import { RELEASE } from '../../lib/version.ts';
 import { MqttTransport } from '../../protocol/transport/mqtt.ts';
 import type { SyncTransport } from '../../protocol/transport/port.ts';
@@ -62,6 +63,7 @@ export async function dockSync(
     clock: d.clock,
     logger: d.logger,
     ...(d.updates === undefined ? {} : { updates: d.updates }),
+    collectGarbage,
   });
 }
 

@@ -67,9 +67,10 @@ export class MemoryTransport implements SyncTransport, BrokerClient {
 
   publish(topic: string, payload: Buffer | string, options: PublishOptions = {}): void {
     if (!this.#wanted) return;
-    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    // A copy, as bytes on a wire are: the sender may release its Buffer once the message is acknowledged.
+    const bytes = Buffer.from(payload);
     if (this.#info === null) this.#queue.push({ topic, payload: bytes, options });
-    else this.#o.broker.publish(this, topic, bytes, options);
+    else this.#send(topic, bytes, options);
   }
 
   async subscribe(filters: readonly string[], options: SubscribeOptions = {}): Promise<void> {
@@ -100,9 +101,19 @@ export class MemoryTransport implements SyncTransport, BrokerClient {
         return;
       }
       this.#info = info;
-      for (const m of this.#queue.splice(0)) this.#o.broker.publish(this, m.topic, m.payload, m.options);
+      for (const m of this.#queue.splice(0)) this.#send(m.topic, m.payload, m.options);
       this.#events.emit('connect', info);
     });
+  }
+
+  /**
+   * To the broker; acknowledged one event-loop turn later, as a PUBACK comes back over a wire, when the broker took
+   * the message and kept this connection (it cuts off a bad sender).
+   */
+  #send(topic: string, payload: Buffer, options: PublishOptions): void {
+    this.#o.broker.publish(this, topic, payload, options);
+    const acknowledged = options.acknowledged;
+    if (acknowledged !== undefined && this.#info !== null) setImmediate(acknowledged);
   }
 
   #later(): void {

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { EventBus, type Unsubscribe } from '../../lib/event-bus.ts';
+import { releaseNow } from '../../lib/memory.ts';
 import { MAX_PACKET_BYTES } from '../limits.ts';
 import type { ConnectInfo, PublishOptions, SubscribeOptions, SyncTransport, TransportEvents } from './port.ts';
 
@@ -112,11 +113,26 @@ export class MqttTransport implements SyncTransport {
   }
 
   publish(topic: string, payload: Buffer | string, options: PublishOptions = {}): void {
-    this.#client?.publish(topic, payload, {
-      qos: 1,
-      ...(options.retain === true ? { retain: true } : {}),
-      ...(options.headers === undefined ? {} : { properties: { userProperties: { ...options.headers } } }),
-    });
+    const acknowledged = options.acknowledged;
+    if (this.#client === null) return;
+    this.#client.publish(
+      topic,
+      payload,
+      {
+        qos: 1,
+        ...(options.retain === true ? { retain: true } : {}),
+        ...(options.headers === undefined ? {} : { properties: { userProperties: { ...options.headers } } }),
+      },
+      // Once the PUBACK has taken the message out of its store (or with the error that lost it), mqtt.js calls back
+      // with the stored packet: a deep copy it made of the message, payload and all. It is done with that copy now,
+      // so its memory goes back at once instead of at V8's next major collection (src/lib/memory.ts).
+      (error, stored) => {
+        if (error) return;
+        const copy = stored !== undefined && 'payload' in stored ? stored.payload : undefined;
+        if (Buffer.isBuffer(copy) && copy !== payload) releaseNow(copy);
+        acknowledged?.();
+      },
+    );
   }
 
   async subscribe(filters: readonly string[], options: SubscribeOptions = {}): Promise<void> {

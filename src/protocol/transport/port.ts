@@ -28,6 +28,12 @@ export interface PublishOptions {
    * status (src/dock/fleet-publisher.ts) where the broker keeps retained messages.
    */
   retain?: boolean;
+  /**
+   * Called once the broker has acknowledged the message, never when it is lost. From then on the transport reads
+   * `payload` no more, so its owner may give its memory back at once (src/lib/memory.ts `releaseNow`) rather than at
+   * some later garbage collection: the camera does so with each chunk of footage it offloads.
+   */
+  acknowledged?: () => void;
 }
 
 export interface SubscribeOptions {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines, releaseNow } from '../../../src/lib/memory.ts';
+import { collectGarbage, DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvLines, releaseNow } from '../../../src/lib/memory.ts';
 import { CHUNK_BYTES } from '../../../src/protocol/limits.ts';
 
 describe('the daemon memory settings', () => {
@@ -62,6 +62,27 @@ describe('the malloc mmap threshold', () => {
     expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBeGreaterThan(chunkBlock);
     // and no higher than the next page boundary: every other large block keeps a mapping of its own, as at 256 KiB.
     expect(Number(DAEMON_ENV['MALLOC_MMAP_THRESHOLD_'])).toBe(Math.ceil((chunkBlock + 1) / 4096) * 4096);
+  });
+});
+
+describe('collectGarbage', () => {
+  it('collects where the daemon flags expose gc(), and does nothing elsewhere', () => {
+    expect(DAEMON_NODE_FLAGS).toContain('--expose-gc');
+    const global = globalThis as { gc?: () => void };
+    const exposed = global.gc;
+    let runs = 0;
+    try {
+      global.gc = () => {
+        runs += 1;
+      };
+      expect(collectGarbage()).toBe(true);
+      expect(runs).toBe(1);
+      delete global.gc;
+      expect(collectGarbage()).toBe(false);
+      expect(runs).toBe(1);
+    } finally {
+      if (exposed !== undefined) global.gc = exposed;
+    }
   });
 });
 

@@ -171,6 +171,26 @@ describe('the in-memory broker', () => {
     expect(broker.idle).toBe(true);
   });
 
+  it('acknowledges a message a turn after the broker took it, never one it refused; it delivers a copy', async () => {
+    const { clock, broker } = setup();
+    const dock = await listen(broker, clock, DOCK_AGENT_CN, DOCK_SUBSCRIPTIONS);
+    const cam = await connected(broker, clock, 'cam-a');
+    const acks: string[] = [];
+    const chunk = Buffer.from('footage');
+    cam.publish(upTopic('cam-a', 'chunk'), chunk, { acknowledged: () => acks.push('chunk') });
+    expect(acks).toEqual([]);
+    await clock.advance(0);
+    expect(acks).toEqual(['chunk']);
+    // The sender may now give its Buffer back: what the dock got is its own.
+    chunk.fill(0);
+    expect(dock.map((m) => String(m.payload))).toEqual(['footage']);
+    // A packet over the limit cuts the sender off: lost, never acknowledged.
+    cam.publish(upTopic('cam-a', 'chunk'), Buffer.alloc(MAX_PACKET_BYTES), { acknowledged: () => acks.push('big') });
+    await clock.advance(0);
+    expect(acks).toEqual(['chunk']);
+    expect(dock).toHaveLength(1);
+  });
+
   it('a closed transport sends nothing and can be opened again', async () => {
     const { clock, broker } = setup();
     const dock = await listen(broker, clock, DOCK_AGENT_CN, DOCK_SUBSCRIPTIONS);

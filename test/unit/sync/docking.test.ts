@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { COLLECT_EVERY_BYTES } from '../../../src/camera/sync/chunk-sender.ts';
 import { generateDeviceKeys, keyId, loadPrivateKey, loadPublicKey } from '../../../src/evidence/keys.ts';
 import { DOCKINGS_LOG, receiptFileFor } from '../../../src/evidence/paths.ts';
 import { signReceipt } from '../../../src/evidence/receipt.ts';
@@ -71,6 +72,22 @@ describe('a docking on the in-memory broker', () => {
     cam.dock(false);
     await s.run(() => !s.broker.users.includes('cam-a'), 'undocked: the connection closed');
     expect(cam.sync.status()).toMatchObject({ docked: false, connected: false, offloaded: 6, refused: 0 });
+  });
+
+  it('asks for a garbage collection after every pull window of footage it hands over, and the footage arrives whole', async () => {
+    const s = await scene();
+    const cam = await s.camera('cam-a', { segments: 3, bytesEach: 7 * 1024 * 1024 });
+    const bytes = cam.segments().reduce((n, x) => n + x.bytes, 0);
+    cam.dock(true);
+    await s.run(() => cam.offloaded() === 3, 'every segment offloaded');
+    // Each chunk once (no fault here): 21 MiB of footage and its age framing, two windows of 8 MiB.
+    expect(s.dock.chunks.get('cam-a')).toBe(cam.segments().reduce((n, x) => n + Math.ceil(x.bytes / CHUNK_BYTES), 0));
+    expect(cam.collections()).toBe(Math.floor(bytes / COLLECT_EVERY_BYTES));
+    expect(cam.collections()).toBe(2);
+    const keys = { devices: new Map([['cam-a', cam.identity.publicKey]]), docks: [s.dock.publicKey] };
+    const atDock = await verifyDirectory(s.dock.evidenceDir, keys);
+    expect(atDock.findings).toEqual([]);
+    expect(atDock.devices[0]?.incidents.flatMap((i) => i.segments)).toHaveLength(3);
   });
 
   it('refuses a segment that fails the check: kept on the camera, reported on both sides', async () => {
