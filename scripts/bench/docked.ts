@@ -15,17 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import type { CameraStatus } from '../../src/camera/status.ts';
-import { dockEnrollCommand, dockInitCommand } from '../../src/cli/dock.ts';
+import { dockEnrollCommand } from '../../src/cli/dock.ts';
 import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
-import { MosquittoBroker } from '../../src/dock/broker.ts';
-import { findMosquitto } from '../../src/dock/broker-config.ts';
-import { dockLayout } from '../../src/dock/layout.ts';
 import { DockStation } from '../../src/dock/main.ts';
-import { realClock } from '../../src/hal/clock/real.ts';
-import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
+import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
 import { peakRssOf, residentOf } from './proc.ts';
 
@@ -39,17 +35,6 @@ const PORT = 20_000 + Math.floor(Math.random() * 20_000);
 const SMAPS = process.env['DOCKED_SMAPS'] === '1';
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `op` with this process's stdout silenced (the dock commands print what a technician reads). */
-async function silently<T>(op: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = () => true;
-  try {
-    return await op();
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 function cli(args: string[]): string {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -130,19 +115,7 @@ async function phase(
 async function main(): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'bodycam-docked-'));
   chmodSync(root, 0o755); // Mosquitto reads the dock's key as its own user
-  const dockDir = path.join(root, 'dock');
-  await silently(() =>
-    dockInitCommand({ dir: dockDir, host: 'localhost', port: PORT, bind: '127.0.0.1', external: true, force: false }),
-  );
-  const broker = new MosquittoBroker({
-    runner: new NodeProcessRunner(),
-    clock: realClock,
-    mosquittoPath: findMosquitto(),
-    confFile: dockLayout(dockDir).broker.conf,
-    bind: '127.0.0.1',
-    port: PORT,
-  });
-  await broker.start();
+  const { dockDir, broker } = await dockWithBroker(root, PORT);
   const station = new DockStation(dockDir, silentLogger());
   await station.start();
   let daemon: ChildProcess | undefined;

@@ -24,15 +24,12 @@ import { createCameraBus } from '../../src/camera/events.ts';
 import { createDeviceIdentity, loadDeviceIdentity } from '../../src/camera/identity.ts';
 import { CameraStore } from '../../src/camera/storage/store.ts';
 import { dockSync } from '../../src/camera/sync/wiring.ts';
-import { dockEnrollCommand, dockInitCommand } from '../../src/cli/dock.ts';
+import { dockEnrollCommand } from '../../src/cli/dock.ts';
 import { buildInitialConfig } from '../../src/cli/init.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { MosquittoBroker } from '../../src/dock/broker.ts';
-import { findMosquitto } from '../../src/dock/broker-config.ts';
 import { dockLayout } from '../../src/dock/layout.ts';
 import { DockStation } from '../../src/dock/main.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
-import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { createLogger, silentLogger } from '../../src/lib/logger.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 
@@ -43,6 +40,7 @@ const traceLog = () => (TRACE ? createLogger('info', process.stderr) : silentLog
 import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/limits.ts';
 import { upTopic } from '../../src/protocol/topics.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
+import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
 
 const SEGMENTS = 6;
@@ -54,16 +52,6 @@ const root = process.argv[2] === undefined ? mkdtempSync(path.join(os.tmpdir(), 
 if (root !== '') chmodSync(root, 0o755);
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-
-async function silently<T>(op: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = () => true;
-  try {
-    return await op();
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 /** A camera directory enrolled at the dock, its storage holding one incident of sealed, signed segments. */
 async function camera(dockDir: string, run: number): Promise<{ configFile: string; bytes: number }> {
@@ -197,21 +185,9 @@ async function bareRun(dockDir: string, configFile: string, bytes: number): Prom
 }
 
 async function main(): Promise<void> {
-  const dockDir = path.join(root, 'dock');
-  await silently(() =>
-    dockInitCommand({ dir: dockDir, host: 'localhost', port: PORT, bind: '127.0.0.1', external: true, force: false }),
-  );
   // One broker for both measures. The bare subscriber holds the agent's certificate, and the broker names clients
   // by certificate, so the dock agent runs only during the sync runs.
-  const broker = new MosquittoBroker({
-    runner: new NodeProcessRunner(),
-    clock: realClock,
-    mosquittoPath: findMosquitto(),
-    confFile: dockLayout(dockDir).broker.conf,
-    bind: '127.0.0.1',
-    port: PORT,
-  });
-  await broker.start();
+  const { dockDir, broker } = await dockWithBroker(root, PORT);
   const sync: number[] = [];
   const bare: number[] = [];
   const mems: CameraMemory[] = [];
