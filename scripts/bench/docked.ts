@@ -88,9 +88,11 @@ async function phase(
   const rss: number[] = [];
   let file = 0;
   let finished = false;
-  void done.finally(() => {
+  // Settled either way; a rejection is thrown by the `await done` below, not left unhandled here.
+  const settled = () => {
     finished = true;
-  });
+  };
+  done.then(settled, settled);
   while (!finished) {
     const r = residentOf(pid);
     rss.push(r.rss);
