@@ -7,7 +7,9 @@
  * offloads it to the dock agent (pull windows, per-chunk hashes, whole-segment verification, storage, signed
  * receipts, deletion) and (b) a publisher process sends the same bytes in the same 256 KiB QoS 1 messages to a
  * subscriber here through the same broker. Alternated, median of BENCH_RUNS (default 3) runs' ratios; exits 1 when
- * that is below its goal (goals.ts: ≥ 0.9), saying by how much.
+ * that is below its goal (goals.ts: ≥ 0.9), saying by how much. It also reports the CPU time each process spent per
+ * 100 MB moved (user + system: the camera or the publisher, the broker, the dock or the subscriber): on a machine
+ * whose cores those three share, the throughput follows the sum.
  *
  *   node scripts/bench/sync.ts            (SYNC_BENCH_TRACE=1: both sides' logs, to see where the time goes)
  */
@@ -27,6 +29,7 @@ import { dockSync } from '../../src/camera/sync/wiring.ts';
 import { dockEnrollCommand } from '../../src/cli/dock.ts';
 import { buildInitialConfig } from '../../src/cli/init.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { brokersUsing } from '../../src/dock/broker.ts';
 import { dockLayout } from '../../src/dock/layout.ts';
 import { DockStation } from '../../src/dock/main.ts';
 import { realClock } from '../../src/hal/clock/real.ts';
@@ -95,13 +98,14 @@ async function cameraChild(configFile: string): Promise<void> {
     });
   });
   const before = process.memoryUsage.rss();
+  const cpu0 = ownCpu();
   t0 = performance.now();
   if (TRACE) process.stderr.write(`docked at ${Date.now()} (wall ms)\n`);
   bus.emit('dock.changed', { docked: true });
   const t1 = await finished;
   // Its memory: resident before docking, at its peak, and once the footage is gone (Node's view, so heap and malloc).
   const mem: CameraMemory = { before, peak: process.resourceUsage().maxRSS * 1024, after: process.memoryUsage.rss() };
-  process.send?.({ ms: t1 - t0, mem });
+  process.send?.({ ms: t1 - t0, mem, cpu: ownCpu() - cpu0 });
   await sync.stop();
   store.close();
 }
@@ -122,9 +126,11 @@ async function publisherChild(configFile: string, count: number): Promise<void> 
   const topic = upTopic(cam.device.id, 'chunk');
   process.send?.({ ready: true });
   await new Promise((r) => process.once('message', r));
+  const cpu0 = ownCpu();
   await Promise.all(Array.from({ length: count }, () => pub.publishAsync(topic, payload, { qos: 1 })));
+  const cpu = ownCpu() - cpu0;
   await pub.endAsync();
-  process.send?.({ sent: true });
+  process.send?.({ sent: true, cpu });
 }
 
 /** A child process of this script, with a promise of its exit made before it can exit. */
@@ -144,16 +150,52 @@ interface CameraMemory {
   after: number;
 }
 
-async function syncRun(dockDir: string, run: number): Promise<{ ms: number; bytes: number; mem: CameraMemory }> {
-  const { configFile, bytes } = await camera(dockDir, run);
-  const c = child(['camera', configFile], true);
-  type Report = { ms: number; mem: CameraMemory };
-  const { ms, mem } = await new Promise<Report>((resolve) => c.once('message', (m) => resolve(m as Report)));
-  await c.gone;
-  return { ms, bytes, mem };
+/** CPU seconds (user + system) one process spent in a run's measured part. */
+interface RunCpu {
+  sender: number;
+  broker: number;
+  receiver: number;
 }
 
-async function bareRun(dockDir: string, configFile: string, bytes: number): Promise<number> {
+/** A process's CPU seconds so far, from /proc (clock ticks of 100 Hz, as on every Linux this runs on). */
+function procCpu(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** This process's CPU seconds so far. */
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+interface SyncRun {
+  ms: number;
+  bytes: number;
+  mem: CameraMemory;
+  cpu: RunCpu;
+}
+
+async function syncRun(dockDir: string, run: number, brokerPid: number | undefined): Promise<SyncRun> {
+  const { configFile, bytes } = await camera(dockDir, run);
+  const c = child(['camera', configFile], true);
+  // The dock's and the broker's CPU from the camera's start to its report (the camera's own start-up is not in it;
+  // the dock is idle then).
+  const [dock0, broker0] = [ownCpu(), procCpu(brokerPid)];
+  type Report = { ms: number; mem: CameraMemory; cpu: number };
+  const r = await new Promise<Report>((resolve) => c.once('message', (m) => resolve(m as Report)));
+  const cpu = { sender: r.cpu, broker: procCpu(brokerPid) - broker0, receiver: ownCpu() - dock0 };
+  await c.gone;
+  return { ms: r.ms, bytes, mem: r.mem, cpu };
+}
+
+async function bareRun(
+  dockDir: string,
+  configFile: string,
+  bytes: number,
+  brokerPid: number | undefined,
+): Promise<{ ms: number; cpu: RunCpu }> {
   const l = dockLayout(dockDir);
   const cam = loadConfig(configFile);
   const sub = connect(`mqtts://localhost:${PORT}`, {
@@ -176,31 +218,51 @@ async function bareRun(dockDir: string, configFile: string, bytes: number): Prom
   );
   const c = child(['publish', configFile, String(count)]);
   await new Promise((r) => c.once('message', r));
+  // Listened for before the start: the publisher may have its PUBACKs, and report, before the last message is here.
+  const sent = new Promise<{ cpu: number }>((resolve) => c.once('message', (m) => resolve(m as { cpu: number })));
+  const [sub0, broker0] = [ownCpu(), procCpu(brokerPid)];
   const t0 = performance.now();
   c.send({ go: true });
   const t1 = await all;
+  const [receiver, broker] = [ownCpu() - sub0, procCpu(brokerPid) - broker0];
+  const { cpu: sender } = await sent;
   await c.gone;
   await sub.endAsync();
-  return t1 - t0;
+  return { ms: t1 - t0, cpu: { sender, broker, receiver } };
+}
+
+/** CPU seconds per 100 MB moved, median over the runs, by process and in all. */
+function cpuLine(cpus: RunCpu[], bytes: number): string {
+  const per = (x: number) => (x * 100e6) / bytes;
+  const m = (k: keyof RunCpu) => per(median(cpus.map((c) => c[k])));
+  const total = per(median(cpus.map((c) => c.sender + c.broker + c.receiver)));
+  return `${m('sender').toFixed(2)} + ${m('broker').toFixed(2)} + ${m('receiver').toFixed(2)} = ${total.toFixed(2)} s`;
 }
 
 async function main(): Promise<void> {
   // One broker for both measures. The bare subscriber holds the agent's certificate, and the broker names clients
   // by certificate, so the dock agent runs only during the sync runs.
   const { dockDir, broker } = await dockWithBroker(root, PORT);
+  // The mosquitto itself (the broker's own pid is the shell that ties it to this process).
+  const [brokerPid] = await brokersUsing(dockLayout(dockDir).broker.conf);
   const sync: number[] = [];
   const bare: number[] = [];
   const mems: CameraMemory[] = [];
+  const syncCpu: RunCpu[] = [];
+  const bareCpu: RunCpu[] = [];
   let bytes = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
       const station = new DockStation(dockDir, traceLog());
       await station.start();
-      const s = await syncRun(dockDir, run).finally(() => station.stop());
+      const s = await syncRun(dockDir, run, brokerPid).finally(() => station.stop());
       bytes = s.bytes;
       mems.push(s.mem);
+      syncCpu.push(s.cpu);
       sync.push(bytes / 1e6 / (s.ms / 1000));
-      bare.push(bytes / 1e6 / ((await bareRun(dockDir, path.join(root, `cam-${run}`, 'config.json'), bytes)) / 1000));
+      const b = await bareRun(dockDir, path.join(root, `cam-${run}`, 'config.json'), bytes, brokerPid);
+      bareCpu.push(b.cpu);
+      bare.push(bytes / 1e6 / (b.ms / 1000));
     }
   } finally {
     await broker.stop();
@@ -217,6 +279,8 @@ async function main(): Promise<void> {
       `dock sync (pull, verify, store, receipt, delete): ${s.toFixed(1)} MB/s\n` +
       `bare MQTT publish → subscribe, same payloads:      ${b.toFixed(1)} MB/s\n` +
       `ratio sync / bare, median of the runs' ratios: ${ratio.toFixed(2)} (runs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
+      `CPU per 100 MB, camera + broker + dock:            ${cpuLine(syncCpu, bytes)}\n` +
+      `CPU per 100 MB, publisher + broker + subscriber:  ${cpuLine(bareCpu, bytes)}\n` +
       `camera's sync process RSS, median: before docking ${mb(median(mems.map((m) => m.before)))}, peak ${mb(median(mems.map((m) => m.peak)))}, after ${mb(median(mems.map((m) => m.after)))}\n`,
   );
   reportGoals('sync', [
