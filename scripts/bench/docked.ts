@@ -10,7 +10,7 @@
  *   npm run bench:docked
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
@@ -33,6 +33,12 @@ const SEGMENT_BYTES = 16 * 1024 * 1024;
 const PORT = 20_000 + Math.floor(Math.random() * 20_000);
 /** DOCKED_SMAPS=1: each phase's end also prints the daemon's largest mappings by RSS (where the memory is). */
 const SMAPS = process.env['DOCKED_SMAPS'] === '1';
+/**
+ * DOCKED_HEAP_SNAPSHOTS=DIR: each phase's end also writes a V8 heap snapshot of the daemon into DIR (the daemon runs
+ * with --heapsnapshot-signal; a snapshot collects first, so it shows what is live). Diagnosis only: a snapshot
+ * stalls the daemon for seconds and costs memory, so the figures of such a run are not the record.
+ */
+const SNAPSHOTS = process.env['DOCKED_HEAP_SNAPSHOTS'] ?? '';
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -102,6 +108,7 @@ async function phase(
   await done;
   const { heapUsed, external } = (await status()).memory;
   if (SMAPS) process.stderr.write(`${name}: largest mappings by RSS\n${largestMappings(pid)}`);
+  if (SNAPSHOTS !== '') await heapSnapshot(pid, name);
   const sorted = [...rss].sort((a, b) => a - b);
   return {
     name,
@@ -112,6 +119,26 @@ async function phase(
     heapUsed,
     external,
   };
+}
+
+/** Signals the daemon for a heap snapshot and waits until it is written (its size stops changing). */
+async function heapSnapshot(pid: number, name: string): Promise<void> {
+  const before = new Set(readdirSync(SNAPSHOTS));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  let last = -1;
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    const file = readdirSync(SNAPSHOTS).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (file === undefined) continue;
+    const size = statSync(path.join(SNAPSHOTS, file)).size;
+    if (size > 0 && size === last) {
+      process.stderr.write(`${name}: heap snapshot ${path.join(SNAPSHOTS, file)}\n`);
+      return;
+    }
+    last = size;
+  }
+  throw new Error(`no heap snapshot from the daemon within 120 s (${name})`);
 }
 
 async function main(): Promise<void> {
@@ -143,7 +170,8 @@ async function main(): Promise<void> {
     };
 
     // Launched as scripts/bodycam and the systemd unit launch it.
-    daemon = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], {
+    const diagnosis = SNAPSHOTS === '' ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOTS}`];
+    daemon = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...diagnosis, CLI, 'run', '--config', configFile], {
       stdio: 'ignore',
       env: { ...DAEMON_ENV, ...process.env },
     });
