@@ -24,8 +24,24 @@ describe('the MQTT transport', () => {
       rejectUnauthorized: true,
       reconnectPeriod: 1000,
       clean: true,
+      writeCache: false,
       properties: { sessionExpiryInterval: 0, maximumPacketSize: MAX_PACKET_BYTES },
     });
+  });
+
+  it("a client made with these options keeps no table of numbers in mqtt-packet (65,536 Buffers for the process's life)", async () => {
+    const { MqttClient } = await import('mqtt');
+    const { default: mqttPacket } = await import('mqtt-packet');
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(true); // mqtt-packet's default, before any client
+    const o = mqttClientOptions({ host: 'dock.local', port: 8883, clientId: 'cam-1', tls }, credentials);
+    const client = new MqttClient(
+      () => {
+        throw new Error('not to connect');
+      },
+      { ...o, manualConnect: true },
+    );
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
+    expect(client.connected).toBe(false); // never connected: nothing to end
   });
 
   it('checks the certificate against another name when given one, and gives up a slow attempt when told', () => {
