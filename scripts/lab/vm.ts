@@ -6,7 +6,7 @@
  * everything else it writes lands on the guest's tmpfs and is gone at power-off.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -118,12 +118,42 @@ export interface LabRun {
   outDir: string;
   seconds: number;
   kernelVersion: string;
+  /** Set when the first boot's scenario crashed before its first step and the lab booted once more (see runInLab). */
+  crashedFirst?: string;
+}
+
+/** Exit codes of a shell's command killed by SIGILL, SIGABRT, SIGBUS or SIGSEGV. */
+const CRASH_CODES = new Set([132, 134, 135, 139]);
+
+/** Whether the scenario crashed (a signal, not a kill or an exit) before it printed its first step. */
+export function crashedBeforeFirstStep(run: Pick<LabRun, 'code' | 'output'>): boolean {
+  return CRASH_CODES.has(run.code) && !/^\[guest /m.test(run.output);
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** Boots the lab, runs `command` and powers off. Rejects only when the VM itself fails (no exit code came back). */
+/**
+ * Boots the lab, runs `command` and powers off. Rejects only when the VM itself fails (no exit code came back).
+ * A scenario whose Node crashed (SIGSEGV and kin) before it printed its first step (`step()`, "[guest …]"), i.e.
+ * while loading its modules under the emulated CPU and before anything of the camera ran, is booted once more: CI
+ * saw that once in many runs. The first boot's output and the kernel's line for the crash (there is none for Node
+ * itself: it handles SIGSEGV before dying of it) stay in `crashedFirst` and on stderr; a second crash, or any crash
+ * after the first step, is the run's result.
+ */
 export async function runInLab(options: RunOptions): Promise<LabRun> {
+  const first = await bootLab(options);
+  if (!crashedBeforeFirstStep(first)) return first;
+  const kernel = first.console
+    .split('\n')
+    .filter((l) => l.startsWith('lab: kernel: '))
+    .join('\n');
+  const crashedFirst = `exit ${first.code} before the first step\n${first.output.slice(-2000)}\n${kernel}`;
+  process.stderr.write(`lab: the scenario crashed before its first step; booting once more\n${crashedFirst}\n`);
+  for (const f of ['exit-code', 'output.log']) rmSync(path.join(first.outDir, f), { force: true });
+  return { ...(await bootLab({ ...options, outDir: first.outDir })), crashedFirst };
+}
+
+async function bootLab(options: RunOptions): Promise<LabRun> {
   const lab = prepareLab();
   const outDir = options.outDir ?? mkdtempSync(path.join(os.tmpdir(), 'bodycam-lab-'));
   const env: Record<string, string> = {
