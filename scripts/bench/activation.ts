@@ -30,6 +30,7 @@ import { validateConfig } from '../../src/config/load.ts';
 import { NodeProcessRunner } from '../../src/hal/process/node.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { GOALS, reportGoals } from './goals.ts';
+import { machineLine } from './machine.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
       line('live', 'activation → durable, capture live  '),
   );
   const ratio = (setting: 'live' | 'quiet') => median(results[setting].cam) / median(results[setting].floor);
+  process.stdout.write(machineLine('activation'));
   reportGoals('activation', [
     {
       what: 'activation → durable pre-roll / its floor, capture frozen',

@@ -23,6 +23,7 @@ import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
 import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
+import { machineLine } from './machine.ts';
 import { peakRssOf, residentOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -221,6 +222,7 @@ async function main(): Promise<void> {
     );
     const docked = phases.find((p) => p.name.startsWith('docked'));
     const others = phases.filter((p) => p !== docked);
+    process.stdout.write(machineLine('docked'));
     reportGoals('docked', [
       {
         what: `daemon peak RSS away from the dock: buffering, recording, after each (budget ${mb(budget)})`,

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { controlRequest } from '../../src/camera/control/client.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
 import { GOALS, reportGoals } from './goals.ts';
+import { machineLine } from './machine.ts';
 import { childPids, residentOf, rssOf } from './proc.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
       `  of it file-backed ${mb(fileAtMax)} (the Node binary's code and data: clean, reclaimable), anonymous ${mb(maxRss - fileAtMax)}\n` +
       `ffmpeg max RSS ${mb(maxFfmpeg)} (separate process)\n`,
   );
+  process.stdout.write(machineLine('memory'));
   reportGoals('memory', [
     {
       what: `daemon max RSS (budget 80 MB + 1.3 × ${mb(ringBytes)} of pre-roll = ${mb(budget)})`,

@@ -45,6 +45,7 @@ import { upTopic } from '../../src/protocol/topics.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
 import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
+import { machineLine } from './machine.ts';
 
 const SEGMENTS = 6;
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -283,6 +284,7 @@ async function main(): Promise<void> {
       `CPU per 100 MB, publisher + broker + subscriber:  ${cpuLine(bareCpu, bytes)}\n` +
       `camera's sync process RSS, median: before docking ${mb(median(mems.map((m) => m.before)))}, peak ${mb(median(mems.map((m) => m.peak)))}, after ${mb(median(mems.map((m) => m.after)))}\n`,
   );
+  process.stdout.write(machineLine('sync'));
   reportGoals('sync', [
     {
       what: 'dock sync throughput / bare MQTT publish → subscribe of the same payloads',

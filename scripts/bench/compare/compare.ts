@@ -37,6 +37,7 @@ import { generateIdentity, parseRecipient } from '../../../src/age/keys.ts';
 import { AgeSealer } from '../../../src/age/sealer.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../../src/lib/memory.ts';
 import { GOALS, type Miss, reportGoals } from '../goals.ts';
+import { machineLine } from '../machine.ts';
 import { framesOfRecording } from './analyze.ts';
 import type { Phase } from './card.ts';
 import { Feed, loadClip, type Source } from './feed.ts';
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
   // The evidence itself: every bodycam recording exact, or the run fails whatever its speed.
   const exact = bodycam === undefined ? ['bodycam: no result'] : recordingMisses(bodycam);
   extra.push(...exact.map((line) => ({ line, enforced: true })));
+  process.stdout.write(machineLine('compare'));
   reportGoals(
     'compare',
     [
