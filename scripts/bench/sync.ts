@@ -237,7 +237,8 @@ function cpuLine(cpus: RunCpu[], bytes: number): string {
   const per = (x: number) => (x * 100e6) / bytes;
   const m = (k: keyof RunCpu) => per(median(cpus.map((c) => c[k])));
   const total = per(median(cpus.map((c) => c.sender + c.broker + c.receiver)));
-  return `${m('sender').toFixed(2)} + ${m('broker').toFixed(2)} + ${m('receiver').toFixed(2)} = ${total.toFixed(2)} s`;
+  // Each a median of the runs, so the three need not add up to the median of their sums.
+  return `${m('sender').toFixed(2)} + ${m('broker').toFixed(2)} + ${m('receiver').toFixed(2)} s, in all ${total.toFixed(2)} s`;
 }
 
 async function main(): Promise<void> {
