@@ -9,7 +9,7 @@
  *
  *   npm run bench:docked
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { controlSocketPath, loadConfig } from '../../src/config/load.ts';
 import { DockStation } from '../../src/dock/main.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/lib/memory.ts';
+import { cli as runCli } from '../../test/harness/daemon.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
 import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
@@ -43,9 +44,10 @@ const SNAPSHOTS = process.env['DOCKED_HEAP_SNAPSHOTS'] ?? '';
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A `bodycam` command's output (test/harness/daemon.ts runs it); its error when it fails. */
 function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`bodycam ${args.join(' ')} failed: ${r.stderr}`);
+  const r = runCli(args);
+  if (r.code !== 0) throw new Error(`bodycam ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout.trim();
 }
 

@@ -43,6 +43,7 @@ const traceLog = () => (TRACE ? createLogger('info', process.stderr) : silentLog
 import { CHUNK_BYTES, WINDOW_CHUNKS } from '../../src/protocol/limits.ts';
 import { upTopic } from '../../src/protocol/topics.ts';
 import { storeIncident } from '../../test/harness/stored-footage.ts';
+import { cpuSecondsOf } from './compare/procstat.ts';
 import { dockWithBroker, silently } from './dock-rig.ts';
 import { GOALS, reportGoals } from './goals.ts';
 import { machineLine } from './machine.ts';
@@ -158,12 +159,8 @@ interface RunCpu {
   receiver: number;
 }
 
-/** A process's CPU seconds so far, from /proc (clock ticks of 100 Hz, as on every Linux this runs on). */
-function procCpu(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** A process's CPU seconds so far, from /proc (NaN when there is no such process). */
+const procCpu = (pid: number | undefined) => (pid === undefined ? Number.NaN : cpuSecondsOf(pid));
 
 /** This process's CPU seconds so far. */
 const ownCpu = () => {

@@ -28,6 +28,15 @@ export function parseStat(text: string): { comm: string; ppid: number; ticks: nu
   return { comm: text.slice(open + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
 }
 
+/** One process's user+sys CPU seconds so far (NaN once it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ticks / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function read(pid: number): ProcSample | undefined {
   try {
     const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
